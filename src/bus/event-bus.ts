@@ -1,0 +1,175 @@
+import {
+  DeliverPolicy,
+  JSONCodec,
+  StorageType,
+  connect,
+  headers,
+  nanos,
+  type JetStreamClient,
+  type JetStreamManager,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from 'nats';
+import { AgentMessage, SUBJECTS, TASK_STREAM, describeIssues, parse } from '../domain';
+import { createLogger, type Logger } from '../logger';
+
+const codec = JSONCodec<unknown>();
+
+/** Window in which JetStream drops a publish whose Nats-Msg-Id it has already stored. */
+const DEDUPE_WINDOW_MS = 10 * 60_000;
+
+export interface PublishResult {
+  /** Stream sequence for stream subjects; undefined for plain broadcasts. */
+  seq?: number;
+  duplicate: boolean;
+}
+
+export interface StoredEvent {
+  seq: number;
+  subject: string;
+  msgId?: string;
+  time: Date;
+  message: AgentMessage;
+}
+
+/** The spec's inter-agent bus: validated AgentMessages over NATS, task events kept in JetStream. */
+export class EventBus {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly log: Logger,
+  ) {}
+
+  static async connect(url: string, options: { name?: string; logger?: Logger } = {}): Promise<EventBus> {
+    const log = options.logger ?? createLogger('bus');
+    const nc = await connect({
+      servers: url,
+      name: options.name ?? 'vapora',
+      reconnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect' || status.type === 'reconnect') log.warn(`nats ${status.type}`, { server: String(status.data) });
+      }
+    })();
+    const jsm = await nc.jetstreamManager();
+    const bus = new EventBus(nc, nc.jetstream(), jsm, log);
+    await bus.ensureStream();
+    return bus;
+  }
+
+  private async ensureStream(): Promise<void> {
+    const config = { name: TASK_STREAM.name, subjects: [...TASK_STREAM.subjects], duplicate_window: nanos(DEDUPE_WINDOW_MS) };
+    try {
+      await this.jsm.streams.info(TASK_STREAM.name);
+      await this.jsm.streams.update(TASK_STREAM.name, config);
+    } catch (error) {
+      if (!String(error).includes('stream not found')) throw error;
+      await this.jsm.streams.add({ ...config, storage: StorageType.File });
+    }
+  }
+
+  /**
+   * Publishes a message on its subject. Task events go through JetStream with
+   * `msgId` as Nats-Msg-Id, so a retried publish is stored once.
+   */
+  async publish(message: AgentMessage, msgId?: string): Promise<PublishResult> {
+    const valid = parse(AgentMessage, message, `${message.type ?? 'message'} message`);
+    const subject = SUBJECTS[valid.type];
+    const data = codec.encode(valid);
+    if (subject.startsWith('vapora.tasks.')) {
+      const ack = await this.js.publish(subject, data, msgId ? { msgID: msgId } : undefined);
+      return { seq: ack.seq, duplicate: ack.duplicate };
+    }
+    const h = headers();
+    if (msgId) h.set('Nats-Msg-Id', msgId);
+    this.nc.publish(subject, data, { headers: h });
+    return { duplicate: false };
+  }
+
+  /** Calls `handler` with every valid message on `subject`; invalid ones are logged and dropped. */
+  subscribe(subject: string, handler: (message: AgentMessage, raw: Msg) => void | Promise<void>, options: { queue?: string } = {}): Subscription {
+    return this.nc.subscribe(subject, {
+      queue: options.queue,
+      callback: (error, raw) => {
+        if (error) return this.log.error('subscription failed', { subject, error: error.message });
+        const message = this.decode(raw);
+        if (!message) return;
+        Promise.resolve()
+          .then(() => handler(message, raw))
+          .catch((e: unknown) => this.log.error('handler failed', { subject, error: String(e) }));
+      },
+    });
+  }
+
+  /** Request/reply: sends a message and returns the validated reply. */
+  async request(message: AgentMessage, options: { timeoutMs: number; subject?: string }): Promise<AgentMessage> {
+    const valid = parse(AgentMessage, message, `${message.type ?? 'message'} message`);
+    const reply = await this.nc.request(options.subject ?? SUBJECTS[valid.type], codec.encode(valid), { timeout: options.timeoutMs });
+    const answer = this.decode(reply);
+    if (!answer) throw new Error(`invalid reply on ${reply.subject}`);
+    return answer;
+  }
+
+  /** Answers requests on `subject` (a queue group shares the load); a handler returning undefined stays silent. */
+  reply(subject: string, handler: (message: AgentMessage) => Promise<AgentMessage | undefined>, options: { queue?: string } = {}): Subscription {
+    return this.subscribe(
+      subject,
+      async (message, raw) => {
+        const answer = await handler(message);
+        if (answer) raw.respond(codec.encode(parse(AgentMessage, answer, `${answer.type} reply`)));
+      },
+      options,
+    );
+  }
+
+  /** Replays stored task events (oldest first), then keeps following when `follow` is set, until `signal` aborts. */
+  async *events(options: { subjects?: string[]; follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<StoredEvent> {
+    const consumer = await this.js.consumers.get(TASK_STREAM.name, {
+      filterSubjects: options.subjects ?? [...TASK_STREAM.subjects],
+      deliver_policy: DeliverPolicy.All,
+    });
+    const pending = (await consumer.info()).num_pending;
+    if (!options.follow && pending === 0) return;
+    const messages = await consumer.consume();
+    options.signal?.addEventListener('abort', () => void messages.stop(), { once: true });
+    for await (const raw of messages) {
+      const message = this.decode(raw);
+      if (message) {
+        yield { seq: raw.seq, subject: raw.subject, msgId: raw.headers?.get('Nats-Msg-Id') || undefined, time: new Date(raw.info.timestampNanos / 1e6), message };
+      }
+      if (!options.follow && raw.info.pending === 0) break;
+    }
+    await messages.close();
+  }
+
+  /** Messages stored in the task stream, optionally for one subject. */
+  async storedCount(subject?: string): Promise<number> {
+    const info = await this.jsm.streams.info(TASK_STREAM.name, subject ? { subjects_filter: subject } : undefined);
+    if (!subject) return info.state.messages;
+    return Object.values(info.state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await this.nc.drain();
+  }
+
+  private decode(raw: { subject: string; data: Uint8Array }): AgentMessage | undefined {
+    let body: unknown;
+    try {
+      body = codec.decode(raw.data);
+    } catch {
+      this.log.warn('dropped message: not JSON', { subject: raw.subject });
+      return undefined;
+    }
+    const result = AgentMessage.safeParse(body);
+    if (result.success) return result.data;
+    this.log.warn('dropped invalid message', { subject: raw.subject, reason: describeIssues(result.error).join('; ') });
+    return undefined;
+  }
+}

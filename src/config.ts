@@ -1,0 +1,60 @@
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ValidationError, describeIssues } from './domain';
+
+const HostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port, e.g. "localhost:7233"');
+const Port = z.coerce.number().int().min(1).max(65535);
+
+/** Every setting comes from an environment variable; the schema keys are the variable names. */
+const Env = z.object({
+  VAPORA_STATE_DIR: z.string().min(1).default('.vapora'),
+  VAPORA_CACHE_DIR: z.string().min(1).default(resolve(homedir(), '.cache', 'vapora')),
+  TEMPORAL_ADDRESS: HostPort.optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_PORT: Port.default(8233),
+  VAPORA_TASK_QUEUE: z.string().min(1).default('vapora'),
+  NATS_URL: z.string().regex(/^nats:\/\/[\w.-]+:\d{1,5}$/, 'must be nats://host:port').optional(),
+  SURREAL_URL: z.string().regex(/^(mem:\/\/|surrealkv:\/\/.+|wss?:\/\/.+)$/, 'must be mem://, surrealkv://<path> or ws://host:port').optional(),
+  SURREAL_NAMESPACE: z.string().min(1).default('vapora'),
+  SURREAL_DATABASE: z.string().min(1).default('main'),
+  SURREAL_USER: z.string().optional(),
+  SURREAL_PASS: z.string().optional(),
+});
+
+/** Where Vapora finds (or starts) each server. `external` endpoints were named by the user. */
+export interface Config {
+  stateDir: string;
+  cacheDir: string;
+  temporal: { address: string; namespace: string; uiPort: number; taskQueue: string; external: boolean };
+  nats: { url: string; external: boolean };
+  surreal: { url: string; namespace: string; database: string; username?: string; password?: string };
+}
+
+export const DEFAULTS = { temporalAddress: 'localhost:7233', natsUrl: 'nats://localhost:4222' } as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = Env.safeParse(env);
+  if (!result.success) throw new ValidationError('environment', describeIssues(result.error));
+  const e = result.data;
+  const stateDir = resolve(e.VAPORA_STATE_DIR);
+  return {
+    stateDir,
+    cacheDir: resolve(e.VAPORA_CACHE_DIR),
+    temporal: {
+      address: e.TEMPORAL_ADDRESS ?? DEFAULTS.temporalAddress,
+      namespace: e.TEMPORAL_NAMESPACE,
+      uiPort: e.TEMPORAL_UI_PORT,
+      taskQueue: e.VAPORA_TASK_QUEUE,
+      external: e.TEMPORAL_ADDRESS !== undefined,
+    },
+    nats: { url: e.NATS_URL ?? DEFAULTS.natsUrl, external: e.NATS_URL !== undefined },
+    surreal: {
+      url: e.SURREAL_URL ?? `surrealkv://${resolve(stateDir, 'registry')}`,
+      namespace: e.SURREAL_NAMESPACE,
+      database: e.SURREAL_DATABASE,
+      username: e.SURREAL_USER,
+      password: e.SURREAL_PASS,
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { AgentRole } from './agent-role';
+import { AgentStatus } from './agent-status';
+import { Capability } from './capability';
+import { TaskContext, TaskResult } from './task';
+import { Timestamp } from './timestamp';
+
+const variant = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.object({ type: z.literal(type), ...shape });
+
+/** The spec's AgentMessage enum (11 variants) plus AgentStatusChanged: every message on the bus is one of these 12. */
+export const AgentMessage = z.discriminatedUnion('type', [
+  variant('TaskAssigned', { task_id: z.string().min(1), agent_id: z.string().min(1), context: TaskContext, deadline: Timestamp }),
+  variant('TaskStarted', { task_id: z.string().min(1), agent_id: z.string().min(1), timestamp: Timestamp }),
+  variant('TaskProgress', {
+    task_id: z.string().min(1),
+    agent_id: z.string().min(1),
+    progress_percent: z.number().int().min(0).max(100),
+    current_step: z.string(),
+  }),
+  variant('TaskCompleted', {
+    task_id: z.string().min(1),
+    agent_id: z.string().min(1),
+    result: TaskResult,
+    tokens_used: z.number().int().min(0),
+    duration_ms: z.number().int().min(0),
+  }),
+  variant('TaskFailed', { task_id: z.string().min(1), agent_id: z.string().min(1), error: z.string(), retry_count: z.number().int().min(0) }),
+  variant('RequestHelp', { from_agent: z.string().min(1), to_roles: z.array(AgentRole).min(1), context: z.string(), deadline: Timestamp }),
+  variant('HelpOffered', { from_agent: z.string().min(1), to_agent: z.string().min(1), capability: Capability }),
+  variant('ShareContext', {
+    from_agent: z.string().min(1),
+    to_roles: z.array(AgentRole),
+    context_type: z.string().min(1),
+    data: z.unknown(),
+    ttl_minutes: z.number().int().min(1),
+  }),
+  variant('RequestDecision', { from_agent: z.string().min(1), decision_type: z.string().min(1), context: z.string(), options: z.array(z.string()).min(1) }),
+  variant('DecisionMade', { decision_id: z.string().min(1), decision: z.string().min(1), reasoning: z.string(), made_by: z.string().min(1) }),
+  variant('Heartbeat', { agent_id: z.string().min(1), status: AgentStatus, load: z.number().min(0).max(1) }),
+  // Not in the spec's enum: the lifecycle's status changes, so watchers need not poll the registry.
+  variant('AgentStatusChanged', { agent_id: z.string().min(1), from: AgentStatus, to: AgentStatus, reason: z.string(), timestamp: Timestamp }),
+]);
+export type AgentMessage = z.infer<typeof AgentMessage>;
+export type AgentMessageType = AgentMessage['type'];
+export type MessageOf<T extends AgentMessageType> = Extract<AgentMessage, { type: T }>;
+
+/** The spec's subjects; task events (and decisions, so they can be replayed) go under the `vapora.tasks.>` stream. */
+export const SUBJECTS = {
+  TaskAssigned: 'vapora.tasks.assigned',
+  TaskStarted: 'vapora.tasks.started',
+  TaskProgress: 'vapora.tasks.progress',
+  TaskCompleted: 'vapora.tasks.completed',
+  TaskFailed: 'vapora.tasks.failed',
+  RequestHelp: 'vapora.agent.help',
+  HelpOffered: 'vapora.agent.help',
+  ShareContext: 'vapora.agent.context',
+  RequestDecision: 'vapora.agent.decision',
+  DecisionMade: 'vapora.tasks.decisions',
+  Heartbeat: 'vapora.agent.heartbeat',
+  AgentStatusChanged: 'vapora.agent.status',
+} as const satisfies Record<AgentMessageType, string>;
+
+export const TASK_STREAM = { name: 'vapora_tasks', subjects: ['vapora.tasks.>'] } as const;

@@ -1,0 +1,35 @@
+import type { z } from 'zod';
+
+/** Invalid input, described for a person: one line per problem, each naming the field and the rule. */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    readonly subject: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid ${subject}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const SECRET_FIELD = /pass|secret|token|key/i;
+
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
+    return `${path}: ${issue.message}${shown(path, issue.input)}`;
+  });
+}
+
+// The offending value helps a person fix it, unless it is long, structured or may be a secret.
+function shown(path: string, input: unknown): string {
+  if (SECRET_FIELD.test(path) || input === undefined || typeof input === 'object') return '';
+  const text = JSON.stringify(input);
+  return text.length <= 60 ? ` (got ${text})` : '';
+}
+
+/** Parses `value` with `schema`, or throws a ValidationError naming every bad field. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, subject: string): z.infer<S> {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (!result.success) throw new ValidationError(subject, describeIssues(result.error));
+  return result.data;
+}

@@ -1,0 +1,196 @@
+import { Surreal, createRemoteEngines } from 'surrealdb';
+import { createNodeEngines } from '@surrealdb/node';
+import type { z } from 'zod';
+import {
+  AgentInstance,
+  AgentMetadata,
+  AgentManifest,
+  Artifact,
+  Decision,
+  Knowledge,
+  TaskRecord,
+  parse,
+  statusLabel,
+  type AgentRole,
+} from '../domain';
+import { SCHEMA, type Table } from './registry-schema';
+
+export interface RegistryOptions {
+  /** `mem://`, `surrealkv://path` (embedded) or `ws://host:port` (a server): one code path for all. */
+  url: string;
+  namespace: string;
+  database: string;
+  username?: string;
+  password?: string;
+}
+
+type Columns = Record<string, string | undefined>;
+
+/** One table: validated records in, validated records out, parameterized SurrealQL only. */
+export class Collection<S extends z.ZodType, F extends Columns> {
+  constructor(
+    private readonly db: Surreal,
+    private readonly table: Table,
+    private readonly schema: S,
+    private readonly keyOf: (record: z.infer<S>) => string,
+    private readonly columnsOf: (record: z.infer<S>) => F,
+  ) {}
+
+  async put(value: z.input<S>): Promise<z.infer<S>> {
+    const record = parse(this.schema, value, this.table);
+    await this.db
+      .query('UPSERT type::record($tb, $key) CONTENT $content RETURN NONE', {
+        tb: this.table,
+        key: this.keyOf(record),
+        content: { ...this.columnsOf(record), doc: record },
+      })
+      .collect();
+    return record;
+  }
+
+  async get(key: string): Promise<z.infer<S> | undefined> {
+    const [doc] = await this.db
+      .query<[unknown]>('SELECT VALUE doc FROM ONLY type::record($tb, $key)', { tb: this.table, key })
+      .json()
+      .collect();
+    return doc == null ? undefined : parse(this.schema, doc, `${this.table} ${key}`);
+  }
+
+  /** Records whose indexed columns equal every given value, in key order. */
+  async list(filter: Partial<F> = {}, extraWhere?: { clause: string; vars: Record<string, unknown> }): Promise<z.infer<S>[]> {
+    const vars: Record<string, unknown> = { tb: this.table, ...extraWhere?.vars };
+    const clauses = Object.entries(filter)
+      .filter(([, v]) => v !== undefined)
+      .map(([column, value]) => {
+        // Column names come from the typed filter (code), values are always bound.
+        if (!/^[a-z_]+$/.test(column)) throw new Error(`not a column: ${column}`);
+        vars[`f_${column}`] = value;
+        return `${column} = $f_${column}`;
+      });
+    if (extraWhere) clauses.push(extraWhere.clause);
+    const where = clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '';
+    const [docs] = await this.db
+      .query<[unknown[]]>(`SELECT VALUE doc FROM type::table($tb)${where} ORDER BY id`, vars)
+      .json()
+      .collect();
+    return docs.map((doc) => parse(this.schema, doc, this.table));
+  }
+
+  /** Applies `change` to the stored record; the result is validated before it is written. */
+  async update(key: string, change: (current: z.infer<S>) => z.input<S>): Promise<z.infer<S>> {
+    const current = await this.get(key);
+    if (!current) throw new Error(`${this.table} "${key}" not found`);
+    return this.put(change(current));
+  }
+
+  async remove(key: string): Promise<boolean> {
+    const [deleted] = await this.db
+      .query<[unknown[]]>('DELETE type::record($tb, $key) RETURN BEFORE', { tb: this.table, key })
+      .json()
+      .collect();
+    return deleted.length > 0;
+  }
+}
+
+/** Shared knowledge with a time to live: expired entries are invisible and purged on write. */
+export class KnowledgeStore {
+  private readonly entries: Collection<typeof Knowledge, { context_type: string; from_agent: string; expires_at: string }>;
+
+  constructor(private readonly db: Surreal) {
+    this.entries = new Collection(db, 'knowledge', Knowledge, (k) => k.key, (k) => ({
+      context_type: k.context_type,
+      from_agent: k.from_agent,
+      expires_at: k.expires_at,
+    }));
+  }
+
+  async share(entry: Omit<Knowledge, 'created_at' | 'expires_at'> & { ttl_minutes: number }, now = new Date()): Promise<Knowledge> {
+    await this.purgeExpired(now);
+    const { ttl_minutes, ...rest } = entry;
+    return this.entries.put({
+      ...rest,
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + ttl_minutes * 60_000).toISOString(),
+    });
+  }
+
+  async get(key: string, now = new Date()): Promise<Knowledge | undefined> {
+    const entry = await this.entries.get(key);
+    return entry && entry.expires_at > now.toISOString() ? entry : undefined;
+  }
+
+  /** Live entries, optionally only those of a type or addressed to a role (an empty `to_roles` is for everyone). */
+  async list(filter: { context_type?: string; role?: AgentRole } = {}, now = new Date()): Promise<Knowledge[]> {
+    const live = await this.entries.list(
+      { context_type: filter.context_type },
+      { clause: 'expires_at > $now', vars: { now: now.toISOString() } },
+    );
+    const role = filter.role;
+    return role ? live.filter((k) => k.to_roles.length === 0 || k.to_roles.includes(role)) : live;
+  }
+
+  async remove(key: string): Promise<boolean> {
+    return this.entries.remove(key);
+  }
+
+  async purgeExpired(now = new Date()): Promise<void> {
+    // Not through Collection: a bulk delete by an indexed column, still fully parameterized.
+    await this.db.query('DELETE knowledge WHERE expires_at <= $now', { now: now.toISOString() }).collect();
+  }
+}
+
+/** The registry and shared context of the spec, kept in SurrealDB. */
+export class RegistryStore {
+  readonly manifests;
+  readonly agents;
+  readonly instances;
+  readonly tasks;
+  readonly decisions;
+  readonly artifacts;
+  readonly knowledge;
+
+  private constructor(private readonly db: Surreal) {
+    this.manifests = new Collection(db, 'manifest', AgentManifest, (m) => m.id, (m) => ({
+      role: m.role,
+      version: m.version,
+      name: m.name,
+    }));
+    this.agents = new Collection(db, 'agent', AgentMetadata, (a) => a.id, (a) => ({
+      role: a.role,
+      manifest_id: a.manifest_id,
+      status: statusLabel(a.status),
+    }));
+    this.instances = new Collection(db, 'instance', AgentInstance, (i) => i.agent_id, (i) => ({ pod_id: i.pod_id }));
+    this.tasks = new Collection(db, 'task', TaskRecord, (t) => t.id, (t) => ({
+      role: t.role,
+      status: t.status,
+      feature_id: t.feature_id,
+      agent_id: t.agent_id,
+    }));
+    this.decisions = new Collection(db, 'decision', Decision, (d) => d.id, (d) => ({
+      decision_type: d.decision_type,
+      task_id: d.task_id,
+      feature_id: d.feature_id,
+    }));
+    this.artifacts = new Collection(db, 'artifact', Artifact, (a) => a.id, (a) => ({
+      kind: a.kind,
+      feature_id: a.feature_id,
+      task_id: a.task_id,
+    }));
+    this.knowledge = new KnowledgeStore(db);
+  }
+
+  static async open(options: RegistryOptions): Promise<RegistryStore> {
+    const db = new Surreal({ engines: { ...createRemoteEngines(), ...createNodeEngines() } });
+    const authentication =
+      options.username && options.password ? { username: options.username, password: options.password } : undefined;
+    await db.connect(options.url, { namespace: options.namespace, database: options.database, authentication });
+    await db.use({ namespace: options.namespace, database: options.database });
+    await db.query(SCHEMA).collect();
+    return new RegistryStore(db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+
+export interface ProcessSpec {
+  name: string;
+  command: string;
+  args: string[];
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** A child process whose output goes to a log file, stopped with SIGTERM and, after a grace period, SIGKILL. */
+export class SupervisedProcess {
+  private readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly spec: ProcessSpec) {
+    const log = createWriteStream(spec.logFile, { flags: 'a' });
+    this.child = spawn(spec.command, spec.args, { env: spec.env ?? process.env, cwd: spec.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout?.pipe(log, { end: false });
+    this.child.stderr?.pipe(log, { end: false });
+    this.exited = new Promise((resolve) => {
+      this.child.once('error', () => resolve(null));
+      this.child.once('exit', (code, signal) => {
+        log.end();
+        resolve(code ?? (signal ? 128 : null));
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,60 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { firstLine, isExecutable, run, which, type Resolved } from './executables';
+
+/** The newest CLI whose go.mod has no replace directive, so `go install` works through the module proxy. */
+export const TEMPORAL_CLI_VERSION = '1.5.1';
+const MODULE = 'github.com/temporalio/cli';
+
+const HOW_TO_INSTALL = `Install the Temporal CLI one of these ways, or point TEMPORAL_CLI_PATH at it:
+  brew install temporal
+  download it from https://temporal.download/cli (then put it on PATH)
+  go install ${MODULE}/cmd/temporal@v${TEMPORAL_CLI_VERSION}`;
+
+/** Finds the Temporal CLI: $TEMPORAL_CLI_PATH, then PATH, then the build cached under `cacheDir`. */
+export function findTemporalCli(cacheDir: string, env: NodeJS.ProcessEnv = process.env): Resolved | undefined {
+  const version = (path: string) => firstLine(path, ['--version']);
+  if (env.TEMPORAL_CLI_PATH) {
+    if (!isExecutable(env.TEMPORAL_CLI_PATH)) throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
+    return { path: env.TEMPORAL_CLI_PATH, version: version(env.TEMPORAL_CLI_PATH), source: 'TEMPORAL_CLI_PATH' };
+  }
+  const onPath = which('temporal');
+  if (onPath) return { path: onPath, version: version(onPath), source: 'PATH' };
+  const cached = join(cacheDir, 'bin', 'temporal');
+  if (isExecutable(cached)) return { path: cached, version: version(cached), source: 'cache' };
+  return undefined;
+}
+
+/** Finds the Temporal CLI or builds it with Go into the cache; `onProgress` gets a line per step. */
+export async function ensureTemporalCli(cacheDir: string, onProgress: (line: string) => void): Promise<Resolved> {
+  const found = findTemporalCli(cacheDir);
+  if (found) return found;
+  const go = which('go', ['/usr/local/go/bin']);
+  if (!go) throw new Error(`The Temporal CLI was not found and Go is not installed to build it.\n${HOW_TO_INSTALL}`);
+  const bin = join(cacheDir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  onProgress(`building Temporal CLI v${TEMPORAL_CLI_VERSION} with Go into ${bin} (first run only; about 6 minutes on 2 cores)`);
+  const started = Date.now();
+  let modules = 0;
+  await run(
+    go,
+    ['install', '-ldflags', `-X ${MODULE}/temporalcli.Version=${TEMPORAL_CLI_VERSION}`, `${MODULE}/cmd/temporal@v${TEMPORAL_CLI_VERSION}`],
+    {
+      env: { ...process.env, GOBIN: bin, GOFLAGS: '-mod=mod' },
+      onLine: (line) => {
+        if (line.startsWith('go: downloading') && ++modules % 25 === 0) onProgress(`  downloaded ${modules} modules (${elapsed(started)})`);
+      },
+    },
+  ).catch((error: Error) => {
+    throw new Error(`Building the Temporal CLI failed: ${error.message}\n${HOW_TO_INSTALL}`);
+  });
+  onProgress(`  built in ${elapsed(started)}`);
+  const built = findTemporalCli(cacheDir);
+  if (!built) throw new Error(`go install finished but ${join(bin, 'temporal')} is missing.\n${HOW_TO_INSTALL}`);
+  return built;
+}
+
+function elapsed(since: number): string {
+  const s = Math.round((Date.now() - since) / 1000);
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}

@@ -1,0 +1,46 @@
+import { Connection } from '@temporalio/client';
+import { SupervisedProcess } from './supervised-process';
+import { waitFor } from './ports';
+
+export interface TemporalDevServerOptions {
+  cli: string;
+  host: string;
+  port: number;
+  /** Web UI port; omit for a headless server. */
+  uiPort?: number;
+  /** SQLite file for state that survives restarts; omit to keep it in memory. */
+  dbFile?: string;
+  namespace: string;
+  logFile: string;
+}
+
+/** `temporal server start-dev`, ready when the namespace answers. */
+export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<SupervisedProcess> {
+  const args = ['server', 'start-dev', '--ip', options.host, '--port', String(options.port), '--namespace', options.namespace, '--log-level', 'warn'];
+  args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  const server = new SupervisedProcess({ name: 'temporal', command: options.cli, args, logFile: options.logFile });
+  const address = `${options.host}:${options.port}`;
+  try {
+    await waitFor(`the Temporal server at ${address}`, () => temporalAnswers(address, options.namespace), {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      failIf: () => (server.running ? undefined : `it exited; see ${options.logFile}`),
+    });
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+/** True when a Temporal frontend at `address` serves `namespace`. */
+export async function temporalAnswers(address: string, namespace: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+    return true;
+  } finally {
+    await connection.close();
+  }
+}
