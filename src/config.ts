@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ValidationError, describeIssues } from './domain';
+import { parse } from './domain';
 
 const HostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port, e.g. "localhost:7233"');
 const Port = z.coerce.number().int().min(1).max(65535);
@@ -34,9 +34,7 @@ export interface Config {
 export const DEFAULTS = { temporalAddress: 'localhost:7233', natsUrl: 'nats://localhost:4222' } as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = Env.safeParse(env);
-  if (!result.success) throw new ValidationError('environment', describeIssues(result.error));
-  const e = result.data;
+  const e = parse(Env, env, 'environment');
   const stateDir = resolve(e.VAPORA_STATE_DIR);
   return {
     stateDir,

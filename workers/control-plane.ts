@@ -30,3 +30,5 @@ try {
   await registry.close();
   log.info('worker stopped');
 }
+// The embedded SurrealDB engine would keep the process alive (see RegistryStore.close).
+process.exit(0);

@@ -1,4 +1,5 @@
 import {
+  AckPolicy,
   DeliverPolicy,
   JSONCodec,
   StorageType,
@@ -128,23 +129,31 @@ export class EventBus {
   }
 
   /** Replays stored task events (oldest first), then keeps following when `follow` is set, until `signal` aborts. */
-  async *events(options: { subjects?: string[]; follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<StoredEvent> {
-    const consumer = await this.js.consumers.get(TASK_STREAM.name, {
-      filterSubjects: options.subjects ?? [...TASK_STREAM.subjects],
+  async *events(options: { subject?: string; follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<StoredEvent> {
+    // An ephemeral pull consumer: nats.js ordered consumers need nats-server 2.10, Debian ships 2.9.
+    const created = await this.jsm.consumers.add(TASK_STREAM.name, {
+      filter_subject: options.subject ?? TASK_STREAM.subjects[0],
       deliver_policy: DeliverPolicy.All,
+      ack_policy: AckPolicy.None,
+      inactive_threshold: nanos(60_000),
     });
-    const pending = (await consumer.info()).num_pending;
-    if (!options.follow && pending === 0) return;
-    const messages = await consumer.consume();
-    options.signal?.addEventListener('abort', () => void messages.stop(), { once: true });
-    for await (const raw of messages) {
-      const message = this.decode(raw);
-      if (message) {
-        yield { seq: raw.seq, subject: raw.subject, msgId: raw.headers?.get('Nats-Msg-Id') || undefined, time: new Date(raw.info.timestampNanos / 1e6), message };
+    try {
+      if (!options.follow && created.num_pending === 0) return;
+      const consumer = await this.js.consumers.get(TASK_STREAM.name, created.name);
+      const messages = await consumer.consume();
+      options.signal?.addEventListener('abort', () => void messages.stop(), { once: true });
+      for await (const raw of messages) {
+        const message = this.decode(raw);
+        if (message) {
+          const msgId = raw.headers?.get('Nats-Msg-Id') || undefined;
+          yield { seq: raw.seq, subject: raw.subject, msgId, time: new Date(raw.info.timestampNanos / 1e6), message };
+        }
+        if (!options.follow && raw.info.pending === 0) break;
       }
-      if (!options.follow && raw.info.pending === 0) break;
+      messages.stop();
+    } finally {
+      await this.jsm.consumers.delete(TASK_STREAM.name, created.name).catch(() => undefined);
     }
-    await messages.close();
   }
 
   /** Messages stored in the task stream, optionally for one subject. */

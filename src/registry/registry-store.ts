@@ -69,11 +69,11 @@ export class Collection<S extends z.ZodType, F extends Columns> {
       });
     if (extraWhere) clauses.push(extraWhere.clause);
     const where = clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '';
-    const [docs] = await this.db
-      .query<[unknown[]]>(`SELECT VALUE doc FROM type::table($tb)${where} ORDER BY id`, vars)
+    const [rows] = await this.db
+      .query<[{ doc: unknown }[]]>(`SELECT id, doc FROM type::table($tb)${where} ORDER BY id`, vars)
       .json()
       .collect();
-    return docs.map((doc) => parse(this.schema, doc, this.table));
+    return rows.map((row) => parse(this.schema, row.doc, this.table));
   }
 
   /** Applies `change` to the stored record; the result is validated before it is written. */
@@ -190,6 +190,11 @@ export class RegistryStore {
     return new RegistryStore(db);
   }
 
+  /**
+   * Closes the connection. The embedded engine (@surrealdb/node 3.0.3) keeps a
+   * native handle that holds the process open once an index exists, so entry
+   * points exit explicitly when they are done.
+   */
   async close(): Promise<void> {
     await this.db.close();
   }

@@ -1,10 +1,13 @@
 import type { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+// A CommonJS module: its namespaces are reachable only through the default export under ESM.
+import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
+const { IndexedValueType } = proto.temporal.api.enums.v1;
+
 const INDEXED_TYPE = {
-  KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  DOUBLE: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  DOUBLE: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
 } as const;
 
 /** Registers Vapora's search attributes in `namespace`; already registered ones are left as they are. */

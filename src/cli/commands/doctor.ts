@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../../config';
+import { firstLine, which } from '../../stack/executables';
+import { findNatsServer } from '../../stack/nats-server';
+import { isListening, splitHostPort } from '../../stack/ports';
+import { runStackCheck } from '../../stack/stack-check';
+import { findTemporalCli } from '../../stack/temporal-cli';
+import { temporalAnswers } from '../../stack/temporal-dev-server';
+import { printJson, table } from '../output';
+
+interface Check {
+  check: string;
+  status: 'ok' | 'missing' | 'in use' | 'free' | 'down' | 'failed';
+  detail: string;
+  fix?: string;
+}
+
+const PROVISION = 'run `npx vapora provision` (builds the Temporal CLI with Go, installs nats-server with apt-get as root)';
+
+async function dependencies(config: Config): Promise<Check[]> {
+  const temporal = findTemporalCli(config.cacheDir);
+  const nats = findNatsServer();
+  const go = which('go', ['/usr/local/go/bin']);
+  const nodeMajor = Number(process.versions.node.split('.')[0]);
+  return [
+    { check: 'node', status: nodeMajor >= 20 ? 'ok' : 'failed', detail: `${process.execPath} (${process.version})`, fix: nodeMajor >= 20 ? undefined : 'install Node.js 20 or newer' },
+    temporal
+      ? { check: 'temporal CLI', status: 'ok', detail: `${temporal.path} (${temporal.version}; from ${temporal.source})` }
+      : { check: 'temporal CLI', status: 'missing', detail: 'not on PATH, TEMPORAL_CLI_PATH or in the cache', fix: PROVISION },
+    nats
+      ? { check: 'nats-server', status: 'ok', detail: `${nats.path} (${nats.version}; from ${nats.source})` }
+      : { check: 'nats-server', status: 'missing', detail: 'not on PATH or in /usr/sbin', fix: PROVISION },
+    go
+      ? { check: 'go', status: 'ok', detail: `${go} (${firstLine(go, ['version'])}); builds the Temporal CLI when it is missing` }
+      : { check: 'go', status: temporal ? 'ok' : 'missing', detail: 'not found; only needed to build the Temporal CLI', fix: temporal ? undefined : 'install Go 1.23+ or the Temporal CLI itself' },
+  ];
+}
+
+async function endpoints(config: Config): Promise<Check[]> {
+  const temporal = splitHostPort(config.temporal.address);
+  const nats = splitHostPort(config.nats.url.replace('nats://', ''));
+  const port = async (name: string, host: string, p: number, variable: string, answers?: () => Promise<boolean>): Promise<Check> => {
+    if (!(await isListening(host, p))) return { check: name, status: 'free', detail: `${host}:${p} (${variable}); \`vapora up\` starts it here` };
+    const ok = answers ? await answers().catch(() => false) : true;
+    return { check: name, status: 'in use', detail: `${host}:${p} (${variable})${answers ? (ok ? ': a server answers' : ': something else answers') : ''}` };
+  };
+  const checks = [
+    await port('temporal port', temporal.host, temporal.port, 'TEMPORAL_ADDRESS', () => temporalAnswers(config.temporal.address, config.temporal.namespace)),
+    await port('web UI port', temporal.host, config.temporal.uiPort, 'TEMPORAL_UI_PORT'),
+    await port('nats port', nats.host, nats.port, 'NATS_URL'),
+  ];
+  if (checks[0]!.detail.endsWith('a server answers')) {
+    const worker = await runStackCheck({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, timeoutMs: 15_000 })
+      .then((): Check => ({ check: 'control plane', status: 'ok', detail: `stackCheckWorkflow ran on task queue "${config.temporal.taskQueue}" (SurrealDB and NATS answered)` }))
+      .catch((error: Error): Check => ({ check: 'control plane', status: 'down', detail: error.message.split('\n')[0]!, fix: 'start the stack with `npm start`' }));
+    checks.push(worker);
+  }
+  return checks;
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('report each dependency (path, version, source), each port, and whether a running stack answers')
+    .option('--json', 'print the checks as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const config = loadConfig();
+      const checks = [...(await dependencies(config)), ...(await endpoints(config))];
+      const broken = checks.filter((c) => c.status === 'missing' || c.status === 'failed');
+      if (options.json) printJson({ ok: broken.length === 0, checks });
+      else {
+        console.log(table(checks as unknown as Record<string, unknown>[], ['check', 'status', 'detail']));
+        for (const c of checks.filter((c) => c.fix)) console.log(`\n${c.check}: ${c.fix}`);
+      }
+      if (broken.length) process.exitCode = 1;
+    });
+}

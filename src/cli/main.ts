@@ -1,0 +1,24 @@
+import { Command, CommanderError } from 'commander';
+import { ValidationError } from '../domain';
+import { registerDoctor } from './commands/doctor';
+import { registerProvision } from './commands/provision';
+import { registerUp } from './commands/up';
+
+const program = new Command('vapora')
+  .description('Vapora: durable multi-agent orchestration on Temporal, NATS JetStream and SurrealDB')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerUp(program);
+registerDoctor(program);
+registerProvision(program);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof CommanderError) process.exitCode = error.exitCode;
+  else {
+    process.stderr.write(`error: ${error instanceof ValidationError ? error.message : error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,17 @@
+import { Client, Connection } from '@temporalio/client';
+import { stackCheckWorkflow, type StackCheck } from '../../workflows/stack-check';
+
+/** Runs `stackCheckWorkflow` on the control-plane queue: proof that Temporal, the worker, SurrealDB and NATS all work. */
+export async function runStackCheck(options: { address: string; namespace: string; taskQueue: string; timeoutMs: number }): Promise<StackCheck> {
+  const connection = await Connection.connect({ address: options.address });
+  try {
+    const client = new Client({ connection, namespace: options.namespace });
+    return await client.workflow.execute(stackCheckWorkflow, {
+      taskQueue: options.taskQueue,
+      workflowId: `stack-check-${Date.now()}`,
+      workflowExecutionTimeout: options.timeoutMs,
+    });
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,21 @@
+import type { AgentManifestInput } from '../../src/domain';
+
+/** A valid developer manifest; tests change one field at a time. */
+export function developerManifest(overrides: Partial<AgentManifestInput> = {}): AgentManifestInput {
+  return {
+    id: 'developer',
+    name: 'Developer Agent',
+    version: '0.1.0',
+    role: 'developer',
+    docker_image: 'vapora/agents:developer-0.1.0',
+    resources: { cpu: '500m', memory: '512Mi' },
+    dependencies: [{ agent_id: 'architect', role: 'architect', min_version: '0.1.0', optional: false }],
+    health_check_endpoint: '/health',
+    health_check: { interval_secs: 5, timeout_secs: 2, consecutive_failures_threshold: 3, auto_restart_enabled: true },
+    capabilities: [{ id: 'implement-code', name: 'Implement code', description: 'Writes code from an ADR', complexity: 'Medium' }],
+    llm_provider: 'claude',
+    llm_model: 'claude-sonnet-4-5',
+    max_concurrent_tasks: 3,
+    ...overrides,
+  };
+}

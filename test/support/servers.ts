@@ -1,0 +1,23 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The servers `npm test` (test/run.ts) started for this run. */
+export function testServers(): { temporalAddress: string; natsUrl: string; temporalCli: string } {
+  const temporalAddress = process.env.VAPORA_TEST_TEMPORAL_ADDRESS;
+  const natsUrl = process.env.VAPORA_TEST_NATS_URL;
+  const temporalCli = process.env.TEMPORAL_CLI_PATH;
+  if (!temporalAddress || !natsUrl || !temporalCli) {
+    throw new Error('run the tests with `npm test` (or `npm test -- test/<file>.test.ts`), which starts the servers they need');
+  }
+  return { temporalAddress, natsUrl, temporalCli };
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `vapora-${prefix}-`));
+}
+
+/** A name no other test uses, for task queues, workflow ids and keys. */
+export function unique(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+}
