@@ -22,6 +22,9 @@ const Env = z.object({
   SURREAL_PASS: z.string().optional(),
 });
 
+/** The environment variables Vapora reads. */
+export const ENV_VARS = Object.keys(Env.shape);
+
 /** Where Vapora finds (or starts) each server. `external` endpoints were named by the user. */
 export interface Config {
   stateDir: string;

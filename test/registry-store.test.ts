@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ValidationError, type AgentMetadata } from '../src/domain';
 import { RegistryStore } from '../src/registry/registry-store';
 import { developerManifest } from './support/fixtures';
+import { registryProcess } from './support/registry-process-client';
 import { tempDir } from './support/servers';
 
 const options = (url: string) => ({ url, namespace: 'vapora', database: 'test' });
@@ -102,8 +102,7 @@ describe('registry store (embedded SurrealDB)', () => {
 describe('registry store persistence (surrealkv)', () => {
   it('keeps every record across a process restart', () => {
     const url = `surrealkv://${join(tempDir('registry'), 'db')}`;
-    const run = (op: string) => execFileSync(process.execPath, ['--import', 'tsx', 'test/support/registry-process.ts', op, url], { encoding: 'utf8' });
-    run('put');
-    assert.deepEqual(JSON.parse(run('get')), { manifest: 'Developer Agent', knowledge: { kept: true } });
+    registryProcess(url, 'test', 'put');
+    assert.deepEqual(registryProcess(url, 'test', 'get'), { manifest: 'Developer Agent', knowledge: { kept: true } });
   });
 });

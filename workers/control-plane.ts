@@ -5,6 +5,7 @@ import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { RegistryStore } from '../src/registry/registry-store';
+import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
 
 /** The control-plane worker: task queue `vapora`, owner of the registry (the embedded SurrealDB lives in this process). */
 const log = createLogger('control-plane');
@@ -14,6 +15,8 @@ const registry = await RegistryStore.open(config.surreal);
 const bus = await EventBus.connect(config.nats.url, { name: 'vapora-control-plane', logger: log });
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 try {
+  const added = await registerSearchAttributes(connection, config.temporal.namespace);
+  if (added.length) log.info('registered search attributes', { added });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -1,8 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
 import type { Config } from '../config';
-import { registerSearchAttributes } from '../temporal/register-search-attributes';
 import { ensureNatsServer, startNatsServer } from './nats-server';
 import { isListening, isLoopback, splitHostPort, waitFor } from './ports';
 import { PROJECT_ROOT, tsNodeArgs } from './project';
@@ -130,13 +128,6 @@ export class DevStack {
       started.push('temporal');
     } else {
       await waitFor(`Temporal at ${config.temporal.address} (TEMPORAL_ADDRESS)`, () => temporalAnswers(config.temporal.address, config.temporal.namespace), { timeoutMs: 10_000 });
-    }
-    const connection = await Connection.connect({ address: config.temporal.address });
-    try {
-      const added = await registerSearchAttributes(connection, config.temporal.namespace);
-      if (added.length) onProgress(`registered search attributes: ${added.join(', ')}`);
-    } finally {
-      await connection.close();
     }
 
     if (startNats) {

@@ -11,7 +11,7 @@ const INDEXED_TYPE = {
 } as const;
 
 /** Registers Vapora's search attributes in `namespace`; already registered ones are left as they are. */
-export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+export async function registerSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
