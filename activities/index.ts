@@ -1,15 +1,19 @@
 import type { AgentMessage, Knowledge } from '../src/domain';
 import type { EventBus, PublishResult } from '../src/bus/event-bus';
+import type { FleetService } from '../src/fleet/fleet-service';
 import type { RegistryStore } from '../src/registry/registry-store';
+import { createFleetActivities } from './fleet';
 
 export interface ActivityDeps {
   registry: RegistryStore;
   bus: EventBus;
+  fleet: FleetService;
 }
 
-/** Control-plane activities: thin calls into the registry and the bus, built once per worker. */
-export function createActivities({ registry, bus }: ActivityDeps) {
+/** Control-plane activities: thin calls into the registry, the bus and the fleet, built once per worker. */
+export function createActivities({ registry, bus, fleet }: ActivityDeps) {
   return {
+    ...createFleetActivities(fleet),
     /** `msgId` comes from the workflow id and step, so a retried activity never duplicates the event. */
     async publishMessage(message: AgentMessage, msgId: string): Promise<PublishResult> {
       return bus.publish(message, msgId);

@@ -14,6 +14,7 @@ const Env = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_PORT: Port.default(8233),
   VAPORA_TASK_QUEUE: z.string().min(1).default('vapora'),
+  VAPORA_API_PORT: Port.default(8280),
   NATS_URL: z.string().regex(/^nats:\/\/[\w.-]+:\d{1,5}$/, 'must be nats://host:port').optional(),
   SURREAL_URL: z.string().regex(/^(mem:\/\/|surrealkv:\/\/.+|wss?:\/\/.+)$/, 'must be mem://, surrealkv://<path> or ws://host:port').optional(),
   SURREAL_NAMESPACE: z.string().min(1).default('vapora'),
@@ -30,6 +31,8 @@ export interface Config {
   stateDir: string;
   cacheDir: string;
   temporal: { address: string; namespace: string; uiPort: number; taskQueue: string; external: boolean };
+  /** The control-plane worker's read-only registry API, on loopback. */
+  api: { port: number; url: string };
   nats: { url: string; external: boolean };
   surreal: { url: string; namespace: string; database: string; username?: string; password?: string };
 }
@@ -49,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.VAPORA_TASK_QUEUE,
       external: e.TEMPORAL_ADDRESS !== undefined,
     },
+    api: { port: e.VAPORA_API_PORT, url: `http://127.0.0.1:${e.VAPORA_API_PORT}` },
     nats: { url: e.NATS_URL ?? DEFAULTS.natsUrl, external: e.NATS_URL !== undefined },
     surreal: {
       url: e.SURREAL_URL ?? `surrealkv://${resolve(stateDir, 'registry')}`,

@@ -35,7 +35,8 @@ describe('registry store (embedded SurrealDB)', () => {
     assert.deepEqual((await registry.manifests.list()).map((m) => m.id), ['architect', 'developer']);
     assert.deepEqual((await registry.manifests.list({ role: 'architect' })).map((m) => m.id), ['architect']);
     const updated = await registry.manifests.update('developer', (m) => ({ ...m, version: '0.2.0' }));
-    assert.equal(updated.version, '0.2.0');
+    assert.equal(updated?.version, '0.2.0');
+    assert.equal(await registry.manifests.update('nobody', (m) => m), undefined);
     assert.equal((await registry.manifests.get('developer'))?.version, '0.2.0');
     assert.equal(await registry.manifests.remove('developer'), true);
     assert.equal(await registry.manifests.remove('developer'), false);

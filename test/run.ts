@@ -7,12 +7,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
 import { ensureNatsServer, startNatsServer } from '../src/stack/nats-server';
 import { freePort } from '../src/stack/ports';
 import { PROJECT_ROOT } from '../src/stack/project';
 import { ensureTemporalCli } from '../src/stack/temporal-cli';
 import { startTemporalDevServer } from '../src/stack/temporal-dev-server';
+import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
 
 const say = (line: string) => process.stderr.write(`[test] ${line}\n`);
 const config = loadConfig({ ...process.env, VAPORA_STATE_DIR: tmpdir() });
@@ -29,6 +31,9 @@ const temporal = await startTemporalDevServer({
   namespace: 'default',
   logFile: join(work, 'temporal.log'),
 });
+const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+await registerSearchAttributes(connection, 'default');
+await connection.close();
 const nats = await startNatsServer({ bin: natsServer.path, host: '127.0.0.1', port: natsPort, storeDir: join(work, 'nats'), logFile: join(work, 'nats.log') });
 
 const files = process.argv.slice(2);

@@ -1,33 +1,48 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { serveRegistryApi } from '../src/api/registry-api';
 import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
+import { ProcessDeployer } from '../src/deploy/process-deployer';
+import { FleetService } from '../src/fleet/fleet-service';
 import { createLogger } from '../src/logger';
+import { seedCatalog } from '../src/marketplace/seed-catalog';
 import { RegistryStore } from '../src/registry/registry-store';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
 
-/** The control-plane worker: task queue `vapora`, owner of the registry (the embedded SurrealDB lives in this process). */
+/**
+ * The control-plane worker: task queue `vapora`, owner of the registry (the
+ * embedded SurrealDB lives in this process) and of the agent deployer.
+ */
 const log = createLogger('control-plane');
 const config = loadConfig();
 
 const registry = await RegistryStore.open(config.surreal);
 const bus = await EventBus.connect(config.nats.url, { name: 'vapora-control-plane', logger: log });
 const connection = await NativeConnection.connect({ address: config.temporal.address });
+const api = await serveRegistryApi(registry, config.api.port, log);
 try {
   const added = await registerSearchAttributes(connection, config.temporal.namespace);
   if (added.length) log.info('registered search attributes', { added });
+  const seeded = await seedCatalog(registry);
+  if (seeded.length) log.info('marketplace catalog added', { manifests: seeded });
+  const deployer = new ProcessDeployer({
+    stateDir: config.stateDir,
+    env: { TEMPORAL_ADDRESS: config.temporal.address, TEMPORAL_NAMESPACE: config.temporal.namespace, NATS_URL: config.nats.url },
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    activities: createActivities({ registry, bus }),
+    activities: createActivities({ registry, bus, fleet: new FleetService(registry, bus, deployer, log) }),
   });
-  log.info('worker ready', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, nats: config.nats.url, surreal: config.surreal.url });
+  log.info('worker ready', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, nats: config.nats.url, surreal: config.surreal.url, api: config.api.url });
   // Worker.run() returns after SIGINT/SIGTERM, once in-flight tasks are done.
   await worker.run();
 } finally {
+  api.close();
   await connection.close();
   await bus.close();
   await registry.close();

@@ -1,1 +1,3 @@
+export * from './agent-lifecycle';
+export * from './agent-pool';
 export * from './stack-check';

@@ -28,6 +28,8 @@ type Columns = Record<string, string | undefined>;
 
 /** One table: validated records in, validated records out, parameterized SurrealQL only. */
 export class Collection<S extends z.ZodType, F extends Columns> {
+  private readonly pending = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly db: Surreal,
     private readonly table: Table,
@@ -76,11 +78,21 @@ export class Collection<S extends z.ZodType, F extends Columns> {
     return rows.map((row) => parse(this.schema, row.doc, this.table));
   }
 
-  /** Applies `change` to the stored record; the result is validated before it is written. */
-  async update(key: string, change: (current: z.infer<S>) => z.input<S>): Promise<z.infer<S>> {
-    const current = await this.get(key);
-    if (!current) throw new Error(`${this.table} "${key}" not found`);
-    return this.put(change(current));
+  /**
+   * Applies `change` to the stored record (validated before it is written), or
+   * returns undefined when there is none. Updates of one key in this process
+   * run one after another, so concurrent read-modify-writes lose nothing.
+   */
+  update(key: string, change: (current: z.infer<S>) => z.input<S>): Promise<z.infer<S> | undefined> {
+    const previous = this.pending.get(key) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const current = await this.get(key);
+      return current === undefined ? undefined : this.put(change(current));
+    });
+    const settled = next.catch(() => undefined);
+    this.pending.set(key, settled);
+    void settled.then(() => this.pending.get(key) === settled && this.pending.delete(key));
+    return next;
   }
 
   async remove(key: string): Promise<boolean> {

@@ -1,0 +1,35 @@
+import { Context } from '@temporalio/activity';
+import type { AgentManifest, AgentRole } from '../src/domain';
+import type { FleetService, DeployedAgent } from '../src/fleet/fleet-service';
+import type { HealthStats, WatchOutcome } from '../src/fleet/health-watch';
+import type { Deployment } from '../src/deploy/deployer';
+
+/** Fleet activities: each one call into FleetService, where the logic is tested on its own. */
+export function createFleetActivities(fleet: FleetService) {
+  return {
+    async installManifest(manifestId: string, manifest?: AgentManifest): Promise<{ role: AgentRole; warnings: string[] }> {
+      return fleet.installManifest(manifestId, manifest);
+    },
+    async dependentsOf(manifestId: string): Promise<string[]> {
+      return fleet.dependentsOf(manifestId);
+    },
+    async deployAgent(agentId: string, manifestId: string): Promise<DeployedAgent> {
+      return fleet.deployAgent(agentId, manifestId);
+    },
+    /** Long-running: returns only when the agent needs a decision; heartbeats carry its stats across retries. */
+    async watchHealth(agentId: string, agent: DeployedAgent, stats: HealthStats): Promise<WatchOutcome> {
+      const ctx = Context.current();
+      const resumed = (ctx.info.heartbeatDetails as HealthStats | undefined) ?? stats;
+      return fleet.watchHealth(agentId, agent, resumed, { heartbeat: (d) => ctx.heartbeat(d), signal: ctx.cancellationSignal });
+    },
+    async restartAgent(agentId: string, manifestId: string, reason: string): Promise<Deployment> {
+      return fleet.restartAgent(agentId, manifestId, reason);
+    },
+    async markAgentError(agentId: string, reason: string): Promise<void> {
+      return fleet.markError(agentId, reason);
+    },
+    async stopAgent(agentId: string, reason: string): Promise<void> {
+      return fleet.stopAgent(agentId, reason);
+    },
+  };
+}

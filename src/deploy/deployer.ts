@@ -1,0 +1,30 @@
+import type { AgentManifest } from '../domain';
+
+/** Where a deployed agent instance runs. `podId` is a pod name, or `pid-<n>` for a local process. */
+export interface Deployment {
+  agentId: string;
+  podId: string;
+  ip: string;
+  port: number;
+  startedAt: string;
+}
+
+export interface DeploySpec {
+  agentId: string;
+  manifest: AgentManifest;
+}
+
+/**
+ * How agent instances are run: local processes by default, Kubernetes pods
+ * beyond one machine. Every verb is idempotent, because activities retry.
+ */
+export interface Deployer {
+  /** Starts the instance, or returns it if it already runs. Resolves once it accepts connections. */
+  deploy(spec: DeploySpec): Promise<Deployment>;
+  /** Drains and stops the instance; a no-op if it is not running. */
+  stop(agentId: string): Promise<void>;
+  /** Replaces the instance with a fresh one. */
+  restart(spec: DeploySpec): Promise<Deployment>;
+  /** The running instance, if any. */
+  endpoint(agentId: string): Promise<Deployment | undefined>;
+}

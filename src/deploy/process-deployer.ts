@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { isListening, freePort, waitFor } from '../stack/ports';
+import { PROJECT_ROOT, tsNodeArgs } from '../stack/project';
+import type { Deployer, Deployment, DeploySpec } from './deployer';
+import type { AgentSpec } from '../fleet/agent-spec';
+
+export interface ProcessDeployerOptions {
+  /** Holds one record per running agent (`agents/<id>.json`) and its log (`logs/agents/<id>.log`). */
+  stateDir: string;
+  /** Environment every agent process gets: where Temporal and NATS are. */
+  env: { TEMPORAL_ADDRESS: string; TEMPORAL_NAMESPACE: string; NATS_URL: string };
+  /** How long a stopping agent may drain before it is killed. */
+  drainMs?: number;
+}
+
+const Record_ = z.object({ agentId: z.string(), podId: z.string(), ip: z.string(), port: z.number(), startedAt: z.string(), pid: z.number() });
+type ProcessRecord = z.infer<typeof Record_>;
+
+const AGENT_ENTRY = 'workers/agent-worker.ts';
+
+/**
+ * Each agent instance is a real OS process running workers/agent-worker.ts,
+ * detached so it outlives a restart of the control plane; a record file per
+ * agent lets any control-plane process find it again.
+ */
+export class ProcessDeployer implements Deployer {
+  private readonly records: string;
+  private readonly logs: string;
+
+  constructor(private readonly options: ProcessDeployerOptions) {
+    this.records = join(options.stateDir, 'agents');
+    this.logs = join(options.stateDir, 'logs', 'agents');
+    mkdirSync(this.records, { recursive: true });
+    mkdirSync(this.logs, { recursive: true });
+  }
+
+  async deploy({ agentId, manifest }: DeploySpec): Promise<Deployment> {
+    const running = await this.endpoint(agentId);
+    if (running) return running;
+    const port = await freePort();
+    const spec: AgentSpec = {
+      agent_id: agentId,
+      manifest_id: manifest.id,
+      role: manifest.role,
+      version: manifest.version,
+      port,
+      heartbeat_secs: manifest.health_check.interval_secs,
+      max_concurrent_tasks: manifest.max_concurrent_tasks,
+    };
+    const log = openSync(join(this.logs, `${agentId}.log`), 'a');
+    const child = spawn(process.execPath, [...tsNodeArgs(AGENT_ENTRY), agentId], {
+      cwd: PROJECT_ROOT,
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, ...this.options.env, VAPORA_AGENT_SPEC: JSON.stringify(spec) },
+    });
+    closeSync(log);
+    child.unref();
+    const pid = child.pid;
+    if (pid === undefined) throw new Error(`could not start agent ${agentId}`);
+    const record: ProcessRecord = { agentId, podId: `pid-${pid}`, ip: '127.0.0.1', port, startedAt: new Date().toISOString(), pid };
+    writeFileSync(this.recordFile(agentId), JSON.stringify(record));
+    await waitFor(`agent ${agentId} (pid ${pid}) to listen on ${port}`, () => isListening('127.0.0.1', port), {
+      timeoutMs: 60_000,
+      failIf: () => (isAgentProcess(pid, agentId) ? undefined : `it exited; see ${join(this.logs, `${agentId}.log`)}`),
+    });
+    return toDeployment(record);
+  }
+
+  async stop(agentId: string): Promise<void> {
+    const record = this.read(agentId);
+    if (record && isAgentProcess(record.pid, agentId)) {
+      process.kill(record.pid, 'SIGTERM');
+      const drained = await waitFor(`agent ${agentId} to drain`, async () => !isAgentProcess(record.pid, agentId), {
+        timeoutMs: this.options.drainMs ?? 30_000,
+      }).then(
+        () => true,
+        () => false,
+      );
+      if (!drained) process.kill(record.pid, 'SIGKILL');
+    }
+    rmSync(this.recordFile(agentId), { force: true });
+  }
+
+  async restart(spec: DeploySpec): Promise<Deployment> {
+    await this.stop(spec.agentId);
+    return this.deploy(spec);
+  }
+
+  async endpoint(agentId: string): Promise<Deployment | undefined> {
+    const record = this.read(agentId);
+    return record && isAgentProcess(record.pid, agentId) ? toDeployment(record) : undefined;
+  }
+
+  /** Agents with a record here, running or not. */
+  recorded(): string[] {
+    return readdirSync(this.records).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+  }
+
+  private recordFile(agentId: string): string {
+    return join(this.records, `${agentId}.json`);
+  }
+
+  private read(agentId: string): ProcessRecord | undefined {
+    try {
+      return Record_.parse(JSON.parse(readFileSync(this.recordFile(agentId), 'utf8')));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function toDeployment({ pid: _pid, ...deployment }: ProcessRecord): Deployment {
+  return deployment;
+}
+
+/** True when `pid` is alive and is the agent worker for `agentId` (a pid can be reused by another program). */
+function isAgentProcess(pid: number, agentId: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return state !== 'Z' && argv.some((a) => a.endsWith(AGENT_ENTRY)) && argv.includes(agentId);
+  } catch {
+    return true; // no /proc (macOS): trust the signal probe
+  }
+}

@@ -1,0 +1,222 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { EventBus } from '../bus/event-bus';
+import { compareSemVer, statusLabel, type AgentManifest, type AgentRole, type AgentStatus, type HealthCheckConfig } from '../domain';
+import type { Deployer, Deployment } from '../deploy/deployer';
+import type { Logger } from '../logger';
+import { dependencyProblems } from '../marketplace/dependency-graph';
+import type { RegistryStore } from '../registry/registry-store';
+import { checkOnce, followHeartbeats, type HealthStats, type WatchOutcome } from './health-watch';
+
+export interface DeployedAgent {
+  deployment: Deployment;
+  health: HealthCheckConfig;
+  healthPath: string;
+}
+
+/** What a long-running activity can do: report progress (resumed on retry) and learn it was cancelled. */
+export interface ActivityControl {
+  heartbeat(details: HealthStats): void;
+  signal: AbortSignal;
+}
+
+const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+
+/** The fleet's side effects: marketplace checks, deployment, registry bookkeeping, status events. */
+export class FleetService {
+  constructor(
+    private readonly registry: RegistryStore,
+    private readonly bus: EventBus,
+    private readonly deployer: Deployer,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Adds `manifest` to the marketplace when given, then checks that every
+   * required dependency is installed, Active and recent enough. Optional
+   * dependencies that are missing come back as warnings.
+   */
+  async installManifest(manifestId: string, manifest?: AgentManifest): Promise<{ role: AgentRole; warnings: string[] }> {
+    if (manifest) {
+      const problems = dependencyProblems([manifest], (await this.registry.manifests.list()).filter((m) => m.id !== manifest.id));
+      if (problems.length) throw refuse('InvalidManifest', `manifest ${manifest.id} refused:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+      await this.registry.manifests.put(manifest);
+    }
+    const target = await this.registry.manifests.get(manifestId);
+    if (!target) throw refuse('UnknownManifest', `no manifest "${manifestId}" in the marketplace (see \`vapora agent available\`)`);
+    const warnings: string[] = [];
+    for (const dep of target.dependencies) {
+      const active = (await this.registry.agents.list({ manifest_id: dep.agent_id })).filter((a) => a.status === 'Active');
+      const good = active.filter((a) => compareSemVer(a.version, dep.min_version) >= 0);
+      if (good.length) continue;
+      const why = active.length
+        ? `${dep.agent_id} ${active[0]!.version} is installed but ${dep.min_version} or newer is required`
+        : `${dep.agent_id} (${dep.role} >= ${dep.min_version}) is not installed and healthy`;
+      if (!dep.optional) throw refuse('DependencyMissing', `cannot install ${manifestId}: ${why}; install it first (vapora agent install ${dep.agent_id})`);
+      warnings.push(`optional dependency missing: ${why}`);
+    }
+    for (const w of warnings) this.log.warn(w, { manifest: manifestId });
+    return { role: target.role, warnings };
+  }
+
+  /** Installed manifests that need `manifestId` (non-optionally) and still have agents. */
+  async dependentsOf(manifestId: string): Promise<string[]> {
+    const installed = new Set((await this.registry.agents.list()).map((a) => a.manifest_id));
+    const manifests = await this.registry.manifests.list();
+    return manifests.filter((m) => installed.has(m.id) && m.dependencies.some((d) => d.agent_id === manifestId && !d.optional)).map((m) => m.id);
+  }
+
+  async deployAgent(agentId: string, manifestId: string): Promise<DeployedAgent> {
+    const manifest = await this.manifest(manifestId);
+    const deployment = await this.deployer.deploy({ agentId, manifest });
+    const now = new Date().toISOString();
+    const existing = await this.registry.agents.get(agentId);
+    await this.registry.agents.put({
+      id: agentId,
+      manifest_id: manifest.id,
+      role: manifest.role,
+      name: manifest.name,
+      version: manifest.version,
+      status: existing?.status ?? 'Scaling',
+      capabilities: manifest.capabilities,
+      skills: manifest.skills,
+      llm_provider: manifest.llm_provider,
+      llm_model: manifest.llm_model,
+      dependencies: manifest.dependencies.map((d) => d.agent_id),
+      dependents: existing?.dependents ?? [],
+      health_check: manifest.health_check,
+      max_concurrent_tasks: manifest.max_concurrent_tasks,
+      current_tasks: 0,
+      queue_depth: 0,
+      created_at: existing?.created_at ?? now,
+      last_health_check: existing?.last_health_check ?? now,
+      uptime_percentage: existing?.uptime_percentage ?? 100,
+    });
+    await this.putInstance(agentId, deployment, (await this.registry.instances.get(agentId))?.restart_count ?? 0);
+    await this.syncDependents();
+    const deployed = { deployment, health: manifest.health_check, healthPath: manifest.health_check_endpoint };
+    await this.awaitFirstHealthy(agentId, deployed);
+    return deployed;
+  }
+
+  /** Gives a new instance `threshold` intervals to pass a check, so dependents can install once it returns. */
+  private async awaitFirstHealthy(agentId: string, { deployment, health, healthPath }: DeployedAgent): Promise<void> {
+    const since = Date.now();
+    const deadline = since + health.consecutive_failures_threshold * health.interval_secs * 1000;
+    while (Date.now() < deadline) {
+      if ((await checkOnce(deployment, healthPath, health, since)).ok) return this.setStatus(agentId, 'Active', 'deployed and healthy');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Checks health every interval until `threshold` consecutive checks fail, keeping the registry current. */
+  async watchHealth(agentId: string, agent: DeployedAgent, stats: HealthStats, control: ActivityControl): Promise<WatchOutcome> {
+    const { health, deployment, healthPath } = agent;
+    const heartbeats = followHeartbeats(this.bus, agentId, Date.now());
+    let failures = 0;
+    let lastError = '';
+    let sawHealthy = false;
+    try {
+      for (;;) {
+        const result = await checkOnce(deployment, healthPath, health, heartbeats.last());
+        stats = { checks: stats.checks + 1, ok: stats.ok + (result.ok ? 1 : 0) };
+        failures = result.ok ? 0 : failures + 1;
+        sawHealthy ||= result.ok;
+        if (result.error) lastError = result.error;
+        await this.recordCheck(agentId, result.ok, result.runningTasks, stats, heartbeats.last());
+        control.heartbeat(stats);
+        if (failures >= health.consecutive_failures_threshold) return { failures, lastError, sawHealthy, stats };
+        await sleep(health.interval_secs * 1000, control.signal);
+      }
+    } finally {
+      heartbeats.stop();
+    }
+  }
+
+  async restartAgent(agentId: string, manifestId: string, reason: string): Promise<Deployment> {
+    const manifest = await this.manifest(manifestId);
+    await this.setStatus(agentId, 'Updating', `restarting: ${reason}`);
+    const deployment = await this.deployer.restart({ agentId, manifest });
+    const previous = await this.registry.instances.get(agentId);
+    await this.putInstance(agentId, deployment, (previous?.restart_count ?? 0) + 1, (previous?.error_count ?? 0) + 1);
+    this.log.info('agent restarted', { agentId, reason, podId: deployment.podId });
+    return deployment;
+  }
+
+  async markError(agentId: string, reason: string): Promise<void> {
+    await this.setStatus(agentId, { Error: reason }, reason);
+  }
+
+  /** Drains and stops the instance, then removes it from the registry. */
+  async stopAgent(agentId: string, reason: string): Promise<void> {
+    await this.setStatus(agentId, 'Inactive', reason).catch(() => undefined);
+    await this.deployer.stop(agentId);
+    await this.registry.instances.remove(agentId);
+    await this.registry.agents.remove(agentId);
+    await this.syncDependents();
+  }
+
+  private async recordCheck(agentId: string, ok: boolean, runningTasks: number, stats: HealthStats, lastHeartbeat: number): Promise<void> {
+    await this.registry.agents.update(agentId, (agent) => ({
+      ...agent,
+      last_health_check: new Date().toISOString(),
+      current_tasks: runningTasks,
+      uptime_percentage: Math.round((stats.ok / stats.checks) * 1000) / 10,
+    }));
+    if (ok) await this.setStatus(agentId, 'Active', 'health check passed');
+    await this.registry.instances.update(agentId, (i) => ({ ...i, last_heartbeat: new Date(lastHeartbeat).toISOString() }));
+  }
+
+  private async setStatus(agentId: string, to: AgentStatus, reason: string): Promise<void> {
+    let from: AgentStatus | undefined;
+    await this.registry.agents.update(agentId, (agent) => {
+      from = agent.status;
+      return { ...agent, status: to };
+    });
+    if (from === undefined || JSON.stringify(from) === JSON.stringify(to)) return;
+    await this.bus.publish({ type: 'AgentStatusChanged', agent_id: agentId, from, to, reason, timestamp: new Date().toISOString() });
+    this.log.info('agent status', { agentId, from: statusLabel(from), to: statusLabel(to), reason });
+  }
+
+  private async putInstance(agentId: string, d: Deployment, restartCount: number, errorCount?: number): Promise<void> {
+    const previous = await this.registry.instances.get(agentId);
+    await this.registry.instances.put({
+      agent_id: agentId,
+      pod_id: d.podId,
+      ip: d.ip,
+      port: d.port,
+      start_time: d.startedAt,
+      last_heartbeat: d.startedAt,
+      tasks_completed: previous?.tasks_completed ?? 0,
+      avg_task_duration_ms: previous?.avg_task_duration_ms ?? 0,
+      error_count: errorCount ?? previous?.error_count ?? 0,
+      restart_count: restartCount,
+      tokens_used: previous?.tokens_used ?? 0,
+      cost_incurred: previous?.cost_incurred ?? 0,
+    });
+  }
+
+  /** Keeps each agent's `dependents` equal to the installed manifests that depend on its manifest. */
+  private async syncDependents(): Promise<void> {
+    const agents = await this.registry.agents.list();
+    const installed = new Set(agents.map((a) => a.manifest_id));
+    const manifests = (await this.registry.manifests.list()).filter((m) => installed.has(m.id));
+    for (const agent of agents) {
+      const dependents = manifests.filter((m) => m.dependencies.some((d) => d.agent_id === agent.manifest_id)).map((m) => m.id);
+      if (JSON.stringify(dependents) !== JSON.stringify(agent.dependents)) await this.registry.agents.update(agent.id, (a) => ({ ...a, dependents }));
+    }
+  }
+
+  private async manifest(manifestId: string): Promise<AgentManifest> {
+    const manifest = await this.registry.manifests.get(manifestId);
+    if (!manifest) throw refuse('UnknownManifest', `no manifest "${manifestId}" in the marketplace`);
+    return manifest;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { EventBus } from '../src/bus/event-bus';
+import { parse, AgentManifest } from '../src/domain';
+import { RegistryStore } from '../src/registry/registry-store';
+import { failureMessage } from '../src/temporal/failure-message';
+import { agentPoolWorkflow, poolStatus, scalePool, uninstallPool } from '../workflows';
+import { agentProcesses, eventually, fastManifest } from './support/fleet';
+import { testServers, unique } from './support/servers';
+import { controlPlane } from './support/worker';
+
+describe('agent fleet (real agent processes, real servers)', () => {
+  let registry: RegistryStore;
+  let bus: EventBus;
+  let plane: Awaited<ReturnType<typeof controlPlane>>;
+  let running: Promise<void>;
+  const taskQueue = unique('fleet');
+  const prefix = unique('t').replace(/-/g, '').slice(0, 12);
+  const id = (name: string) => `${prefix}-${name}`;
+
+  before(async () => {
+    registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'fleet' });
+    bus = await EventBus.connect(testServers().natsUrl);
+    plane = await controlPlane(taskQueue, { registry, bus });
+    running = plane.worker.run();
+  });
+  after(async () => {
+    // Uninstall whatever a failed test left, so no agent process outlives the run.
+    for (const a of await registry.agents.list()) await plane.deployer.stop(a.id);
+    plane.worker.shutdown();
+    await running;
+    await plane.close();
+    await bus.close();
+    await registry.close();
+  });
+
+  const install = async (manifestId: string, replicas = 1, manifest?: ReturnType<typeof fastManifest>) => {
+    const handle = await plane.client.workflow.start(agentPoolWorkflow, {
+      taskQueue,
+      workflowId: `pool-${manifestId}`,
+      args: [{ manifestId, replicas, manifest: manifest && parse(AgentManifest, manifest, 'manifest') }],
+    });
+    return handle;
+  };
+  const settle = async (manifestId: string, replicas: number) => plane.client.workflow.getHandle(`pool-${manifestId}`).executeUpdate(scalePool, { args: [replicas] });
+
+  it('refuses an install whose dependency is missing, and installs in dependency order', async () => {
+    const dev = fastManifest(id('dev'), { dependencies: [{ agent_id: id('arch'), role: 'architect', min_version: '0.1.0' }] });
+    const arch = fastManifest(id('arch'), { role: 'architect' });
+    await registry.manifests.put(arch);
+    const refused = await install(id('dev'), 1, dev);
+    await assert.rejects(refused.result(), (e: unknown) => {
+      assert.ok(e instanceof WorkflowFailedError);
+      assert.match(failureMessage(e), new RegExp(`cannot install ${id('dev')}: ${id('arch')} \\(architect >= 0.1.0\\) is not installed and healthy`));
+      return true;
+    });
+    assert.deepEqual(agentProcesses(id('dev')), []);
+
+    await install(id('arch'));
+    const archStatus = await settle(id('arch'), 1);
+    assert.deepEqual(archStatus.agents, [`${id('arch')}-001`]);
+    assert.equal((await registry.agents.get(`${id('arch')}-001`))?.status, 'Active');
+
+    await install(id('dev'), 1, dev);
+    await settle(id('dev'), 1);
+    const agent = await registry.agents.get(`${id('dev')}-001`);
+    assert.equal(agent?.status, 'Active');
+    assert.deepEqual(agent?.dependencies, [id('arch')]);
+    assert.deepEqual((await registry.agents.get(`${id('arch')}-001`))?.dependents, [id('dev')]);
+    assert.equal(agentProcesses(id('dev')).length, 1);
+  });
+
+  it('restarts an agent killed with SIGKILL and registers the new process', async () => {
+    const agentId = `${id('dev')}-001`;
+    const before = (await registry.instances.get(agentId))!;
+    const oldPid = Number(before.pod_id.replace('pid-', ''));
+    assert.deepEqual(agentProcesses(agentId), [oldPid]);
+    const heartbeats: number[] = [];
+    process.kill(oldPid, 'SIGKILL');
+    const killedAt = Date.now();
+    const sub = bus.subscribe('vapora.agent.heartbeat', (m) => void (m.type === 'Heartbeat' && m.agent_id === agentId && heartbeats.push(Date.now())));
+    try {
+      const replaced = await eventually('a replacement instance', async () => {
+        const i = await registry.instances.get(agentId);
+        return i && i.pod_id !== before.pod_id && (await registry.agents.get(agentId))?.status === 'Active' && i;
+      });
+      assert.equal(replaced.restart_count, before.restart_count + 1);
+      assert.equal(replaced.error_count, before.error_count + 1);
+      const newPid = Number(replaced.pod_id.replace('pid-', ''));
+      assert.deepEqual(agentProcesses(agentId), [newPid]);
+      const health = (await (await fetch(`http://${replaced.ip}:${replaced.port}/health`)).json()) as { pid: number };
+      assert.equal(health.pid, newPid);
+      await eventually('a heartbeat from the new process', async () => heartbeats.some((t) => t > killedAt));
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it('scales 1 → 5 → 1 with exactly that many processes and no orphan', async () => {
+    const manifestId = id('dev');
+    const up = await settle(manifestId, 5);
+    assert.equal(up.agents.length, 5);
+    assert.equal(agentProcesses(`${manifestId}-`).length, 5);
+    assert.equal((await registry.agents.list({ manifest_id: manifestId })).length, 5);
+    const down = await settle(manifestId, 1);
+    assert.deepEqual(down.agents, [`${manifestId}-001`]);
+    assert.equal(agentProcesses(`${manifestId}-`).length, 1);
+    assert.deepEqual((await registry.agents.list({ manifest_id: manifestId })).map((a) => a.id), [`${manifestId}-001`]);
+  });
+
+  it('refuses an invalid scale with the field named', async () => {
+    await assert.rejects(settle(id('dev'), -2), (e: unknown) => {
+      assert.match(failureMessage(e), /replicas: must be an integer from 0 to 100 \(got -2\)/);
+      return true;
+    });
+  });
+
+  it('refuses to uninstall an agent others depend on, unless forced', async () => {
+    const arch = plane.client.workflow.getHandle(`pool-${id('arch')}`);
+    const refused = await arch.executeUpdate(uninstallPool, { args: [{ force: false }] });
+    assert.deepEqual(refused, { uninstalled: false, dependents: [id('dev')] });
+    assert.equal((await arch.query(poolStatus)).agents.length, 1);
+
+    const dev = plane.client.workflow.getHandle(`pool-${id('dev')}`);
+    assert.deepEqual(await dev.executeUpdate(uninstallPool, { args: [{ force: false }] }), { uninstalled: true, dependents: [] });
+    await dev.result();
+    assert.deepEqual(await arch.executeUpdate(uninstallPool, { args: [{ force: false }] }), { uninstalled: true, dependents: [] });
+    await arch.result();
+    assert.deepEqual(agentProcesses(prefix), []);
+    assert.deepEqual(await registry.agents.list(), []);
+  });
+});

@@ -1,0 +1,46 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import type { AgentManifestInput } from '../../src/domain';
+import { developerManifest } from './fixtures';
+
+/** A manifest whose health is checked every second, so fleet tests see failures quickly. */
+export function fastManifest(id: string, overrides: Partial<AgentManifestInput> = {}): AgentManifestInput {
+  return developerManifest({
+    id,
+    role: 'developer',
+    dependencies: [],
+    docker_image: `vapora/agents:${id}-0.1.0`,
+    health_check: { interval_secs: 1, timeout_secs: 1, consecutive_failures_threshold: 2, auto_restart_enabled: true },
+    ...overrides,
+  });
+}
+
+/** Pids of live agent-worker processes whose agent id starts with `prefix`, read from /proc. */
+export function agentProcesses(prefix: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (state !== 'Z' && argv.some((a) => a.endsWith('workers/agent-worker.ts')) && argv.some((a) => a.startsWith(prefix))) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids.sort((a, b) => a - b);
+}
+
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}

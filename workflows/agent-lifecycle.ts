@@ -1,0 +1,143 @@
+import {
+  CancellationScope,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { Deployment } from '../src/deploy/deployer';
+import type { DeployedAgent } from '../src/fleet/fleet-service';
+import type { HealthStats, WatchOutcome } from '../src/fleet/health-watch';
+import { VaporaStatus } from '../src/temporal/search-attributes';
+
+/** Restarts in a row without one healthy check before the agent is left in Error. */
+export const MAX_RESTARTS_WITHOUT_HEALTH = 5;
+
+export interface LifecycleInput {
+  agentId: string;
+  manifestId: string;
+  /** Carried across continue-as-new. */
+  carried?: { agent: DeployedAgent; stats: HealthStats; restarts: number; failedRestarts: number };
+}
+
+export type LifecyclePhase = 'deploying' | 'watching' | 'restarting' | 'error' | 'stopping';
+
+export interface LifecycleStatus {
+  agentId: string;
+  phase: LifecyclePhase;
+  deployment?: Deployment;
+  restarts: number;
+  lastError?: string;
+  stats: HealthStats;
+}
+
+/** Sent to the parent pool once the instance is deployed, so `scale` returns when the processes exist. */
+export const agentDeployed = defineSignal<[string]>('agentDeployed');
+export const stopAgent = defineSignal<[{ reason: string }]>('stop');
+/** Asks an agent in Error to try again. */
+export const retryAgent = defineSignal('retry');
+export const lifecycleStatus = defineQuery<LifecycleStatus>('status');
+
+const { deployAgent, restartAgent, markAgentError, stopAgent: stopInstance } = proxyActivities<Activities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+/**
+ * One agent instance, from deploy to stop (`agent-<agentId>`): a long-running
+ * health-watch activity returns only when checks fail `threshold` times in a
+ * row, so history grows with events, not with time. Then the instance is
+ * restarted (with backoff, at most MAX_RESTARTS_WITHOUT_HEALTH in a row), or
+ * left in Error when auto-restart is off.
+ */
+export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<LifecycleStatus> {
+  const { agentId, manifestId } = input;
+  let phase: LifecyclePhase = 'deploying';
+  let stopReason: string | undefined;
+  let retryRequested = false;
+  let agent: DeployedAgent | undefined = input.carried?.agent;
+  let stats = input.carried?.stats ?? { checks: 0, ok: 0 };
+  let restarts = input.carried?.restarts ?? 0;
+  let failedRestarts = input.carried?.failedRestarts ?? 0;
+  let lastError: string | undefined;
+  let continuing = false;
+  const watchScope = new CancellationScope();
+
+  const status = (): LifecycleStatus => ({ agentId, phase, deployment: agent?.deployment, restarts, lastError, stats });
+  const enter = (next: LifecyclePhase) => {
+    phase = next;
+    upsertSearchAttributes([{ key: VaporaStatus, value: next }]);
+  };
+  setHandler(lifecycleStatus, status);
+  setHandler(stopAgent, ({ reason }) => {
+    stopReason ??= reason;
+    watchScope.cancel();
+  });
+  setHandler(retryAgent, () => void (retryRequested = true));
+
+  try {
+    if (!agent) {
+      agent = await deployAgent(agentId, manifestId);
+      const parent = workflowInfo().parent;
+      if (parent) await getExternalWorkflowHandle(parent.workflowId).signal(agentDeployed, agentId);
+    }
+    while (stopReason === undefined) {
+      const current: DeployedAgent = agent;
+      enter('watching');
+      const { watchHealth }: Pick<Activities, 'watchHealth'> = proxyActivities<Activities>({
+        startToCloseTimeout: '3650d',
+        heartbeatTimeout: `${current.health.interval_secs + current.health.timeout_secs + 15}s`,
+        retry: { initialInterval: '1s', maximumInterval: '10s' },
+        summary: `health checks of ${agentId}`,
+      });
+      const outcome: WatchOutcome | undefined = await watchScope.run(() => watchHealth(agentId, current, stats)).catch((error: unknown) => {
+        if (stopReason !== undefined && isCancellation(error)) return undefined;
+        throw error;
+      });
+      if (!outcome) break;
+      stats = outcome.stats;
+      const failure = `${outcome.failures} consecutive failed health checks: ${outcome.lastError}`;
+      lastError = failure;
+      failedRestarts = outcome.sawHealthy ? 0 : failedRestarts;
+
+      if (!current.health.auto_restart_enabled || failedRestarts >= MAX_RESTARTS_WITHOUT_HEALTH) {
+        const reason: string = current.health.auto_restart_enabled ? `gave up after ${failedRestarts} restarts without a healthy check; last: ${failure}` : failure;
+        enter('error');
+        await markAgentError(agentId, reason);
+        lastError = reason;
+        await condition(() => stopReason !== undefined || retryRequested);
+        retryRequested = false;
+        failedRestarts = 0;
+        if (stopReason !== undefined) break;
+      } else if (failedRestarts > 0) {
+        // Backoff grows with each restart that did not bring the agent back.
+        await condition(() => stopReason !== undefined, current.health.interval_secs * 1000 * 2 ** (failedRestarts - 1));
+        if (stopReason !== undefined) break;
+      }
+      enter('restarting');
+      const restarted: Deployment = await restartAgent(agentId, manifestId, failure);
+      agent = { ...current, deployment: restarted };
+      restarts++;
+      failedRestarts++;
+      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 5000) {
+        continuing = true;
+        await continueAsNew<typeof agentLifecycleWorkflow>({ agentId, manifestId, carried: { agent, stats, restarts, failedRestarts } });
+      }
+    }
+  } finally {
+    // Cancellation (the pool going away) stops the instance too, so no process is left behind;
+    // continue-as-new hands the running instance to the next run.
+    if (!continuing) await CancellationScope.nonCancellable(async () => {
+      enter('stopping');
+      await stopInstance(agentId, stopReason ?? 'lifecycle cancelled');
+    });
+  }
+  return status();
+}
