@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ValidationError } from '../domain';
+import { registerAgent } from './commands/agent';
 import { registerDoctor } from './commands/doctor';
 import { registerProvision } from './commands/provision';
 import { registerUp } from './commands/up';
@@ -12,6 +13,7 @@ const program = new Command('vapora')
 registerUp(program);
 registerDoctor(program);
 registerProvision(program);
+registerAgent(program);
 
 try {
   await program.parseAsync();

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config';
+import { ProcessDeployer } from '../deploy/process-deployer';
 import { ensureNatsServer, startNatsServer } from './nats-server';
 import { isListening, isLoopback, splitHostPort, waitFor } from './ports';
 import { PROJECT_ROOT, tsNodeArgs } from './project';
@@ -107,9 +108,11 @@ export class DevStack {
 
     const startTemporal = !(await this.useExisting('Temporal frontend', temporal, 'TEMPORAL_ADDRESS', config.temporal.external));
     const startNats = !(await this.useExisting('NATS', nats, 'NATS_URL', config.nats.external));
+    const otherPort = 'Stop what listens there, or set $VAR to another port.';
     if (startTemporal && (await isListening(temporal.host, config.temporal.uiPort))) {
-      throw new PortInUseError(config.temporal.uiPort, 'Temporal Web UI', 'TEMPORAL_UI_PORT', 'Stop what listens there, or set $VAR to another port.');
+      throw new PortInUseError(config.temporal.uiPort, 'Temporal Web UI', 'TEMPORAL_UI_PORT', otherPort);
     }
+    if (await isListening('127.0.0.1', config.api.port)) throw new PortInUseError(config.api.port, 'registry API', 'VAPORA_API_PORT', otherPort);
 
     if (startTemporal) {
       const cli = await ensureTemporalCli(config.cacheDir, onProgress);
@@ -153,6 +156,7 @@ export class DevStack {
           TEMPORAL_ADDRESS: config.temporal.address,
           TEMPORAL_NAMESPACE: config.temporal.namespace,
           VAPORA_TASK_QUEUE: config.temporal.taskQueue,
+          VAPORA_API_PORT: String(config.api.port),
           NATS_URL: config.nats.url,
           SURREAL_URL: config.surreal.url,
         },
@@ -196,8 +200,23 @@ export class DevStack {
     return Object.fromEntries(this.services.map((s) => [s.name, s.pid]));
   }
 
-  /** Stops the worker first, then the servers it uses. */
+  /** Stops the worker first, then the agent processes it deployed, then the servers they use. */
   async stop(): Promise<void> {
+    await this.services.find((s) => s.name === 'worker')?.stop();
+    const agents = this.agentProcesses();
+    const recorded = agents.recorded();
+    if (recorded.length) this.onProgress(`stopping ${recorded.length} agent processes`);
+    await Promise.all(recorded.map((id) => agents.stop(id)));
     for (const service of [...this.services].reverse()) await service.stop();
+  }
+
+  /** The deployer's view of the agent processes, to stop them with the stack (their lifecycles restart them on the next start). */
+  private agentProcesses(): ProcessDeployer {
+    const { config } = this;
+    return new ProcessDeployer({
+      stateDir: config.stateDir,
+      env: { TEMPORAL_ADDRESS: config.temporal.address, TEMPORAL_NAMESPACE: config.temporal.namespace, NATS_URL: config.nats.url },
+      drainMs: 5_000,
+    });
   }
 }

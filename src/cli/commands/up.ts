@@ -1,16 +1,29 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { DevStack } from '../../stack/dev-stack';
+import { installTeam } from '../../fleet/pool-client';
+import { CATALOG_DIR, loadManifests } from '../../marketplace/manifest-loader';
 import { printJson, progress } from '../output';
+import { withClient } from '../temporal-client';
 
 export function registerUp(program: Command): void {
   program
     .command('up')
     .description('start the whole stack (Temporal dev server + Web UI, NATS JetStream, control-plane worker with embedded SurrealDB) and keep it running')
     .option('--json', 'print the endpoints as one JSON line once ready')
-    .action(async (options: { json?: boolean }) => {
+    .option('--no-team', 'do not install the default team (one agent per role) on first start')
+    .action(async (options: { json?: boolean; team: boolean }) => {
       const config = loadConfig();
       const { stack, endpoints } = await DevStack.start(config, progress);
+      if (options.team) {
+        try {
+          const installed = await withClient(config, (client) => installTeam(client, config.temporal.taskQueue, loadManifests(CATALOG_DIR), progress));
+          if (installed.length) progress(`default team installed: ${installed.length} agents`);
+        } catch (error) {
+          await stack.stop();
+          throw error;
+        }
+      }
       if (options.json) printJson({ status: 'ready', ...endpoints, pids: stack.pids() });
       else {
         progress(
@@ -21,10 +34,10 @@ export function registerUp(program: Command): void {
             `  Web UI      ${endpoints.webUi ?? '(external Temporal: use its own UI)'}`,
             `  NATS        ${endpoints.nats} (JetStream stream vapora_tasks)`,
             `  SurrealDB   ${endpoints.surreal}`,
-            `  Worker      task queue "${endpoints.taskQueue}"`,
+            `  Worker      task queue "${endpoints.taskQueue}", registry API ${config.api.url}`,
             `  State       ${endpoints.stateDir} (logs in logs/)`,
             '',
-            'Press Ctrl-C to stop.',
+            'Agents: npx vapora agent list. Press Ctrl-C to stop.',
           ].join('\n'),
         );
       }
