@@ -4,6 +4,20 @@ import type { FleetService, DeployedAgent } from '../src/fleet/fleet-service';
 import type { HealthStats, WatchOutcome } from '../src/fleet/health-watch';
 import type { Deployment } from '../src/deploy/deployer';
 
+/**
+ * Heartbeats while `work` runs, so a crashed worker is noticed within the
+ * heartbeat timeout rather than the whole start-to-close timeout.
+ */
+async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** Fleet activities: each one call into FleetService, where the logic is tested on its own. */
 export function createFleetActivities(fleet: FleetService) {
   return {
@@ -14,7 +28,7 @@ export function createFleetActivities(fleet: FleetService) {
       return fleet.dependentsOf(manifestId);
     },
     async deployAgent(agentId: string, manifestId: string): Promise<DeployedAgent> {
-      return fleet.deployAgent(agentId, manifestId);
+      return withHeartbeats(() => fleet.deployAgent(agentId, manifestId));
     },
     /** Long-running: returns only when the agent needs a decision; heartbeats carry its stats across retries. */
     async watchHealth(agentId: string, agent: DeployedAgent, stats: HealthStats): Promise<WatchOutcome> {
@@ -23,13 +37,13 @@ export function createFleetActivities(fleet: FleetService) {
       return fleet.watchHealth(agentId, agent, resumed, { heartbeat: (d) => ctx.heartbeat(d), signal: ctx.cancellationSignal });
     },
     async restartAgent(agentId: string, manifestId: string, reason: string): Promise<Deployment> {
-      return fleet.restartAgent(agentId, manifestId, reason);
+      return withHeartbeats(() => fleet.restartAgent(agentId, manifestId, reason));
     },
     async markAgentError(agentId: string, reason: string): Promise<void> {
       return fleet.markError(agentId, reason);
     },
     async stopAgent(agentId: string, reason: string): Promise<void> {
-      return fleet.stopAgent(agentId, reason);
+      return withHeartbeats(() => fleet.stopAgent(agentId, reason));
     },
   };
 }

@@ -5,7 +5,7 @@ import { EventBus } from '../src/bus/event-bus';
 import { parse, AgentManifest } from '../src/domain';
 import { RegistryStore } from '../src/registry/registry-store';
 import { failureMessage } from '../src/temporal/failure-message';
-import { agentPoolWorkflow, poolStatus, scalePool, uninstallPool } from '../workflows';
+import { MAX_RESTARTS_WITHOUT_HEALTH, agentPoolWorkflow, poolStatus, scalePool, uninstallPool } from '../workflows';
 import { agentProcesses, eventually, fastManifest } from './support/fleet';
 import { testServers, unique } from './support/servers';
 import { controlPlane } from './support/worker';
@@ -129,5 +129,51 @@ describe('agent fleet (real agent processes, real servers)', () => {
     await arch.result();
     assert.deepEqual(agentProcesses(prefix), []);
     assert.deepEqual(await registry.agents.list(), []);
+  });
+
+  it('leaves an agent that never gets healthy in Error, without restarting it, when auto-restart is off', async () => {
+    const manifestId = id('sick');
+    const manifest = fastManifest(manifestId, {
+      health_check_endpoint: '/not-served',
+      health_check: { interval_secs: 1, timeout_secs: 1, consecutive_failures_threshold: 2, auto_restart_enabled: false },
+    });
+    await install(manifestId, 1, manifest);
+    await settle(manifestId, 1);
+    const agentId = `${manifestId}-001`;
+    const agent = await eventually('the agent in Error', async () => {
+      const a = await registry.agents.get(agentId);
+      return a && typeof a.status === 'object' && a;
+    });
+    assert.match(JSON.stringify(agent.status), /2 consecutive failed health checks: health endpoint \/not-served answered 404/);
+    const pid = agentProcesses(agentId);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal((await registry.instances.get(agentId))?.restart_count, 0, 'no restart loop');
+    assert.deepEqual(agentProcesses(agentId), pid, 'the same process, visible for inspection');
+    const handle = plane.client.workflow.getHandle(`pool-${manifestId}`);
+    assert.equal((await handle.executeUpdate(uninstallPool, { args: [{ force: false }] })).uninstalled, true);
+    assert.deepEqual(agentProcesses(agentId), []);
+  });
+
+  it('restarts an agent that never gets healthy a bounded number of times, with backoff, then leaves it in Error', async () => {
+    const manifestId = id('flaky');
+    const manifest = fastManifest(manifestId, {
+      health_check_endpoint: '/not-served',
+      health_check: { interval_secs: 1, timeout_secs: 1, consecutive_failures_threshold: 1, auto_restart_enabled: true },
+    });
+    await install(manifestId, 1, manifest);
+    await settle(manifestId, 1);
+    const agentId = `${manifestId}-001`;
+    const agent = await eventually('the agent in Error', async () => {
+      const a = await registry.agents.get(agentId);
+      return a && typeof a.status === 'object' && a;
+    }, 120_000);
+    assert.match(JSON.stringify(agent.status), new RegExp(`gave up after ${MAX_RESTARTS_WITHOUT_HEALTH} restarts without a healthy check`));
+    const instance = await registry.instances.get(agentId);
+    assert.equal(instance?.restart_count, MAX_RESTARTS_WITHOUT_HEALTH);
+    const history = await plane.client.workflow.getHandle(`agent-${agentId}`).fetchHistory();
+    const backoffs = history.events!.filter((e) => e.timerStartedEventAttributes).map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds));
+    assert.deepEqual(backoffs, [1, 2, 4, 8], 'each restart after the first waits twice as long');
+    await plane.client.workflow.getHandle(`pool-${manifestId}`).executeUpdate(uninstallPool, { args: [{ force: false }] });
+    assert.deepEqual(agentProcesses(agentId), []);
   });
 });

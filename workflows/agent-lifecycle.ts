@@ -47,6 +47,7 @@ export const lifecycleStatus = defineQuery<LifecycleStatus>('status');
 
 const { deployAgent, restartAgent, markAgentError, stopAgent: stopInstance } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
