@@ -1,0 +1,42 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { loadConfig } from '../../src/config';
+import { ensureNatsServer, startNatsServer } from '../../src/stack/nats-server';
+import { freePort } from '../../src/stack/ports';
+import { ensureTemporalCli } from '../../src/stack/temporal-cli';
+import { startTemporalDevServer } from '../../src/stack/temporal-dev-server';
+import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
+
+/**
+ * A headless, in-memory Temporal dev server and a nats-server on free ports,
+ * provisioned if missing: what `npm test` and `npm run bench` run against.
+ */
+export async function startTestServers(say: (line: string) => void) {
+  const config = loadConfig({ ...process.env, VAPORA_STATE_DIR: tmpdir() });
+  const temporalCli = await ensureTemporalCli(config.cacheDir, say);
+  const natsServer = await ensureNatsServer(say);
+  const work = mkdtempSync(join(tmpdir(), 'vapora-servers-'));
+  const [temporalPort, natsPort] = [await freePort(), await freePort()];
+  say(`starting Temporal dev server on 127.0.0.1:${temporalPort} and nats-server on 127.0.0.1:${natsPort}`);
+  const temporal = await startTemporalDevServer({ cli: temporalCli.path, host: '127.0.0.1', port: temporalPort, namespace: 'default', logFile: join(work, 'temporal.log') });
+  const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+  await registerSearchAttributes(connection, 'default');
+  await connection.close();
+  const nats = await startNatsServer({ bin: natsServer.path, host: '127.0.0.1', port: natsPort, storeDir: join(work, 'nats'), logFile: join(work, 'nats.log') });
+  return {
+    /** What test/support/servers.ts reads back in the test processes. */
+    env: {
+      VAPORA_TEST_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      VAPORA_TEST_NATS_URL: `nats://127.0.0.1:${natsPort}`,
+      TEMPORAL_CLI_PATH: temporalCli.path,
+    },
+    /** Stops both; their logs are kept unless `clean`. */
+    async stop(clean: boolean) {
+      await Promise.all([temporal.stop(), nats.stop()]);
+      if (clean) rmSync(work, { recursive: true, force: true });
+      else say(`server logs kept in ${work}`);
+    },
+  };
+}
