@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EventBus } from '../src/bus/event-bus';
 import { freePort } from '../src/stack/ports';
 import type { Endpoints } from '../src/stack/dev-stack';
+import type { AgentView } from '../src/api/registry-api';
+import { AGENT_ROLES } from '../src/domain';
 import { exited, isAlive, vapora, vaporaUntilJson } from './support/cli';
+import { agentProcesses, eventually } from './support/fleet';
 import { registryProcess } from './support/registry-process-client';
 import { tempDir, testServers } from './support/servers';
 
 type Ready = Endpoints & { status: string; pids: Record<string, number> };
 
 describe('vapora up', () => {
-  it('brings the whole stack up, stops it cleanly, and resumes with its state', async () => {
+  it('brings up the stack and the default team, serves the agent CLI, stops cleanly, and resumes with its state', async () => {
     const { temporalCli } = testServers();
     const stateDir = tempDir('up');
     const env = {
@@ -21,20 +25,53 @@ describe('vapora up', () => {
       TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
       TEMPORAL_UI_PORT: String(await freePort()),
       NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+      VAPORA_API_PORT: String(await freePort()),
     };
-    const workflows = () =>
-      (JSON.parse(execFileSync(temporalCli, ['workflow', 'list', '--address', env.TEMPORAL_ADDRESS, '-o', 'json'], { encoding: 'utf8' })) as { type: { name: string } }[]).map(
-        (w) => w.type.name,
-      );
+    const workflows = (type: string) =>
+      (JSON.parse(execFileSync(temporalCli, ['workflow', 'list', '--address', env.TEMPORAL_ADDRESS, '--query', `WorkflowType='${type}'`, '-o', 'json'], { encoding: 'utf8' })) as unknown[]).length;
+    const cli = async (...args: string[]) => vapora(args, env);
+    const agents = async () => JSON.parse((await cli('agent', 'list', '--json')).stdout) as AgentView[];
 
-    const first = await vaporaUntilJson<Ready>(['up', '--json'], env, 180_000);
+    const first = await vaporaUntilJson<Ready>(['up', '--json'], env, 240_000);
     try {
       assert.equal(first.first.status, 'ready');
       assert.deepEqual(first.first.started, ['temporal', 'nats', 'worker']);
       assert.equal(first.first.surreal, `surrealkv://${join(stateDir, 'registry')}`);
-      assert.deepEqual(workflows(), ['stackCheckWorkflow']);
-      const ui = await fetch(first.first.webUi!);
-      assert.equal(ui.status, 200);
+      assert.equal(workflows('stackCheckWorkflow'), 1);
+      assert.equal(workflows('agentPoolWorkflow'), 13);
+      assert.equal((await fetch(first.first.webUi!)).status, 200);
+
+      const team = await agents();
+      assert.deepEqual(team.map((a) => a.role).sort(), [...AGENT_ROLES].sort());
+      assert.ok(team.every((a) => a.status === 'Active'), JSON.stringify(team.map((a) => [a.id, a.status])));
+      for (const a of team) assert.deepEqual(agentProcesses(`${a.id}`), [Number(a.instance!.pod_id.replace('pid-', ''))]);
+      assert.equal((JSON.parse((await cli('agent', 'available', '--json')).stdout) as unknown[]).length, 13);
+
+      const scaled = JSON.parse((await cli('agent', 'scale', 'developer', '3', '--json')).stdout) as { agents: string[] };
+      assert.deepEqual(scaled.agents, ['developer-001', 'developer-002', 'developer-003']);
+      assert.equal(agentProcesses('developer-').length, 3);
+      assert.equal((await cli('agent', 'scale', 'developer', '1')).code, 0);
+      assert.equal(agentProcesses('developer-').length, 1);
+
+      const shown = JSON.parse((await cli('agent', 'show', 'developer-001', '--json')).stdout) as { lifecycle: { phase: string }; dependents: string[] };
+      assert.equal(shown.lifecycle.phase, 'watching');
+      assert.deepEqual(shown.dependents, ['code-reviewer', 'documenter', 'presenter']);
+
+      const refused = await cli('agent', 'uninstall', 'architect');
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /refused: developer, presenter depend on architect/);
+      const badScale = await cli('agent', 'scale', 'developer', 'many');
+      assert.equal(badScale.code, 1);
+      assert.match(badScale.stderr, /N: must be a whole number \(got "many"\)/);
+      const unknown = await cli('agent', 'scale', 'wizard', '2');
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /wizard is not installed/);
+      const badFile = join(tempDir('manifests'), 'bad.yaml');
+      writeFileSync(badFile, 'id: bad agent\nversion: one\nrole: wizard\ndocker_image: Not An Image\n');
+      const rejected = await cli('agent', 'install', badFile);
+      assert.equal(rejected.code, 1);
+      for (const field of ['id', 'version', 'role', 'docker_image', 'resources', 'capabilities']) assert.match(rejected.stderr, new RegExp(`bad\\.yaml: ${field}: `));
+
       const bus = await EventBus.connect(env.NATS_URL);
       await bus.publish({ type: 'TaskStarted', task_id: 'task-before-restart', agent_id: 'developer-001', timestamp: new Date().toISOString() }, 'before-restart');
       await bus.close();
@@ -42,17 +79,23 @@ describe('vapora up', () => {
       first.child.kill('SIGTERM');
     }
     assert.equal(await exited(first.child), 0, first.stderr());
-    assert.match(first.stderr(), /stopped\./);
+    assert.match(first.stderr(), /stopping 13 agent processes/);
     for (const [name, pid] of Object.entries(first.first.pids)) assert.equal(isAlive(pid), false, `${name} (pid ${pid}) outlived vapora up`);
+    assert.deepEqual(AGENT_ROLES.flatMap((role) => agentProcesses(`${role}-0`)), [], 'no agent process outlives vapora up');
 
-    const second = await vaporaUntilJson<Ready>(['up', '--json'], env, 180_000);
+    const second = await vaporaUntilJson<Ready>(['up', '--json'], env, 240_000);
     try {
-      assert.deepEqual(workflows(), ['stackCheckWorkflow', 'stackCheckWorkflow'], 'Temporal history survives a restart');
+      assert.equal(workflows('stackCheckWorkflow'), 2, 'Temporal history survives a restart');
       const bus = await EventBus.connect(env.NATS_URL);
       const kept = [];
       for await (const e of bus.events({ subject: 'vapora.tasks.started' })) kept.push(e.msgId);
       await bus.close();
       assert.deepEqual(kept, ['before-restart'], 'the JetStream store survives a restart');
+      const back = await eventually('the team restarted by its lifecycles', async () => {
+        const now = await agents();
+        return now.length === 13 && now.every((a) => a.status === 'Active' && (a.instance?.restart_count ?? 0) >= 1) && now;
+      }, 120_000, 1000);
+      assert.equal(back.length, 13);
     } finally {
       second.child.kill('SIGTERM');
     }

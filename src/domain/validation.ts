@@ -13,9 +13,10 @@ export class ValidationError extends Error {
 
 const SECRET_FIELD = /pass|secret|token|key/i;
 
-export function describeIssues(error: z.ZodError): string[] {
+/** One line per issue; `root` names the value itself when the issue is not about one of its fields. */
+export function describeIssues(error: z.ZodError, root = '(root)'): string[] {
   return error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
+    const path = issue.path.length ? issue.path.map(String).join('.') : root;
     return `${path}: ${issue.message}${shown(path, issue.input)}`;
   });
 }
@@ -30,6 +31,6 @@ function shown(path: string, input: unknown): string {
 /** Parses `value` with `schema`, or throws a ValidationError naming every bad field. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, subject: string): z.infer<S> {
   const result = schema.safeParse(value, { reportInput: true });
-  if (!result.success) throw new ValidationError(subject, describeIssues(result.error));
+  if (!result.success) throw new ValidationError(subject, describeIssues(result.error, subject));
   return result.data;
 }

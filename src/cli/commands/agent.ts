@@ -14,8 +14,10 @@ import { MAX_REPLICAS, scalePool, uninstallPool } from '../../../workflows/agent
 import { printJson, progress, table } from '../output';
 import { withClient } from '../temporal-client';
 
-const Replicas = z.coerce.number().int().min(0).max(MAX_REPLICAS);
-const Count = z.coerce.number().int().min(1).max(MAX_REPLICAS);
+const wholeNumber = (min: number) =>
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().min(min).max(MAX_REPLICAS));
+const Replicas = wholeNumber(0);
+const Count = wholeNumber(1);
 
 function ago(iso: string | undefined): string {
   if (!iso) return '-';
