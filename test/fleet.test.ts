@@ -14,7 +14,6 @@ describe('agent fleet (real agent processes, real servers)', () => {
   let registry: RegistryStore;
   let bus: EventBus;
   let plane: Awaited<ReturnType<typeof controlPlane>>;
-  let running: Promise<void>;
   const taskQueue = unique('fleet');
   const prefix = unique('t').replace(/-/g, '').slice(0, 12);
   const id = (name: string) => `${prefix}-${name}`;
@@ -23,14 +22,11 @@ describe('agent fleet (real agent processes, real servers)', () => {
     registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'fleet' });
     bus = await EventBus.connect(testServers().natsUrl);
     plane = await controlPlane(taskQueue, { registry, bus });
-    running = plane.worker.run();
+    plane.run();
   });
   after(async () => {
-    // Uninstall whatever a failed test left, so no agent process outlives the run.
-    for (const a of await registry.agents.list()) await plane.deployer.stop(a.id);
-    plane.worker.shutdown();
-    await running;
-    await plane.close();
+    // Stops whatever a failed test left, so no agent process outlives the run.
+    await plane.shutdown();
     await bus.close();
     await registry.close();
   });
@@ -131,11 +127,12 @@ describe('agent fleet (real agent processes, real servers)', () => {
     assert.deepEqual(await registry.agents.list(), []);
   });
 
-  it('leaves an agent that never gets healthy in Error, without restarting it, when auto-restart is off', async () => {
-    const manifestId = id('sick');
+  /** Installs an agent whose health endpoint is never served and waits until it is left in Error. */
+  const installNeverHealthy = async (name: string, threshold: number, autoRestart: boolean) => {
+    const manifestId = id(name);
     const manifest = fastManifest(manifestId, {
       health_check_endpoint: '/not-served',
-      health_check: { interval_secs: 1, timeout_secs: 1, consecutive_failures_threshold: 2, auto_restart_enabled: false },
+      health_check: { interval_secs: 1, timeout_secs: 1, consecutive_failures_threshold: threshold, auto_restart_enabled: autoRestart },
     });
     await install(manifestId, 1, manifest);
     await settle(manifestId, 1);
@@ -143,7 +140,12 @@ describe('agent fleet (real agent processes, real servers)', () => {
     const agent = await eventually('the agent in Error', async () => {
       const a = await registry.agents.get(agentId);
       return a && typeof a.status === 'object' && a;
-    });
+    }, 120_000);
+    return { manifestId, agentId, agent };
+  };
+
+  it('leaves an agent that never gets healthy in Error, without restarting it, when auto-restart is off', async () => {
+    const { manifestId, agentId, agent } = await installNeverHealthy('sick', 2, false);
     assert.match(JSON.stringify(agent.status), /2 consecutive failed health checks: health endpoint \/not-served answered 404/);
     const pid = agentProcesses(agentId);
     await new Promise((r) => setTimeout(r, 3000));
@@ -155,18 +157,7 @@ describe('agent fleet (real agent processes, real servers)', () => {
   });
 
   it('restarts an agent that never gets healthy a bounded number of times, with backoff, then leaves it in Error', async () => {
-    const manifestId = id('flaky');
-    const manifest = fastManifest(manifestId, {
-      health_check_endpoint: '/not-served',
-      health_check: { interval_secs: 1, timeout_secs: 1, consecutive_failures_threshold: 1, auto_restart_enabled: true },
-    });
-    await install(manifestId, 1, manifest);
-    await settle(manifestId, 1);
-    const agentId = `${manifestId}-001`;
-    const agent = await eventually('the agent in Error', async () => {
-      const a = await registry.agents.get(agentId);
-      return a && typeof a.status === 'object' && a;
-    }, 120_000);
+    const { manifestId, agentId, agent } = await installNeverHealthy('flaky', 1, true);
     assert.match(JSON.stringify(agent.status), new RegExp(`gave up after ${MAX_RESTARTS_WITHOUT_HEALTH} restarts without a healthy check`));
     const instance = await registry.instances.get(agentId);
     assert.equal(instance?.restart_count, MAX_RESTARTS_WITHOUT_HEALTH);

@@ -1,6 +1,6 @@
 import { firstLine, run, which, type Resolved } from './executables';
-import { isListening, waitFor } from './ports';
-import { SupervisedProcess } from './supervised-process';
+import { isListening } from './ports';
+import { startUntilReady, type SupervisedProcess } from './supervised-process';
 
 const HOW_TO_INSTALL = `Install nats-server (2.9 or newer, with JetStream):
   apt-get install nats-server      (Debian/Ubuntu)
@@ -36,20 +36,15 @@ export interface NatsServerOptions {
 
 /** `nats-server -js` with its JetStream store in `storeDir`, ready when it accepts connections. */
 export async function startNatsServer(options: NatsServerOptions): Promise<SupervisedProcess> {
-  const server = new SupervisedProcess({
-    name: 'nats',
-    command: options.bin,
-    args: ['-js', '-a', options.host, '-p', String(options.port), '-sd', options.storeDir, '--server_name', 'vapora'],
-    logFile: options.logFile,
-  });
-  try {
-    await waitFor(`nats-server on ${options.host}:${options.port}`, () => isListening(options.host, options.port), {
-      timeoutMs: 20_000,
-      failIf: () => (server.running ? undefined : `it exited; see ${options.logFile}`),
-    });
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-  return server;
+  return startUntilReady(
+    {
+      name: 'nats',
+      command: options.bin,
+      args: ['-js', '-a', options.host, '-p', String(options.port), '-sd', options.storeDir, '--server_name', 'vapora'],
+      logFile: options.logFile,
+    },
+    `nats-server on ${options.host}:${options.port}`,
+    () => isListening(options.host, options.port),
+    20_000,
+  );
 }

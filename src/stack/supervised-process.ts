@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { waitFor } from './ports';
 
 export interface ProcessSpec {
   name: string;
@@ -44,4 +45,16 @@ export class SupervisedProcess {
     await this.exited;
     clearTimeout(timer);
   }
+}
+
+/** Starts `spec` and resolves once `ready` answers true; stops it and rejects if it exits or times out first. */
+export async function startUntilReady(spec: ProcessSpec, what: string, ready: () => Promise<boolean>, timeoutMs: number): Promise<SupervisedProcess> {
+  const process = new SupervisedProcess(spec);
+  try {
+    await waitFor(what, ready, { timeoutMs, intervalMs: 200, failIf: () => (process.running ? undefined : `it exited; see ${spec.logFile}`) });
+  } catch (error) {
+    await process.stop();
+    throw error;
+  }
+  return process;
 }

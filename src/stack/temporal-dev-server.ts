@@ -1,6 +1,5 @@
 import { Connection } from '@temporalio/client';
-import { SupervisedProcess } from './supervised-process';
-import { waitFor } from './ports';
+import { startUntilReady, type SupervisedProcess } from './supervised-process';
 
 export interface TemporalDevServerOptions {
   cli: string;
@@ -19,19 +18,13 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   const args = ['server', 'start-dev', '--ip', options.host, '--port', String(options.port), '--namespace', options.namespace, '--log-level', 'warn'];
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
-  const server = new SupervisedProcess({ name: 'temporal', command: options.cli, args, logFile: options.logFile });
   const address = `${options.host}:${options.port}`;
-  try {
-    await waitFor(`the Temporal server at ${address}`, () => temporalAnswers(address, options.namespace), {
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      failIf: () => (server.running ? undefined : `it exited; see ${options.logFile}`),
-    });
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-  return server;
+  return startUntilReady(
+    { name: 'temporal', command: options.cli, args, logFile: options.logFile },
+    `the Temporal server at ${address}`,
+    () => temporalAnswers(address, options.namespace),
+    60_000,
+  );
 }
 
 /** True when a Temporal frontend at `address` serves `namespace`. */

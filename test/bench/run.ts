@@ -22,7 +22,7 @@ const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', 
 const bus = await EventBus.connect(testServers().natsUrl);
 const taskQueue = unique('bench');
 const plane = await controlPlane(taskQueue, { registry, bus });
-const running = plane.worker.run();
+plane.run();
 const manifest = parse(AgentManifest, fastManifest('bench'), 'manifest');
 const interval = manifest.health_check.interval_secs * 1000;
 
@@ -71,10 +71,7 @@ try {
   record('scale 20 → 1 (drained and stopped)', [await timed(() => pool.executeUpdate(scalePool, { args: [1] }))]);
   await pool.executeUpdate(uninstallPool, { args: [{ force: true }] });
 } finally {
-  for (const a of await registry.agents.list()) await plane.deployer.stop(a.id);
-  plane.worker.shutdown();
-  await running;
-  await plane.close();
+  await plane.shutdown();
   await bus.close();
   await registry.close();
   await servers.stop(true);

@@ -31,11 +31,24 @@ export async function controlPlane(taskQueue: string, { registry, bus }: Omit<Ac
   const worker = await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities({ registry, bus, fleet }) });
   const clientConnection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection: clientConnection });
+  let running: Promise<void> | undefined;
   return {
     worker,
     client,
     deployer,
     stateDir,
+    /** Runs the worker until `shutdown`. */
+    run() {
+      running = worker.run();
+    },
+    /** Stops every agent process this plane deployed, then the worker and the connections. */
+    async shutdown() {
+      await Promise.all(deployer.recorded().map((id) => deployer.stop(id)));
+      worker.shutdown();
+      await running;
+      await clientConnection.close();
+      await connection.close();
+    },
     async close() {
       await clientConnection.close();
       await connection.close();
