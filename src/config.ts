@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { parse } from './domain';
+import { parse, type LLMProvider } from './domain';
 
 const HostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port, e.g. "localhost:7233"');
 const Port = z.coerce.number().int().min(1).max(65535);
@@ -21,6 +21,14 @@ const Env = z.object({
   SURREAL_DATABASE: z.string().min(1).default('main'),
   SURREAL_USER: z.string().optional(),
   SURREAL_PASS: z.string().optional(),
+  // LLM providers: a key (or Ollama's URL) makes a provider available; without any, the offline provider answers.
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  GEMINI_API_KEY: z.string().min(1).optional(),
+  GEMINI_BASE_URL: z.string().url().optional(),
+  OLLAMA_BASE_URL: z.string().url().optional(),
 });
 
 /** The environment variables Vapora reads. */
@@ -35,7 +43,15 @@ export interface Config {
   api: { port: number; url: string };
   nats: { url: string; external: boolean };
   surreal: { url: string; namespace: string; database: string; username?: string; password?: string };
+  /** Configured LLM providers; keys stay here and in request headers, nowhere else. */
+  llm: LLMSettings;
 }
+
+export interface ProviderSettings {
+  apiKey?: string;
+  baseUrl?: string;
+}
+export type LLMSettings = Partial<Record<Exclude<LLMProvider, 'offline'>, ProviderSettings>>;
 
 export const DEFAULTS = { temporalAddress: 'localhost:7233', natsUrl: 'nats://localhost:4222' } as const;
 
@@ -60,6 +76,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       database: e.SURREAL_DATABASE,
       username: e.SURREAL_USER,
       password: e.SURREAL_PASS,
+    },
+    llm: {
+      ...(e.ANTHROPIC_API_KEY && { claude: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL } }),
+      ...(e.OPENAI_API_KEY && { openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL } }),
+      ...(e.GEMINI_API_KEY && { gemini: { apiKey: e.GEMINI_API_KEY, baseUrl: e.GEMINI_BASE_URL } }),
+      ...(e.OLLAMA_BASE_URL && { ollama: { baseUrl: e.OLLAMA_BASE_URL } }),
     },
   };
 }
