@@ -1,19 +1,37 @@
 import type { AgentMessage, Knowledge } from '../src/domain';
 import type { EventBus, PublishResult } from '../src/bus/event-bus';
-import type { FleetService } from '../src/fleet/fleet-service';
+import type { Deployer } from '../src/deploy/deployer';
+import { FleetService } from '../src/fleet/fleet-service';
+import type { Logger } from '../src/logger';
+import { DecisionService } from '../src/work/decision-service';
+import { FleetView } from '../src/work/fleet-view';
 import type { RegistryStore } from '../src/registry/registry-store';
 import { createFleetActivities } from './fleet';
+import { createWorkActivities, type WorkDeps } from './work';
 
-export interface ActivityDeps {
-  registry: RegistryStore;
-  bus: EventBus;
+export interface ActivityDeps extends WorkDeps {
   fleet: FleetService;
 }
 
+/** The control plane's services over one registry, bus and deployer; `close` stops the in-memory fleet view. */
+export async function openActivityDeps(registry: RegistryStore, bus: EventBus, deployer: Deployer, log: Logger): Promise<ActivityDeps & { close(): void }> {
+  const view = await FleetView.open(registry, bus);
+  return {
+    registry,
+    bus,
+    view,
+    fleet: new FleetService(registry, bus, deployer, log),
+    decisions: new DecisionService(registry, bus, log),
+    close: () => view.close(),
+  };
+}
+
 /** Control-plane activities: thin calls into the registry, the bus and the fleet, built once per worker. */
-export function createActivities({ registry, bus, fleet }: ActivityDeps) {
+export function createActivities(deps: ActivityDeps) {
+  const { registry, bus, fleet } = deps;
   return {
     ...createFleetActivities(fleet),
+    ...createWorkActivities(deps),
     /** `msgId` comes from the workflow id and step, so a retried activity never duplicates the event. */
     async publishMessage(message: AgentMessage, msgId: string): Promise<PublishResult> {
       return bus.publish(message, msgId);

@@ -85,3 +85,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
   };
 }
+
+/** What an agent process is told to find the stack (LLM keys it inherits from its parent's environment). */
+export const agentEnv = (c: Config) => ({
+  TEMPORAL_ADDRESS: c.temporal.address,
+  TEMPORAL_NAMESPACE: c.temporal.namespace,
+  NATS_URL: c.nats.url,
+  VAPORA_API_PORT: String(c.api.port),
+});

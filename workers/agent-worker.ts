@@ -3,13 +3,18 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { LoadMeter, createAgentActivities } from '../activities/agent';
 import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
-import { parse, type AgentStatus } from '../src/domain';
+import { RegistryClient } from '../src/api/registry-client';
+import { SUBJECTS, parse, type AgentStatus } from '../src/domain';
 import { AgentSpec, agentTaskQueue } from '../src/fleet/agent-spec';
+import { LLMRouter } from '../src/llm/llm-router';
 import { createLogger } from '../src/logger';
+import { decide } from '../src/work/decision-maker';
+import { TaskExecutor } from '../src/work/task-executor';
 
 /**
  * One agent instance: a Temporal worker on its own task queue, an HTTP health
- * endpoint, and a NATS heartbeat carrying its load. SIGTERM drains it: /health
+ * endpoint, a NATS heartbeat carrying its load, and answers to other agents'
+ * requests for help (and, for the DecisionMaker, for decisions). SIGTERM drains it: /health
  * answers 503, no new work is taken, running activities finish, then it exits.
  */
 const spec = parse(AgentSpec, JSON.parse(process.env.VAPORA_AGENT_SPEC ?? 'null'), 'VAPORA_AGENT_SPEC');
@@ -20,15 +25,30 @@ const startedAt = Date.now();
 let status: AgentStatus = 'Active';
 
 const bus = await EventBus.connect(config.nats.url, { name: `vapora-agent-${spec.agent_id}`, logger: log });
+const router = new LLMRouter(config.llm);
+const executor = new TaskExecutor(spec, { bus, registry: new RegistryClient(config.api.url), router });
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const worker = await Worker.create({
   connection,
   namespace: config.temporal.namespace,
   taskQueue: agentTaskQueue(spec.agent_id),
-  activities: createAgentActivities(spec, meter),
+  activities: createAgentActivities(spec, meter, executor, bus),
   maxConcurrentActivityTaskExecutions: spec.max_concurrent_tasks,
   shutdownGraceTime: '25s',
 });
+
+// One member of each role's queue group hears a request for help; it offers only with spare capacity.
+bus.reply(
+  SUBJECTS.RequestHelp,
+  async (m) =>
+    m.type === 'RequestHelp' && m.to_roles.includes(spec.role) && status === 'Active' && meter.load < 1
+      ? { type: 'HelpOffered', from_agent: spec.agent_id, to_agent: m.from_agent, capability: spec.capabilities[0]! }
+      : undefined,
+  { queue: `help-${spec.role}` },
+);
+if (spec.role === 'decision-maker') {
+  bus.reply(SUBJECTS.RequestDecision, async (m) => (m.type === 'RequestDecision' ? meter.track(() => decide(spec, router, m)) : undefined), { queue: 'decision-maker' });
+}
 
 const beat = () =>
   bus.publish({ type: 'Heartbeat', agent_id: spec.agent_id, status, load: meter.load }).catch((e: unknown) => log.warn('heartbeat failed', { error: String(e) }));

@@ -1,15 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, openActivityDeps } from '../activities';
 import { serveRegistryApi } from '../src/api/registry-api';
 import { EventBus } from '../src/bus/event-bus';
-import { loadConfig } from '../src/config';
+import { agentEnv, loadConfig } from '../src/config';
 import { ProcessDeployer } from '../src/deploy/process-deployer';
-import { FleetService } from '../src/fleet/fleet-service';
 import { createLogger } from '../src/logger';
 import { seedCatalog } from '../src/marketplace/seed-catalog';
 import { RegistryStore } from '../src/registry/registry-store';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
+import { WORKER_TUNING } from '../src/temporal/worker-tuning';
 
 /**
  * The control-plane worker: task queue `vapora`, owner of the registry (the
@@ -29,18 +29,21 @@ try {
   if (seeded.length) log.info('marketplace catalog added', { manifests: seeded });
   const deployer = new ProcessDeployer({
     stateDir: config.stateDir,
-    env: { TEMPORAL_ADDRESS: config.temporal.address, TEMPORAL_NAMESPACE: config.temporal.namespace, NATS_URL: config.nats.url },
+    env: agentEnv(config),
   });
+  const deps = await openActivityDeps(registry, bus, deployer, log);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    activities: createActivities({ registry, bus, fleet: new FleetService(registry, bus, deployer, log) }),
+    activities: createActivities(deps),
+    ...WORKER_TUNING,
   });
   log.info('worker ready', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, nats: config.nats.url, surreal: config.surreal.url, api: config.api.url });
   // Worker.run() returns after SIGINT/SIGTERM, once in-flight tasks are done.
   await worker.run();
+  deps.close();
 } finally {
   api.close();
   await connection.close();

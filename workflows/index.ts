@@ -1,3 +1,5 @@
 export * from './agent-lifecycle';
 export * from './agent-pool';
+export * from './feature';
 export * from './stack-check';
+export * from './task';

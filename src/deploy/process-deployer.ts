@@ -5,13 +5,13 @@ import { z } from 'zod';
 import { isListening, freePort, waitFor } from '../stack/ports';
 import { PROJECT_ROOT, tsNodeArgs } from '../stack/project';
 import type { Deployer, Deployment, DeploySpec } from './deployer';
-import type { AgentSpec } from '../fleet/agent-spec';
+import { agentSpecOf } from '../fleet/agent-spec';
 
 export interface ProcessDeployerOptions {
   /** Holds one record per running agent (`agents/<id>.json`) and its log (`logs/agents/<id>.log`). */
   stateDir: string;
-  /** Environment every agent process gets: where Temporal and NATS are. */
-  env: { TEMPORAL_ADDRESS: string; TEMPORAL_NAMESPACE: string; NATS_URL: string };
+  /** Environment every agent process gets: where Temporal, NATS and the registry API are. */
+  env: { TEMPORAL_ADDRESS: string; TEMPORAL_NAMESPACE: string; NATS_URL: string; VAPORA_API_PORT: string };
   /** How long a stopping agent may drain before it is killed. */
   drainMs?: number;
 }
@@ -41,15 +41,7 @@ export class ProcessDeployer implements Deployer {
     const running = await this.endpoint(agentId);
     if (running) return running;
     const port = await freePort();
-    const spec: AgentSpec = {
-      agent_id: agentId,
-      manifest_id: manifest.id,
-      role: manifest.role,
-      version: manifest.version,
-      port,
-      heartbeat_secs: manifest.health_check.interval_secs,
-      max_concurrent_tasks: manifest.max_concurrent_tasks,
-    };
+    const spec = agentSpecOf(agentId, manifest, port);
     const log = openSync(join(this.logs, `${agentId}.log`), 'a');
     const child = spawn(process.execPath, [...tsNodeArgs(AGENT_ENTRY), agentId], {
       cwd: PROJECT_ROOT,

@@ -13,6 +13,7 @@ export const AgentInstance = z.object({
   start_time: Timestamp,
   last_heartbeat: Timestamp,
   tasks_completed: z.number().int().min(0),
+  tasks_failed: z.number().int().min(0).default(0),
   avg_task_duration_ms: z.number().int().min(0),
   error_count: z.number().int().min(0),
   restart_count: z.number().int().min(0),

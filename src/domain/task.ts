@@ -26,12 +26,21 @@ export const ArtifactRef = z.object({
 });
 export type ArtifactRef = z.infer<typeof ArtifactRef>;
 
+/** The Orchestrator's plan for a feature: which role does what, in its words. */
+export const FeaturePlan = z.object({
+  summary: z.string(),
+  subtasks: z.array(z.object({ role: AgentRole, title: z.string().min(1).max(500) })).min(1).max(50),
+});
+export type FeaturePlan = z.infer<typeof FeaturePlan>;
+
 export const TaskResult = z.object({
   success: z.boolean(),
   summary: z.string(),
   /** approve/reject for reviews; block for a security finding that stops the line. */
   verdict: z.enum(['approve', 'reject', 'block']).optional(),
   artifacts: z.array(ArtifactRef).default([]),
+  /** Only the Orchestrator's planning task returns one. */
+  plan: FeaturePlan.optional(),
 });
 export type TaskResult = z.infer<typeof TaskResult>;
 

@@ -187,6 +187,7 @@ export class FleetService {
       start_time: d.startedAt,
       last_heartbeat: d.startedAt,
       tasks_completed: previous?.tasks_completed ?? 0,
+      tasks_failed: previous?.tasks_failed ?? 0,
       avg_task_duration_ms: previous?.avg_task_duration_ms ?? 0,
       error_count: errorCount ?? previous?.error_count ?? 0,
       restart_count: restartCount,

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../config';
+import { agentEnv, type Config } from '../config';
 import { ProcessDeployer } from '../deploy/process-deployer';
 import { ensureNatsServer, startNatsServer } from './nats-server';
 import { isListening, isLoopback, splitHostPort, waitFor } from './ports';
@@ -215,7 +215,7 @@ export class DevStack {
     const { config } = this;
     return new ProcessDeployer({
       stateDir: config.stateDir,
-      env: { TEMPORAL_ADDRESS: config.temporal.address, TEMPORAL_NAMESPACE: config.temporal.namespace, NATS_URL: config.nats.url },
+      env: agentEnv(config),
       drainMs: 5_000,
     });
   }

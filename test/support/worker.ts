@@ -1,10 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../../activities';
+import type { Server } from 'node:http';
+import { createActivities, openActivityDeps } from '../../activities';
+import { serveRegistryApi } from '../../src/api/registry-api';
+import type { EventBus } from '../../src/bus/event-bus';
 import { ProcessDeployer } from '../../src/deploy/process-deployer';
-import { FleetService } from '../../src/fleet/fleet-service';
 import { createLogger } from '../../src/logger';
+import type { RegistryStore } from '../../src/registry/registry-store';
+import { freePort } from '../../src/stack/ports';
+import { WORKER_TUNING } from '../../src/temporal/worker-tuning';
 import { tempDir, testServers } from './servers';
 
 // Test output is test results: the worker's INFO lines are noise here.
@@ -19,16 +24,30 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
+/** The registry API of the plane serving `registry`, on a free port: agents read and write through it. */
+const apis = new WeakMap<RegistryStore, Promise<{ server: Server; port: number }>>();
+function registryApi(registry: RegistryStore) {
+  let api = apis.get(registry);
+  if (!api) {
+    api = freePort().then(async (port) => ({ port, server: await serveRegistryApi(registry, port, createLogger('test-api', () => undefined)) }));
+    apis.set(registry, api);
+  }
+  return api;
+}
+
 /**
  * A control-plane worker on its own task queue of the test server, with a
- * process deployer whose state lives in `stateDir`, and a client for it.
+ * process deployer whose state lives in `stateDir`, the registry API its
+ * agents use, and a client for it.
  */
-export async function controlPlane(taskQueue: string, { registry, bus }: Omit<ActivityDeps, 'fleet'>, stateDir = tempDir('plane')) {
+export async function controlPlane(taskQueue: string, { registry, bus }: { registry: RegistryStore; bus: EventBus }, stateDir = tempDir('plane')) {
   const { temporalAddress, natsUrl } = testServers();
-  const deployer = new ProcessDeployer({ stateDir, env: { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: 'default', NATS_URL: natsUrl }, drainMs: 10_000 });
-  const fleet = new FleetService(registry, bus, deployer, createLogger('test-fleet', () => undefined));
+  const { port } = await registryApi(registry);
+  const env = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: 'default', NATS_URL: natsUrl, VAPORA_API_PORT: String(port) };
+  const deployer = new ProcessDeployer({ stateDir, env, drainMs: 10_000 });
+  const deps = await openActivityDeps(registry, bus, deployer, createLogger('test-plane', () => undefined));
   const connection = await NativeConnection.connect({ address: temporalAddress });
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities({ registry, bus, fleet }) });
+  const worker = await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps), ...WORKER_TUNING });
   const clientConnection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection: clientConnection });
   let running: Promise<void> | undefined;
@@ -46,10 +65,12 @@ export async function controlPlane(taskQueue: string, { registry, bus }: Omit<Ac
       await Promise.all(deployer.recorded().map((id) => deployer.stop(id)));
       worker.shutdown();
       await running;
+      deps.close();
       await clientConnection.close();
       await connection.close();
     },
     async close() {
+      deps.close();
       await clientConnection.close();
       await connection.close();
     },

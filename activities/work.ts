@@ -1,0 +1,71 @@
+import type { Decision, TaskContext } from '../src/domain';
+import type { EventBus } from '../src/bus/event-bus';
+import type { RegistryStore } from '../src/registry/registry-store';
+import type { DecisionRequest, DecisionService } from '../src/work/decision-service';
+import type { FleetView } from '../src/work/fleet-view';
+import type { TaskUpdate } from '../src/work/task-input';
+
+export interface WorkDeps {
+  registry: RegistryStore;
+  bus: EventBus;
+  view: FleetView;
+  decisions: DecisionService;
+}
+
+/** Control-plane activities of the work: assignment (a local activity), task records and events, escalation. */
+export function createWorkActivities({ registry, bus, view, decisions }: WorkDeps) {
+  return {
+    /** Chooses an agent from memory and announces it; run as a local activity so assignment costs no extra round trip. */
+    async assignTask(input: { task: TaskContext; attempt: number; exclude: string[]; deadline: string }): Promise<string | null> {
+      const chosen = view.assign({ role: input.task.role, capability: input.task.capability, exclude: input.exclude });
+      if (!chosen) return null;
+      await bus.publish(
+        { type: 'TaskAssigned', task_id: input.task.task_id, agent_id: chosen.agentId, context: input.task, deadline: input.deadline },
+        `${input.task.task_id}/assigned/${input.attempt}`,
+      );
+      return chosen.agentId;
+    },
+
+    /** Keeps the task record, the agent's counters and the task events in step with the workflow; events are deduplicated per attempt. */
+    async recordTask(u: TaskUpdate): Promise<void> {
+      const now = new Date().toISOString();
+      const previous = await registry.tasks.get(u.task_id);
+      await registry.tasks.put({
+        id: u.task_id,
+        feature_id: u.feature_id,
+        role: u.role,
+        title: u.title,
+        status: u.status,
+        agent_id: u.agent_id,
+        priority: u.priority,
+        deadline: u.deadline,
+        retry_count: u.attempt - 1,
+        result: u.result,
+        created_at: previous?.created_at ?? now,
+        updated_at: now,
+      });
+      if (!u.agent_id || (u.status !== 'completed' && u.status !== 'failed')) return;
+      const succeeded = u.status === 'completed';
+      view.release(u.agent_id, succeeded);
+      await registry.instances.update(u.agent_id, (i) => ({
+        ...i,
+        tasks_completed: i.tasks_completed + (succeeded ? 1 : 0),
+        tasks_failed: i.tasks_failed + (succeeded ? 0 : 1),
+        avg_task_duration_ms: succeeded && u.duration_ms !== undefined ? Math.round((i.avg_task_duration_ms * i.tasks_completed + u.duration_ms) / (i.tasks_completed + 1)) : i.avg_task_duration_ms,
+        tokens_used: i.tokens_used + (u.usage ? u.usage.input_tokens + u.usage.output_tokens : 0),
+        cost_incurred: i.cost_incurred + (u.usage?.cost_usd ?? 0),
+      }));
+      if (succeeded && u.result) {
+        const tokens = u.usage ? u.usage.input_tokens + u.usage.output_tokens : 0;
+        await bus.publish({ type: 'TaskCompleted', task_id: u.task_id, agent_id: u.agent_id, result: u.result, tokens_used: tokens, duration_ms: u.duration_ms ?? 0 }, `${u.task_id}/completed`);
+      } else if (!succeeded) {
+        await bus.publish({ type: 'TaskFailed', task_id: u.task_id, agent_id: u.agent_id, error: u.error ?? 'failed', retry_count: u.attempt - 1 }, `${u.task_id}/failed/${u.attempt}`);
+      }
+    },
+
+    /** RequestDecision to the DecisionMaker agent; the decision is stored and published once. */
+    async escalate(request: DecisionRequest): Promise<Decision> {
+      return decisions.decide(request);
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import type { WorkerOptions } from '@temporalio/worker';
+
+/**
+ * The control-plane worker runs many short workflow tasks (assignment is a
+ * local activity inside one): keep histories cached so a task's next step
+ * needs no replay, and let enough workflow tasks and local activities run at once.
+ */
+export const WORKER_TUNING = {
+  maxCachedWorkflows: 2_000,
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxConcurrentLocalActivityExecutions: 200,
+} satisfies Partial<WorkerOptions>;

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** `approve {by, comment}`: the payload of the approve signal, from any client. */
+export const ApprovePayload = z.object({ by: z.string().min(1).max(200), comment: z.string().max(5_000).default('') });
+export type ApprovePayload = z.input<typeof ApprovePayload>;
+
+/** `reject {by, reason}`: a reason is required, it is what the rework is about. */
+export const RejectPayload = z.object({ by: z.string().min(1).max(200), reason: z.string().min(1).max(5_000) });
+export type RejectPayload = z.input<typeof RejectPayload>;
+
+/** One signal as received, applied or not, so the history of a gate is plain to see. */
+export interface ApprovalSignal {
+  kind: 'approve' | 'reject';
+  by: string;
+  text: string;
+  at: string;
+  applied: boolean;
+  /** Why a signal was not applied: none pending (late or duplicate), or an invalid payload. */
+  ignored?: string;
+}
+
+export interface PendingApproval {
+  what: string;
+  since: string;
+  deadline: string;
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import type { AgentRole, Decision, TaskStatus } from '../domain';
+import type { ApprovalSignal, PendingApproval } from './approval';
+
+/** featureWorkflow's input; the feature id is the workflow id without its `feature-` prefix. */
+export const FeatureInput = z.object({
+  title: z.string().min(1).max(500),
+  description: z.string().max(20_000).default(''),
+  options: z
+    .object({
+      requireApproval: z.boolean().default(true),
+      approval_timeout_secs: z.number().int().min(1).max(30 * 86_400).default(86_400),
+      developers: z.number().int().min(1).max(10).default(2),
+      /** Review rounds before the DecisionMaker settles a rejected change. */
+      max_review_rounds: z.number().int().min(1).max(10).default(2),
+      /** Human rejections sent back to development before the DecisionMaker is asked. */
+      max_rework_rounds: z.number().int().min(1).max(10).default(3),
+      budget_usd: z.number().min(0).max(1_000_000).default(25),
+      /** Each step's deadline. */
+      step_deadline_secs: z.number().int().min(1).max(7 * 86_400).default(1_800),
+    })
+    // prefault: an absent options object still gets every default above.
+    .prefault({}),
+});
+export type FeatureInput = z.input<typeof FeatureInput>;
+export type ParsedFeatureInput = z.infer<typeof FeatureInput>;
+
+export type FeaturePhase =
+  | 'planning'
+  | 'designing'
+  | 'developing'
+  | 'reviewing'
+  | 'testing'
+  | 'security'
+  | 'awaiting-approval'
+  | 'deploying'
+  | 'monitoring'
+  | 'reporting'
+  | 'completed'
+  | 'aborted'
+  | 'failed';
+
+export interface FeatureStep {
+  name: string;
+  role: AgentRole;
+  task_id: string;
+  status: TaskStatus;
+  agent_id?: string;
+  verdict?: string;
+  cost_usd: number;
+  /** Children that run on their own (documenter, marketer): the feature never waits for them. */
+  detached?: boolean;
+}
+
+/** The `status` query of a feature: everything the Web UI and `vapora feature status` show. */
+export interface FeatureStatus {
+  feature_id: string;
+  title: string;
+  phase: FeaturePhase;
+  round: number;
+  steps: FeatureStep[];
+  pending_approval: PendingApproval | null;
+  approvals: ApprovalSignal[];
+  decisions: Pick<Decision, 'id' | 'decision_type' | 'decision' | 'made_by' | 'reasoning'>[];
+  costs: { total_usd: number; tokens: number; budget_usd: number };
+  error?: string;
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { AgentRole, Identifier, TaskPriority, type Decision, type TaskResult, type TaskStatus } from '../domain';
+import type { LLMUsage } from './task-executor';
+
+/** taskWorkflow's input, validated at its boundary; the task id is the workflow id without its `task-` prefix. */
+export const TaskInput = z.object({
+  role: AgentRole,
+  capability: z.string().min(1).optional(),
+  title: z.string().min(1).max(500),
+  description: z.string().max(20_000).default(''),
+  /** Earlier steps' artifacts by name, as references: never their content. */
+  inputs: z.record(z.string().min(1), Identifier).default({}),
+  priority: TaskPriority.default('normal'),
+  feature_id: Identifier.optional(),
+  /** Seconds from the start for the work to be done; a durable timer holds the workflow to it. */
+  deadline_secs: z.number().int().min(1).max(30 * 86_400).default(1_800),
+  /** A person approves the result (signal `approve`/`reject`) before the task completes. */
+  requiresApproval: z.boolean().default(false),
+  max_attempts: z.number().int().min(1).max(10).default(3),
+  /** How long to wait for an agent of the role with spare capacity before escalating. */
+  assignment_timeout_secs: z.number().int().min(1).max(86_400).default(120),
+  /** How long an agent may take to pick the task up before it counts as gone. */
+  pickup_timeout_secs: z.number().int().min(1).max(3_600).default(30),
+  approval_timeout_secs: z.number().int().min(1).max(30 * 86_400).default(86_400),
+});
+export type TaskInput = z.input<typeof TaskInput>;
+export type ParsedTaskInput = z.infer<typeof TaskInput>;
+
+export interface TaskAttempt {
+  attempt: number;
+  agent_id: string;
+  outcome: 'completed' | 'failed' | 'deadline';
+  error?: string;
+}
+
+/** What taskWorkflow returns, and what its `status` query shows while it runs. */
+export interface TaskOutcome {
+  task_id: string;
+  role: AgentRole;
+  title: string;
+  status: TaskStatus;
+  agent_id?: string;
+  result?: TaskResult;
+  attempts: TaskAttempt[];
+  decisions: Pick<Decision, 'id' | 'decision_type' | 'decision' | 'made_by'>[];
+  tokens: number;
+  cost_usd: number;
+  usage: LLMUsage[];
+  error?: string;
+}
+
+/** What the control plane records of a task at each step (see recordTask). */
+export interface TaskUpdate {
+  task_id: string;
+  feature_id?: string;
+  role: AgentRole;
+  title: string;
+  priority: ParsedTaskInput['priority'];
+  deadline: string;
+  status: TaskStatus;
+  attempt: number;
+  agent_id?: string;
+  result?: TaskResult;
+  usage?: LLMUsage;
+  duration_ms?: number;
+  error?: string;
+}

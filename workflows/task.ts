@@ -1,0 +1,215 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
+import type { Activities } from '../activities';
+import type { AgentActivities } from '../activities/agent';
+import type { TaskContext } from '../src/domain';
+import { agentTaskQueue } from '../src/fleet/agent-spec';
+import { failureMessage } from '../src/temporal/failure-message';
+import { VaporaAgentId, VaporaCost, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
+import type { DecisionRequest } from '../src/work/decision-service';
+import { TaskInput, type ParsedTaskInput, type TaskOutcome } from '../src/work/task-input';
+import type { AgentTaskOutput } from '../src/work/task-executor';
+import { ApprovalGate } from './approval-gate';
+import { taskStatusQuery } from './definitions';
+import { escalateToDecisionMaker } from './escalation';
+import { validateInput } from './validate-input';
+
+const { recordTask } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+// Assignment is a local activity: no extra round trip through the server on the way to TaskAssigned.
+const { assignTask } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumInterval: '2s' } });
+const agent = proxyActivities<AgentActivities>({ startToCloseTimeout: '30 minutes' });
+
+/** The activity's heartbeat is how a dead agent is noticed mid-task. */
+const HEARTBEAT_TIMEOUT = '30s';
+const MAX_ESCALATIONS = 2;
+
+type Run = { output: AgentTaskOutput } | { error: string } | { deadline: true };
+type DecisionType = DecisionRequest['decision_type'];
+
+/**
+ * One task (`task-<id>`): assign it to the best healthy agent of its role,
+ * run it on that agent's own queue under a durable deadline, reassign when
+ * the agent dies or fails, and escalate to the DecisionMaker when retries
+ * run out or the deadline passes. Publishes the task events through the
+ * control plane, each once.
+ */
+export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
+  const input = validateInput(TaskInput, raw, 'taskWorkflow');
+  const taskId = workflowInfo().workflowId.replace(/^task-/, '');
+  const task: TaskContext = {
+    task_id: taskId,
+    feature_id: input.feature_id,
+    role: input.role,
+    capability: input.capability,
+    title: input.title,
+    description: input.description,
+    priority: input.priority,
+    inputs: input.inputs,
+  };
+  const state: TaskOutcome = { task_id: taskId, role: input.role, title: input.title, status: 'pending', attempts: [], decisions: [], tokens: 0, cost_usd: 0, usage: [] };
+  setHandler(taskStatusQuery, () => state);
+  const gate = new ApprovalGate();
+  upsertSearchAttributes([
+    { key: VaporaRole, value: input.role },
+    { key: VaporaStatus, value: 'pending' },
+    ...(input.feature_id ? [{ key: VaporaFeatureId, value: input.feature_id }] : []),
+  ]);
+
+  let deadlineAt = Date.now() + input.deadline_secs * 1000;
+  const exclude: string[] = [];
+  let attempt = 0;
+  let failuresSinceDecision = 0;
+
+  const record = (status: TaskOutcome['status'], extra: Partial<Parameters<Activities['recordTask']>[0]> = {}) => {
+    state.status = status;
+    upsertSearchAttributes([{ key: VaporaStatus, value: status }]);
+    return recordTask({ task_id: taskId, feature_id: input.feature_id, role: input.role, title: input.title, priority: input.priority, deadline: new Date(deadlineAt).toISOString(), status, attempt, agent_id: state.agent_id, ...extra });
+  };
+
+  /** Asks the DecisionMaker; a person's approval (when it hands over) means try again. */
+  const decide = async (type: DecisionType, context: string, preferred: string[]) => {
+    await record('escalated');
+    // The last escalation allowed may only hand over to a person or stop: no endless retry loops.
+    const options = state.decisions.length + 1 >= MAX_ESCALATIONS ? preferred.filter((o) => o === 'ask_human' || o === 'abort') : preferred;
+    const request = { id: `${taskId}-d${state.decisions.length + 1}`, decision_type: type, context, options, from: `task-${taskId}`, task_id: taskId, feature_id: input.feature_id };
+    const decision = await escalateToDecisionMaker(request, gate, input.approval_timeout_secs * 1000, (d) =>
+      state.decisions.push({ id: d.id, decision_type: d.decision_type, decision: d.decision, made_by: d.made_by }),
+    );
+    return decision === 'approved' ? (type === 'approval_timeout' ? 'approve' : 'retry') : decision;
+  };
+
+  const fail = async (error: string): Promise<never> => {
+    state.error = error;
+    setCurrentDetails(`failed: ${error}`);
+    await record('failed', { error });
+    throw ApplicationFailure.nonRetryable(`task ${taskId} failed: ${error}`, 'TaskFailed', state);
+  };
+
+  for (;;) {
+    attempt++;
+    setCurrentDetails(`attempt ${attempt}: finding a ${input.role} agent`);
+    const agentId = await assign(task, attempt, exclude, deadlineAt, input);
+    let decision: string | undefined;
+    if (!agentId) {
+      decision = await decide('no_agent', `no healthy ${input.role} agent with spare capacity for ${input.assignment_timeout_secs}s`, ['retry', 'ask_human', 'abort']);
+    } else {
+      state.agent_id = agentId;
+      upsertSearchAttributes([{ key: VaporaAgentId, value: agentId }]);
+      await record('running');
+      setCurrentDetails(`attempt ${attempt}: running on ${agentId}`);
+      const run = await runOn(agentId, task, attempt, deadlineAt, input);
+      if ('output' in run) {
+        const { output } = run;
+        state.usage.push(output.usage);
+        state.tokens += output.usage.input_tokens + output.usage.output_tokens;
+        state.cost_usd += output.usage.cost_usd;
+        upsertSearchAttributes([{ key: VaporaCost, value: state.cost_usd }]);
+        state.attempts.push({ attempt, agent_id: agentId, outcome: 'completed' });
+        let rework = input.requiresApproval ? await approve(gate, taskId, input) : undefined;
+        if (rework === 'timeout') rework = (await decide('approval_timeout', `nobody approved ${input.title} in ${input.approval_timeout_secs}s`, ['abort', 'approve'])) === 'approve' ? undefined : 'abort';
+        if (rework === undefined) {
+          state.result = output.result;
+          await record('completed', { result: output.result, usage: output.usage, duration_ms: output.duration_ms });
+          setCurrentDetails(`completed by ${agentId}: ${output.result.summary.slice(0, 120)}`);
+          return state;
+        }
+        if (rework === 'abort') return fail('rejected at approval');
+        task.description = `${task.description}\n\nRework requested: ${rework}`;
+        await record('failed', { error: `rework requested: ${rework}`, usage: output.usage });
+        continue;
+      }
+      const error = 'deadline' in run ? `deadline of ${input.deadline_secs}s passed` : run.error;
+      state.attempts.push({ attempt, agent_id: agentId, outcome: 'deadline' in run ? 'deadline' : 'failed', error });
+      exclude.push(agentId);
+      await record('failed', { error });
+      failuresSinceDecision++;
+      if ('deadline' in run) {
+        decision = await decide('deadline_missed', `${input.title}: ${error} on attempt ${attempt}`, ['reassign', 'retry', 'ask_human', 'abort']);
+      } else if (failuresSinceDecision >= input.max_attempts) {
+        decision = await decide('task_failed', `${input.title}: ${failuresSinceDecision} attempts failed, last: ${error}`, ['reassign', 'retry', 'ask_human', 'abort']);
+      } else {
+        await sleep(Math.min(2 ** failuresSinceDecision, 60) * 1000, { summary: `backoff before attempt ${attempt + 1}` });
+        continue;
+      }
+    }
+    if (decision === 'abort') return fail(`aborted by decision after ${attempt} attempts`);
+    // retry, reassign: a fresh window of attempts and a fresh deadline; retry may go back to an agent that failed.
+    failuresSinceDecision = 0;
+    deadlineAt = Date.now() + input.deadline_secs * 1000;
+    if (decision === 'retry') exclude.length = 0;
+  }
+}
+
+/** An agent for the task: the local activity answers at once, or null when none can take it; then wait (bounded) and ask again. */
+async function assign(task: TaskContext, attempt: number, exclude: string[], deadlineAt: number, input: ParsedTaskInput): Promise<string | null> {
+  const giveUpAt = Date.now() + input.assignment_timeout_secs * 1000;
+  for (let wait = 500; ; wait = Math.min(wait * 2, 10_000)) {
+    const agentId = await assignTask({ task, attempt, exclude, deadline: new Date(deadlineAt).toISOString() });
+    if (agentId) return agentId;
+    // Everyone excluded has failed this task: let them try again rather than wait for nobody.
+    if (exclude.length) exclude.length = 0;
+    if (Date.now() + wait > giveUpAt) return null;
+    await sleep(wait, { summary: `no ${task.role} agent free; waiting` });
+  }
+}
+
+/** Runs the task on the agent's own queue, raced against the deadline's durable timer. */
+async function runOn(agentId: string, task: TaskContext, attempt: number, deadlineAt: number, input: ParsedTaskInput): Promise<Run> {
+  const remaining = deadlineAt - Date.now();
+  if (remaining <= 0) return { deadline: true };
+  const work = new CancellationScope();
+  const timer = new CancellationScope();
+  const running: Promise<Run> = work
+    .run(() =>
+      agent.executeTask.executeWithOptions(
+        {
+          taskQueue: agentTaskQueue(agentId),
+          scheduleToStartTimeout: `${input.pickup_timeout_secs}s`,
+          startToCloseTimeout: remaining,
+          heartbeatTimeout: HEARTBEAT_TIMEOUT,
+          retry: { maximumAttempts: 1 },
+          summary: `${input.role} ${agentId}: ${input.title}`.slice(0, 200),
+        },
+        [{ task, attempt }],
+      ),
+    )
+    .then((output) => ({ output }), (error: unknown) => ({ error: describeRunFailure(error, agentId) }));
+  const deadline: Promise<Run | undefined> = timer
+    .run(() => sleep(remaining, { summary: `deadline of task ${task.task_id}` }))
+    .then(() => ({ deadline: true }) as const, () => undefined);
+  const first = await Promise.race([running, deadline.then((d) => d ?? running)]);
+  if ('deadline' in first) work.cancel();
+  else timer.cancel();
+  return first;
+}
+
+function describeRunFailure(error: unknown, agentId: string): string {
+  const timeout = error instanceof ActivityFailure && error.cause instanceof TimeoutFailure ? error.cause.timeoutType : undefined;
+  if (timeout === TimeoutType.SCHEDULE_TO_START) return `agent ${agentId} did not pick the task up (gone?)`;
+  if (timeout === TimeoutType.HEARTBEAT) return `agent ${agentId} stopped heartbeating (died?)`;
+  return failureMessage(error);
+}
+
+/** A person approves the result, or rejects it with a reason (rework); the DecisionMaker decides when nobody answers. */
+async function approve(gate: ApprovalGate, taskId: string, input: ParsedTaskInput): Promise<string | undefined> {
+  setCurrentDetails(`waiting for approval of ${input.title}: signal approve or reject`);
+  const verdict = await gate.wait(`result of task ${taskId}`, input.approval_timeout_secs * 1000);
+  if (verdict.kind === 'approve') return undefined;
+  if (verdict.kind === 'reject') return `${verdict.text} (${verdict.by})`;
+  return 'timeout';
+}
