@@ -1,3 +1,4 @@
+export * from './definitions';
 export * from './agent-lifecycle';
 export * from './agent-pool';
 export * from './feature';

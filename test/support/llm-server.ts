@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AgentRole } from '../../src/domain';
+import { OfflineProvider } from '../../src/llm/offline-provider';
 
 export interface SeenRequest {
   path: string;
@@ -27,7 +29,7 @@ export function systemOf(body: any): string {
  * OpenAI (/v1/chat/completions), Gemini (/v1beta/models/*:generateContent)
  * and Ollama (/api/chat): the real clients talk to it as to the providers.
  */
-export async function startLLMServer(answer: (request: SeenRequest) => Answer) {
+export async function startLLMServer(answer: (request: SeenRequest) => Answer | Promise<Answer>) {
   const seen: SeenRequest[] = [];
   const server = createServer((req, res) => {
     let raw = '';
@@ -35,7 +37,7 @@ export async function startLLMServer(answer: (request: SeenRequest) => Answer) {
     req.on('end', async () => {
       const request = { path: req.url ?? '/', headers: req.headers, body: JSON.parse(raw || '{}') };
       seen.push(request);
-      const a = answer(request);
+      const a = await answer(request);
       if ('status' in a) {
         res.writeHead(a.status, { 'content-type': 'application/json', ...(a.retryAfter && { 'retry-after': a.retryAfter }) });
         return res.end(a.body ?? JSON.stringify({ error: { message: `status ${a.status}` } }));
@@ -59,4 +61,25 @@ function wireAnswer(path: string, model: string, text: string, input: number, ou
     return { id: 'chatcmpl-1', model, choices: [{ index: 0, message: { role: 'assistant', content: text } }], usage: { prompt_tokens: input, completion_tokens: output } };
   if (path.startsWith('/v1beta/models/')) return { candidates: [{ content: { parts: [{ text }] } }], usageMetadata: { promptTokenCount: input, candidatesTokenCount: output } };
   return { model, message: { role: 'assistant', content: text }, prompt_eval_count: input, eval_count: output };
+}
+
+/** The role an agent's system prompt speaks for ("You are the Code Reviewer." → code-reviewer). */
+export function roleOf(body: any): AgentRole {
+  const name = systemOf(body).match(/^You are (?:the |an? )?([A-Za-z ]+?)\./)?.[1] ?? '';
+  return AgentRole.parse(name.toLowerCase().replace(/ /g, '-'));
+}
+
+/**
+ * Answers as each role would, with the offline provider's artifacts, through
+ * a real provider's wire format; `tweak` changes an answer (a verdict, a
+ * delay, the tokens billed) for the case a test needs.
+ */
+export function roleAnswers(tweak: (role: AgentRole, prompt: string, answer: Answer & { text: string }) => Answer = (_r, _p, a) => a) {
+  const offline = new OfflineProvider();
+  return async (request: SeenRequest): Promise<Answer> => {
+    const role = roleOf(request.body);
+    const prompt = promptOf(request.body);
+    const { text } = await offline.complete({ role, prompt, system: systemOf(request.body), model: 'offline', maxTokens: 1000 });
+    return tweak(role, prompt, { text });
+  };
 }

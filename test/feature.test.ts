@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { EventBus, type StoredEvent } from '../src/bus/event-bus';
+import { installTeam, poolId } from '../src/fleet/pool-client';
+import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
+import { failureMessage } from '../src/temporal/failure-message';
+import { approveSignal, featureStatusQuery, featureWorkflow, rejectSignal, taskStatusQuery, taskWorkflow, uninstallPool } from '../workflows';
+import { agentProcesses, eventually } from './support/fleet';
+import { startLLMServer, roleAnswers } from './support/llm-server';
+import { planeProcess } from './support/plane-process';
+import { testServers, unique } from './support/servers';
+
+const run = promisify(execFile);
+const logFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? logFiles(join(dir, e.name)) : e.name.endsWith('.log') ? [join(dir, e.name)] : []));
+const API_KEY = 'sk-ant-test-never-leaks-7731';
+
+/**
+ * The work end to end: the real control plane as a process, the catalog's 13
+ * agents as processes, every LLM call through the real Anthropic client to a
+ * local server speaking its wire format with each role's offline artifact.
+ */
+describe('features and tasks (real control plane, 13 agent processes, real servers)', () => {
+  const { natsUrl, temporalAddress, temporalCli } = testServers();
+  let bus: EventBus;
+  let llm: Awaited<ReturnType<typeof startLLMServer>>;
+  let plane: Awaited<ReturnType<typeof planeProcess>>;
+  let manifests: string[] = [];
+
+  before(async () => {
+    bus = await EventBus.connect(natsUrl);
+    llm = await startLLMServer(
+      roleAnswers((role, prompt, answer) => {
+        if (role === 'code-reviewer' && prompt.includes('[picky]')) return { text: 'Not good enough.\nVERDICT: reject' };
+        if (prompt.includes('[slow]') && role === 'developer') return { ...answer, delayMs: 4_000 };
+        if (prompt.includes('[expensive]')) return { ...answer, outputTokens: 100_000 };
+        return answer;
+      }),
+    );
+    plane = await planeProcess('feature', { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: llm.url });
+    plane.start();
+    const team = loadManifests(CATALOG_DIR);
+    manifests = await installTeam(plane.client, plane.taskQueue, team, () => undefined);
+  });
+  after(async () => {
+    await Promise.all(manifests.map((id) => plane.client.workflow.getHandle(poolId(id)).executeUpdate(uninstallPool, { args: [{ force: true }] }).catch(() => undefined)));
+    await plane.close();
+    await bus.close();
+    await llm.close();
+  });
+
+  const events = async (prefix: string) => {
+    const all: StoredEvent[] = [];
+    for await (const e of bus.events()) if ('task_id' in e.message && e.message.task_id.startsWith(prefix)) all.push(e);
+    return all;
+  };
+  const temporal = (...args: string[]) => run(temporalCli, [...args, '--address', temporalAddress, '--namespace', 'default']);
+
+  it('runs a feature started with the temporal CLI through every role to the approval gate, and the CLI signal completes it', async () => {
+    const id = unique('f');
+    const input = JSON.stringify({ title: 'Add rate limiting to the login API', options: { developers: 2 } });
+    await temporal('workflow', 'start', '--type', 'featureWorkflow', '--task-queue', plane.taskQueue, '--workflow-id', `feature-${id}`, '--input', input);
+    const handle = plane.client.workflow.getHandle<typeof featureWorkflow>(`feature-${id}`);
+    const gate = await eventually('the approval gate', async () => {
+      const s = await handle.query(featureStatusQuery);
+      return s.phase === 'awaiting-approval' && s;
+    }, 120_000, 500);
+    assert.ok(gate.pending_approval, 'an approval is pending');
+    assert.deepEqual([...new Set(gate.steps.map((s) => s.role))].sort(), ['architect', 'code-reviewer', 'developer', 'orchestrator', 'security', 'tester']);
+    assert.equal(gate.steps.filter((s) => s.role === 'developer').length, 2);
+
+    await temporal('workflow', 'signal', '--workflow-id', `feature-${id}`, '--name', 'approve', '--input', '{"by":"alice","comment":"ship it"}');
+    const done = await handle.result();
+    assert.equal(done.phase, 'completed');
+    const roles = new Set(done.steps.map((s) => s.role));
+    for (const role of ['devops', 'monitor', 'project-manager', 'documenter', 'marketer']) assert.ok(roles.has(role as never), `${role} took part`);
+    assert.deepEqual(done.approvals.map((a) => [a.kind, a.by, a.applied]), [['approve', 'alice', true]]);
+    assert.ok(done.costs.total_usd > 0, 'the Anthropic calls were priced');
+
+    // A late approval is recorded and ignored, never applied twice.
+    await handle.signal(approveSignal, { by: 'bob', comment: 'late' }).catch(() => undefined);
+
+    // Each awaited step's events are in the stream exactly once.
+    const stream = await events(id);
+    for (const step of done.steps.filter((s) => !s.detached)) {
+      const of = (type: string) => stream.filter((e) => e.message.type === type && 'task_id' in e.message && e.message.task_id === step.task_id).length;
+      assert.deepEqual([of('TaskAssigned'), of('TaskStarted'), of('TaskCompleted')], [1, 1, 1], `events of ${step.task_id}`);
+      assert.equal(new Set(stream.filter((e) => 'task_id' in e.message && e.message.task_id === step.task_id).map((e) => e.msgId)).size, stream.filter((e) => 'task_id' in e.message && e.message.task_id === step.task_id).length);
+    }
+
+    // The key went into request headers only: not into history, events or logs.
+    const history = JSON.stringify(await handle.fetchHistory());
+    assert.ok(!history.includes(API_KEY));
+    assert.ok(!JSON.stringify(stream).includes(API_KEY));
+    assert.ok(llm.seen.some((r) => r.headers['x-api-key'] === API_KEY));
+    for (const log of logFiles(plane.stateDir)) assert.ok(!readFileSync(log, 'utf8').includes(API_KEY), `${log} holds no key`);
+  });
+
+  it('sends a rejected feature back to development, then completes it; duplicate signals are ignored', async () => {
+    const id = unique('f');
+    const handle = await plane.client.workflow.start(featureWorkflow, {
+      taskQueue: plane.taskQueue,
+      workflowId: `feature-${id}`,
+      args: [{ title: 'Export invoices as CSV', options: { developers: 1 } }],
+    });
+    const atGate = (round: number) =>
+      eventually(`the approval gate (round ${round})`, async () => {
+        const s = await handle.query(featureStatusQuery);
+        return s.phase === 'awaiting-approval' && s.round === round && s;
+      }, 120_000, 300);
+    await atGate(0);
+    await handle.signal(rejectSignal, { by: 'carol', reason: 'the CSV needs a header row' });
+    await handle.signal(rejectSignal, { by: 'carol', reason: 'the CSV needs a header row' });
+    const second = await atGate(1);
+    assert.ok(second.steps.some((s) => s.name === 'dev-1-2'), 'the developer worked again');
+    await handle.signal(approveSignal, { by: 'dave', comment: '' });
+    const done = await handle.result();
+    assert.equal(done.phase, 'completed');
+    assert.deepEqual(done.approvals.map((a) => [a.kind, a.applied]), [['reject', true], ['reject', false], ['approve', true]]);
+    assert.match(done.approvals[1]!.ignored!, /already given|no approval pending/);
+  });
+
+  it('escalates exhausted review rounds to the DecisionMaker agent, whose decision is stored and published', async () => {
+    const id = unique('f');
+    const handle = await plane.client.workflow.start(featureWorkflow, {
+      taskQueue: plane.taskQueue,
+      workflowId: `feature-${id}`,
+      args: [{ title: 'Refactor billing [picky]', options: { developers: 1, max_review_rounds: 2, requireApproval: false } }],
+    });
+    const done = await handle.result();
+    assert.equal(done.phase, 'completed');
+    assert.equal(done.steps.filter((s) => s.role === 'code-reviewer').length, 2);
+    const decision = done.decisions.find((d) => d.decision_type === 'review_rounds_exhausted');
+    assert.ok(decision, 'the DecisionMaker was asked');
+    assert.equal(decision.decision, 'accept');
+    assert.match(decision.made_by, /^decision-maker-/);
+    const stored = await plane.registry.decisions({ feature_id: id });
+    assert.deepEqual(stored.map((d) => d.decision), ['accept']);
+    const published = await eventually('DecisionMade on the stream', async () => {
+      const found: StoredEvent[] = [];
+      for await (const e of bus.events({ subject: 'vapora.tasks.decisions' })) if (e.message.type === 'DecisionMade' && e.message.decision_id === decision.id) found.push(e);
+      return found.length > 0 && found;
+    });
+    assert.equal(published.length, 1);
+  });
+
+  it('escalates a breached budget: the DecisionMaker hands over to a person, whose approval lets it go on', async () => {
+    const id = unique('f');
+    const handle = await plane.client.workflow.start(featureWorkflow, {
+      taskQueue: plane.taskQueue,
+      workflowId: `feature-${id}`,
+      args: [{ title: 'Summarise logs [expensive]', options: { developers: 1, budget_usd: 1, requireApproval: false } }],
+    });
+    const waiting = await eventually('a person asked about the budget', async () => {
+      const s = await handle.query(featureStatusQuery);
+      return s.pending_approval ? s : undefined;
+    }, 60_000, 300);
+    assert.ok(waiting.costs.total_usd > 1);
+    assert.equal(waiting.decisions.find((d) => d.decision_type === 'budget_exceeded')?.decision, 'ask_human');
+    await handle.signal(approveSignal, { by: 'erin', comment: 'worth it' });
+    const done = await handle.result();
+    assert.equal(done.phase, 'completed');
+  });
+
+  it('enforces a task deadline with a durable timer and escalates; the last escalation asks a person', async () => {
+    const id = unique('t');
+    const handle = await plane.client.workflow.start(taskWorkflow, {
+      taskQueue: plane.taskQueue,
+      workflowId: `task-${id}`,
+      args: [{ role: 'developer', title: 'Port the parser [slow]', deadline_secs: 2 }],
+    });
+    const waiting = await eventually('a person asked', async () => {
+      const s = await handle.query(taskStatusQuery);
+      return s.decisions.length === 2 && s;
+    }, 60_000, 300);
+    await handle.signal(rejectSignal, { by: 'frank', reason: 'drop it' });
+    const error = await handle.result().then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof WorkflowFailedError);
+    assert.match(failureMessage(error), /aborted by decision/);
+    assert.deepEqual(waiting.decisions.map((d) => [d.decision_type, d.decision]), [
+      ['deadline_missed', 'reassign'],
+      ['deadline_missed', 'ask_human'],
+    ]);
+    const history = await handle.fetchHistory();
+    const timers = history.events!.filter((e) => e.timerStartedEventAttributes).length;
+    assert.ok(timers >= 2, 'each deadline is a durable timer');
+    const failed = (await events(id)).filter((e) => e.message.type === 'TaskFailed');
+    assert.equal(failed.length, 2);
+  });
+
+  it('fails invalid input at once, naming the field, without retrying', async () => {
+    const bad = await plane.client.workflow.start(taskWorkflow, { taskQueue: plane.taskQueue, workflowId: `task-${unique('bad')}`, args: [{ role: 'wizard', title: '' } as never] });
+    await assert.rejects(bad.result(), (e: unknown) => {
+      assert.match(failureMessage(e), /invalid taskWorkflow input: role: Invalid option.*; title: Too small/);
+      return true;
+    });
+    const feature = await plane.client.workflow.start(featureWorkflow, { taskQueue: plane.taskQueue, workflowId: `feature-${unique('bad')}`, args: [{ title: 'x', options: { developers: 0 } }] });
+    await assert.rejects(feature.result(), (e: unknown) => {
+      assert.match(failureMessage(e), /invalid featureWorkflow input: options\.developers: Too small/);
+      return true;
+    });
+    const described = await feature.describe();
+    assert.equal(described.status.name, 'FAILED');
+  });
+
+  after(() => {
+    assert.deepEqual(agentProcesses('decision-maker-'), [], 'no agent process left');
+  });
+});

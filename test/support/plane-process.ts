@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { RegistryClient } from '../../src/api/registry-client';
+import { freePort } from '../../src/stack/ports';
+import { PROJECT_ROOT, tsNodeArgs } from '../../src/stack/project';
+import { tempDir, testServers, unique } from './servers';
+
+/**
+ * The real control-plane worker (workers/control-plane.ts) as its own process,
+ * on a task queue of its own with an embedded SurrealDB file, so a test can
+ * kill -9 it and start it again; with a client and a registry API client.
+ * Its log and its agents' logs stay under `stateDir`.
+ */
+export async function planeProcess(name: string, extraEnv: Record<string, string> = {}) {
+  const { temporalAddress, natsUrl } = testServers();
+  const stateDir = tempDir(name);
+  const taskQueue = unique(name);
+  const apiPort = await freePort();
+  const env = {
+    ...process.env,
+    ...extraEnv,
+    TEMPORAL_ADDRESS: temporalAddress,
+    NATS_URL: natsUrl,
+    VAPORA_STATE_DIR: stateDir,
+    VAPORA_TASK_QUEUE: taskQueue,
+    VAPORA_API_PORT: String(apiPort),
+    SURREAL_URL: `surrealkv://${join(stateDir, 'registry')}`,
+  };
+  const connection = await Connection.connect({ address: temporalAddress });
+  let child: ChildProcess | undefined;
+  const exited = () => new Promise((r) => (!child || child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+  return {
+    taskQueue,
+    stateDir,
+    client: new Client({ connection }),
+    registry: new RegistryClient(`http://127.0.0.1:${apiPort}`),
+    start() {
+      const log = openSync(join(stateDir, 'control-plane.log'), 'a');
+      child = spawn(process.execPath, tsNodeArgs('workers/control-plane.ts'), { cwd: PROJECT_ROOT, env, stdio: ['ignore', log, log] });
+      closeSync(log);
+    },
+    async kill(signal: NodeJS.Signals) {
+      child?.kill(signal);
+      await exited();
+    },
+    async close() {
+      child?.kill('SIGTERM');
+      await exited();
+      await connection.close();
+    },
+  };
+}
