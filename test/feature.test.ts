@@ -11,7 +11,8 @@ import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
 import { failureMessage } from '../src/temporal/failure-message';
 import { approveSignal, featureStatusQuery, featureWorkflow, rejectSignal, taskStatusQuery, taskWorkflow, uninstallPool } from '../workflows';
 import { agentProcesses, eventually } from './support/fleet';
-import { startLLMServer, roleAnswers } from './support/llm-server';
+import { promptOf, roleAnswers, startLLMServer } from './support/llm-server';
+import { vapora } from './support/cli';
 import { planeProcess } from './support/plane-process';
 import { testServers, unique } from './support/servers';
 
@@ -81,6 +82,14 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     for (const role of ['devops', 'monitor', 'project-manager', 'documenter', 'marketer']) assert.ok(roles.has(role as never), `${role} took part`);
     assert.deepEqual(done.approvals.map((a) => [a.kind, a.by, a.applied]), [['approve', 'alice', true]]);
     assert.ok(done.costs.total_usd > 0, 'the Anthropic calls were priced');
+
+    // Developers worked from the ADR itself (fetched by reference) and the shared context of the feature.
+    const devPrompt = llm.seen.map((r) => promptOf(r.body)).find((p) => p.includes('--- adr ---') && /^Task: Implement/m.test(p));
+    assert.ok(devPrompt, 'a developer prompt carries the ADR');
+    assert.match(devPrompt, /# ADR: /);
+    assert.match(devPrompt, /Shared context:\n- adr from architect-001/);
+    const shared = await plane.registry.knowledge({ role: 'developer' });
+    assert.ok(shared.some((k) => k.key === `${id}/architect`));
 
     // A late approval is recorded and ignored, never applied twice.
     await handle.signal(approveSignal, { by: 'bob', comment: 'late' }).catch(() => undefined);
@@ -191,6 +200,42 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.ok(timers >= 2, 'each deadline is a durable timer');
     const failed = (await events(id)).filter((e) => e.message.type === 'TaskFailed');
     assert.equal(failed.length, 2);
+  });
+
+  it('drives features from the vapora CLI: start --wait with live events, status, task list, events, approve, reject', async () => {
+    const started = await vapora(['feature', 'start', 'Nightly export', '--no-approval', '--developers', '1', '--wait', '--json'], plane.env);
+    assert.equal(started.code, 0, started.stderr);
+    const lines = started.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const { workflowId, featureId } = lines[0];
+    assert.match(workflowId, /^feature-nightly-export-[0-9a-f]{4}$/);
+    assert.ok(lines.some((l) => l.message?.type === 'TaskAssigned'), 'live events were printed');
+    assert.equal(lines.at(-1).phase, 'completed');
+
+    const status = await vapora(['feature', 'status', featureId], plane.env);
+    assert.match(status.stdout, /phase   completed/);
+    const tasks = JSON.parse((await vapora(['task', 'list', '--feature', workflowId, '--json'], plane.env)).stdout);
+    assert.ok(tasks.length >= 9 && tasks.every((t: { feature_id: string }) => t.feature_id === featureId));
+    const events = (await vapora(['events', '--feature', featureId, '--type', 'TaskCompleted', '--json'], plane.env)).stdout.trim().split('\n');
+    assert.equal(events.length, tasks.filter((t: { status: string }) => t.status === 'completed').length);
+
+    const late = await vapora(['approve', workflowId], plane.env);
+    assert.equal(late.code, 1);
+    assert.match(late.stderr, /has already finished/);
+    const noReason = await vapora(['reject', workflowId], plane.env);
+    assert.notEqual(noReason.code, 0);
+    assert.match(noReason.stderr, /--reason/);
+    const bad = await vapora(['feature', 'start', 'x', '--developers', '0'], plane.env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /options\.developers: Too small/);
+  });
+
+  it('agents answer requests for help over request/reply, one offer per role asked', async () => {
+    const offer = await bus.request(
+      { type: 'RequestHelp', from_agent: 'developer-001', to_roles: ['security'], context: 'threat model for the login API', deadline: new Date(Date.now() + 5000).toISOString() },
+      { timeoutMs: 5000 },
+    );
+    assert.equal(offer.type, 'HelpOffered');
+    assert.ok(offer.type === 'HelpOffered' && offer.from_agent === 'security-001' && offer.to_agent === 'developer-001');
   });
 
   it('fails invalid input at once, naming the field, without retrying', async () => {

@@ -95,7 +95,7 @@ class Pipeline {
   async run(): Promise<void> {
     const { title, options } = this.input;
     this.phase('planning', 'the Orchestrator plans the subtasks');
-    const plan = await this.step('plan', 'orchestrator', `Plan: ${title}`, {});
+    const plan = await this.step('plan', 'orchestrator', title, {}, `Plan the subtasks of this feature for the roles.\n${this.input.description}`);
     const subtasks = plan.result?.plan?.subtasks ?? [];
     const titleOf = (role: AgentRole, verb: string) => subtasks.find((s) => s.role === role)?.title ?? `${verb}: ${title}`;
     const planned = subtasks.filter((s) => s.role === 'developer').map((s) => s.title);

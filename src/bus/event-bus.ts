@@ -128,12 +128,12 @@ export class EventBus {
     );
   }
 
-  /** Replays stored task events (oldest first), then keeps following when `follow` is set, until `signal` aborts. */
-  async *events(options: { subject?: string; follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<StoredEvent> {
+  /** Replays stored task events (oldest first, or from `since`), then keeps following when `follow` is set, until `signal` aborts. */
+  async *events(options: { subject?: string; follow?: boolean; since?: Date; signal?: AbortSignal } = {}): AsyncGenerator<StoredEvent> {
     // An ephemeral pull consumer: nats.js ordered consumers need nats-server 2.10, Debian ships 2.9.
     const created = await this.jsm.consumers.add(TASK_STREAM.name, {
       filter_subject: options.subject ?? TASK_STREAM.subjects[0],
-      deliver_policy: DeliverPolicy.All,
+      ...(options.since ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.since.toISOString() } : { deliver_policy: DeliverPolicy.All }),
       ack_policy: AckPolicy.None,
       inactive_threshold: nanos(60_000),
     });

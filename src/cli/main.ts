@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { ValidationError } from '../domain';
 import { registerAgent } from './commands/agent';
+import { registerApproval } from './commands/approval';
+import { registerEvents } from './commands/events';
+import { registerFeature } from './commands/feature';
+import { registerTask } from './commands/task';
 import { registerDoctor } from './commands/doctor';
 import { registerProvision } from './commands/provision';
 import { registerUp } from './commands/up';
@@ -14,6 +18,10 @@ registerUp(program);
 registerDoctor(program);
 registerProvision(program);
 registerAgent(program);
+registerFeature(program);
+registerApproval(program);
+registerTask(program);
+registerEvents(program);
 
 try {
   await program.parseAsync();

@@ -49,7 +49,9 @@ export class OfflineProvider implements LLMClient {
   readonly provider = 'offline' as const;
 
   async complete(request: LLMRequest): Promise<LLMResponse> {
-    const text = ARTIFACTS[request.role](firstLine(request.prompt, 'Task') || 'the task', request.prompt);
+    // "Design: Add rate limiting" → "Add rate limiting": the artifact names its subject, not the step.
+    const subject = (firstLine(request.prompt, 'Task') || 'the task').replace(/^[^:]{1,40}: /, '');
+    const text = ARTIFACTS[request.role](subject, request.prompt);
     return {
       provider: 'offline',
       model: 'offline',

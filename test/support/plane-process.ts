@@ -34,6 +34,8 @@ export async function planeProcess(name: string, extraEnv: Record<string, string
   return {
     taskQueue,
     stateDir,
+    /** What a `vapora` command needs to talk to this plane. */
+    env,
     client: new Client({ connection }),
     registry: new RegistryClient(`http://127.0.0.1:${apiPort}`),
     start() {
