@@ -3,6 +3,9 @@ import type { EventBus } from '../src/bus/event-bus';
 import type { AgentSpec } from '../src/fleet/agent-spec';
 import type { AgentTaskInput, AgentTaskOutput, TaskExecutor } from '../src/work/task-executor';
 
+/** Well inside the task workflow's heartbeat timeout (HEARTBEAT_TIMEOUT in workflows/task.ts). */
+const HEARTBEAT_EVERY_MS = 5_000;
+
 /** Counts activities running on this agent, so heartbeats and /health report its load. */
 export class LoadMeter {
   running = 0;
@@ -30,18 +33,29 @@ export function createAgentActivities(spec: AgentSpec, meter: LoadMeter, executo
       return meter.track(async () => ({ agentId: spec.agent_id, role: spec.role, pid: process.pid, load: meter.load }));
     },
 
-    /** Runs a task; each progress step is an activity heartbeat and a TaskProgress event (deduplicated per attempt and step). */
+    /**
+     * Runs a task; each progress step is a TaskProgress event (deduplicated per
+     * attempt and step) and the activity heartbeats throughout, even during a
+     * long LLM call, so only a dead agent misses its heartbeat timeout.
+     */
     async executeTask(input: AgentTaskInput): Promise<AgentTaskOutput> {
       const context = Context.current();
-      return meter.track(() =>
-        executor.execute(input, async (percent, step) => {
-          context.heartbeat({ percent, step });
-          await bus.publish(
-            { type: 'TaskProgress', task_id: input.task.task_id, agent_id: spec.agent_id, progress_percent: percent, current_step: step },
-            `${input.task.task_id}/progress/${input.attempt}/${percent}`,
-          );
-        }),
-      );
+      let last = { percent: 0, step: 'starting' };
+      const beating = setInterval(() => context.heartbeat(last), HEARTBEAT_EVERY_MS);
+      try {
+        return await meter.track(() =>
+          executor.execute(input, async (percent, step) => {
+            last = { percent, step };
+            context.heartbeat(last);
+            await bus.publish(
+              { type: 'TaskProgress', task_id: input.task.task_id, agent_id: spec.agent_id, progress_percent: percent, current_step: step },
+              `${input.task.task_id}/progress/${input.attempt}/${percent}`,
+            );
+          }),
+        );
+      } finally {
+        clearInterval(beating);
+      }
     },
   };
 }

@@ -229,6 +229,39 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.match(bad.stderr, /options\.developers: Too small/);
   });
 
+  it('completes a feature after the control plane and the working agent are killed mid-step, without duplicates', async () => {
+    const id = unique('f');
+    const handle = await plane.client.workflow.start(featureWorkflow, {
+      taskQueue: plane.taskQueue,
+      workflowId: `feature-${id}`,
+      args: [{ title: 'Audit trail [slow]', options: { developers: 1, requireApproval: false } }],
+    });
+    // Mid-step: the agent has the task and is waiting on its (slow) LLM.
+    const since = new Date();
+    const working = await eventually('a developer waiting on its LLM', async () => {
+      for await (const e of bus.events({ subject: 'vapora.tasks.progress', since })) {
+        if (e.message.type === 'TaskProgress' && e.message.task_id === `${id}-dev-1` && e.message.progress_percent === 30) return (await plane.registry.agent(e.message.agent_id))?.instance;
+      }
+      return undefined;
+    }, 60_000, 100);
+    await plane.kill('SIGKILL');
+    process.kill(Number(working.pod_id.replace('pid-', '')), 'SIGKILL');
+    plane.start();
+
+    const done = await handle.result();
+    assert.equal(done.phase, 'completed');
+    const stream = await events(id);
+    const keys = stream.map((e) => e.msgId);
+    assert.equal(new Set(keys).size, keys.length, 'no event stored twice');
+    for (const step of done.steps.filter((s) => !s.detached)) {
+      const completed = stream.filter((e) => e.message.type === 'TaskCompleted' && e.message.task_id === step.task_id);
+      assert.equal(completed.length, 1, `${step.task_id} completed once`);
+    }
+    const dev = stream.filter((e) => e.message.type === 'TaskAssigned' && e.message.task_id === `${id}-dev-1`);
+    const trail = stream.filter((e) => 'task_id' in e.message && e.message.task_id === `${id}-dev-1`).map((e) => e.msgId);
+    assert.equal(dev.length, 2, `the developer step was handed out again after its agent died: ${trail.join(', ')}`);
+  });
+
   it('agents answer requests for help over request/reply, one offer per role asked', async () => {
     const offer = await bus.request(
       { type: 'RequestHelp', from_agent: 'developer-001', to_roles: ['security'], context: 'threat model for the login API', deadline: new Date(Date.now() + 5000).toISOString() },

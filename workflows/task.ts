@@ -34,8 +34,8 @@ const { recordTask } = proxyActivities<Activities>({
 const { assignTask } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumInterval: '2s' } });
 const agent = proxyActivities<AgentActivities>({ startToCloseTimeout: '30 minutes' });
 
-/** The activity's heartbeat is how a dead agent is noticed mid-task. */
-const HEARTBEAT_TIMEOUT = '30s';
+/** The activity's heartbeat is how a dead agent is noticed mid-task; agents beat every 5 s. */
+const HEARTBEAT_TIMEOUT = '20s';
 const MAX_ESCALATIONS = 2;
 
 type Run = { output: AgentTaskOutput } | { error: string } | { deadline: true };
