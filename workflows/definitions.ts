@@ -1,10 +1,23 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovePayload, RejectPayload } from '../src/work/approval';
 import type { FeatureStatus } from '../src/work/feature-input';
-import type { TaskOutcome } from '../src/work/task-input';
+import type { TaskOutcome, TaskSubmission, TaskSubmitted } from '../src/work/task-input';
 
 /** Signals and queries shared by the workflows and every client (CLI, tests, code). */
 export const approveSignal = defineSignal<[ApprovePayload]>('approve');
 export const rejectSignal = defineSignal<[RejectPayload]>('reject');
 export const taskStatusQuery = defineQuery<TaskOutcome>('status');
 export const featureStatusQuery = defineQuery<FeatureStatus>('status');
+export const submitTaskUpdate = defineUpdate<TaskSubmitted, [TaskSubmission]>('submitTask');
+
+/**
+ * The long-lived dispatcher workflows of a control-plane task queue, in
+ * shards: one workflow runs one workflow task at a time, and the server lets
+ * at most 10 updates be in flight per workflow (history.maxInFlightUpdates).
+ */
+export const DISPATCHER_SHARDS = 32;
+export const taskDispatcherId = (taskQueue: string, taskId: string) => {
+  let hash = 0;
+  for (const c of taskId) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+  return `task-dispatcher-${taskQueue}-${hash % DISPATCHER_SHARDS}`;
+};

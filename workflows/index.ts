@@ -4,3 +4,4 @@ export * from './agent-pool';
 export * from './feature';
 export * from './stack-check';
 export * from './task';
+export * from './task-dispatcher';

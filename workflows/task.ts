@@ -103,7 +103,7 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
   for (;;) {
     attempt++;
     setCurrentDetails(`attempt ${attempt}: finding a ${input.role} agent`);
-    const agentId = await assign(task, attempt, exclude, deadlineAt, input);
+    const agentId = attempt === 1 && input.assigned_agent ? input.assigned_agent : await assign(task, attempt, exclude, deadlineAt, input);
     let decision: string | undefined;
     if (!agentId) {
       decision = await decide('no_agent', `no healthy ${input.role} agent with spare capacity for ${input.assignment_timeout_secs}s`, ['retry', 'ask_human', 'abort']);

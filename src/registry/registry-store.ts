@@ -131,11 +131,13 @@ export class KnowledgeStore {
     return entry && entry.expires_at > now.toISOString() ? entry : undefined;
   }
 
-  /** Live entries, optionally only those of a type or addressed to a role (an empty `to_roles` is for everyone). */
-  async list(filter: { context_type?: string; role?: AgentRole } = {}, now = new Date()): Promise<Knowledge[]> {
+  /** Live entries, optionally only those of a type, whose key starts with `prefix`, or addressed to a role (an empty `to_roles` is for everyone). */
+  async list(filter: { context_type?: string; role?: AgentRole; prefix?: string } = {}, now = new Date()): Promise<Knowledge[]> {
     const live = await this.entries.list(
       { context_type: filter.context_type },
-      { clause: 'expires_at > $now', vars: { now: now.toISOString() } },
+      filter.prefix === undefined
+        ? { clause: 'expires_at > $now', vars: { now: now.toISOString() } }
+        : { clause: 'expires_at > $now AND string::starts_with(doc.key, $prefix)', vars: { now: now.toISOString(), prefix: filter.prefix } },
     );
     const role = filter.role;
     return role ? live.filter((k) => k.to_roles.length === 0 || k.to_roles.includes(role)) : live;

@@ -22,9 +22,22 @@ export const TaskInput = z.object({
   /** How long an agent may take to pick the task up before it counts as gone. */
   pickup_timeout_secs: z.number().int().min(1).max(3_600).default(30),
   approval_timeout_secs: z.number().int().min(1).max(30 * 86_400).default(86_400),
+  /** The agent the task dispatcher already chose (and announced) for the first attempt. */
+  assigned_agent: Identifier.optional(),
 });
 export type TaskInput = z.input<typeof TaskInput>;
 export type ParsedTaskInput = z.infer<typeof TaskInput>;
+
+/** A task handed to the dispatcher (see workflows/task-dispatcher.ts): its id is chosen by the submitter. */
+export const TaskSubmission = TaskInput.omit({ assigned_agent: true }).extend({ task_id: Identifier });
+export type TaskSubmission = z.input<typeof TaskSubmission>;
+
+export interface TaskSubmitted {
+  task_id: string;
+  workflow_id: string;
+  /** Null when no agent could take it at once: the task workflow waits for one. */
+  agent_id: string | null;
+}
 
 export interface TaskAttempt {
   attempt: number;

@@ -1,0 +1,31 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { submitTaskUpdate, taskDispatcherId } from '../../workflows/definitions';
+import { taskDispatcherWorkflow } from '../../workflows/task-dispatcher';
+import type { TaskSubmission, TaskSubmitted } from './task-input';
+
+const ATTEMPTS = 5;
+
+/**
+ * Hands a task to its dispatcher shard (starting the shard for its first
+ * task): returns once the task is assigned and its workflow started. The
+ * update id is the task id, so asking again never submits a task twice.
+ */
+export async function submitTask(client: Client, taskQueue: string, task: TaskSubmission): Promise<TaskSubmitted> {
+  const workflowId = taskDispatcherId(taskQueue, task.task_id);
+  const dispatcher = client.workflow.getHandle(workflowId);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dispatcher.executeUpdate(submitTaskUpdate, { args: [task], updateId: task.task_id });
+    } catch (error) {
+      if (attempt >= ATTEMPTS) throw error;
+      if (error instanceof WorkflowNotFoundError || /already completed/i.test(String(error))) {
+        // Not running yet, or between two runs (it continues as new): start it and ask again.
+        await client.workflow.start(taskDispatcherWorkflow, { taskQueue, workflowId, workflowIdConflictPolicy: 'USE_EXISTING', staticSummary: 'task dispatcher: assigns tasks by Update' });
+      } else if (/wasn't processed by worker|RESOURCE_EXHAUSTED/i.test(String(error))) {
+        // The workflow task carrying the update was lost (worker busy or restarting), or the
+        // shard has its fill of updates in flight: ask again after a short, jittered wait.
+        await new Promise((r) => setTimeout(r, (20 + Math.random() * 30) * attempt));
+      } else throw error;
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { EventBus } from '../../src/bus/event-bus';
+import { AgentManifest, SUBJECTS, parse } from '../../src/domain';
+import { installPool, poolId } from '../../src/fleet/pool-client';
+import { WORKER_TUNING } from '../../src/temporal/worker-tuning';
+import { uninstallPool } from '../../workflows';
+import { submitTask } from '../../src/work/task-client';
+import { fastManifest } from '../support/fleet';
+import { testServers, unique } from '../support/servers';
+import { failureMessage } from '../../src/temporal/failure-message';
+import { planeProcess } from '../support/plane-process';
+import { latencies, type Latencies } from './stats';
+import type { baselineWorkflow } from './baseline-workflow';
+
+type Start = (id: string) => Promise<unknown>;
+
+export interface Scenario {
+  name: string;
+  baseline: Latencies;
+  assignment: Latencies;
+  /** The spec's and the issue's bound on p99 for this scenario, if any. */
+  targetP99?: number;
+}
+
+const SCENARIOS: ({ kind: 'closed'; concurrency: number; samples: number } | { kind: 'open'; rate: number; seconds: number })[] = [
+  { kind: 'closed', concurrency: 1, samples: 200 },
+  { kind: 'closed', concurrency: 10, samples: 500 },
+  { kind: 'closed', concurrency: 100, samples: 1000 },
+  { kind: 'open', rate: 50, seconds: 5 },
+  { kind: 'open', rate: 100, seconds: 5 },
+];
+const TARGETS: Record<string, number> = { 'closed loop, 1 concurrent': 15, 'open loop, 100 tasks/s': 100 };
+
+/**
+ * Task assignment latency: from a task's submission (an Update to the task
+ * dispatcher, which starts its taskWorkflow) to its TaskAssigned event arriving on NATS, with real agent processes taking the
+ * work and the control plane in its own process, as in production. Beside
+ * it, in this (the measuring) process on the same server, the baseline: from the
+ * start of a bare workflow to its one no-op local activity running.
+ */
+export async function assignmentBench(bus: EventBus, say: (line: string) => void): Promise<Scenario[]> {
+  const plane = await planeProcess('bench-plane');
+  const { taskQueue } = plane;
+  plane.start();
+  const manifest = parse(AgentManifest, fastManifest('benchwork', { max_concurrent_tasks: 1000 }), 'manifest');
+  say('assignment: control-plane worker process, installing 2 developer agents');
+  await installPool(plane.client, taskQueue, { manifestId: 'benchwork', replicas: 2, manifest });
+
+  const arrivals = new Map<string, (at: number) => void>();
+  const arrived = (id: string, at: number) => arrivals.get(id)?.(at);
+  const subscription = bus.subscribe(SUBJECTS.TaskAssigned, (m) => {
+    if (m.type === 'TaskAssigned') arrived(m.task_id, performance.now());
+  });
+  const baselineQueue = unique('baseline');
+  const connection = await NativeConnection.connect({ address: testServers().temporalAddress });
+  const worker = await Worker.create({
+    connection,
+    taskQueue: baselineQueue,
+    workflowsPath: fileURLToPath(new URL('./baseline-workflow.ts', import.meta.url)),
+    activities: { noop: async (id: string) => arrived(id, performance.now()) },
+    ...WORKER_TUNING,
+  });
+  const running = worker.run();
+
+  const startTask: Start = (id) => submitTask(plane.client, taskQueue, { task_id: id, role: 'developer', title: 'benchmark task' });
+  const startBaseline: Start = (id) => plane.client.workflow.start<typeof baselineWorkflow>('baselineWorkflow', { taskQueue: baselineQueue, workflowId: id, args: [id] });
+
+  /** One sample: from `from` (now, or the time an open loop meant to start it) to its arrival. */
+  const sample = async (start: Start, from = performance.now()): Promise<number> => {
+    const id = unique('b');
+    const arrival = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${id} not assigned within 60 s`)), 60_000);
+      arrivals.set(id, (at) => {
+        clearTimeout(timer);
+        arrivals.delete(id);
+        resolve(at);
+      });
+    });
+    await start(id).catch((e: Error) => Promise.reject(new Error(`${id}: ${failureMessage(e)}`)));
+    return (await arrival) - from;
+  };
+  const closed = async (start: Start, concurrency: number, samples: number) => {
+    const ms: number[] = [];
+    const began = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (ms.length < samples) ms.push(await sample(start));
+    }));
+    return latencies(ms, performance.now() - began);
+  };
+  // Open loop: each start is due at a fixed time whether or not earlier ones are done, and is measured from then.
+  const open = async (start: Start, rate: number, seconds: number) => {
+    const began = performance.now();
+    const pending: Promise<number>[] = [];
+    for (let i = 0; i < rate * seconds; i++) {
+      const due = began + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      pending.push(sample(start, due));
+    }
+    const ms = await Promise.all(pending);
+    return latencies(ms, performance.now() - began);
+  };
+
+  const results: Scenario[] = [];
+  try {
+    say('warming up');
+    await closed(startBaseline, 5, 50);
+    await closed(startTask, 5, 50);
+    for (const s of SCENARIOS) {
+      const name = s.kind === 'closed' ? `closed loop, ${s.concurrency} concurrent` : `open loop, ${s.rate} tasks/s`;
+      say(`${name}: baseline, then assignment`);
+      const run = (start: Start) => (s.kind === 'closed' ? closed(start, s.concurrency, s.samples) : open(start, s.rate, s.seconds));
+      const baseline = await run(startBaseline);
+      const assignment = await run(startTask);
+      results.push({ name, baseline, assignment, targetP99: TARGETS[name] });
+      // Let the tasks just assigned finish on the agents, so each scenario starts from the same quiet state.
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  } finally {
+    subscription.unsubscribe();
+    worker.shutdown();
+    await running;
+    await connection.close();
+    await plane.client.workflow.getHandle(poolId('benchwork')).executeUpdate(uninstallPool, { args: [{ force: true }] });
+    await plane.close();
+  }
+  return results;
+}
+
+export function printAssignment(results: Scenario[]): void {
+  const ms = (l: Latencies) => `${l.p50.toFixed(1)} / ${l.p95.toFixed(1)} / ${l.p99.toFixed(1)}`;
+  console.log('\ntask assignment latency: task submitted → TaskAssigned on NATS, ms p50 / p95 / p99');
+  console.log('baseline: a bare workflow start → its one no-op local activity, same process, same server\n');
+  console.log(`${'scenario'.padEnd(28)}${'baseline'.padStart(22)}${'assignment'.padStart(24)}${'× p50'.padStart(8)}${'× p99'.padStart(8)}${'tasks/s'.padStart(9)}  target`);
+  for (const r of results) {
+    const target = r.targetP99 === undefined ? '' : `p99 < ${r.targetP99} ms: ${r.assignment.p99 < r.targetP99 ? 'met' : 'MISSED'}`;
+    console.log(
+      `${r.name.padEnd(28)}${ms(r.baseline).padStart(22)}${ms(r.assignment).padStart(24)}${(r.assignment.p50 / r.baseline.p50).toFixed(2).padStart(8)}${(r.assignment.p99 / r.baseline.p99).toFixed(2).padStart(8)}${r.assignment.throughput.toFixed(0).padStart(9)}  ${target}`,
+    );
+  }
+}

@@ -1,0 +1,62 @@
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyLocalActivities,
+  setHandler,
+  startChild,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { describeIssues } from '../src/domain';
+import { TaskSubmission, type TaskInput } from '../src/work/task-input';
+import { submitTaskUpdate } from './definitions';
+import { taskWorkflow } from './task';
+
+const { assignTask } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumInterval: '2s' } });
+
+/** Tasks per run before continuing as new, so history stays small. */
+const TASKS_PER_RUN = 500;
+
+/**
+ * The fast way in for tasks: a long-lived workflow that takes each task by
+ * Update. A running, cached workflow answers an Update in a few milliseconds,
+ * where starting a workflow first waits for the server to dispatch its first
+ * workflow task; so the assignment (a local activity that picks the agent
+ * from memory and publishes TaskAssigned) happens here, and the task's own
+ * workflow is started afterwards with the agent already chosen.
+ */
+export async function taskDispatcherWorkflow(): Promise<void> {
+  const seen = new Set<string>();
+  setHandler(
+    submitTaskUpdate,
+    async (raw) => {
+      const submission = TaskSubmission.parse(raw);
+      const { task_id, ...input } = submission;
+      const deadline = new Date(Date.now() + input.deadline_secs * 1000).toISOString();
+      const task = { task_id, feature_id: input.feature_id, role: input.role, capability: input.capability, title: input.title, description: input.description, priority: input.priority, inputs: input.inputs };
+      const agentId = await assignTask({ task, attempt: 1, exclude: [], deadline });
+      const args: TaskInput = { ...input, ...(agentId && { assigned_agent: agentId }) };
+      // TaskAssigned is already on NATS; the answer waits for the task's workflow to exist.
+      await startChild(taskWorkflow, {
+        workflowId: `task-${task_id}`,
+        args: [args],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `${input.role}: ${input.title}`.slice(0, 200),
+      });
+      return { task_id, workflow_id: `task-${task_id}`, agent_id: agentId };
+    },
+    {
+      // Invalid submissions are refused before they reach history, naming each bad field.
+      validator: (raw) => {
+        const parsed = TaskSubmission.safeParse(raw, { reportInput: true });
+        if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid task: ${describeIssues(parsed.error, 'task').join('; ')}`, 'InvalidInput');
+        if (seen.has(parsed.data.task_id)) throw ApplicationFailure.nonRetryable(`task ${parsed.data.task_id} was already submitted`, 'DuplicateTask');
+        seen.add(parsed.data.task_id);
+      },
+    },
+  );
+  await condition(() => seen.size >= TASKS_PER_RUN && allHandlersFinished());
+  await continueAsNew<typeof taskDispatcherWorkflow>();
+}
