@@ -93,7 +93,7 @@ describe('registry store (embedded SurrealDB)', () => {
     assert.deepEqual((await registry.knowledge.get('adr/login', at(5)))?.data, { use: 'token bucket' });
     assert.deepEqual((await registry.knowledge.list({ role: 'developer' }, at(5))).map((k) => k.key), ['adr/login', 'note/all']);
     assert.deepEqual((await registry.knowledge.list({ role: 'tester' }, at(5))).map((k) => k.key), ['note/all']);
-    assert.deepEqual((await registry.knowledge.list({ prefix: 'adr/' }, at(5))).map((k) => k.key), ['adr/login']);
+    assert.deepEqual((await registry.knowledge.list({ scope: 'adr' }, at(5))).map((k) => k.key), ['adr/login']);
     assert.equal(await registry.knowledge.get('adr/login', at(11)), undefined);
     assert.deepEqual((await registry.knowledge.list({}, at(11))).map((k) => k.key), ['note/all']);
     await registry.knowledge.purgeExpired(at(61));

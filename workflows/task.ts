@@ -26,12 +26,9 @@ import { taskStatusQuery } from './definitions';
 import { escalateToDecisionMaker } from './escalation';
 import { validateInput } from './validate-input';
 
-const { recordTask } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
-});
-// Assignment is a local activity: no extra round trip through the server on the way to TaskAssigned.
-const { assignTask } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumInterval: '2s' } });
+// Assignment and task records are local activities: short calls into the control plane's
+// memory, SurrealDB and NATS that need no extra round trip through the server.
+const { assignTask, recordTask } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumInterval: '5s' } });
 const agent = proxyActivities<AgentActivities>({ startToCloseTimeout: '30 minutes' });
 
 /** The activity's heartbeat is how a dead agent is noticed mid-task; agents beat every 5 s. */

@@ -10,7 +10,7 @@ export type AgentView = AgentMetadata & { instance?: AgentInstance };
 const NewArtifact = Artifact.omit({ created_at: true });
 const NewKnowledge = Knowledge.omit({ created_at: true, expires_at: true }).extend({ ttl_minutes: z.number().int().min(1).max(525_600) });
 const TaskFilter = z.object({ feature_id: Identifier.optional(), status: TaskStatus.optional(), role: AgentRole.optional() });
-const KnowledgeFilter = z.object({ role: AgentRole.optional(), context_type: z.string().min(1).optional(), prefix: z.string().min(1).optional() });
+const KnowledgeFilter = z.object({ role: AgentRole.optional(), context_type: z.string().min(1).optional(), scope: z.string().min(1).optional() });
 const MAX_BODY = 8 * 1024 * 1024;
 
 type Route = [method: 'GET' | 'POST', path: RegExp, handle: (match: RegExpMatchArray, query: Record<string, string>, body: unknown) => Promise<unknown>];

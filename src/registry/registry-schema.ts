@@ -9,7 +9,7 @@ const TABLES: Record<string, Record<string, string>> = {
   instance: { pod_id: 'string' },
   task: { role: 'string', status: 'string', feature_id: 'option<string>', agent_id: 'option<string>' },
   decision: { decision_type: 'string', task_id: 'option<string>', feature_id: 'option<string>' },
-  knowledge: { context_type: 'string', from_agent: 'string', expires_at: 'string' },
+  knowledge: { context_type: 'string', from_agent: 'string', expires_at: 'string', scope: 'string' },
   artifact: { kind: 'string', feature_id: 'option<string>', task_id: 'option<string>' },
 };
 

@@ -104,20 +104,28 @@ export class Collection<S extends z.ZodType, F extends Columns> {
   }
 }
 
-/** Shared knowledge with a time to live: expired entries are invisible and purged on write. */
+/** A key's scope is what comes before its last "/": `feature-1/architect` belongs to `feature-1`. */
+export const scopeOf = (key: string) => (key.includes('/') ? key.slice(0, key.lastIndexOf('/')) : key);
+
+/** Expired entries are purged on write, at most this often (a purge scans the table). */
+const PURGE_EVERY_MS = 60_000;
+
+/** Shared knowledge with a time to live: expired entries are invisible, and purged on write now and then. */
 export class KnowledgeStore {
-  private readonly entries: Collection<typeof Knowledge, { context_type: string; from_agent: string; expires_at: string }>;
+  private readonly entries: Collection<typeof Knowledge, { context_type: string; from_agent: string; expires_at: string; scope: string }>;
+  private lastPurge = 0;
 
   constructor(private readonly db: Surreal) {
     this.entries = new Collection(db, 'knowledge', Knowledge, (k) => k.key, (k) => ({
       context_type: k.context_type,
       from_agent: k.from_agent,
       expires_at: k.expires_at,
+      scope: scopeOf(k.key),
     }));
   }
 
   async share(entry: Omit<Knowledge, 'created_at' | 'expires_at'> & { ttl_minutes: number }, now = new Date()): Promise<Knowledge> {
-    await this.purgeExpired(now);
+    if (now.getTime() - this.lastPurge >= PURGE_EVERY_MS) await this.purgeExpired(now);
     const { ttl_minutes, ...rest } = entry;
     return this.entries.put({
       ...rest,
@@ -131,13 +139,11 @@ export class KnowledgeStore {
     return entry && entry.expires_at > now.toISOString() ? entry : undefined;
   }
 
-  /** Live entries, optionally only those of a type, whose key starts with `prefix`, or addressed to a role (an empty `to_roles` is for everyone). */
-  async list(filter: { context_type?: string; role?: AgentRole; prefix?: string } = {}, now = new Date()): Promise<Knowledge[]> {
+  /** Live entries, optionally only those of a type, of a scope (see scopeOf), or addressed to a role (an empty `to_roles` is for everyone). */
+  async list(filter: { context_type?: string; role?: AgentRole; scope?: string } = {}, now = new Date()): Promise<Knowledge[]> {
     const live = await this.entries.list(
-      { context_type: filter.context_type },
-      filter.prefix === undefined
-        ? { clause: 'expires_at > $now', vars: { now: now.toISOString() } }
-        : { clause: 'expires_at > $now AND string::starts_with(doc.key, $prefix)', vars: { now: now.toISOString(), prefix: filter.prefix } },
+      { context_type: filter.context_type, scope: filter.scope },
+      { clause: 'expires_at > $now', vars: { now: now.toISOString() } },
     );
     const role = filter.role;
     return role ? live.filter((k) => k.to_roles.length === 0 || k.to_roles.includes(role)) : live;
@@ -148,6 +154,7 @@ export class KnowledgeStore {
   }
 
   async purgeExpired(now = new Date()): Promise<void> {
+    this.lastPurge = now.getTime();
     // Not through Collection: a bulk delete by an indexed column, still fully parameterized.
     await this.db.query('DELETE knowledge WHERE expires_at <= $now', { now: now.toISOString() }).collect();
   }

@@ -68,7 +68,7 @@ export class TaskExecutor {
     const scope = task.feature_id ?? task.task_id;
     const [inputs, context, help] = await Promise.all([
       Promise.all(Object.entries(task.inputs).map(async ([name, id]) => ({ name, content: (await registry.artifact(id))?.content ?? `(artifact ${id} is gone)` }))),
-      registry.knowledge({ role: task.role, prefix: `${scope}/` }),
+      registry.knowledge({ role: task.role, scope }),
       this.askForHelp(task),
     ]);
 

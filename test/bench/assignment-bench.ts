@@ -13,7 +13,28 @@ import { planeProcess } from '../support/plane-process';
 import { latencies, type Latencies } from './stats';
 import type { baselineWorkflow } from './baseline-workflow';
 
-type Start = (id: string) => Promise<unknown>;
+/** Starts one unit of work; resolves, once started, with a promise of its end. */
+type Start = (id: string) => Promise<{ done: Promise<unknown> }>;
+
+/** Promises kept by id, resolved with the time an event about that id arrived. */
+class Waiters {
+  private readonly pending = new Map<string, (at: number) => void>();
+
+  wait(id: string, timeoutMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${id}: nothing arrived within ${timeoutMs} ms`)), timeoutMs);
+      this.pending.set(id, (at) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(at);
+      });
+    });
+  }
+
+  arrive(id: string): void {
+    this.pending.get(id)?.(performance.now());
+  }
+}
 
 export interface Scenario {
   name: string;
@@ -47,59 +68,70 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
   say('assignment: control-plane worker process, installing 2 developer agents');
   await installPool(plane.client, taskQueue, { manifestId: 'benchwork', replicas: 2, manifest });
 
-  const arrivals = new Map<string, (at: number) => void>();
-  const arrived = (id: string, at: number) => arrivals.get(id)?.(at);
-  const subscription = bus.subscribe(SUBJECTS.TaskAssigned, (m) => {
-    if (m.type === 'TaskAssigned') arrived(m.task_id, performance.now());
-  });
+  const assigned = new Waiters();
+  const completed = new Waiters();
+  const subscriptions = [
+    bus.subscribe(SUBJECTS.TaskAssigned, (m) => {
+      if (m.type === 'TaskAssigned') assigned.arrive(m.task_id);
+    }),
+    bus.subscribe(SUBJECTS.TaskCompleted, (m) => {
+      if (m.type === 'TaskCompleted') completed.arrive(m.task_id);
+    }),
+  ];
   const baselineQueue = unique('baseline');
   const connection = await NativeConnection.connect({ address: testServers().temporalAddress });
   const worker = await Worker.create({
     connection,
     taskQueue: baselineQueue,
     workflowsPath: fileURLToPath(new URL('./baseline-workflow.ts', import.meta.url)),
-    activities: { noop: async (id: string) => arrived(id, performance.now()) },
+    activities: { noop: async (id: string) => assigned.arrive(id) },
     ...WORKER_TUNING,
   });
   const running = worker.run();
 
-  const startTask: Start = (id) => submitTask(plane.client, taskQueue, { task_id: id, role: 'developer', title: 'benchmark task' });
-  const startBaseline: Start = (id) => plane.client.workflow.start<typeof baselineWorkflow>('baselineWorkflow', { taskQueue: baselineQueue, workflowId: id, args: [id] });
-
-  /** One sample: from `from` (now, or the time an open loop meant to start it) to its arrival. */
-  const sample = async (start: Start, from = performance.now()): Promise<number> => {
-    const id = unique('b');
-    const arrival = new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${id} not assigned within 60 s`)), 60_000);
-      arrivals.set(id, (at) => {
-        clearTimeout(timer);
-        arrivals.delete(id);
-        resolve(at);
-      });
-    });
-    await start(id).catch((e: Error) => Promise.reject(new Error(`${id}: ${failureMessage(e)}`)));
-    return (await arrival) - from;
+  const startTask: Start = async (id) => {
+    const done = completed.wait(id, 300_000);
+    await submitTask(plane.client, taskQueue, { task_id: id, role: 'developer', title: 'benchmark task' });
+    return { done };
   };
+  const startBaseline: Start = async (id) => {
+    const handle = await plane.client.workflow.start<typeof baselineWorkflow>('baselineWorkflow', { taskQueue: baselineQueue, workflowId: id, args: [id] });
+    return { done: handle.result() };
+  };
+
+  /** One sample: from `from` (now, or the time an open loop meant to start it) to its arrival; and its end. */
+  const sample = async (start: Start, from = performance.now()) => {
+    const id = unique('b');
+    const arrival = assigned.wait(id, 60_000);
+    const { done } = await start(id).catch((e: Error) => Promise.reject(new Error(`${id}: ${failureMessage(e)}`)));
+    return { ms: (await arrival) - from, done };
+  };
+  // Closed loop: each of `concurrency` users submits a task, waits for it to finish, and submits the next.
   const closed = async (start: Start, concurrency: number, samples: number) => {
     const ms: number[] = [];
     const began = performance.now();
     await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (ms.length < samples) ms.push(await sample(start));
+      while (ms.length < samples) {
+        const s = await sample(start);
+        ms.push(s.ms);
+        await s.done;
+      }
     }));
     return latencies(ms, performance.now() - began);
   };
   // Open loop: each start is due at a fixed time whether or not earlier ones are done, and is measured from then.
   const open = async (start: Start, rate: number, seconds: number) => {
     const began = performance.now();
-    const pending: Promise<number>[] = [];
+    const pending: Promise<{ ms: number; done: Promise<unknown> }>[] = [];
     for (let i = 0; i < rate * seconds; i++) {
       const due = began + (i * 1000) / rate;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       pending.push(sample(start, due));
     }
-    const ms = await Promise.all(pending);
-    return latencies(ms, performance.now() - began);
+    const samples = await Promise.all(pending);
+    await Promise.all(samples.map((x) => x.done));
+    return latencies(samples.map((x) => x.ms), performance.now() - began);
   };
 
   const results: Scenario[] = [];
@@ -114,11 +146,9 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
       const baseline = await run(startBaseline);
       const assignment = await run(startTask);
       results.push({ name, baseline, assignment, targetP99: TARGETS[name] });
-      // Let the tasks just assigned finish on the agents, so each scenario starts from the same quiet state.
-      await new Promise((r) => setTimeout(r, 2_000));
     }
   } finally {
-    subscription.unsubscribe();
+    for (const sub of subscriptions) sub.unsubscribe();
     worker.shutdown();
     await running;
     await connection.close();
