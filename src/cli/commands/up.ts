@@ -37,7 +37,7 @@ export function registerUp(program: Command): void {
             `  Worker      task queue "${endpoints.taskQueue}", registry API ${config.api.url}`,
             `  State       ${endpoints.stateDir} (logs in logs/)`,
             '',
-            'Agents: npx vapora agent list. Press Ctrl-C to stop.',
+            'Agents: npx vapora agent list. Work: npx vapora feature start "<title>" --wait. Press Ctrl-C to stop.',
           ].join('\n'),
         );
       }
