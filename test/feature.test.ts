@@ -9,6 +9,7 @@ import { EventBus, type StoredEvent } from '../src/bus/event-bus';
 import { installTeam, poolId } from '../src/fleet/pool-client';
 import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
 import { failureMessage } from '../src/temporal/failure-message';
+import { submitTask } from '../src/work/task-client';
 import { approveSignal, featureStatusQuery, featureWorkflow, rejectSignal, taskStatusQuery, taskWorkflow, uninstallPool } from '../workflows';
 import { agentProcesses, eventually } from './support/fleet';
 import { promptOf, roleAnswers, startLLMServer } from './support/llm-server';
@@ -262,6 +263,18 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.equal(dev.length, 2, `the developer step was handed out again after its agent died: ${trail.join(', ')}`);
   });
 
+  it('takes a task through the dispatcher: assigned at once, run to completion, submitted once however often it is sent', async () => {
+    const id = unique('t');
+    const submitted = await submitTask(plane.client, plane.taskQueue, { task_id: id, role: 'tester', title: 'Check the CSV export' });
+    assert.deepEqual(submitted, { task_id: id, workflow_id: `task-${id}`, agent_id: 'tester-001' });
+    const outcome = await plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`).result();
+    assert.equal(outcome.status, 'completed');
+    assert.equal(outcome.result?.verdict, 'approve');
+    assert.deepEqual(await submitTask(plane.client, plane.taskQueue, { task_id: id, role: 'tester', title: 'Check the CSV export' }), submitted, 'the same answer, nothing new');
+    const assigned = (await events(id)).filter((e) => e.message.type === 'TaskAssigned');
+    assert.equal(assigned.length, 1, 'the dispatcher announced it once, and the task workflow did not again');
+  });
+
   it('agents answer requests for help over request/reply, one offer per role asked', async () => {
     const offer = await bus.request(
       { type: 'RequestHelp', from_agent: 'developer-001', to_roles: ['security'], context: 'threat model for the login API', deadline: new Date(Date.now() + 5000).toISOString() },
@@ -284,6 +297,12 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     });
     const described = await feature.describe();
     assert.equal(described.status.name, 'FAILED');
+    const id = unique('bad');
+    await assert.rejects(submitTask(plane.client, plane.taskQueue, { task_id: id, role: 'wizard' as never, title: 'x', deadline_secs: 0 }), (e: unknown) => {
+      assert.match(failureMessage(e), /invalid task: role: Invalid option.*; deadline_secs: Too small/);
+      return true;
+    });
+    await assert.rejects(plane.client.workflow.getHandle(`task-${id}`).describe(), /not found/i, 'nothing was started');
   });
 
   after(() => {
