@@ -1,6 +1,6 @@
 import { condition, setHandler } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { describeIssues } from '../src/domain';
+import { describeIssues } from '../src/domain/validation';
 import { ApprovePayload, RejectPayload, type ApprovalSignal, type PendingApproval } from '../src/work/approval';
 import { approveSignal, rejectSignal } from './definitions';
 

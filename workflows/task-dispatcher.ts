@@ -9,7 +9,7 @@ import {
   startChild,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { describeIssues } from '../src/domain';
+import { describeIssues } from '../src/domain/validation';
 import { TaskSubmission, type TaskInput } from '../src/work/task-input';
 import { submitTaskUpdate } from './definitions';
 import { taskWorkflow } from './task';

@@ -15,7 +15,7 @@ import { TimeoutType } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { AgentActivities } from '../activities/agent';
 import type { TaskContext } from '../src/domain';
-import { agentTaskQueue } from '../src/fleet/agent-spec';
+import { agentTaskQueue } from '../src/temporal/task-queues';
 import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaAgentId, VaporaCost, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import type { DecisionRequest } from '../src/work/decision-service';

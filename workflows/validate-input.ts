@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { describeIssues } from '../src/domain';
+// Straight from its file: workflow code evaluates every module it imports, for every workflow run.
+import { describeIssues } from '../src/domain/validation';
 
 /** Parses a workflow's input; invalid input fails the workflow at once, non-retryable, naming each bad field. */
 export function validateInput<S extends z.ZodType>(schema: S, raw: unknown, workflow: string): z.infer<S> {

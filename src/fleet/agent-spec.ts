@@ -29,6 +29,3 @@ export const agentSpecOf = (agentId: string, manifest: AgentManifest, port: numb
   llm_provider: manifest.llm_provider,
   llm_model: manifest.llm_model,
 });
-
-/** Each agent instance polls its own task queue. */
-export const agentTaskQueue = (agentId: string) => `agent-${agentId}`;

@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { AgentRole, Identifier, TaskPriority, type Decision, type TaskResult, type TaskStatus } from '../domain';
+import type { Decision, TaskResult, TaskStatus } from '../domain';
+// Straight from their files, not the index: workflows import this module (see workflows/validate-input.ts).
+import { AgentRole } from '../domain/agent-role';
+import { TaskPriority } from '../domain/task';
+import { Identifier } from '../domain/timestamp';
 import type { LLMUsage } from './task-executor';
 
 /** taskWorkflow's input, validated at its boundary; the task id is the workflow id without its `task-` prefix. */
