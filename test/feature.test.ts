@@ -9,6 +9,7 @@ import { EventBus, type StoredEvent } from '../src/bus/event-bus';
 import { installTeam, poolId } from '../src/fleet/pool-client';
 import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
 import { failureMessage } from '../src/temporal/failure-message';
+import { VaporaAgentId, VaporaFeatureId, VaporaStatus } from '../src/temporal/search-attributes';
 import { submitTask } from '../src/work/task-client';
 import { approveSignal, featureStatusQuery, featureWorkflow, rejectSignal, taskStatusQuery, taskWorkflow, uninstallPool } from '../workflows';
 import { agentProcesses, eventually } from './support/fleet';
@@ -91,6 +92,18 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.match(devPrompt, /Shared context:\n- adr from architect-001/);
     const shared = await plane.registry.knowledge({ role: 'developer' });
     assert.ok(shared.some((k) => k.key === `${id}/architect`));
+
+    // What a person sees in the Web UI: the title as memo, search attributes, summaries, current details.
+    const described = await handle.describe();
+    assert.equal(described.memo?.title, 'Add rate limiting to the login API');
+    assert.equal(described.typedSearchAttributes.get(VaporaFeatureId), id);
+    assert.equal(described.typedSearchAttributes.get(VaporaStatus), 'completed');
+    const adrTask = await plane.client.workflow.getHandle(`task-${id}-adr`).describe();
+    assert.match((await adrTask.staticSummary()) ?? '', /^architect: /);
+    assert.equal(adrTask.typedSearchAttributes.get(VaporaAgentId), 'architect-001');
+    const found = [];
+    for await (const w of plane.client.workflow.list({ query: `VaporaFeatureId = '${id}'` })) found.push(w.workflowId);
+    assert.ok(found.length >= 14, `the feature and its tasks are found by VaporaFeatureId (${found.length})`);
 
     // A late approval is recorded and ignored, never applied twice.
     await handle.signal(approveSignal, { by: 'bob', comment: 'late' }).catch(() => undefined);
@@ -201,6 +214,11 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.ok(timers >= 2, 'each deadline is a durable timer');
     const failed = (await events(id)).filter((e) => e.message.type === 'TaskFailed');
     assert.equal(failed.length, 2);
+    const escalations = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'escalate');
+    assert.equal(escalations.length, 2, 'each escalation is an activity in the history');
+    const decided = [];
+    for await (const e of bus.events({ subject: 'vapora.tasks.decisions' })) if (e.message.type === 'DecisionMade' && e.message.decision_id.startsWith(`${id}-d`)) decided.push(e.message.decision);
+    assert.deepEqual(decided, ['reassign', 'ask_human']);
   });
 
   it('drives features from the vapora CLI: start --wait with live events, status, task list, events, approve, reject', async () => {
@@ -225,6 +243,9 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     const noReason = await vapora(['reject', workflowId], plane.env);
     assert.notEqual(noReason.code, 0);
     assert.match(noReason.stderr, /--reason/);
+    const badStatus = await vapora(['task', 'list', '--status', 'sleeping'], plane.env);
+    assert.equal(badStatus.code, 1);
+    assert.match(badStatus.stderr, /--status: Invalid option/);
     const bad = await vapora(['feature', 'start', 'x', '--developers', '0'], plane.env);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /options\.developers: Too small/);
