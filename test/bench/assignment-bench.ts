@@ -6,7 +6,7 @@ import { installPool, poolId } from '../../src/fleet/pool-client';
 import { WORKER_TUNING } from '../../src/temporal/worker-tuning';
 import { uninstallPool } from '../../workflows';
 import { submitTask } from '../../src/work/task-client';
-import { fastManifest } from '../support/fleet';
+import { agentProcesses, fastManifest } from '../support/fleet';
 import { testServers, unique } from '../support/servers';
 import { failureMessage } from '../../src/temporal/failure-message';
 import { planeProcess } from '../support/plane-process';
@@ -60,8 +60,12 @@ const TARGETS: Record<string, number> = { 'closed loop, 1 concurrent': 15, 'open
  * it, in this (the measuring) process on the same server, the baseline: from the
  * start of a bare workflow to its one no-op local activity running.
  */
-export async function assignmentBench(bus: EventBus, say: (line: string) => void): Promise<Scenario[]> {
+export async function assignmentBench(bus: EventBus, say: (line: string) => void, onStop: (() => Promise<unknown>)[]): Promise<Scenario[]> {
   const plane = await planeProcess('bench-plane');
+  onStop.push(async () => {
+    await plane.close();
+    for (const pid of agentProcesses('benchwork-')) process.kill(pid, 'SIGTERM');
+  });
   const { taskQueue } = plane;
   plane.start();
   const manifest = parse(AgentManifest, fastManifest('benchwork', { max_concurrent_tasks: 1000 }), 'manifest');
@@ -69,15 +73,9 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
   await installPool(plane.client, taskQueue, { manifestId: 'benchwork', replicas: 2, manifest });
 
   const assigned = new Waiters();
-  const completed = new Waiters();
-  const subscriptions = [
-    bus.subscribe(SUBJECTS.TaskAssigned, (m) => {
-      if (m.type === 'TaskAssigned') assigned.arrive(m.task_id);
-    }),
-    bus.subscribe(SUBJECTS.TaskCompleted, (m) => {
-      if (m.type === 'TaskCompleted') completed.arrive(m.task_id);
-    }),
-  ];
+  const subscription = bus.subscribe(SUBJECTS.TaskAssigned, (m) => {
+    if (m.type === 'TaskAssigned') assigned.arrive(m.task_id);
+  });
   const baselineQueue = unique('baseline');
   const connection = await NativeConnection.connect({ address: testServers().temporalAddress });
   const worker = await Worker.create({
@@ -90,9 +88,8 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
   const running = worker.run();
 
   const startTask: Start = async (id) => {
-    const done = completed.wait(id, 300_000);
-    await submitTask(plane.client, taskQueue, { task_id: id, role: 'developer', title: 'benchmark task' });
-    return { done };
+    const { workflow_id } = await submitTask(plane.client, taskQueue, { task_id: id, role: 'developer', title: 'benchmark task' });
+    return { done: plane.client.workflow.getHandle(workflow_id).result() };
   };
   const startBaseline: Start = async (id) => {
     const handle = await plane.client.workflow.start<typeof baselineWorkflow>('baselineWorkflow', { taskQueue: baselineQueue, workflowId: id, args: [id] });
@@ -148,7 +145,7 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
       results.push({ name, baseline, assignment, targetP99: TARGETS[name] });
     }
   } finally {
-    for (const sub of subscriptions) sub.unsubscribe();
+    subscription.unsubscribe();
     worker.shutdown();
     await running;
     await connection.close();

@@ -24,10 +24,22 @@ const taskQueue = unique('bench');
 const plane = await controlPlane(taskQueue, { registry, bus });
 plane.run();
 
+// Ctrl-C or SIGTERM: stop what the bench started (agents are detached processes that would outlive it).
+const onStop: (() => Promise<unknown>)[] = [() => plane.shutdown(), () => servers.stop(true)];
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`${signal}: stopping the agents and servers of this run`);
+    void onStop
+      .reverse()
+      .reduce((done, stop) => done.then(stop).catch(() => undefined), Promise.resolve<unknown>(undefined))
+      .finally(() => process.exit(130));
+  });
+}
+
 let code = 0;
 const report: Record<string, unknown> = {};
 try {
-  if (wanted('assignment')) report.assignment = await assignmentBench(bus, say);
+  if (wanted('assignment')) report.assignment = await assignmentBench(bus, say, onStop);
   if (wanted('fleet')) report.fleet = await fleetBench(plane, registry, taskQueue, say);
 } catch (error) {
   say(`failed: ${(error as Error).stack ?? String(error)}`);
