@@ -68,7 +68,7 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
   });
   const { taskQueue } = plane;
   plane.start();
-  const manifest = parse(AgentManifest, fastManifest('benchwork', { max_concurrent_tasks: 1000 }), 'manifest');
+  const manifest = parse(AgentManifest, fastManifest('benchwork', { max_concurrent_tasks: 1000, health_check: { interval_secs: 5, timeout_secs: 2, consecutive_failures_threshold: 3, auto_restart_enabled: true } }), 'manifest');
   say('assignment: control-plane worker process, installing 2 developer agents');
   await installPool(plane.client, taskQueue, { manifestId: 'benchwork', replicas: 2, manifest });
 
