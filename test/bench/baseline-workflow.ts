@@ -7,8 +7,3 @@ export async function baselineWorkflow(id: string): Promise<void> {
   await noop(id);
 }
 
-export async function emptyWorkflow(): Promise<void> {}
-import { condition, defineQuery, setHandler, defineUpdate } from '@temporalio/workflow';
-export const q = defineQuery<number>('q');
-export const u = defineUpdate<number>('u');
-export async function waitingWorkflow(): Promise<void> { setHandler(q, () => 1); setHandler(u, () => 2); await condition(() => false); }
