@@ -296,6 +296,27 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.equal(assigned.length, 1, 'the dispatcher announced it once, and the task workflow did not again');
   });
 
+  it('holds a task for approval: a rejection from the CLI sends it back with the reason, an approval completes it', async () => {
+    const id = unique('t');
+    await submitTask(plane.client, plane.taskQueue, { task_id: id, role: 'documenter', title: 'Write the upgrade guide', requiresApproval: true });
+    const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`);
+    const pending = (n: number) => eventually(`approval ${n} pending`, async () => {
+      const s = await handle.query(taskStatusQuery);
+      return s.pending_approval && s.attempts.length === n ? s : undefined;
+    }, 60_000, 200);
+    await pending(1);
+    const rejected = await vapora(['reject', `task-${id}`, '--reason', 'mention the rollback', '--by', 'gina'], plane.env);
+    assert.equal(rejected.code, 0, rejected.stderr);
+    assert.match(rejected.stdout, /rejected task-/);
+    await pending(2);
+    const reworked = llm.seen.map((r) => promptOf(r.body)).find((p) => p.includes('Rework requested: mention the rollback (gina)'));
+    assert.ok(reworked, 'the second attempt was told why');
+    assert.equal((await vapora(['approve', `task-${id}`, '--by', 'gina'], plane.env)).code, 0);
+    const outcome = await handle.result();
+    assert.equal(outcome.status, 'completed');
+    assert.deepEqual(outcome.approvals?.map((a) => [a.kind, a.applied]), [['reject', true], ['approve', true]]);
+  });
+
   it('agents answer requests for help over request/reply, one offer per role asked', async () => {
     const offer = await bus.request(
       { type: 'RequestHelp', from_agent: 'developer-001', to_roles: ['security'], context: 'threat model for the login API', deadline: new Date(Date.now() + 5000).toISOString() },

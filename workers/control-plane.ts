@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, openActivityDeps } from '../activities';
 import { serveRegistryApi } from '../src/api/registry-api';
@@ -10,6 +11,7 @@ import { seedCatalog } from '../src/marketplace/seed-catalog';
 import { RegistryStore } from '../src/registry/registry-store';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
 import { WORKER_TUNING } from '../src/temporal/worker-tuning';
+import { ensureDispatchers } from '../src/work/task-client';
 
 /**
  * The control-plane worker: task queue `vapora`, owner of the registry (the
@@ -40,6 +42,8 @@ try {
     activities: createActivities(deps),
     ...WORKER_TUNING,
   });
+  // The dispatcher shards run before the first task arrives (each would otherwise start on its first task).
+  await ensureDispatchers(new Client({ connection, namespace: config.temporal.namespace }), config.temporal.taskQueue);
   log.info('worker ready', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, nats: config.nats.url, surreal: config.surreal.url, api: config.api.url });
   // Worker.run() returns after SIGINT/SIGTERM, once in-flight tasks are done.
   await worker.run();

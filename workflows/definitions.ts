@@ -16,8 +16,9 @@ export const submitTaskUpdate = defineUpdate<TaskSubmitted, [TaskSubmission]>('s
  * at most 10 updates be in flight per workflow (history.maxInFlightUpdates).
  */
 export const DISPATCHER_SHARDS = 32;
+export const dispatcherShardId = (taskQueue: string, shard: number) => `task-dispatcher-${taskQueue}-${shard}`;
 export const taskDispatcherId = (taskQueue: string, taskId: string) => {
   let hash = 0;
   for (const c of taskId) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
-  return `task-dispatcher-${taskQueue}-${hash % DISPATCHER_SHARDS}`;
+  return dispatcherShardId(taskQueue, hash % DISPATCHER_SHARDS);
 };

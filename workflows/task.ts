@@ -21,7 +21,7 @@ import { VaporaAgentId, VaporaCost, VaporaFeatureId, VaporaRole, VaporaStatus } 
 import type { DecisionRequest } from '../src/work/decision-service';
 import { TaskInput, type ParsedTaskInput, type TaskOutcome } from '../src/work/task-input';
 import type { AgentTaskOutput } from '../src/work/task-executor';
-import { ApprovalGate } from './approval-gate';
+import { ApprovalGate, type Verdict } from './approval-gate';
 import { taskStatusQuery } from './definitions';
 import { escalateToDecisionMaker } from './escalation';
 import { validateInput } from './validate-input';
@@ -59,8 +59,9 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
     inputs: input.inputs,
   };
   const state: TaskOutcome = { task_id: taskId, role: input.role, title: input.title, status: 'pending', attempts: [], decisions: [], tokens: 0, cost_usd: 0, usage: [] };
-  setHandler(taskStatusQuery, () => state);
   const gate = new ApprovalGate();
+  state.approvals = gate.signals;
+  setHandler(taskStatusQuery, () => ({ ...state, pending_approval: gate.pending }));
   upsertSearchAttributes([
     { key: VaporaRole, value: input.role },
     { key: VaporaStatus, value: 'pending' },
@@ -117,17 +118,21 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
         state.cost_usd += output.usage.cost_usd;
         upsertSearchAttributes([{ key: VaporaCost, value: state.cost_usd }]);
         state.attempts.push({ attempt, agent_id: agentId, outcome: 'completed' });
-        let rework = input.requiresApproval ? await approve(gate, taskId, input) : undefined;
-        if (rework === 'timeout') rework = (await decide('approval_timeout', `nobody approved ${input.title} in ${input.approval_timeout_secs}s`, ['abort', 'approve'])) === 'approve' ? undefined : 'abort';
-        if (rework === undefined) {
+        const verdict = input.requiresApproval ? await approve(gate, taskId, input) : { kind: 'approve' as const };
+        const approved =
+          verdict.kind === 'approve' ||
+          (verdict.kind === 'timeout' && (await decide('approval_timeout', `nobody approved ${input.title} in ${input.approval_timeout_secs}s`, ['abort', 'approve'])) === 'approve');
+        if (approved) {
           state.result = output.result;
           await record('completed', { result: output.result, usage: output.usage, duration_ms: output.duration_ms });
           setCurrentDetails(`completed by ${agentId}: ${output.result.summary.slice(0, 120)}`);
           return state;
         }
-        if (rework === 'abort') return fail('rejected at approval');
-        task.description = `${task.description}\n\nRework requested: ${rework}`;
-        await record('failed', { error: `rework requested: ${rework}`, usage: output.usage });
+        if (verdict.kind !== 'reject') return fail('nobody approved it in time');
+        // A person rejected the result: the same task again, with the reason.
+        const reason = `${verdict.text} (${verdict.by})`;
+        task.description = `${task.description}\n\nRework requested: ${reason}`;
+        await record('failed', { error: `rework requested: ${reason}`, usage: output.usage });
         continue;
       }
       const error = 'deadline' in run ? `deadline of ${input.deadline_secs}s passed` : run.error;
@@ -202,11 +207,8 @@ function describeRunFailure(error: unknown, agentId: string): string {
   return failureMessage(error);
 }
 
-/** A person approves the result, or rejects it with a reason (rework); the DecisionMaker decides when nobody answers. */
-async function approve(gate: ApprovalGate, taskId: string, input: ParsedTaskInput): Promise<string | undefined> {
+/** A person approves the result, or rejects it with a reason (rework); the caller asks the DecisionMaker when nobody answers. */
+function approve(gate: ApprovalGate, taskId: string, input: ParsedTaskInput): Promise<Verdict> {
   setCurrentDetails(`waiting for approval of ${input.title}: signal approve or reject`);
-  const verdict = await gate.wait(`result of task ${taskId}`, input.approval_timeout_secs * 1000);
-  if (verdict.kind === 'approve') return undefined;
-  if (verdict.kind === 'reject') return `${verdict.text} (${verdict.by})`;
-  return 'timeout';
+  return gate.wait(`result of task ${taskId}`, input.approval_timeout_secs * 1000);
 }

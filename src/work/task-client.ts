@@ -1,9 +1,17 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { submitTaskUpdate, taskDispatcherId } from '../../workflows/definitions';
+import { DISPATCHER_SHARDS, dispatcherShardId, submitTaskUpdate, taskDispatcherId } from '../../workflows/definitions';
 import { taskDispatcherWorkflow } from '../../workflows/task-dispatcher';
 import type { TaskSubmission, TaskSubmitted } from './task-input';
 
 const ATTEMPTS = 5;
+
+const startDispatcher = (client: Client, taskQueue: string, workflowId: string) =>
+  client.workflow.start(taskDispatcherWorkflow, { taskQueue, workflowId, workflowIdConflictPolicy: 'USE_EXISTING', staticSummary: 'task dispatcher: assigns tasks by Update' });
+
+/** Starts every dispatcher shard of `taskQueue` that is not running, so no task pays for a shard's first start. */
+export async function ensureDispatchers(client: Client, taskQueue: string): Promise<void> {
+  await Promise.all(Array.from({ length: DISPATCHER_SHARDS }, (_, shard) => startDispatcher(client, taskQueue, dispatcherShardId(taskQueue, shard))));
+}
 
 /**
  * Hands a task to its dispatcher shard (starting the shard for its first
@@ -20,7 +28,7 @@ export async function submitTask(client: Client, taskQueue: string, task: TaskSu
       if (attempt >= ATTEMPTS) throw error;
       if (error instanceof WorkflowNotFoundError || /already completed/i.test(String(error))) {
         // Not running yet, or between two runs (it continues as new): start it and ask again.
-        await client.workflow.start(taskDispatcherWorkflow, { taskQueue, workflowId, workflowIdConflictPolicy: 'USE_EXISTING', staticSummary: 'task dispatcher: assigns tasks by Update' });
+        await startDispatcher(client, taskQueue, workflowId);
       } else if (/wasn't processed by worker|RESOURCE_EXHAUSTED/i.test(String(error))) {
         // The workflow task carrying the update was lost (worker busy or restarting), or the
         // shard has its fill of updates in flight: ask again after a short, jittered wait.

@@ -4,6 +4,7 @@ import type { Decision, TaskResult, TaskStatus } from '../domain';
 import { AgentRole } from '../domain/agent-role';
 import { TaskPriority } from '../domain/task';
 import { Identifier } from '../domain/timestamp';
+import type { ApprovalSignal, PendingApproval } from './approval';
 import type { LLMUsage } from './task-executor';
 
 /** taskWorkflow's input, validated at its boundary; the task id is the workflow id without its `task-` prefix. */
@@ -64,6 +65,9 @@ export interface TaskOutcome {
   cost_usd: number;
   usage: LLMUsage[];
   error?: string;
+  /** Set by the `status` query: what a person is asked now, and every approve/reject received. */
+  pending_approval?: PendingApproval | null;
+  approvals?: ApprovalSignal[];
 }
 
 /** What the control plane records of a task at each step (see recordTask). */

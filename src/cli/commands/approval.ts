@@ -40,14 +40,15 @@ export function registerApproval(program: Command): void {
 async function send(workflowId: string, json: boolean | undefined, signal: (client: Client, workflowId: string) => Promise<void>): Promise<void> {
   const outcome = await withClient(loadConfig(), async (client) => {
     const handle = client.workflow.getHandle(workflowId);
-    const query = () => (workflowId.startsWith('task-') ? handle.query(taskStatusQuery).then(() => [] as ApprovalSignal[]) : handle.query(featureStatusQuery).then((s) => s.approvals));
+    const query = (): Promise<ApprovalSignal[]> =>
+      workflowId.startsWith('task-') ? handle.query(taskStatusQuery).then((s) => s.approvals ?? []) : handle.query(featureStatusQuery).then((s) => s.approvals);
     const before = await query().catch((e: unknown) => {
       throw new Error(/not found/i.test(failureMessage(e)) ? `no workflow ${workflowId} (vapora feature list)` : failureMessage(e));
     });
     await signal(client, workflowId).catch((e: unknown) => {
       throw new Error(/completed|not found/i.test(failureMessage(e)) ? `${workflowId} has already finished: nothing to approve` : failureMessage(e));
     });
-    for (let i = 0; i < 20 && !workflowId.startsWith('task-'); i++) {
+    for (let i = 0; i < 20; i++) {
       const after = await query();
       if (after.length > before.length) return after.at(-1)!;
       await new Promise((r) => setTimeout(r, 150));
