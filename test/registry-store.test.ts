@@ -108,3 +108,17 @@ describe('registry store persistence (surrealkv)', () => {
     assert.deepEqual(registryProcess(url, 'test', 'get'), { manifest: 'Developer Agent', knowledge: { kept: true } });
   });
 });
+
+describe('registry store under concurrent writes (surrealkv)', () => {
+  it('keeps every write when many share knowledge at once while expired entries are purged', async () => {
+    const registry = await RegistryStore.open({ url: `surrealkv://${join(tempDir('burst'), 'registry')}`, namespace: 'vapora', database: 'burst' });
+    const now = new Date('2029-01-01T00:00:00Z');
+    const earlier = new Date(now.getTime() - 3_600_000);
+    await Promise.all(Array.from({ length: 100 }, (_, i) => registry.knowledge.share({ key: `old/${i}`, context_type: 'review', from_agent: 'a', to_roles: [], data: i, ttl_minutes: 1 }, earlier)));
+    const writes = Array.from({ length: 200 }, (_, i) =>
+      registry.knowledge.share({ key: `burst/${i}`, context_type: 'review', from_agent: `agent-${i}`, to_roles: [], data: i, ttl_minutes: 5 }, now),
+    );
+    await Promise.all([...writes, ...Array.from({ length: 10 }, () => registry.knowledge.purgeExpired(now))]);
+    assert.equal((await registry.knowledge.list({ scope: 'burst' }, now)).length, 200);
+  });
+});

@@ -26,6 +26,23 @@ export interface RegistryOptions {
 
 type Columns = Record<string, string | undefined>;
 
+const CONFLICT_ATTEMPTS = 5;
+
+/**
+ * Runs a query again when SurrealDB reports a write conflict between
+ * concurrent transactions (its error says it "can be retried").
+ */
+async function retryingConflicts<T>(query: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await query();
+    } catch (error) {
+      if (attempt >= CONFLICT_ATTEMPTS || !/can be retried/i.test(String(error))) throw error;
+      await new Promise((r) => setTimeout(r, attempt * 5 + Math.random() * 10));
+    }
+  }
+}
+
 /** One table: validated records in, validated records out, parameterized SurrealQL only. */
 export class Collection<S extends z.ZodType, F extends Columns> {
   private readonly pending = new Map<string, Promise<unknown>>();
@@ -40,13 +57,10 @@ export class Collection<S extends z.ZodType, F extends Columns> {
 
   async put(value: z.input<S>): Promise<z.infer<S>> {
     const record = parse(this.schema, value, this.table);
-    await this.db
-      .query('UPSERT type::record($tb, $key) CONTENT $content RETURN NONE', {
-        tb: this.table,
-        key: this.keyOf(record),
-        content: { ...this.columnsOf(record), doc: record },
-      })
-      .collect();
+    const content = { ...this.columnsOf(record), doc: record };
+    await retryingConflicts(() =>
+      this.db.query('UPSERT type::record($tb, $key) CONTENT $content RETURN NONE', { tb: this.table, key: this.keyOf(record), content }).collect(),
+    );
     return record;
   }
 
@@ -96,10 +110,9 @@ export class Collection<S extends z.ZodType, F extends Columns> {
   }
 
   async remove(key: string): Promise<boolean> {
-    const [deleted] = await this.db
-      .query<[unknown[]]>('DELETE type::record($tb, $key) RETURN BEFORE', { tb: this.table, key })
-      .json()
-      .collect();
+    const [deleted] = await retryingConflicts(() =>
+      this.db.query<[unknown[]]>('DELETE type::record($tb, $key) RETURN BEFORE', { tb: this.table, key }).json().collect(),
+    );
     return deleted.length > 0;
   }
 }
@@ -156,7 +169,7 @@ export class KnowledgeStore {
   async purgeExpired(now = new Date()): Promise<void> {
     this.lastPurge = now.getTime();
     // Not through Collection: a bulk delete by an indexed column, still fully parameterized.
-    await this.db.query('DELETE knowledge WHERE expires_at <= $now', { now: now.toISOString() }).collect();
+    await retryingConflicts(() => this.db.query('DELETE knowledge WHERE expires_at <= $now', { now: now.toISOString() }).collect());
   }
 }
 
