@@ -28,8 +28,6 @@ export function createWorkActivities({ registry, bus, view, decisions }: WorkDep
 
     /** Keeps the task record, the agent's counters and the task events in step with the workflow; events are deduplicated per attempt. */
     async recordTask(u: TaskUpdate): Promise<void> {
-      const now = new Date().toISOString();
-      const previous = await registry.tasks.get(u.task_id);
       await registry.tasks.put({
         id: u.task_id,
         feature_id: u.feature_id,
@@ -41,22 +39,22 @@ export function createWorkActivities({ registry, bus, view, decisions }: WorkDep
         deadline: u.deadline,
         retry_count: u.attempt - 1,
         result: u.result,
-        created_at: previous?.created_at ?? now,
-        updated_at: now,
+        created_at: u.created_at,
+        updated_at: new Date().toISOString(),
       });
       if (!u.agent_id || (u.status !== 'completed' && u.status !== 'failed')) return;
       const succeeded = u.status === 'completed';
+      const tokens = u.usage ? u.usage.input_tokens + u.usage.output_tokens : 0;
       view.release(u.agent_id, succeeded);
       await registry.instances.update(u.agent_id, (i) => ({
         ...i,
         tasks_completed: i.tasks_completed + (succeeded ? 1 : 0),
         tasks_failed: i.tasks_failed + (succeeded ? 0 : 1),
         avg_task_duration_ms: succeeded && u.duration_ms !== undefined ? Math.round((i.avg_task_duration_ms * i.tasks_completed + u.duration_ms) / (i.tasks_completed + 1)) : i.avg_task_duration_ms,
-        tokens_used: i.tokens_used + (u.usage ? u.usage.input_tokens + u.usage.output_tokens : 0),
+        tokens_used: i.tokens_used + tokens,
         cost_incurred: i.cost_incurred + (u.usage?.cost_usd ?? 0),
       }));
       if (succeeded && u.result) {
-        const tokens = u.usage ? u.usage.input_tokens + u.usage.output_tokens : 0;
         await bus.publish({ type: 'TaskCompleted', task_id: u.task_id, agent_id: u.agent_id, result: u.result, tokens_used: tokens, duration_ms: u.duration_ms ?? 0 }, `${u.task_id}/completed`);
       } else if (!succeeded) {
         await bus.publish({ type: 'TaskFailed', task_id: u.task_id, agent_id: u.agent_id, error: u.error ?? 'failed', retry_count: u.attempt - 1 }, `${u.task_id}/failed/${u.attempt}`);

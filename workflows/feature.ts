@@ -107,10 +107,11 @@ class Pipeline {
     let feedback = '';
     for (;;) {
       const code = await this.developAndReview(devTitles, adr, feedback);
-      const codeRefs = refs(code.map((c, i) => [`code-${i + 1}`, c]));
+      // The change as the next steps read it: every developer's code and the ADR.
+      const change = refs([...code.map((c, i): [string, TaskOutcome] => [`code-${i + 1}`, c]), ['adr', adr]]);
 
       this.phase('testing', 'the Tester tests the change');
-      const test = await this.step('test', 'tester', titleOf('tester', 'Test'), { ...codeRefs, ...refs([['adr', adr]]) });
+      const test = await this.step('test', 'tester', titleOf('tester', 'Test'), change);
       if (test.result?.verdict === 'reject') {
         feedback = `The tests failed: ${test.result.summary}`;
         await this.rework(feedback);
@@ -118,7 +119,7 @@ class Pipeline {
       }
 
       this.phase('security', 'Security audits the change');
-      const audit = await this.step('security', 'security', titleOf('security', 'Security review'), { ...codeRefs, ...refs([['adr', adr]]) });
+      const audit = await this.step('security', 'security', titleOf('security', 'Security review'), change);
       if (audit.result?.verdict === 'block') {
         const decision = await this.decide('security_block', `a blocking security finding: ${audit.result.summary}`, ['ask_human', 'abort']);
         if (decision === 'abort') throw new Stop('aborted', 'stopped on a blocking security finding');
@@ -126,7 +127,7 @@ class Pipeline {
 
       const rejection = options.requireApproval ? await this.humanApproval() : undefined;
       if (rejection === undefined) {
-        await this.release(titleOf, codeRefs, adr);
+        await this.release(titleOf, change, adr);
         return;
       }
       feedback = rejection;
@@ -190,14 +191,14 @@ class Pipeline {
   }
 
   /** Approved: Documenter and Marketer start on their own, DevOps deploys, Monitor watches, the ProjectManager reports. */
-  private async release(titleOf: (role: AgentRole, verb: string) => string, codeRefs: Inputs, adr: TaskOutcome): Promise<void> {
+  private async release(titleOf: (role: AgentRole, verb: string) => string, change: Inputs, adr: TaskOutcome): Promise<void> {
     const { title } = this.input;
     await Promise.all([
-      this.detached('docs', 'documenter', `Document: ${title}`, { ...codeRefs, ...refs([['adr', adr]]) }),
+      this.detached('docs', 'documenter', `Document: ${title}`, change),
       this.detached('announcement', 'marketer', `Announce: ${title}`, refs([['adr', adr]])),
     ]);
     this.phase('deploying', 'DevOps deploys the change');
-    const deploy = await this.step('deploy', 'devops', titleOf('devops', 'Deploy'), { ...codeRefs, ...refs([['adr', adr]]) });
+    const deploy = await this.step('deploy', 'devops', titleOf('devops', 'Deploy'), change);
     this.phase('monitoring', 'the Monitor watches the release');
     await this.step('monitor', 'monitor', titleOf('monitor', 'Watch'), refs([['deployment', deploy]]));
     this.phase('reporting', 'the ProjectManager writes the status report');

@@ -68,6 +68,7 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
     ...(input.feature_id ? [{ key: VaporaFeatureId, value: input.feature_id }] : []),
   ]);
 
+  const createdAt = workflowInfo().startTime.toISOString();
   let deadlineAt = Date.now() + input.deadline_secs * 1000;
   const exclude: string[] = [];
   let attempt = 0;
@@ -76,7 +77,7 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
   const record = (status: TaskOutcome['status'], extra: Partial<Parameters<Activities['recordTask']>[0]> = {}) => {
     state.status = status;
     upsertSearchAttributes([{ key: VaporaStatus, value: status }]);
-    return recordTask({ task_id: taskId, feature_id: input.feature_id, role: input.role, title: input.title, priority: input.priority, deadline: new Date(deadlineAt).toISOString(), status, attempt, agent_id: state.agent_id, ...extra });
+    return recordTask({ task_id: taskId, feature_id: input.feature_id, role: input.role, title: input.title, priority: input.priority, deadline: new Date(deadlineAt).toISOString(), created_at: createdAt, status, attempt, agent_id: state.agent_id, ...extra });
   };
 
   /** Asks the DecisionMaker; a person's approval (when it hands over) means try again. */

@@ -22,8 +22,8 @@ export class FleetView {
   private constructor(private readonly registry: RegistryStore, bus: EventBus, refreshMs: number) {
     this.subscriptions.push(
       bus.subscribe(SUBJECTS.Heartbeat, (m) => {
-        const entry = m.type === 'Heartbeat' ? this.agents.get(m.agent_id) : undefined;
-        if (entry && m.type === 'Heartbeat') Object.assign(entry, { load: m.load, lastBeat: Date.now(), active: m.status === 'Active' });
+        const entry = m.type === 'Heartbeat' && this.agents.get(m.agent_id);
+        if (entry) Object.assign(entry, { load: m.load, lastBeat: Date.now(), active: m.status === 'Active' });
       }),
       bus.subscribe(SUBJECTS.AgentStatusChanged, () => this.refresh()),
     );

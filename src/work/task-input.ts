@@ -78,6 +78,7 @@ export interface TaskUpdate {
   title: string;
   priority: ParsedTaskInput['priority'];
   deadline: string;
+  created_at: string;
   status: TaskStatus;
   attempt: number;
   agent_id?: string;
