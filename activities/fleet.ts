@@ -42,8 +42,8 @@ export function createFleetActivities(fleet: FleetService) {
     async markAgentError(agentId: string, reason: string): Promise<void> {
       return fleet.markError(agentId, reason);
     },
-    async stopAgent(agentId: string, reason: string): Promise<void> {
-      return withHeartbeats(() => fleet.stopAgent(agentId, reason));
+    async stopAgent(agentId: string, manifestId: string, reason: string): Promise<void> {
+      return withHeartbeats(() => fleet.stopAgent(agentId, manifestId, reason));
     },
   };
 }

@@ -15,6 +15,11 @@ const Env = z.object({
   TEMPORAL_UI_PORT: Port.default(8233),
   VAPORA_TASK_QUEUE: z.string().min(1).default('vapora'),
   VAPORA_API_PORT: Port.default(8280),
+  // In a cluster the API listens beyond loopback and agents reach it by a Service URL.
+  VAPORA_API_HOST: z.string().min(1).default('127.0.0.1'),
+  VAPORA_API_URL: z.string().url().optional(),
+  VAPORA_DEPLOYER: z.enum(['process', 'kubernetes']).default('process'),
+  VAPORA_K8S_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name').default('vapora'),
   NATS_URL: z.string().regex(/^nats:\/\/[\w.-]+:\d{1,5}$/, 'must be nats://host:port').optional(),
   SURREAL_URL: z.string().regex(/^(mem:\/\/|surrealkv:\/\/.+|wss?:\/\/.+)$/, 'must be mem://, surrealkv://<path> or ws://host:port').optional(),
   SURREAL_NAMESPACE: z.string().min(1).default('vapora'),
@@ -39,8 +44,10 @@ export interface Config {
   stateDir: string;
   cacheDir: string;
   temporal: { address: string; namespace: string; uiPort: number; taskQueue: string; external: boolean };
-  /** The control-plane worker's read-only registry API, on loopback. */
-  api: { port: number; url: string };
+  /** The control-plane worker's registry API: loopback by default; `url` is where agents reach it. */
+  api: { port: number; host: string; url: string };
+  /** How agent instances run: local processes, or pods in a Kubernetes namespace (cluster from KUBECONFIG or in-cluster). */
+  deployer: { kind: 'process' | 'kubernetes'; namespace: string };
   nats: { url: string; external: boolean };
   surreal: { url: string; namespace: string; database: string; username?: string; password?: string };
   /** Configured LLM providers; keys stay here and in request headers, nowhere else. */
@@ -68,7 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.VAPORA_TASK_QUEUE,
       external: e.TEMPORAL_ADDRESS !== undefined,
     },
-    api: { port: e.VAPORA_API_PORT, url: `http://127.0.0.1:${e.VAPORA_API_PORT}` },
+    api: { port: e.VAPORA_API_PORT, host: e.VAPORA_API_HOST, url: e.VAPORA_API_URL ?? `http://127.0.0.1:${e.VAPORA_API_PORT}` },
+    deployer: { kind: e.VAPORA_DEPLOYER, namespace: e.VAPORA_K8S_NAMESPACE },
     nats: { url: e.NATS_URL ?? DEFAULTS.natsUrl, external: e.NATS_URL !== undefined },
     surreal: {
       url: e.SURREAL_URL ?? `surrealkv://${resolve(stateDir, 'registry')}`,

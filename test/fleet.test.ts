@@ -107,7 +107,7 @@ describe('agent fleet (real agent processes, real servers)', () => {
 
   it('refuses an invalid scale with the field named', async () => {
     await assert.rejects(settle(id('dev'), -2), (e: unknown) => {
-      assert.match(failureMessage(e), /replicas: must be an integer from 0 to 100 \(got -2\)/);
+      assert.match(failureMessage(e), /replicas: must be an integer from 0 to 1000 \(got -2\)/);
       return true;
     });
   });

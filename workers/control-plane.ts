@@ -4,8 +4,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, openActivityDeps } from '../activities';
 import { serveRegistryApi } from '../src/api/registry-api';
 import { EventBus } from '../src/bus/event-bus';
-import { agentEnv, loadConfig } from '../src/config';
-import { ProcessDeployer } from '../src/deploy/process-deployer';
+import { loadConfig } from '../src/config';
+import { createDeployer } from '../src/deploy/create-deployer';
 import { createLogger } from '../src/logger';
 import { seedCatalog } from '../src/marketplace/seed-catalog';
 import { RegistryStore } from '../src/registry/registry-store';
@@ -23,16 +23,13 @@ const config = loadConfig();
 const registry = await RegistryStore.open(config.surreal);
 const bus = await EventBus.connect(config.nats.url, { name: 'vapora-control-plane', logger: log });
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const api = await serveRegistryApi(registry, config.api.port, log);
+const api = await serveRegistryApi(registry, config.api.port, log, config.api.host);
 try {
   const added = await registerSearchAttributes(connection, config.temporal.namespace);
   if (added.length) log.info('registered search attributes', { added });
   const seeded = await seedCatalog(registry);
   if (seeded.length) log.info('marketplace catalog added', { manifests: seeded });
-  const deployer = new ProcessDeployer({
-    stateDir: config.stateDir,
-    env: agentEnv(config),
-  });
+  const deployer = createDeployer(config, log);
   const deps = await openActivityDeps(registry, bus, deployer, log);
   const worker = await Worker.create({
     connection,
@@ -48,6 +45,7 @@ try {
   // Worker.run() returns after SIGINT/SIGTERM, once in-flight tasks are done.
   await worker.run();
   deps.close();
+  await deployer.close?.();
 } finally {
   api.close();
   await connection.close();

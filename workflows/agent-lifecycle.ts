@@ -135,9 +135,11 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
   } finally {
     // Cancellation (the pool going away) stops the instance too, so no process is left behind;
     // continue-as-new hands the running instance to the next run.
+    // Best effort when the deploy never succeeded, so the workflow fails with the deploy's reason.
     if (!continuing) await CancellationScope.nonCancellable(async () => {
       enter('stopping');
-      await stopInstance(agentId, stopReason ?? 'lifecycle cancelled');
+      const stopping = stopInstance(agentId, manifestId, stopReason ?? 'lifecycle cancelled');
+      await (agent ? stopping : stopping.catch(() => undefined));
     });
   }
   return status();

@@ -14,10 +14,11 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { AgentManifest } from '../src/domain';
+import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaAgentId, VaporaManifestId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import { agentDeployed, agentLifecycleWorkflow, stopAgent } from './agent-lifecycle';
 
-export const MAX_REPLICAS = 100;
+export const MAX_REPLICAS = 1000;
 
 export interface PoolInput {
   manifestId: string;
@@ -76,6 +77,8 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
   const ready = new Set<string>();
   const stopping = new Set<string>();
   let warnings: string[] = [];
+  /** Why an instance could not be deployed (a refusal such as a forbidden namespace): the scale fails with it instead of retrying forever. */
+  let deployFailure: string | undefined;
 
   const status = (): PoolStatus => ({ manifestId, phase, desired, agents: [...children.keys()].sort(), ready: [...ready].sort(), warnings });
   const settled = () => phase === 'running' && children.size === desired && [...children.keys()].every((id) => ready.has(id));
@@ -90,7 +93,9 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
     scalePool,
     async (replicas) => {
       desired = replicas;
-      await condition(() => settled() || uninstalling);
+      deployFailure = undefined;
+      await condition(() => settled() || uninstalling || deployFailure !== undefined);
+      if (deployFailure !== undefined) throw ApplicationFailure.nonRetryable(deployFailure, 'DeployFailed');
       return status();
     },
     {
@@ -134,10 +139,17 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
       staticSummary: `${role} agent ${agentId}`,
     });
     children.set(agentId, child);
-    // A lifecycle that ends on its own (not stopped by us) is replaced by the reconcile loop.
+    // A lifecycle that ends on its own (not stopped by us) is replaced by the reconcile loop,
+    // unless it failed before its instance ever came up: then the pool stops growing and says why.
     void child.result().then(
       () => forget(agentId),
-      () => forget(agentId),
+      (error: unknown) => {
+        if (!ready.has(agentId) && !stopping.has(agentId)) {
+          deployFailure = failureMessage(error);
+          desired = Math.min(desired, children.size - stopping.size - 1);
+        }
+        forget(agentId);
+      },
     );
   };
   const forget = (agentId: string) => {

@@ -21,7 +21,7 @@ type Route = [method: 'GET' | 'POST', path: RegExp, handle: (match: RegExpMatchA
  * the agents read through here. Agents write only what they produce (artifacts
  * and shared context); fleet and task state change through workflows alone.
  */
-export function serveRegistryApi(registry: RegistryStore, port: number, log: Logger): Promise<Server> {
+export function serveRegistryApi(registry: RegistryStore, port: number, log: Logger, host = '127.0.0.1'): Promise<Server> {
   const routes: Route[] = [
     ['GET', /^\/v1\/agents$/, async () => Promise.all((await registry.agents.list()).map((a) => withInstance(registry, a)))],
     ['GET', /^\/v1\/agents\/([\w.-]+)$/, async (m) => {
@@ -58,7 +58,7 @@ export function serveRegistryApi(registry: RegistryStore, port: number, log: Log
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
+    server.listen(port, host, () => resolve(server));
   });
 }
 

@@ -4,6 +4,7 @@ import { registerAgent } from './commands/agent';
 import { registerApproval } from './commands/approval';
 import { registerEvents } from './commands/events';
 import { registerFeature } from './commands/feature';
+import { registerKube } from './commands/kube';
 import { registerTask } from './commands/task';
 import { registerDoctor } from './commands/doctor';
 import { registerProvision } from './commands/provision';
@@ -22,6 +23,7 @@ registerFeature(program);
 registerApproval(program);
 registerTask(program);
 registerEvents(program);
+registerKube(program);
 
 try {
   await program.parseAsync();

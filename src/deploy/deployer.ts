@@ -1,4 +1,5 @@
-import type { AgentManifest } from '../domain';
+import type { AgentManifest, HealthCheckConfig } from '../domain';
+import type { CheckResult } from '../fleet/health-watch';
 
 /** Where a deployed agent instance runs. `podId` is a pod name, or `pid-<n>` for a local process. */
 export interface Deployment {
@@ -22,9 +23,16 @@ export interface Deployer {
   /** Starts the instance, or returns it if it already runs. Resolves once it accepts connections. */
   deploy(spec: DeploySpec): Promise<Deployment>;
   /** Drains and stops the instance; a no-op if it is not running. */
-  stop(agentId: string): Promise<void>;
+  stop(agentId: string, manifestId: string): Promise<void>;
   /** Replaces the instance with a fresh one. */
   restart(spec: DeploySpec): Promise<Deployment>;
-  /** The running instance, if any. */
-  endpoint(agentId: string): Promise<Deployment | undefined>;
+  /** One health check of a deployed instance. */
+  check(deployment: Deployment, probe: HealthProbe): Promise<CheckResult>;
+}
+
+/** How an instance's health is judged: its manifest's endpoint and thresholds, and when it last sent a heartbeat. */
+export interface HealthProbe {
+  path: string;
+  config: HealthCheckConfig;
+  lastHeartbeatAt: number;
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { isListening, freePort, waitFor } from '../stack/ports';
 import { PROJECT_ROOT, tsNodeArgs } from '../stack/project';
-import type { Deployer, Deployment, DeploySpec } from './deployer';
+import type { Deployer, Deployment, DeploySpec, HealthProbe } from './deployer';
+import { checkOnce, type CheckResult } from '../fleet/health-watch';
 import { agentSpecOf } from '../fleet/agent-spec';
 
 export interface ProcessDeployerOptions {
@@ -80,6 +81,11 @@ export class ProcessDeployer implements Deployer {
   async restart(spec: DeploySpec): Promise<Deployment> {
     await this.stop(spec.agentId);
     return this.deploy(spec);
+  }
+
+  /** The agent's own health endpoint answers, and its NATS heartbeats are recent. */
+  check(deployment: Deployment, probe: HealthProbe): Promise<CheckResult> {
+    return checkOnce(deployment, probe.path, probe.config, probe.lastHeartbeatAt);
   }
 
   async endpoint(agentId: string): Promise<Deployment | undefined> {

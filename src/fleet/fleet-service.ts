@@ -5,7 +5,7 @@ import type { Deployer, Deployment } from '../deploy/deployer';
 import type { Logger } from '../logger';
 import { dependencyProblems } from '../marketplace/dependency-graph';
 import type { RegistryStore } from '../registry/registry-store';
-import { checkOnce, followHeartbeats, type HealthStats, type WatchOutcome } from './health-watch';
+import { followHeartbeats, type HealthStats, type WatchOutcome } from './health-watch';
 
 export interface DeployedAgent {
   deployment: Deployment;
@@ -103,7 +103,7 @@ export class FleetService {
     const since = Date.now();
     const deadline = since + health.consecutive_failures_threshold * health.interval_secs * 1000;
     while (Date.now() < deadline) {
-      if ((await checkOnce(deployment, healthPath, health, since)).ok) return this.setStatus(agentId, 'Active', 'deployed and healthy');
+      if ((await this.deployer.check(deployment, { path: healthPath, config: health, lastHeartbeatAt: since })).ok) return this.setStatus(agentId, 'Active', 'deployed and healthy');
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -117,7 +117,7 @@ export class FleetService {
     let sawHealthy = false;
     try {
       for (;;) {
-        const result = await checkOnce(deployment, healthPath, health, heartbeats.last());
+        const result = await this.deployer.check(deployment, { path: healthPath, config: health, lastHeartbeatAt: heartbeats.last() });
         stats = { checks: stats.checks + 1, ok: stats.ok + (result.ok ? 1 : 0) };
         failures = result.ok ? 0 : failures + 1;
         sawHealthy ||= result.ok;
@@ -147,9 +147,9 @@ export class FleetService {
   }
 
   /** Drains and stops the instance, then removes it from the registry. */
-  async stopAgent(agentId: string, reason: string): Promise<void> {
+  async stopAgent(agentId: string, manifestId: string, reason: string): Promise<void> {
     await this.setStatus(agentId, 'Inactive', reason).catch(() => undefined);
-    await this.deployer.stop(agentId);
+    await this.deployer.stop(agentId, manifestId);
     await this.registry.instances.remove(agentId);
     await this.registry.agents.remove(agentId);
     await this.syncDependents();

@@ -50,3 +50,12 @@ export function run(command: string, args: string[], options: { env?: NodeJS.Pro
     );
   });
 }
+
+/** The Go toolchain, used only to build third-party servers from the Go module proxy. */
+export const findGo = () => which('go', ['/usr/local/go/bin']);
+
+/** "3m05s" since `since`. */
+export function elapsed(since: number): string {
+  const s = Math.round((Date.now() - since) / 1000);
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}

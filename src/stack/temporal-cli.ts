@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { firstLine, isExecutable, run, which, type Resolved } from './executables';
+import { elapsed, findGo, firstLine, isExecutable, run, which, type Resolved } from './executables';
 
 /** The newest CLI whose go.mod has no replace directive, so `go install` works through the module proxy. */
 export const TEMPORAL_CLI_VERSION = '1.5.1';
@@ -29,7 +29,7 @@ export function findTemporalCli(cacheDir: string, env: NodeJS.ProcessEnv = proce
 export async function ensureTemporalCli(cacheDir: string, onProgress: (line: string) => void): Promise<Resolved> {
   const found = findTemporalCli(cacheDir);
   if (found) return found;
-  const go = which('go', ['/usr/local/go/bin']);
+  const go = findGo();
   if (!go) throw new Error(`The Temporal CLI was not found and Go is not installed to build it.\n${HOW_TO_INSTALL}`);
   const bin = join(cacheDir, 'bin');
   mkdirSync(bin, { recursive: true });
@@ -54,7 +54,3 @@ export async function ensureTemporalCli(cacheDir: string, onProgress: (line: str
   return built;
 }
 
-function elapsed(since: number): string {
-  const s = Math.round((Date.now() - since) / 1000);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}

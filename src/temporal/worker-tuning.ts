@@ -9,4 +9,6 @@ export const WORKER_TUNING = {
   maxCachedWorkflows: 2_000,
   maxConcurrentWorkflowTaskExecutions: 100,
   maxConcurrentLocalActivityExecutions: 200,
+  // Each agent has one long-running health-watch activity, mostly asleep: a fleet of 1000 needs 1000 slots.
+  maxConcurrentActivityTaskExecutions: 5_000,
 } satisfies Partial<WorkerOptions>;

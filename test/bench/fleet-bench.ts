@@ -26,7 +26,7 @@ export async function fleetBench(plane: Awaited<ReturnType<typeof controlPlane>>
   const baselineRuns: number[] = [];
   for (let i = 0; i < 3; i++) {
     baselineRuns.push(await timed(() => plane.deployer.deploy({ agentId: `bench-baseline-${i}`, manifest })));
-    await plane.deployer.stop(`bench-baseline-${i}`);
+    await plane.deployer.stop(`bench-baseline-${i}`, manifest.id);
   }
   const baseline = median(baselineRuns);
   const record = (metric: string, runs: number[]) => {

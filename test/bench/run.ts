@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --only fleet|assignment]`: figures against
+ * `npm run bench [-- --json] [-- --only fleet|assignment|kubernetes] [-- --pods N]`: figures against
  * real servers and real agent processes, each beside a baseline measured in
  * the same process on the same servers.
  */
@@ -17,6 +17,8 @@ const { controlPlane } = await import('../support/worker');
 const { testServers, unique } = await import('../support/servers');
 const { fleetBench, printFleet } = await import('./fleet-bench');
 const { assignmentBench, printAssignment } = await import('./assignment-bench');
+const { kubernetesBench, printKubernetes } = await import('./kubernetes-bench');
+const pods = process.argv.includes('--pods') ? Number(process.argv[process.argv.indexOf('--pods') + 1]) : 1000;
 
 const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'bench' });
 const bus = await EventBus.connect(testServers().natsUrl);
@@ -41,10 +43,20 @@ const report: Record<string, unknown> = {};
 try {
   if (wanted('assignment')) report.assignment = await assignmentBench(bus, say, onStop);
   if (wanted('fleet')) report.fleet = await fleetBench(plane, registry, taskQueue, say);
+  if (wanted('kubernetes')) {
+    const kubeQueue = unique('bench-kube');
+    report.kubernetes = await kubernetesBench(kubeQueue, async (deployer) => {
+      const kubePlane = await controlPlane(kubeQueue, { registry, bus, deployer });
+      kubePlane.run();
+      return kubePlane;
+    }, registry, pods, say, onStop);
+  }
 } catch (error) {
   say(`failed: ${(error as Error).stack ?? String(error)}`);
   code = 1;
 } finally {
+  // What the suites started (the Kubernetes cluster and its plane), newest first.
+  for (const stop of onStop.splice(2).reverse()) await stop().catch(() => undefined);
   await plane.shutdown();
   await bus.close();
   await registry.close();
@@ -55,5 +67,6 @@ if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
 else {
   if (report.assignment) printAssignment(report.assignment as Awaited<ReturnType<typeof assignmentBench>>);
   if (report.fleet) printFleet(report.fleet as Awaited<ReturnType<typeof fleetBench>>);
+  if (report.kubernetes) printKubernetes(report.kubernetes as Awaited<ReturnType<typeof kubernetesBench>>);
 }
 process.exit(code);

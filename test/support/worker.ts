@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import { createActivities, openActivityDeps } from '../../activities';
 import { serveRegistryApi } from '../../src/api/registry-api';
 import type { EventBus } from '../../src/bus/event-bus';
+import type { Deployer } from '../../src/deploy/deployer';
 import { ProcessDeployer } from '../../src/deploy/process-deployer';
 import { createLogger } from '../../src/logger';
 import type { RegistryStore } from '../../src/registry/registry-store';
@@ -36,15 +37,15 @@ function registryApi(registry: RegistryStore) {
 }
 
 /**
- * A control-plane worker on its own task queue of the test server, with a
- * process deployer whose state lives in `stateDir`, the registry API its
+ * A control-plane worker on its own task queue of the test server, with the
+ * given deployer or a process deployer whose state lives in `stateDir`, the registry API its
  * agents use, and a client for it.
  */
-export async function controlPlane(taskQueue: string, { registry, bus }: { registry: RegistryStore; bus: EventBus }, stateDir = tempDir('plane')) {
+export async function controlPlane(taskQueue: string, { registry, bus, deployer: given }: { registry: RegistryStore; bus: EventBus; deployer?: Deployer }, stateDir = tempDir('plane')) {
   const { temporalAddress, natsUrl } = testServers();
   const { port } = await registryApi(registry);
   const env = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: 'default', NATS_URL: natsUrl, VAPORA_API_PORT: String(port) };
-  const deployer = new ProcessDeployer({ stateDir, env, drainMs: 10_000 });
+  const deployer: Deployer = given ?? new ProcessDeployer({ stateDir, env, drainMs: 10_000 });
   const deps = await openActivityDeps(registry, bus, deployer, createLogger('test-plane', () => undefined));
   const connection = await NativeConnection.connect({ address: temporalAddress });
   const worker = await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps), ...WORKER_TUNING });
@@ -62,7 +63,7 @@ export async function controlPlane(taskQueue: string, { registry, bus }: { regis
     },
     /** Stops every agent process this plane deployed, then the worker and the connections. */
     async shutdown() {
-      await Promise.all(deployer.recorded().map((id) => deployer.stop(id)));
+      if (deployer instanceof ProcessDeployer) await Promise.all(deployer.recorded().map((id) => deployer.stop(id)));
       worker.shutdown();
       await running;
       deps.close();

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
+import { ensureKubernetesToolchain } from '../../stack/kubernetes-toolchain';
 import { ensureNatsServer } from '../../stack/nats-server';
 import { ensureTemporalCli } from '../../stack/temporal-cli';
 import { printJson, progress } from '../output';
@@ -8,12 +9,15 @@ export function registerProvision(program: Command): void {
   program
     .command('provision')
     .description('install what this machine lacks: the Temporal CLI (built with Go into the cache) and nats-server')
+    .option('--kubernetes', 'also build the local Kubernetes control plane (kube-apiserver, etcd, kwok, …) with Go into the cache')
     .option('--json', 'print what was found or installed as JSON')
-    .action(async (options: { json?: boolean }) => {
+    .action(async (options: { kubernetes?: boolean; json?: boolean }) => {
       const config = loadConfig();
       const temporal = await ensureTemporalCli(config.cacheDir, progress);
       const nats = await ensureNatsServer(progress);
-      if (options.json) printJson({ temporal, nats });
-      else progress(`temporal     ${temporal.path} (${temporal.version}, ${temporal.source})\nnats-server  ${nats.path} (${nats.version}, ${nats.source})`);
+      const kubernetes = options.kubernetes ? await ensureKubernetesToolchain(config.cacheDir, progress) : undefined;
+      if (options.json) return printJson({ temporal, nats, ...(kubernetes && { kubernetes }) });
+      progress(`temporal     ${temporal.path} (${temporal.version}, ${temporal.source})\nnats-server  ${nats.path} (${nats.version}, ${nats.source})`);
+      if (kubernetes) progress(`kubernetes   ${Object.values(kubernetes.bin).join('\n             ')}`);
     });
 }

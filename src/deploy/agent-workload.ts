@@ -1,0 +1,96 @@
+import type { V1Deployment, V1ResourceRequirements } from '@kubernetes/client-node';
+import type { AgentManifest } from '../domain';
+import { agentSpecOf } from '../fleet/agent-spec';
+
+/** Labels and annotations Vapora puts on its Deployments and pods. */
+export const LABELS = {
+  managedBy: 'app.kubernetes.io/managed-by',
+  manifest: 'vapora.dev/manifest',
+  role: 'vapora.dev/role',
+  version: 'app.kubernetes.io/version',
+  /** On a pod: the agent instance that claimed it (its lifecycle workflow is `agent-<id>`). */
+  agentId: 'vapora.dev/agent-id',
+} as const;
+/** On a Deployment: the agent ids it runs a pod for, comma-separated; replicas is their number. */
+export const MEMBERS = 'vapora.dev/agents';
+/** The ReplicaSet removes pods with the lowest cost first; a stopping agent's pod is marked so it is the one to go. */
+export const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
+
+export const AGENT_PORT = 8080;
+/** Where the pod sees its own labels (downward API), so the agent worker learns which agent it was claimed as. */
+export const POD_LABELS_FILE = '/etc/vapora/pod/labels';
+/** LLM keys come from this Secret, never from the Deployment itself. */
+export const LLM_KEYS_SECRET = 'vapora-llm-keys';
+
+export const deploymentName = (manifestId: string) => `vapora-${manifestId}`;
+export const poolSelector = (manifestId: string) => `${LABELS.managedBy}=vapora,${LABELS.manifest}=${manifestId}`;
+
+/** Where agents find the stack from inside the cluster. */
+export interface AgentEnv {
+  TEMPORAL_ADDRESS: string;
+  TEMPORAL_NAMESPACE: string;
+  NATS_URL: string;
+  VAPORA_API_URL: string;
+}
+
+/**
+ * One Deployment per agent pool: the manifest's image and resources, probes
+ * on its health endpoint with its interval, timeout and threshold, and the
+ * agent spec in the environment (the agent id comes later, from the pod's
+ * label, when an agent lifecycle claims the pod).
+ */
+export function agentDeployment(manifest: AgentManifest, namespace: string, env: AgentEnv, members: string[]): V1Deployment {
+  const labels = { [LABELS.managedBy]: 'vapora', [LABELS.manifest]: manifest.id, [LABELS.role]: manifest.role, [LABELS.version]: manifest.version };
+  const { agent_id: _unclaimed, ...spec } = agentSpecOf('unclaimed', manifest, AGENT_PORT);
+  const { interval_secs, timeout_secs, consecutive_failures_threshold } = manifest.health_check;
+  // Liveness asks only whether the process answers (`?live`): an unclaimed pod is alive but not ready.
+  const probe = (failureThreshold: number, query = '') => ({
+    httpGet: { path: `${manifest.health_check_endpoint}${query}`, port: 'health' },
+    periodSeconds: interval_secs,
+    timeoutSeconds: timeout_secs,
+    failureThreshold,
+  });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: deploymentName(manifest.id), namespace, labels, annotations: { [MEMBERS]: members.join(',') } },
+    spec: {
+      replicas: members.length,
+      selector: { matchLabels: { [LABELS.managedBy]: 'vapora', [LABELS.manifest]: manifest.id } },
+      template: {
+        metadata: { labels },
+        spec: {
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: 'agent',
+              image: manifest.docker_image,
+              ports: [{ name: 'health', containerPort: AGENT_PORT }],
+              env: [
+                ...Object.entries(env).map(([name, value]) => ({ name, value })),
+                { name: 'VAPORA_AGENT_SPEC', value: JSON.stringify(spec) },
+                { name: 'VAPORA_AGENT_ID_FILE', value: POD_LABELS_FILE },
+                { name: 'VAPORA_AGENT_HOST', value: '0.0.0.0' },
+              ],
+              envFrom: [{ secretRef: { name: LLM_KEYS_SECRET, optional: true } }],
+              resources: resourcesOf(manifest),
+              readinessProbe: probe(1),
+              livenessProbe: probe(consecutive_failures_threshold, '?live'),
+              volumeMounts: [{ name: 'pod-info', mountPath: '/etc/vapora/pod', readOnly: true }],
+            },
+          ],
+          volumes: [{ name: 'pod-info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } }],
+        },
+      },
+    },
+  };
+}
+
+function resourcesOf({ resources: r }: AgentManifest): V1ResourceRequirements {
+  const gpu: Record<string, string> = r.gpu ? { 'nvidia.com/gpu': String(r.gpu) } : {};
+  return {
+    requests: { cpu: r.cpu, memory: r.memory, ...gpu },
+    limits: { memory: r.memory_limit ?? r.memory, ...(r.cpu_limit && { cpu: r.cpu_limit }), ...gpu },
+  };
+}

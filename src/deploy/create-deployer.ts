@@ -1,0 +1,18 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { agentEnv, type Config } from '../config';
+import type { Logger } from '../logger';
+import type { Deployer } from './deployer';
+import { KubernetesDeployer } from './kubernetes-deployer';
+import { ProcessDeployer } from './process-deployer';
+
+/** The deployer VAPORA_DEPLOYER names: local processes, or pods in the cluster KUBECONFIG (or the pod's service account) points at. */
+export function createDeployer(config: Config, log: Logger): Deployer & { close?(): Promise<void> } {
+  if (config.deployer.kind === 'process') return new ProcessDeployer({ stateDir: config.stateDir, env: agentEnv(config) });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error('VAPORA_DEPLOYER=kubernetes but no cluster is configured: set KUBECONFIG, or run the control plane in a pod');
+  log.info('agents run as pods', { server: cluster.server, namespace: config.deployer.namespace });
+  const { VAPORA_API_PORT: _port, ...env } = agentEnv(config);
+  return new KubernetesDeployer({ kubeConfig, namespace: config.deployer.namespace, env: { ...env, VAPORA_API_URL: config.api.url } });
+}

@@ -1,0 +1,211 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { CheckResult } from '../fleet/health-watch';
+import { AGENT_PORT, DELETION_COST, LABELS, type AgentEnv } from './agent-workload';
+import type { Deployer, Deployment, DeploySpec, HealthProbe } from './deployer';
+import { DeploymentMembers } from './deployment-members';
+import { classifyKubernetesError, isConflict, isNotFound } from './kubernetes-errors';
+import { PodIndex, claimOf, isReady, isTerminating } from './pod-index';
+
+export interface KubernetesDeployerOptions {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  /** Where agents find the stack from inside the cluster. */
+  env: AgentEnv;
+  /** How long a deploy waits for its pod to be Running and Ready. */
+  readyTimeoutMs?: number;
+}
+
+interface Waiter {
+  agentId: string;
+  resolve: (pod: V1Pod) => void;
+  reject: (error: unknown) => void;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Lower than any pod a person would mark, so the ReplicaSet removes a stopping agent's pod first. */
+const STOPPING_COST = '-1000000';
+const isStopping = (pod: V1Pod) => pod.metadata?.annotations?.[DELETION_COST] === STOPPING_COST;
+const nameOf = (pod: V1Pod) => pod.metadata!.name!;
+
+/**
+ * Agents as pods: one Deployment per pool whose replicas equal its members
+ * (see DeploymentMembers), and each agent instance claims one of its pods by
+ * labelling it (`vapora.dev/agent-id`, written with the pod's resourceVersion
+ * so two agents never claim the same pod). Restart deletes the pod and claims
+ * the ReplicaSet's replacement; health is the pod's readiness, which the
+ * kubelet derives from the agent's own health endpoint.
+ */
+export class KubernetesDeployer implements Deployer {
+  /** API requests made, by verb and resource (the watch is one long request, its relists are counted as lists). */
+  readonly requests = new Map<string, number>();
+  private readonly core: CoreV1Api;
+  private readonly members: DeploymentMembers;
+  private readonly waiting = new Map<string, Waiter[]>();
+  private readonly reserved = new Set<string>();
+  private readonly subscribed = new Set<string>();
+  private index?: Promise<PodIndex>;
+
+  constructor(private readonly options: KubernetesDeployerOptions) {
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.members = new DeploymentMembers(options.kubeConfig.makeApiClient(AppsV1Api), options.namespace, options.env, this.count);
+  }
+
+  async deploy({ agentId, manifest }: DeploySpec): Promise<Deployment> {
+    return this.classified(`deploying ${agentId} in namespace ${this.options.namespace}`, async () => {
+      const index = await this.pods();
+      await this.members.add(manifest, agentId);
+      // A claimed pod can vanish before it is ready (deleted, evicted): then claim another.
+      for (;;) {
+        const pod = this.claimedPod(index, manifest.id, agentId) ?? (await this.claim(index, manifest.id, agentId));
+        const name = nameOf(pod);
+        const ready = await index.until(
+          manifest.id,
+          `pod ${name} of ${agentId} to be Running and Ready`,
+          () => {
+            const now = index.get(name);
+            // The watch may not show our own claim yet; someone else's claim means the pod was lost.
+            const owner = now && claimOf(now);
+            if (!now || isTerminating(now) || (owner !== undefined && owner !== agentId)) return 'gone' as const;
+            return owner === agentId && isReady(now) ? now : undefined;
+          },
+          this.options.readyTimeoutMs ?? 100_000,
+        );
+        if (ready !== 'gone') return toDeployment(agentId, ready);
+      }
+    });
+  }
+
+  async stop(agentId: string, manifestId: string): Promise<void> {
+    return this.classified(`stopping ${agentId}`, async () => {
+      const index = await this.pods();
+      const pod = this.claimedPod(index, manifestId, agentId);
+      if (pod) await this.patchPod(pod, { metadata: { annotations: { [DELETION_COST]: STOPPING_COST } } });
+      // Fewer replicas: the ReplicaSet removes the marked pod; the explicit delete covers a pick it made otherwise.
+      await this.members.remove(manifestId, agentId);
+      if (!pod) return;
+      await this.deletePod(nameOf(pod));
+      const grace = (pod.spec?.terminationGracePeriodSeconds ?? 30) + 30;
+      await index.until(manifestId, `pod ${nameOf(pod)} to terminate`, () => (index.get(nameOf(pod)) ? undefined : true), grace * 1000);
+    });
+  }
+
+  async restart(spec: DeploySpec): Promise<Deployment> {
+    await this.classified(`restarting ${spec.agentId}`, async () => {
+      const pod = this.claimedPod(await this.pods(), spec.manifest.id, spec.agentId);
+      if (pod) await this.deletePod(nameOf(pod));
+    });
+    return this.deploy(spec);
+  }
+
+  async endpoint(agentId: string, manifestId: string): Promise<Deployment | undefined> {
+    const pod = this.claimedPod(await this.pods(), manifestId, agentId);
+    return pod && isReady(pod) ? toDeployment(agentId, pod) : undefined;
+  }
+
+  /** The kubelet probes the agent's health endpoint; the watch tells whether the pod passed. */
+  async check(deployment: Deployment, _probe: HealthProbe): Promise<CheckResult> {
+    const pod = (await this.pods()).get(deployment.podId);
+    const fail = (error: string): CheckResult => ({ ok: false, error: `pod ${deployment.podId} ${error}`, runningTasks: 0 });
+    if (!pod) return fail('is gone');
+    if (isTerminating(pod)) return fail('is terminating');
+    if (claimOf(pod) !== deployment.agentId) return fail(`was claimed by ${claimOf(pod) ?? 'nobody'}`);
+    if (pod.status?.phase !== 'Running') return fail(`is ${pod.status?.phase ?? 'Unknown'}`);
+    if (!isReady(pod)) return fail('is not ready (its readiness probe fails)');
+    return { ok: true, runningTasks: 0 };
+  }
+
+  async close(): Promise<void> {
+    await (await this.index?.catch(() => undefined))?.close();
+  }
+
+  private readonly count = (request: string) => this.requests.set(request, (this.requests.get(request) ?? 0) + 1);
+
+  private pods(): Promise<PodIndex> {
+    this.index ??= PodIndex.open(this.options.kubeConfig, this.options.namespace, () => this.count('LIST pods')).catch((error: unknown) => {
+      this.index = undefined;
+      throw error;
+    });
+    return this.index;
+  }
+
+  private claimedPod(index: PodIndex, manifestId: string, agentId: string): V1Pod | undefined {
+    return index.ofPool(manifestId).find((p) => claimOf(p) === agentId && !isTerminating(p) && !isStopping(p));
+  }
+
+  /** Queues for a free pod of the pool; free pods are handed out in order, each to one waiter. */
+  private claim(index: PodIndex, manifestId: string, agentId: string): Promise<V1Pod> {
+    if (!this.subscribed.has(manifestId)) {
+      this.subscribed.add(manifestId);
+      index.subscribe(manifestId, () => this.handOut(index, manifestId));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue(manifestId).push({ agentId, resolve, reject });
+      this.handOut(index, manifestId);
+    });
+  }
+
+  private queue(manifestId: string): Waiter[] {
+    let waiters = this.waiting.get(manifestId);
+    if (!waiters) this.waiting.set(manifestId, (waiters = []));
+    return waiters;
+  }
+
+  private handOut(index: PodIndex, manifestId: string): void {
+    const waiters = this.queue(manifestId);
+    if (!waiters.length) return;
+    const members = this.members.known(manifestId);
+    const free = index
+      .ofPool(manifestId)
+      .filter((p) => !isTerminating(p) && !isStopping(p) && !this.reserved.has(nameOf(p)) && !members.has(claimOf(p) ?? ''))
+      // Ready pods first, then the oldest: the agent is up soonest.
+      .sort((a, b) => Number(isReady(b)) - Number(isReady(a)) || String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)));
+    while (waiters.length && free.length) {
+      const waiter = waiters.shift()!;
+      const pod = free.shift()!;
+      this.reserved.add(nameOf(pod));
+      this.patchPod(pod, { metadata: { resourceVersion: pod.metadata?.resourceVersion, labels: { [LABELS.agentId]: waiter.agentId } } }).then(
+        (claimed) => {
+          // Stays reserved until the watch shows the claim (the pod is then a member's, not free).
+          const shown = () => {
+            const now = index.get(nameOf(pod));
+            return !now || claimOf(now) === waiter.agentId ? true : undefined;
+          };
+          void index.until(manifestId, 'the claim to show', shown, 30_000).catch(() => undefined).then(() => this.reserved.delete(nameOf(pod)));
+          waiter.resolve(claimed);
+        },
+        (error: unknown) => {
+          this.reserved.delete(nameOf(pod));
+          if (isConflict(error) || isNotFound(error)) waiters.unshift(waiter); // changed under us: try the next free pod
+          else waiter.reject(error);
+          this.handOut(index, manifestId);
+        },
+      );
+    }
+  }
+
+  private async patchPod(pod: V1Pod, body: object): Promise<V1Pod> {
+    this.count('PATCH pods');
+    return this.core.patchNamespacedPod({ name: nameOf(pod), namespace: this.options.namespace, body }, mergePatch);
+  }
+
+  private async deletePod(name: string): Promise<void> {
+    this.count('DELETE pods');
+    await this.core.deleteNamespacedPod({ name, namespace: this.options.namespace }).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+  }
+
+  private async classified<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw error instanceof ApplicationFailure ? error : classifyKubernetesError(error, doing);
+    }
+  }
+}
+
+function toDeployment(agentId: string, pod: V1Pod): Deployment {
+  return { agentId, podId: nameOf(pod), ip: pod.status?.podIP ?? '', port: AGENT_PORT, startedAt: new Date(pod.status?.startTime ?? Date.now()).toISOString() };
+}
+

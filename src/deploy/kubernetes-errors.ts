@@ -1,0 +1,34 @@
+import { ApplicationFailure } from '@temporalio/common';
+
+/** What the API server said, from a client-node ApiException (whose body is the Status object, as text or parsed). */
+function statusOf(error: unknown): { code?: number; reason?: string; message: string } {
+  const e = error as { code?: unknown; body?: unknown; message?: string };
+  const code = typeof e.code === 'number' ? e.code : undefined;
+  let body: { reason?: string; message?: string } = {};
+  try {
+    body = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body ?? {}) as typeof body;
+  } catch {
+    // not a Status object: keep the exception's own message
+  }
+  return { code, reason: body.reason, message: body.message ?? e.message ?? String(error) };
+}
+
+export const isConflict = (error: unknown) => statusOf(error).code === 409;
+export const isNotFound = (error: unknown) => statusOf(error).code === 404;
+
+/**
+ * Turns an API error into a failure a person can act on. Forbidden, quota,
+ * invalid and missing-namespace errors will not fix themselves, so they fail
+ * the activity at once; throttling, conflicts, server and network errors are
+ * retried by the activity's retry policy.
+ */
+export function classifyKubernetesError(error: unknown, doing: string): Error {
+  const { code, reason, message } = statusOf(error);
+  const fail = (type: string, hint: string) => ApplicationFailure.create({ type, message: `${doing}: ${message}${hint}`, nonRetryable: true });
+  if (code === 401) return fail('KubernetesUnauthorized', ' (check the kubeconfig credentials)');
+  if (code === 403 && /exceeded quota/i.test(message)) return fail('KubernetesQuotaExceeded', ' (raise the namespace ResourceQuota or lower the agent resources)');
+  if (code === 403) return fail('KubernetesForbidden', ' (apply deploy/kubernetes/rbac.yaml for this namespace, or set VAPORA_K8S_NAMESPACE to one Vapora may use)');
+  if (code === 404 && /namespaces? "[^"]+" not found/.test(message)) return fail('KubernetesNamespaceMissing', ' (create it, or set VAPORA_K8S_NAMESPACE)');
+  if (code === 422 || code === 400) return fail('KubernetesInvalid', '');
+  return new Error(`${doing}: ${message}${code ? ` (HTTP ${code}${reason ? ` ${reason}` : ''}; will retry)` : ''}`);
+}

@@ -1,0 +1,127 @@
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { AgentManifest, parse } from '../../src/domain';
+import { poolSelector } from '../../src/deploy/agent-workload';
+import { KubernetesDeployer } from '../../src/deploy/kubernetes-deployer';
+import { installPool, poolId } from '../../src/fleet/pool-client';
+import type { RegistryStore } from '../../src/registry/registry-store';
+import { loadConfig } from '../../src/config';
+import { findKubernetesToolchain } from '../../src/stack/kubernetes-toolchain';
+import { clientFor, startLocalKubernetes } from '../../src/stack/local-kubernetes';
+import { scalePool, uninstallPool } from '../../workflows';
+import { eventually, fastManifest } from '../support/fleet';
+import { tempDir, testServers } from '../support/servers';
+import type { controlPlane } from '../support/worker';
+
+type Plane = Awaited<ReturnType<typeof controlPlane>>;
+const NAMESPACE = 'vapora-bench';
+
+export interface KubernetesRow {
+  step: string;
+  ms: number;
+  baselineRatio: number;
+  requests?: number;
+}
+
+/**
+ * One pool scaled 1 → N simulated pods and back through the real lifecycle
+ * workflows, beside a baseline on the same cluster in the same process: a
+ * bare Deployment scaled to N by one replicas write (what the cluster itself
+ * needs to run N pods). Reports time to all pods Running, to all agents
+ * registered Active, and the API requests the deployer made.
+ */
+export async function kubernetesBench(
+  taskQueue: string,
+  startPlane: (deployer: KubernetesDeployer) => Promise<Plane>,
+  registry: RegistryStore,
+  size: number,
+  say: (line: string) => void,
+  onStop: (() => Promise<unknown>)[],
+) {
+  const toolchain = findKubernetesToolchain(loadConfig({ ...process.env, VAPORA_STATE_DIR: '.' }).cacheDir);
+  if ('missing' in toolchain) return { skipped: `the local Kubernetes toolchain is missing ${toolchain.missing.join(', ')} (npx vapora provision --kubernetes)` };
+  say('kubernetes: starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)');
+  const cluster = await startLocalKubernetes(toolchain, tempDir('bench-kube'));
+  onStop.push(() => cluster.stop());
+  const kc: KubeConfig = clientFor(cluster.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
+  await eventually('the namespace default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace: NAMESPACE }), 30_000);
+  const running = async (selector: string) => (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector })).items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp).length;
+  const count = async (selector: string) => (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector })).items.length;
+  const untilCount = (what: string, probe: () => Promise<number>, n: number) => eventually(what, async () => (await probe()) === n, 600_000, 250);
+  const since = (t: number) => Math.round(performance.now() - t);
+
+  say(`kubernetes baseline: a bare Deployment scaled 1 → ${size} → 1`);
+  const selector = 'app=bench-baseline';
+  await apps.createNamespacedDeployment({
+    namespace: NAMESPACE,
+    body: {
+      metadata: { name: 'bench-baseline' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'bench-baseline' } }, template: { metadata: { labels: { app: 'bench-baseline' } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } } },
+    },
+  });
+  await untilCount('the baseline pod', () => running(selector), 1);
+  const setReplicas = (replicas: number) => apps.patchNamespacedDeploymentScale({ name: 'bench-baseline', namespace: NAMESPACE, body: [{ op: 'replace', path: '/spec/replicas', value: replicas }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+  let t = performance.now();
+  await setReplicas(size);
+  await untilCount(`${size} baseline pods Running`, () => running(selector), size);
+  const baselineUp = since(t);
+  t = performance.now();
+  await setReplicas(1);
+  await untilCount('1 baseline pod left', () => count(selector), 1);
+  const baselineDown = since(t);
+  await apps.deleteNamespacedDeployment({ name: 'bench-baseline', namespace: NAMESPACE });
+
+  const deployer = new KubernetesDeployer({ kubeConfig: kc, namespace: NAMESPACE, env: { TEMPORAL_ADDRESS: testServers().temporalAddress, TEMPORAL_NAMESPACE: 'default', NATS_URL: testServers().natsUrl, VAPORA_API_URL: 'http://127.0.0.1:8280' } });
+  const plane = await startPlane(deployer);
+  onStop.push(() => plane.shutdown());
+  // Health checked every 10 s: a thousand agents each write their check to the registry.
+  const manifest = parse(AgentManifest, fastManifest('kbench', { health_check: { interval_secs: 10, timeout_secs: 2, consecutive_failures_threshold: 3, auto_restart_enabled: true } }), 'manifest');
+  await installPool(plane.client, taskQueue, { manifestId: manifest.id, replicas: 1, manifest });
+  const pool = plane.client.workflow.getHandle(poolId(manifest.id));
+  const requests = () => [...deployer.requests.values()].reduce((a, b) => a + b, 0);
+  const active = async () => (await registry.agents.list({ manifest_id: manifest.id })).filter((a) => a.status === 'Active').length;
+  const rows: KubernetesRow[] = [];
+  const row = (step: string, ms: number, baseline: number, requestCount?: number) => rows.push({ step, ms, baselineRatio: ms / baseline, requests: requestCount });
+
+  say(`kubernetes: vapora pool scaled 1 → ${size}`);
+  let before = requests();
+  t = performance.now();
+  const scaled = pool.executeUpdate(scalePool, { args: [size] });
+  await untilCount(`${size} pool pods Running`, () => running(poolSelector(manifest.id)), size);
+  const podsUp = since(t);
+  await untilCount(`${size} agents registered Active`, active, size);
+  const registeredUp = since(t);
+  await scaled;
+  const updateUp = since(t);
+  const requestsUp = requests() - before;
+  row(`bare Deployment 1 → ${size}, all Running (baseline)`, baselineUp, baselineUp);
+  row(`pool 1 → ${size}: all pods Running`, podsUp, baselineUp);
+  row(`pool 1 → ${size}: all agents registered Active`, registeredUp, baselineUp);
+  row(`pool 1 → ${size}: scale update returned`, updateUp, baselineUp, requestsUp);
+
+  say(`kubernetes: vapora pool scaled ${size} → 1`);
+  before = requests();
+  t = performance.now();
+  await pool.executeUpdate(scalePool, { args: [1] });
+  const updateDown = since(t);
+  await untilCount('1 pool pod left', () => count(poolSelector(manifest.id)), 1);
+  const podsDown = since(t);
+  row(`bare Deployment ${size} → 1, pods gone (baseline)`, baselineDown, baselineDown);
+  row(`pool ${size} → 1: scale update returned`, updateDown, baselineDown, requests() - before);
+  row(`pool ${size} → 1: pods gone`, podsDown, baselineDown);
+  await pool.executeUpdate(uninstallPool, { args: [{ force: true }] });
+  return { size, requestsByKind: Object.fromEntries(deployer.requests), rows };
+}
+
+export function printKubernetes(result: Awaited<ReturnType<typeof kubernetesBench>>): void {
+  if ('skipped' in result) {
+    console.log(`\nkubernetes: skipped: ${result.skipped}`);
+    return;
+  }
+  console.log(`\nkubernetes (real kube-apiserver, kwok node; ${result.size} simulated pods)\n`);
+  console.log(`${'step'.padEnd(50)}${'ms'.padStart(9)}${'× baseline'.padStart(12)}${'API requests'.padStart(14)}`);
+  for (const r of result.rows) console.log(`${r.step.padEnd(50)}${String(r.ms).padStart(9)}${r.baselineRatio.toFixed(2).padStart(12)}${(r.requests === undefined ? '' : String(r.requests)).padStart(14)}`);
+  console.log(`requests by kind: ${Object.entries(result.requestsByKind).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { AppsV1Api, type V1Pod } from '@kubernetes/client-node';
+import { AgentManifest, parse } from '../src/domain';
+import { installPool, poolId } from '../src/fleet/pool-client';
+import { LABELS, MEMBERS, deploymentName, poolSelector } from '../src/deploy/agent-workload';
+import { scalePool, uninstallPool } from '../workflows';
+import { eventually, fastManifest } from './support/fleet';
+import { kubernetesSkipReason, localCluster } from './support/kubernetes';
+import { planeProcess } from './support/plane-process';
+import { unique } from './support/servers';
+
+const NAMESPACE = 'vapora';
+const skip = kubernetesSkipReason();
+
+describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
+  let cluster: Awaited<ReturnType<typeof localCluster>>;
+  let plane: Awaited<ReturnType<typeof planeProcess>>;
+  let apps: AppsV1Api;
+
+  before(async () => {
+    cluster = await localCluster();
+    apps = cluster.admin.makeApiClient(AppsV1Api);
+    // The tests apply the shipped manifests, and the control plane acts with nothing more than rbac.yaml grants.
+    await cluster.apply('deploy/kubernetes/rbac.yaml');
+    await cluster.apply('deploy/kubernetes/control-plane.yaml');
+    const kubeconfig = await cluster.kubeconfigFor(NAMESPACE, 'vapora-control-plane');
+    plane = await planeProcess('kube', { VAPORA_DEPLOYER: 'kubernetes', VAPORA_K8S_NAMESPACE: NAMESPACE, KUBECONFIG: kubeconfig });
+    plane.start();
+  });
+
+  after(async () => {
+    await plane?.close();
+    await cluster?.stop();
+  });
+
+  const newPool = () => {
+    const manifestId = unique('k').replace(/-/g, '').slice(0, 16);
+    return { manifestId, manifest: parse(AgentManifest, fastManifest(manifestId), 'manifest') };
+  };
+  const podsOf = async (manifestId: string) => (await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: poolSelector(manifestId) })).items.filter((p) => !p.metadata?.deletionTimestamp);
+  const claims = (pods: V1Pod[]) => pods.map((p) => p.metadata?.labels?.[LABELS.agentId] ?? '(unclaimed)').sort();
+  const running = (pods: V1Pod[]) => pods.every((p) => p.status?.phase === 'Running');
+  const uninstall = (manifestId: string) => plane.client.workflow.getHandle(poolId(manifestId)).executeUpdate(uninstallPool, { args: [{ force: true }] });
+
+  it('applies the shipped RBAC and control-plane Deployment; the sample worker pod runs', async () => {
+    await eventually('the control-plane pod Running', async () => {
+      const pods = (await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app.kubernetes.io/name=vapora-control-plane' })).items;
+      return pods.length === 1 && running(pods);
+    });
+  });
+
+  it('installs an agent as a Deployment whose pod runs, and the agent becomes Active', async () => {
+    const { manifestId, manifest } = newPool();
+    const agentId = `${manifestId}-001`;
+    const status = await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 1, manifest });
+    assert.deepEqual(status.ready, [agentId]);
+
+    const d = await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE });
+    assert.equal(d.spec?.replicas, 1);
+    assert.equal(d.metadata?.annotations?.[MEMBERS], agentId);
+    assert.equal(d.metadata?.labels?.[LABELS.role], 'developer');
+    assert.equal(d.metadata?.labels?.[LABELS.manifest], manifestId);
+    assert.equal(d.metadata?.labels?.[LABELS.version], '0.1.0');
+    const container = d.spec?.template.spec?.containers[0];
+    assert.equal(container?.image, `vapora/agents:${manifestId}-0.1.0`);
+    assert.deepEqual(container?.resources?.requests, { cpu: manifest.resources.cpu, memory: manifest.resources.memory });
+    assert.equal(container?.readinessProbe?.httpGet?.path, '/health');
+    assert.equal(container?.livenessProbe?.httpGet?.path, '/health?live');
+    assert.equal(container?.livenessProbe?.failureThreshold, manifest.health_check.consecutive_failures_threshold);
+    assert.equal(container?.readinessProbe?.periodSeconds, manifest.health_check.interval_secs);
+    const spec = JSON.parse(container?.env?.find((e) => e.name === 'VAPORA_AGENT_SPEC')?.value ?? '{}') as Record<string, unknown>;
+    assert.equal(spec.manifest_id, manifestId);
+    assert.equal(spec.agent_id, undefined, 'the agent id comes from the claim, not the template');
+    assert.ok(container?.env?.every((e) => !/KEY|PASS|TOKEN/.test(e.name)), 'no secret in the Deployment');
+
+    const pods = await podsOf(manifestId);
+    assert.equal(pods.length, 1);
+    assert.ok(running(pods));
+    assert.deepEqual(claims(pods), [agentId]);
+    const view = await plane.registry.agent(agentId);
+    assert.equal(view?.status, 'Active');
+    assert.equal(view?.instance?.pod_id, pods[0]!.metadata?.name);
+    assert.equal(view?.instance?.ip, pods[0]!.status?.podIP);
+    await uninstall(manifestId);
+    await eventually('the pods gone after uninstall', async () => (await podsOf(manifestId)).length === 0);
+  });
+
+  it('scales 1 → 6 → 1: replicas, pods, claims and registry follow', async () => {
+    const { manifestId, manifest } = newPool();
+    await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 1, manifest });
+    const pool = plane.client.workflow.getHandle(poolId(manifestId));
+    const up = await pool.executeUpdate(scalePool, { args: [6] });
+    const ids = [1, 2, 3, 4, 5, 6].map((n) => `${manifestId}-00${n}`);
+    assert.deepEqual(up.ready, ids);
+    assert.equal((await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas, 6);
+    const six = await podsOf(manifestId);
+    assert.deepEqual(claims(six), ids, 'each agent has its own pod');
+    assert.ok(running(six));
+    const views = await Promise.all(ids.map((id) => plane.registry.agent(id)));
+    assert.ok(views.every((v) => v?.status === 'Active'));
+    assert.equal(new Set(views.map((v) => v?.instance?.pod_id)).size, 6);
+
+    const down = await pool.executeUpdate(scalePool, { args: [1] });
+    assert.deepEqual(down.ready, [ids[0]]);
+    assert.equal((await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas, 1);
+    await eventually('one pod left, the first agent\'s', async () => JSON.stringify(claims(await podsOf(manifestId))) === JSON.stringify([ids[0]]));
+    assert.equal(await plane.registry.agent(ids[5]!), undefined);
+    await uninstall(manifestId);
+  });
+
+  it('replaces a deleted pod: the agent claims the replacement and the registry follows', async () => {
+    const { manifestId, manifest } = newPool();
+    const agentId = `${manifestId}-001`;
+    await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 1, manifest });
+    const before = (await plane.registry.agent(agentId))!.instance!;
+    await cluster.core.deleteNamespacedPod({ name: before.pod_id, namespace: NAMESPACE });
+    const after = await eventually('the agent Active on a new pod', async () => {
+      const view = await plane.registry.agent(agentId);
+      return view?.status === 'Active' && view.instance && view.instance.pod_id !== before.pod_id && view.instance;
+    });
+    assert.ok(after.restart_count >= 1);
+    const pods = await podsOf(manifestId);
+    assert.deepEqual(claims(pods), [agentId]);
+    assert.equal(pods[0]!.metadata?.name, after.pod_id);
+    await uninstall(manifestId);
+  });
+
+  it('refuses a namespace the account may not use, with a clear reason, and creates nothing', async () => {
+    await cluster.core.createNamespace({ body: { metadata: { name: 'elsewhere' } } });
+    const other = await planeProcess('kube-forbidden', { VAPORA_DEPLOYER: 'kubernetes', VAPORA_K8S_NAMESPACE: 'elsewhere', KUBECONFIG: await cluster.kubeconfigFor(NAMESPACE, 'vapora-control-plane') });
+    other.start();
+    const { manifestId, manifest } = newPool();
+    try {
+      await assert.rejects(installPool(other.client, other.taskQueue, { manifestId, replicas: 1, manifest }), (error: Error) => {
+        assert.match(error.message, /forbidden/i);
+        assert.match(error.message, /elsewhere/);
+        assert.match(error.message, /rbac\.yaml|VAPORA_K8S_NAMESPACE/);
+        return true;
+      });
+      assert.equal((await apps.listNamespacedDeployment({ namespace: 'elsewhere' })).items.length, 0);
+      assert.equal(await other.registry.agent(`${manifestId}-001`), undefined);
+    } finally {
+      await other.client.workflow.getHandle(poolId(manifestId)).terminate().catch(() => undefined);
+      await other.close();
+    }
+  });
+
+  it('converges when the control-plane worker is killed in the middle of a scale-up', async () => {
+    const { manifestId, manifest } = newPool();
+    await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 1, manifest });
+    const pool = plane.client.workflow.getHandle(poolId(manifestId));
+    const ids = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `${manifestId}-00${n}`);
+    void pool.executeUpdate(scalePool, { args: [8] }).catch(() => undefined);
+    await eventually('the scale-up under way', async () => (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas! > 1, 30_000, 20);
+    await plane.kill('SIGKILL');
+    plane.start();
+
+    await eventually('8 agents Active on 8 distinct pods', async () => {
+      const views = await Promise.all(ids.map((id) => plane.registry.agent(id)));
+      return views.every((v) => v?.status === 'Active') && new Set(views.map((v) => v?.instance?.pod_id)).size === 8;
+    }, 90_000).catch(async (e) => {
+      const views = await Promise.all(ids.map((id) => plane.registry.agent(id)));
+      console.log(JSON.stringify(views.map((v) => [v?.id, v?.status, v?.instance?.pod_id])), JSON.stringify((await podsOf(manifestId)).map((p) => [p.metadata?.name, p.metadata?.labels?.[LABELS.agentId], p.status?.phase])));
+      for (const id of ids) console.log(id, JSON.stringify((await plane.client.workflow.getHandle(`agent-${id}`).describe().then((d) => d.raw.pendingActivities?.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.message]), (x) => String(x)))));
+      throw e;
+    });
+    const pods = await eventually('exactly one claimed pod per agent, none spare', async () => {
+      const p = await podsOf(manifestId);
+      return JSON.stringify(claims(p)) === JSON.stringify(ids) && p;
+    }, 30_000);
+    assert.ok(running(pods));
+    assert.equal((await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas, 8);
+    await uninstall(manifestId);
+  });
+});
