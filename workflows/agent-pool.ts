@@ -88,7 +88,9 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
   };
 
   setHandler(poolStatus, status);
-  setHandler(agentDeployed, (agentId) => void (children.has(agentId) && ready.add(agentId)));
+  // A child's signal can arrive in the same activation as its start (signals are handled first), so `starting` counts too.
+  const starting = new Set<string>();
+  setHandler(agentDeployed, (agentId) => void ((children.has(agentId) || starting.has(agentId)) && ready.add(agentId)));
   setHandler(
     scalePool,
     async (replicas) => {
@@ -126,6 +128,7 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
   ]);
 
   const start = async (agentId: string) => {
+    starting.add(agentId);
     const child = await startChild(agentLifecycleWorkflow, {
       workflowId: `agent-${agentId}`,
       args: [{ agentId, manifestId }],
@@ -138,6 +141,7 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
       ],
       staticSummary: `${role} agent ${agentId}`,
     });
+    starting.delete(agentId);
     children.set(agentId, child);
     // A lifecycle that ends on its own (not stopped by us) is replaced by the reconcile loop,
     // unless it failed before its instance ever came up: then the pool stops growing and says why.

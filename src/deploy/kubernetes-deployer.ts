@@ -4,7 +4,7 @@ import type { CheckResult } from '../fleet/health-watch';
 import { AGENT_PORT, DELETION_COST, LABELS, type AgentEnv } from './agent-workload';
 import type { Deployer, Deployment, DeploySpec, HealthProbe } from './deployer';
 import { DeploymentMembers } from './deployment-members';
-import { classifyKubernetesError, isConflict, isNotFound } from './kubernetes-errors';
+import { classifyKubernetesError, isConflict, isFailedTest, isNotFound } from './kubernetes-errors';
 import { PodIndex, claimOf, isReady, isTerminating } from './pod-index';
 
 export interface KubernetesDeployerOptions {
@@ -23,6 +23,7 @@ interface Waiter {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 /** Lower than any pod a person would mark, so the ReplicaSet removes a stopping agent's pod first. */
 const STOPPING_COST = '-1000000';
 const isStopping = (pod: V1Pod) => pod.metadata?.annotations?.[DELETION_COST] === STOPPING_COST;
@@ -31,8 +32,8 @@ const nameOf = (pod: V1Pod) => pod.metadata!.name!;
 /**
  * Agents as pods: one Deployment per pool whose replicas equal its members
  * (see DeploymentMembers), and each agent instance claims one of its pods by
- * labelling it (`vapora.dev/agent-id`, written with the pod's resourceVersion
- * so two agents never claim the same pod). Restart deletes the pod and claims
+ * labelling it (`vapora.dev/agent-id`, written only if the pod's labels are
+ * unchanged, so two agents never claim the same pod). Restart deletes the pod and claims
  * the ReplicaSet's replacement; health is the pod's readiness, which the
  * kubelet derives from the agent's own health endpoint.
  */
@@ -164,7 +165,7 @@ export class KubernetesDeployer implements Deployer {
       const waiter = waiters.shift()!;
       const pod = free.shift()!;
       this.reserved.add(nameOf(pod));
-      this.patchPod(pod, { metadata: { resourceVersion: pod.metadata?.resourceVersion, labels: { [LABELS.agentId]: waiter.agentId } } }).then(
+      this.claimPod(pod, waiter.agentId).then(
         (claimed) => {
           // Stays reserved until the watch shows the claim (the pod is then a member's, not free).
           const shown = () => {
@@ -176,7 +177,7 @@ export class KubernetesDeployer implements Deployer {
         },
         (error: unknown) => {
           this.reserved.delete(nameOf(pod));
-          if (isConflict(error) || isNotFound(error)) waiters.unshift(waiter); // changed under us: try the next free pod
+          if (isConflict(error) || isNotFound(error) || isFailedTest(error)) waiters.unshift(waiter); // claimed or gone meanwhile: try the next free pod
           else waiter.reject(error);
           this.handOut(index, manifestId);
         },
@@ -187,6 +188,20 @@ export class KubernetesDeployer implements Deployer {
   private async patchPod(pod: V1Pod, body: object): Promise<V1Pod> {
     this.count('PATCH pods');
     return this.core.patchNamespacedPod({ name: nameOf(pod), namespace: this.options.namespace, body }, mergePatch);
+  }
+
+  /**
+   * Labels the pod as the agent's if its labels are still what we saw: a JSON
+   * patch `test` on the labels, not the resourceVersion, so the status updates
+   * that follow a new pod do not turn every claim into a conflict.
+   */
+  private async claimPod(pod: V1Pod, agentId: string): Promise<V1Pod> {
+    this.count('PATCH pods');
+    const body = [
+      { op: 'test', path: '/metadata/labels', value: pod.metadata?.labels ?? {} },
+      { op: 'add', path: `/metadata/labels/${LABELS.agentId.replace('/', '~1')}`, value: agentId },
+    ];
+    return this.core.patchNamespacedPod({ name: nameOf(pod), namespace: this.options.namespace, body }, jsonPatch);
   }
 
   private async deletePod(name: string): Promise<void> {

@@ -15,6 +15,8 @@ function statusOf(error: unknown): { code?: number; reason?: string; message: st
 
 export const isConflict = (error: unknown) => statusOf(error).code === 409;
 export const isNotFound = (error: unknown) => statusOf(error).code === 404;
+/** A JSON patch whose `test` operation failed: the object changed since it was read. */
+export const isFailedTest = (error: unknown) => statusOf(error).code === 422 && /testing value/i.test(statusOf(error).message);
 
 /**
  * Turns an API error into a failure a person can act on. Forbidden, quota,

@@ -70,6 +70,8 @@ export class FleetService {
     const deployment = await this.deployer.deploy({ agentId, manifest });
     const now = new Date().toISOString();
     const existing = await this.registry.agents.get(agentId);
+    // Only the first agent of a manifest changes which manifests are installed (and so everyone's dependents).
+    const firstOfManifest = !existing && (await this.registry.agents.count({ manifest_id: manifest.id })) === 0;
     await this.registry.agents.put({
       id: agentId,
       manifest_id: manifest.id,
@@ -82,7 +84,7 @@ export class FleetService {
       llm_provider: manifest.llm_provider,
       llm_model: manifest.llm_model,
       dependencies: manifest.dependencies.map((d) => d.agent_id),
-      dependents: existing?.dependents ?? [],
+      dependents: existing?.dependents ?? (await this.installedDependents(manifest.id)),
       health_check: manifest.health_check,
       max_concurrent_tasks: manifest.max_concurrent_tasks,
       current_tasks: 0,
@@ -92,7 +94,7 @@ export class FleetService {
       uptime_percentage: existing?.uptime_percentage ?? 100,
     });
     await this.putInstance(agentId, deployment, (await this.registry.instances.get(agentId))?.restart_count ?? 0);
-    await this.syncDependents();
+    if (firstOfManifest) await this.syncDependents();
     const deployed = { deployment, health: manifest.health_check, healthPath: manifest.health_check_endpoint };
     await this.awaitFirstHealthy(agentId, deployed);
     return deployed;
@@ -152,7 +154,14 @@ export class FleetService {
     await this.deployer.stop(agentId, manifestId);
     await this.registry.instances.remove(agentId);
     await this.registry.agents.remove(agentId);
-    await this.syncDependents();
+    if ((await this.registry.agents.count({ manifest_id: manifestId })) === 0) await this.syncDependents();
+  }
+
+  /** Installed manifests that depend on `manifestId`: the `dependents` of each of its agents. */
+  private async installedDependents(manifestId: string): Promise<string[]> {
+    const dependents = (await this.registry.manifests.list()).filter((m) => m.dependencies.some((d) => d.agent_id === manifestId));
+    const installed = await Promise.all(dependents.map(async (m) => (await this.registry.agents.count({ manifest_id: m.id })) > 0));
+    return dependents.filter((_, i) => installed[i]).map((m) => m.id);
   }
 
   private async recordCheck(agentId: string, ok: boolean, runningTasks: number, stats: HealthStats, lastHeartbeat: number): Promise<void> {

@@ -74,6 +74,22 @@ export class Collection<S extends z.ZodType, F extends Columns> {
 
   /** Records whose indexed columns equal every given value, in key order. */
   async list(filter: Partial<F> = {}, extraWhere?: { clause: string; vars: Record<string, unknown> }): Promise<z.infer<S>[]> {
+    const { where, vars } = this.where(filter, extraWhere);
+    const [rows] = await this.db
+      .query<[{ doc: unknown }[]]>(`SELECT id, doc FROM type::table($tb)${where} ORDER BY id`, vars)
+      .json()
+      .collect();
+    return rows.map((row) => parse(this.schema, row.doc, this.table));
+  }
+
+  /** How many records match, without reading them. */
+  async count(filter: Partial<F> = {}): Promise<number> {
+    const { where, vars } = this.where(filter);
+    const [rows] = await this.db.query<[{ count: number }[]]>(`SELECT count() FROM type::table($tb)${where} GROUP ALL`, vars).json().collect();
+    return rows[0]?.count ?? 0;
+  }
+
+  private where(filter: Partial<F>, extraWhere?: { clause: string; vars: Record<string, unknown> }) {
     const vars: Record<string, unknown> = { tb: this.table, ...extraWhere?.vars };
     const clauses = Object.entries(filter)
       .filter(([, v]) => v !== undefined)
@@ -84,12 +100,7 @@ export class Collection<S extends z.ZodType, F extends Columns> {
         return `${column} = $f_${column}`;
       });
     if (extraWhere) clauses.push(extraWhere.clause);
-    const where = clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '';
-    const [rows] = await this.db
-      .query<[{ doc: unknown }[]]>(`SELECT id, doc FROM type::table($tb)${where} ORDER BY id`, vars)
-      .json()
-      .collect();
-    return rows.map((row) => parse(this.schema, row.doc, this.table));
+    return { where: clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '', vars };
   }
 
   /**
