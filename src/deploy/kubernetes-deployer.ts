@@ -80,8 +80,9 @@ export class KubernetesDeployer implements Deployer {
   async stop(agentId: string, manifestId: string): Promise<void> {
     return this.classified(`stopping ${agentId}`, async () => {
       const index = await this.pods();
-      const pod = this.claimedPod(index, manifestId, agentId);
-      if (pod) await this.patchPod(pod, { metadata: { annotations: { [DELETION_COST]: STOPPING_COST } } });
+      // Marked already when a stop is retried: it is still this agent's pod to remove.
+      const pod = index.ofPool(manifestId).find((p) => claimOf(p) === agentId && !isTerminating(p));
+      if (pod && !isStopping(pod)) await this.patchPod(pod, { metadata: { annotations: { [DELETION_COST]: STOPPING_COST } } });
       // Fewer replicas: the ReplicaSet removes the marked pod; the explicit delete covers a pick it made otherwise.
       await this.members.remove(manifestId, agentId);
       if (!pod) return;
