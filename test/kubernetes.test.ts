@@ -7,6 +7,7 @@ import { LABELS, MEMBERS, deploymentName, poolSelector } from '../src/deploy/age
 import { scalePool, uninstallPool } from '../workflows';
 import { eventually, fastManifest } from './support/fleet';
 import { kubernetesSkipReason, localCluster } from './support/kubernetes';
+import { vapora } from './support/cli';
 import { planeProcess } from './support/plane-process';
 import { unique } from './support/servers';
 
@@ -140,6 +141,16 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
       });
       assert.equal((await apps.listNamespacedDeployment({ namespace: 'elsewhere' })).items.length, 0);
       assert.equal(await other.registry.agent(`${manifestId}-001`), undefined);
+
+      // `vapora doctor` says the same before anything is tried, and is content with the allowed namespace.
+      const deployerCheck = async (env: NodeJS.ProcessEnv) => {
+        const { stdout } = await vapora(['doctor', '--json'], env);
+        return (JSON.parse(stdout) as { checks: { check: string; status: string; detail: string }[] }).checks.find((c) => c.check === 'deployer')!;
+      };
+      const refused = await deployerCheck(other.env);
+      assert.equal(refused.status, 'failed');
+      assert.match(refused.detail, /forbidden/i);
+      assert.deepEqual((await deployerCheck(plane.env)).status, 'ok');
     } finally {
       await other.client.workflow.getHandle(poolId(manifestId)).terminate().catch(() => undefined);
       await other.close();

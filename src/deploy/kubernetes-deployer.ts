@@ -100,11 +100,6 @@ export class KubernetesDeployer implements Deployer {
     return this.deploy(spec);
   }
 
-  async endpoint(agentId: string, manifestId: string): Promise<Deployment | undefined> {
-    const pod = this.claimedPod(await this.pods(), manifestId, agentId);
-    return pod && isReady(pod) ? toDeployment(agentId, pod) : undefined;
-  }
-
   /** The kubelet probes the agent's health endpoint; the watch tells whether the pod passed. */
   async check(deployment: Deployment, _probe: HealthProbe): Promise<CheckResult> {
     const pod = (await this.pods()).get(deployment.podId);

@@ -1,4 +1,7 @@
+import { AppsV1Api } from '@kubernetes/client-node';
 import type { Command } from 'commander';
+import { loadKubeConfig } from '../../deploy/create-deployer';
+import { classifyKubernetesError } from '../../deploy/kubernetes-errors';
 import { loadConfig, type Config } from '../../config';
 import { firstLine, which } from '../../stack/executables';
 import { findNatsServer } from '../../stack/nats-server';
@@ -36,6 +39,20 @@ async function dependencies(config: Config): Promise<Check[]> {
   ];
 }
 
+/** Where agents will run; for Kubernetes, whether the namespace answers to this account. */
+async function deployer(config: Config): Promise<Check> {
+  const { kind, namespace } = config.deployer;
+  if (kind === 'process') return { check: 'deployer', status: 'ok', detail: 'agents run as local processes (VAPORA_DEPLOYER=process)' };
+  try {
+    const { kubeConfig, server } = loadKubeConfig();
+    await kubeConfig.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace, limit: 1 });
+    return { check: 'deployer', status: 'ok', detail: `agents run as pods in namespace ${namespace} of ${server}` };
+  } catch (error) {
+    const failure = classifyKubernetesError(error, `listing Deployments in namespace ${namespace}`);
+    return { check: 'deployer', status: 'failed', detail: failure.message, fix: 'see the reason above; `npx vapora kube up` starts a local cluster' };
+  }
+}
+
 async function endpoints(config: Config): Promise<Check[]> {
   const temporal = splitHostPort(config.temporal.address);
   const nats = splitHostPort(config.nats.url.replace('nats://', ''));
@@ -65,7 +82,7 @@ export function registerDoctor(program: Command): void {
     .option('--json', 'print the checks as JSON')
     .action(async (options: { json?: boolean }) => {
       const config = loadConfig();
-      const checks = [...(await dependencies(config)), ...(await endpoints(config))];
+      const checks = [...(await dependencies(config)), await deployer(config), ...(await endpoints(config))];
       const broken = checks.filter((c) => c.status === 'missing' || c.status === 'failed');
       if (options.json) printJson({ ok: broken.length === 0, checks });
       else {
