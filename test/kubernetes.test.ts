@@ -4,7 +4,8 @@ import { AppsV1Api, type V1Pod } from '@kubernetes/client-node';
 import { AgentManifest, parse } from '../src/domain';
 import { installPool, poolId } from '../src/fleet/pool-client';
 import { LABELS, MEMBERS, deploymentName, poolSelector } from '../src/deploy/agent-workload';
-import { scalePool, uninstallPool } from '../workflows';
+import { poolStatus, scalePool, uninstallPool } from '../workflows';
+import { failureMessage } from '../src/temporal/failure-message';
 import { eventually, fastManifest } from './support/fleet';
 import { kubernetesSkipReason, localCluster } from './support/kubernetes';
 import { vapora } from './support/cli';
@@ -183,5 +184,28 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     assert.ok(running(pods));
     assert.equal((await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas, 8);
     await uninstall(manifestId);
+  });
+
+  it('fails a scale the namespace quota cannot hold, naming the quota, and stays at the size it can run', async () => {
+    const { manifestId, manifest } = newPool();
+    await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 1, manifest });
+    const inUse = (await cluster.core.listNamespacedPod({ namespace: NAMESPACE })).items.length;
+    await cluster.core.createNamespacedResourceQuota({ namespace: NAMESPACE, body: { metadata: { name: 'agent-pods' }, spec: { hard: { pods: String(inUse + 1) } } } });
+    try {
+      await eventually('the quota to be counted', async () => !!(await cluster.core.readNamespacedResourceQuota({ name: 'agent-pods', namespace: NAMESPACE })).status?.used);
+      const pool = plane.client.workflow.getHandle(poolId(manifestId));
+      await assert.rejects(pool.executeUpdate(scalePool, { args: [3] }), (error: Error) => {
+        assert.match(failureMessage(error), /exceeded quota: agent-pods/);
+        assert.match(failureMessage(error), /ResourceQuota/);
+        return true;
+      });
+      const status = await pool.query(poolStatus);
+      assert.equal(status.phase, 'running');
+      assert.ok(status.agents.length >= 1 && status.agents.length <= 2, `the pool keeps what fits (${status.agents.join(', ')})`);
+      await eventually('replicas back to what runs', async () => (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas === (await pool.query(poolStatus)).agents.length);
+    } finally {
+      await cluster.core.deleteNamespacedResourceQuota({ name: 'agent-pods', namespace: NAMESPACE });
+      await uninstall(manifestId);
+    }
   });
 });

@@ -46,6 +46,13 @@ export class DeploymentMembers {
     return this.change(manifestId, this.pool(manifestId), agentId, 'remove');
   }
 
+  /** Why the pool's ReplicaSet cannot create pods, as the Deployment reports it, if it cannot. */
+  async replicaFailure(manifestId: string): Promise<string | undefined> {
+    this.count('GET deployments');
+    const d = await this.apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: this.namespace }).catch(() => undefined);
+    return d?.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True')?.message;
+  }
+
   private pool(manifestId: string): Pool {
     let pool = this.pools.get(manifestId);
     if (!pool) this.pools.set(manifestId, (pool = { pending: new Map(), waiters: new Map(), flushing: false }));

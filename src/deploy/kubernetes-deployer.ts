@@ -45,6 +45,7 @@ export class KubernetesDeployer implements Deployer {
   private readonly waiting = new Map<string, Waiter[]>();
   private readonly reserved = new Set<string>();
   private readonly subscribed = new Set<string>();
+  private readonly claiming = new Map<string, Promise<V1Pod>>();
   private index?: Promise<PodIndex>;
 
   constructor(private readonly options: KubernetesDeployerOptions) {
@@ -130,16 +131,47 @@ export class KubernetesDeployer implements Deployer {
     return index.ofPool(manifestId).find((p) => claimOf(p) === agentId && !isTerminating(p) && !isStopping(p));
   }
 
-  /** Queues for a free pod of the pool; free pods are handed out in order, each to one waiter. */
+  /**
+   * Queues for a free pod of the pool; free pods are handed out in order, each
+   * to one waiter. A retried deploy joins its agent's pending claim.
+   */
   private claim(index: PodIndex, manifestId: string, agentId: string): Promise<V1Pod> {
+    const pending = this.claiming.get(agentId);
+    if (pending) return pending;
     if (!this.subscribed.has(manifestId)) {
       this.subscribed.add(manifestId);
       index.subscribe(manifestId, () => this.handOut(index, manifestId));
     }
-    return new Promise((resolve, reject) => {
+    const handedOut = new Promise<V1Pod>((resolve, reject) => {
       this.queue(manifestId).push({ agentId, resolve, reject });
       this.handOut(index, manifestId);
     });
+    const claim = this.unlessPodsFail(manifestId, agentId, handedOut);
+    this.claiming.set(agentId, claim);
+    void claim.then(
+      () => this.claiming.delete(agentId),
+      () => this.claiming.delete(agentId),
+    );
+    return claim;
+  }
+
+  /**
+   * Waits for the pod, asking the Deployment every few seconds whether the
+   * ReplicaSet fails to create pods (quota exceeded, admission refused): then
+   * the claim fails with that reason instead of waiting for a pod that never comes.
+   */
+  private async unlessPodsFail(manifestId: string, agentId: string, handedOut: Promise<V1Pod>): Promise<V1Pod> {
+    for (;;) {
+      const pod = await Promise.race([handedOut, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))]);
+      if (pod) return pod;
+      const failure = await this.members.replicaFailure(manifestId);
+      if (failure) {
+        const queue = this.queue(manifestId);
+        const at = queue.findIndex((w) => w.agentId === agentId);
+        if (at >= 0) queue.splice(at, 1);
+        throw classifyKubernetesError({ code: 403, body: { message: failure } }, `no pod can be created for ${agentId}`);
+      }
+    }
   }
 
   private queue(manifestId: string): Waiter[] {

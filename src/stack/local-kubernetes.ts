@@ -17,8 +17,8 @@ export interface LocalKubernetes {
   stop(): Promise<void>;
 }
 
-/** The controllers a Deployment needs to become Running pods, (node-lifecycle lifts the new node's not-ready taint), and nothing else: 2 cores are shared. */
-const CONTROLLERS = ['deployment-controller', 'replicaset-controller', 'garbage-collector-controller', 'namespace-controller', 'serviceaccount-controller', 'node-lifecycle-controller'];
+/** The controllers a Deployment needs to become Running pods (node-lifecycle lifts the new node's not-ready taint; resource quotas need theirs), and nothing else: 2 cores are shared. */
+const CONTROLLERS = ['deployment-controller', 'replicaset-controller', 'garbage-collector-controller', 'namespace-controller', 'serviceaccount-controller', 'node-lifecycle-controller', 'resourcequota-controller'];
 const NODE = 'kwok-node-0';
 
 /**
