@@ -22,6 +22,7 @@ const membersOf = (d: V1Deployment) => new Set((d.metadata?.annotations?.[MEMBER
  */
 export class DeploymentMembers {
   private readonly pools = new Map<string, Pool>();
+  private readonly failureReads = new Map<string, { at: number; answer: Promise<string | undefined> }>();
 
   constructor(
     private readonly apps: AppsV1Api,
@@ -46,11 +47,20 @@ export class DeploymentMembers {
     return this.change(manifestId, this.pool(manifestId), agentId, 'remove');
   }
 
-  /** Why the pool's ReplicaSet cannot create pods, as the Deployment reports it, if it cannot. */
-  async replicaFailure(manifestId: string): Promise<string | undefined> {
+  /**
+   * Why the pool's ReplicaSet cannot create pods, as the Deployment reports
+   * it, if it cannot. One read per pool every few seconds, however many agents wait.
+   */
+  replicaFailure(manifestId: string): Promise<string | undefined> {
+    const recent = this.failureReads.get(manifestId);
+    if (recent && Date.now() - recent.at < 4_000) return recent.answer;
     this.count('GET deployments');
-    const d = await this.apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: this.namespace }).catch(() => undefined);
-    return d?.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True')?.message;
+    const answer = this.apps
+      .readNamespacedDeployment({ name: deploymentName(manifestId), namespace: this.namespace })
+      .then((d) => d.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True')?.message)
+      .catch(() => undefined);
+    this.failureReads.set(manifestId, { at: Date.now(), answer });
+    return answer;
   }
 
   private pool(manifestId: string): Pool {
