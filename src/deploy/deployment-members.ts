@@ -1,6 +1,7 @@
 import type { AppsV1Api, V1Deployment } from '@kubernetes/client-node';
 import type { AgentManifest } from '../domain';
 import { MEMBERS, agentDeployment, deploymentName, type AgentEnv } from './agent-workload';
+import type { ApiCalls } from './api-calls';
 import { isConflict, isNotFound } from './kubernetes-errors';
 
 type Change = 'add' | 'remove';
@@ -28,7 +29,7 @@ export class DeploymentMembers {
     private readonly apps: AppsV1Api,
     private readonly namespace: string,
     private readonly env: AgentEnv,
-    private readonly count: (request: string) => void,
+    private readonly api: ApiCalls,
   ) {}
 
   /** The members last written or read, if any. */
@@ -54,9 +55,8 @@ export class DeploymentMembers {
   replicaFailure(manifestId: string): Promise<string | undefined> {
     const recent = this.failureReads.get(manifestId);
     if (recent && Date.now() - recent.at < 4_000) return recent.answer;
-    this.count('GET deployments');
-    const answer = this.apps
-      .readNamespacedDeployment({ name: deploymentName(manifestId), namespace: this.namespace })
+    const answer = this.api
+      .run('GET deployments', () => this.apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: this.namespace }))
       .then((d) => d.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True')?.message)
       .catch(() => undefined);
     this.failureReads.set(manifestId, { at: Date.now(), answer });
@@ -104,15 +104,13 @@ export class DeploymentMembers {
     for (;;) {
       let current: V1Deployment;
       try {
-        this.count('GET deployments');
-        current = await this.apps.readNamespacedDeployment({ name, namespace: this.namespace });
+        current = await this.api.run('GET deployments', () => this.apps.readNamespacedDeployment({ name, namespace: this.namespace }));
       } catch (error) {
         if (!isNotFound(error)) throw error;
         const members = [...batch].filter(([, c]) => c === 'add').map(([id]) => id).sort();
         if (!members.length || !manifest) return new Set();
         try {
-          this.count('POST deployments');
-          await this.apps.createNamespacedDeployment({ namespace: this.namespace, body: agentDeployment(manifest, this.namespace, this.env, members) });
+          await this.api.run('POST deployments', () => this.apps.createNamespacedDeployment({ namespace: this.namespace, body: agentDeployment(manifest, this.namespace, this.env, members) }));
           return new Set(members);
         } catch (createError) {
           if (isConflict(createError)) continue; // created meanwhile by another control plane
@@ -126,8 +124,7 @@ export class DeploymentMembers {
       current.metadata!.annotations = { ...current.metadata!.annotations, [MEMBERS]: sorted.join(',') };
       current.spec!.replicas = sorted.length;
       try {
-        this.count('PUT deployments');
-        await this.apps.replaceNamespacedDeployment({ name, namespace: this.namespace, body: current });
+        await this.api.run('PUT deployments', () => this.apps.replaceNamespacedDeployment({ name, namespace: this.namespace, body: current }));
         return members;
       } catch (error) {
         if (!isConflict(error)) throw error;

@@ -3,6 +3,7 @@ import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig,
 import type { CheckResult } from '../fleet/health-watch';
 import { AGENT_PORT, DELETION_COST, LABELS, type AgentEnv } from './agent-workload';
 import type { Deployer, Deployment, DeploySpec, HealthProbe } from './deployer';
+import { ApiCalls } from './api-calls';
 import { DeploymentMembers } from './deployment-members';
 import { classifyKubernetesError, isConflict, isFailedTest, isNotFound } from './kubernetes-errors';
 import { PodIndex, claimOf, isReady, isTerminating } from './pod-index';
@@ -39,7 +40,7 @@ const nameOf = (pod: V1Pod) => pod.metadata!.name!;
  */
 export class KubernetesDeployer implements Deployer {
   /** API requests made, by verb and resource (the watch is one long request, its relists are counted as lists). */
-  readonly requests = new Map<string, number>();
+  readonly api = new ApiCalls();
   private readonly core: CoreV1Api;
   private readonly members: DeploymentMembers;
   private readonly waiting = new Map<string, Waiter[]>();
@@ -50,7 +51,7 @@ export class KubernetesDeployer implements Deployer {
 
   constructor(private readonly options: KubernetesDeployerOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.members = new DeploymentMembers(options.kubeConfig.makeApiClient(AppsV1Api), options.namespace, options.env, this.count);
+    this.members = new DeploymentMembers(options.kubeConfig.makeApiClient(AppsV1Api), options.namespace, options.env, this.api);
   }
 
   async deploy({ agentId, manifest }: DeploySpec): Promise<Deployment> {
@@ -117,10 +118,8 @@ export class KubernetesDeployer implements Deployer {
     await (await this.index?.catch(() => undefined))?.close();
   }
 
-  private readonly count = (request: string) => this.requests.set(request, (this.requests.get(request) ?? 0) + 1);
-
   private pods(): Promise<PodIndex> {
-    this.index ??= PodIndex.open(this.options.kubeConfig, this.options.namespace, () => this.count('LIST pods')).catch((error: unknown) => {
+    this.index ??= PodIndex.open(this.options.kubeConfig, this.options.namespace, () => this.api.count('LIST pods')).catch((error: unknown) => {
       this.index = undefined;
       throw error;
     });
@@ -213,9 +212,8 @@ export class KubernetesDeployer implements Deployer {
     }
   }
 
-  private async patchPod(pod: V1Pod, body: object): Promise<V1Pod> {
-    this.count('PATCH pods');
-    return this.core.patchNamespacedPod({ name: nameOf(pod), namespace: this.options.namespace, body }, mergePatch);
+  private patchPod(pod: V1Pod, body: object): Promise<V1Pod> {
+    return this.api.run('PATCH pods', () => this.core.patchNamespacedPod({ name: nameOf(pod), namespace: this.options.namespace, body }, mergePatch));
   }
 
   /**
@@ -223,18 +221,16 @@ export class KubernetesDeployer implements Deployer {
    * patch `test` on the labels, not the resourceVersion, so the status updates
    * that follow a new pod do not turn every claim into a conflict.
    */
-  private async claimPod(pod: V1Pod, agentId: string): Promise<V1Pod> {
-    this.count('PATCH pods');
+  private claimPod(pod: V1Pod, agentId: string): Promise<V1Pod> {
     const body = [
       { op: 'test', path: '/metadata/labels', value: pod.metadata?.labels ?? {} },
       { op: 'add', path: `/metadata/labels/${LABELS.agentId.replace('/', '~1')}`, value: agentId },
     ];
-    return this.core.patchNamespacedPod({ name: nameOf(pod), namespace: this.options.namespace, body }, jsonPatch);
+    return this.api.run('PATCH pods', () => this.core.patchNamespacedPod({ name: nameOf(pod), namespace: this.options.namespace, body }, jsonPatch));
   }
 
   private async deletePod(name: string): Promise<void> {
-    this.count('DELETE pods');
-    await this.core.deleteNamespacedPod({ name, namespace: this.options.namespace }).catch((error: unknown) => {
+    await this.api.run('DELETE pods', () => this.core.deleteNamespacedPod({ name, namespace: this.options.namespace })).catch((error: unknown) => {
       if (!isNotFound(error)) throw error;
     });
   }

@@ -80,7 +80,7 @@ export async function kubernetesBench(
   const manifest = parse(AgentManifest, fastManifest('kbench', { health_check: { interval_secs: 10, timeout_secs: 2, consecutive_failures_threshold: 3, auto_restart_enabled: true } }), 'manifest');
   await installPool(plane.client, taskQueue, { manifestId: manifest.id, replicas: 1, manifest });
   const pool = plane.client.workflow.getHandle(poolId(manifest.id));
-  const requests = () => [...deployer.requests.values()].reduce((a, b) => a + b, 0);
+  const requests = () => [...deployer.api.made.values()].reduce((a, b) => a + b, 0);
   const active = async () => (await registry.agents.list({ manifest_id: manifest.id })).filter((a) => a.status === 'Active').length;
   const rows: KubernetesRow[] = [];
   const row = (step: string, ms: number, baseline: number, requestCount?: number) => rows.push({ step, ms, baselineRatio: ms / baseline, requests: requestCount });
@@ -112,7 +112,7 @@ export async function kubernetesBench(
   row(`pool ${size} → 1: scale update returned`, updateDown, baselineDown, requests() - before);
   row(`pool ${size} → 1: pods gone`, podsDown, baselineDown);
   await pool.executeUpdate(uninstallPool, { args: [{ force: true }] });
-  return { size, requestsByKind: Object.fromEntries(deployer.requests), rows };
+  return { size, requestsByKind: Object.fromEntries(deployer.api.made), rows };
 }
 
 export function printKubernetes(result: Awaited<ReturnType<typeof kubernetesBench>>): void {
