@@ -171,11 +171,12 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     await eventually('8 agents Active on 8 distinct pods', async () => {
       const views = await Promise.all(ids.map((id) => plane.registry.agent(id)));
       return views.every((v) => v?.status === 'Active') && new Set(views.map((v) => v?.instance?.pod_id)).size === 8;
-    }, 90_000).catch(async (e) => {
+    }, 90_000).catch(async (error: Error) => {
+      // Say where it stands: which agents, which pods, claimed by whom.
       const views = await Promise.all(ids.map((id) => plane.registry.agent(id)));
-      console.log(JSON.stringify(views.map((v) => [v?.id, v?.status, v?.instance?.pod_id])), JSON.stringify((await podsOf(manifestId)).map((p) => [p.metadata?.name, p.metadata?.labels?.[LABELS.agentId], p.status?.phase])));
-      for (const id of ids) console.log(id, JSON.stringify((await plane.client.workflow.getHandle(`agent-${id}`).describe().then((d) => d.raw.pendingActivities?.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.message]), (x) => String(x)))));
-      throw e;
+      const agents = views.map((v, i) => `${ids[i]}: ${v?.status ?? 'absent'} on ${v?.instance?.pod_id ?? '-'}`);
+      const pods = (await podsOf(manifestId)).map((p) => `${p.metadata?.name}: ${p.status?.phase}, claimed by ${p.metadata?.labels?.[LABELS.agentId] ?? 'nobody'}`);
+      throw new Error(`${error.message}\nagents:\n  ${agents.join('\n  ')}\npods:\n  ${pods.join('\n  ')}`);
     });
     const pods = await eventually('exactly one claimed pod per agent, none spare', async () => {
       const p = await podsOf(manifestId);

@@ -24,8 +24,8 @@ const given = JSON.parse(process.env.VAPORA_AGENT_SPEC ?? 'null') as Partial<Age
 const startedAt = Date.now();
 // Scaling until its worker runs (in a pod: until a lifecycle claims the pod).
 let status: AgentStatus = 'Scaling';
-let spec: AgentSpec | undefined;
-let meter: LoadMeter | undefined;
+/** Set once the agent knows who it is; the health endpoint answers before that. */
+let running: { spec: AgentSpec; meter: LoadMeter } | undefined;
 
 // Up first: a pod's liveness probe (`?live`) passes while it waits to be claimed; readiness needs an Active agent.
 const health = createServer((req, res) => {
@@ -35,13 +35,13 @@ const health = createServer((req, res) => {
     return;
   }
   const body = {
-    agent_id: spec?.agent_id,
+    agent_id: running?.spec.agent_id,
     role: given?.role,
     version: given?.version,
     status,
     pid: process.pid,
-    load: meter?.load ?? 0,
-    running_tasks: meter?.running ?? 0,
+    load: running?.meter.load ?? 0,
+    running_tasks: running?.meter.running ?? 0,
     uptime_secs: Math.round((Date.now() - startedAt) / 1000),
   };
   const ok = status === 'Active' || url.searchParams.has('live');
@@ -52,22 +52,21 @@ await new Promise<void>((resolve) => health.listen(given?.port ?? 0, process.env
 const claim = new AbortController();
 process.once('SIGTERM', () => claim.abort(new Error('stopped before it was claimed')));
 const agentId = given?.agent_id ?? (process.env.VAPORA_AGENT_ID_FILE ? await waitForClaim(process.env.VAPORA_AGENT_ID_FILE, claim.signal).catch(() => process.exit(0)) : undefined);
-spec = parse(AgentSpec, { ...given, agent_id: agentId }, 'VAPORA_AGENT_SPEC');
+const spec = parse(AgentSpec, { ...given, agent_id: agentId }, 'VAPORA_AGENT_SPEC');
 const log = createLogger(`agent ${spec.agent_id}`);
-meter = new LoadMeter(spec.max_concurrent_tasks);
-const load = meter;
-const self = spec;
+const meter = new LoadMeter(spec.max_concurrent_tasks);
+running = { spec, meter };
 
-const bus = await EventBus.connect(config.nats.url, { name: `vapora-agent-${self.agent_id}`, logger: log });
+const bus = await EventBus.connect(config.nats.url, { name: `vapora-agent-${spec.agent_id}`, logger: log });
 const router = new LLMRouter(config.llm);
-const executor = new TaskExecutor(self, { bus, registry: new RegistryClient(config.api.url), router });
+const executor = new TaskExecutor(spec, { bus, registry: new RegistryClient(config.api.url), router });
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const worker = await Worker.create({
   connection,
   namespace: config.temporal.namespace,
-  taskQueue: agentTaskQueue(self.agent_id),
-  activities: createAgentActivities(self, load, executor, bus),
-  maxConcurrentActivityTaskExecutions: self.max_concurrent_tasks,
+  taskQueue: agentTaskQueue(spec.agent_id),
+  activities: createAgentActivities(spec, meter, executor, bus),
+  maxConcurrentActivityTaskExecutions: spec.max_concurrent_tasks,
   shutdownGraceTime: '25s',
 });
 
@@ -75,22 +74,22 @@ const worker = await Worker.create({
 bus.reply(
   SUBJECTS.RequestHelp,
   async (m) =>
-    m.type === 'RequestHelp' && m.to_roles.includes(self.role) && status === 'Active' && load.load < 1
-      ? { type: 'HelpOffered', from_agent: self.agent_id, to_agent: m.from_agent, capability: self.capabilities[0]! }
+    m.type === 'RequestHelp' && m.to_roles.includes(spec.role) && status === 'Active' && meter.load < 1
+      ? { type: 'HelpOffered', from_agent: spec.agent_id, to_agent: m.from_agent, capability: spec.capabilities[0]! }
       : undefined,
-  { queue: `help-${self.role}` },
+  { queue: `help-${spec.role}` },
 );
-if (self.role === 'decision-maker') {
-  bus.reply(SUBJECTS.RequestDecision, async (m) => (m.type === 'RequestDecision' ? load.track(() => decide(self, router, m)) : undefined), { queue: 'decision-maker' });
+if (spec.role === 'decision-maker') {
+  bus.reply(SUBJECTS.RequestDecision, async (m) => (m.type === 'RequestDecision' ? meter.track(() => decide(spec, router, m)) : undefined), { queue: 'decision-maker' });
 }
 
 const beat = () =>
-  bus.publish({ type: 'Heartbeat', agent_id: self.agent_id, status, load: load.load }).catch((e: unknown) => log.warn('heartbeat failed', { error: String(e) }));
-const heartbeats = setInterval(beat, self.heartbeat_secs * 1000);
+  bus.publish({ type: 'Heartbeat', agent_id: spec.agent_id, status, load: meter.load }).catch((e: unknown) => log.warn('heartbeat failed', { error: String(e) }));
+const heartbeats = setInterval(beat, spec.heartbeat_secs * 1000);
 
 status = 'Active';
 void beat();
-log.info('agent ready', { taskQueue: agentTaskQueue(self.agent_id), port: self.port, pid: process.pid });
+log.info('agent ready', { taskQueue: agentTaskQueue(spec.agent_id), port: spec.port, pid: process.pid });
 
 process.once('SIGTERM', () => {
   status = 'Inactive';

@@ -97,9 +97,9 @@ export async function startLocalKubernetes(toolchain: KubernetesToolchain, dir: 
     writeFileSync(kubeconfig, kubeconfigYaml(server, readFileSync(file('certs/apiserver.crt')), token), { mode: 0o600 });
     // The default 20 requests/s would make a 1000-pod scale-up wait on the clients, not on the API server.
     const common = [`--kubeconfig=${kubeconfig}`, '--bind-address=127.0.0.1', '--leader-elect=false', '--kube-api-qps=500', '--kube-api-burst=1000'];
-    const component = async (name: string, port: number, args: string[]) => {
+    const component = async (name: 'kube-controller-manager' | 'kube-scheduler', port: number, args: string[]) => {
       onProgress(name);
-      started.push(await startUntilReady({ name, command: bin[name as 'kube-scheduler'], args: [...common, `--secure-port=${port}`, ...args], logFile: log(name) }, name, () => isListening('127.0.0.1', port), 60_000));
+      started.push(await startUntilReady({ name, command: bin[name], args: [...common, `--secure-port=${port}`, ...args], logFile: log(name) }, name, () => isListening('127.0.0.1', port), 60_000));
     };
     await component('kube-controller-manager', kcmPort, [`--controllers=${CONTROLLERS.join(',')}`, `--service-account-private-key-file=${file('pki/sa.key')}`, '--use-service-account-credentials=false']);
     await component('kube-scheduler', schedulerPort, []);
@@ -112,6 +112,7 @@ export async function startLocalKubernetes(toolchain: KubernetesToolchain, dir: 
           args: [`--kubeconfig=${kubeconfig}`, '--manage-all-nodes=true', `--config=${toolchain.kwokStages}`, '--cidr=10.244.0.0/16', '--node-lease-duration-seconds=40'],
           logFile: log('kwok'),
         },
+        // kwok is ready when the node it manages is (awaited below).
         'kwok',
         async () => true,
         5_000,
