@@ -55,12 +55,15 @@ export class DeploymentMembers {
   replicaFailure(manifestId: string): Promise<string | undefined> {
     const recent = this.failureReads.get(manifestId);
     if (recent && Date.now() - recent.at < 4_000) return recent.answer;
-    const answer = this.api
-      .run('GET deployments', () => this.apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: this.namespace }))
+    const answer = this.read(manifestId)
       .then((d) => d.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True')?.message)
       .catch(() => undefined);
     this.failureReads.set(manifestId, { at: Date.now(), answer });
     return answer;
+  }
+
+  private read(manifestId: string): Promise<V1Deployment> {
+    return this.api.run('GET deployments', () => this.apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: this.namespace }));
   }
 
   private pool(manifestId: string): Pool {
@@ -104,7 +107,7 @@ export class DeploymentMembers {
     for (;;) {
       let current: V1Deployment;
       try {
-        current = await this.api.run('GET deployments', () => this.apps.readNamespacedDeployment({ name, namespace: this.namespace }));
+        current = await this.read(manifestId);
       } catch (error) {
         if (!isNotFound(error)) throw error;
         const members = [...batch].filter(([, c]) => c === 'add').map(([id]) => id).sort();
@@ -118,9 +121,10 @@ export class DeploymentMembers {
         }
       }
       const members = membersOf(current);
+      const before = [...members].sort().join(',');
       for (const [id, change] of batch) change === 'add' ? members.add(id) : members.delete(id);
       const sorted = [...members].sort();
-      if (sorted.join(',') === [...membersOf(current)].sort().join(',') && current.spec?.replicas === sorted.length) return members;
+      if (sorted.join(',') === before && current.spec?.replicas === sorted.length) return members;
       current.metadata!.annotations = { ...current.metadata!.annotations, [MEMBERS]: sorted.join(',') };
       current.spec!.replicas = sorted.length;
       try {

@@ -1,15 +1,13 @@
-import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { AgentManifest, parse } from '../../src/domain';
 import { poolSelector } from '../../src/deploy/agent-workload';
 import { KubernetesDeployer } from '../../src/deploy/kubernetes-deployer';
 import { installPool, poolId } from '../../src/fleet/pool-client';
 import type { RegistryStore } from '../../src/registry/registry-store';
-import { loadConfig } from '../../src/config';
-import { findKubernetesToolchain } from '../../src/stack/kubernetes-toolchain';
-import { clientFor, startLocalKubernetes } from '../../src/stack/local-kubernetes';
 import { scalePool, uninstallPool } from '../../workflows';
 import { eventually, fastManifest } from '../support/fleet';
-import { tempDir, testServers } from '../support/servers';
+import { cachedToolchain, localCluster } from '../support/kubernetes';
+import { testServers } from '../support/servers';
 import type { controlPlane } from '../support/worker';
 
 type Plane = Awaited<ReturnType<typeof controlPlane>>;
@@ -37,13 +35,12 @@ export async function kubernetesBench(
   say: (line: string) => void,
   onStop: (() => Promise<unknown>)[],
 ) {
-  const toolchain = findKubernetesToolchain(loadConfig({ ...process.env, VAPORA_STATE_DIR: '.' }).cacheDir);
+  const toolchain = cachedToolchain();
   if ('missing' in toolchain) return { skipped: `the local Kubernetes toolchain is missing ${toolchain.missing.join(', ')} (npx vapora provision --kubernetes)` };
   say('kubernetes: starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)');
-  const cluster = await startLocalKubernetes(toolchain, tempDir('bench-kube'));
+  const cluster = await localCluster();
   onStop.push(() => cluster.stop());
-  const kc: KubeConfig = clientFor(cluster.kubeconfig);
-  const core = kc.makeApiClient(CoreV1Api);
+  const { admin: kc, core } = cluster;
   const apps = kc.makeApiClient(AppsV1Api);
   await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
   await eventually('the namespace default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace: NAMESPACE }), 30_000);

@@ -19,9 +19,12 @@ export function kubernetesSkipReason(): string | undefined {
   return reason;
 }
 
+/** The local Kubernetes binaries in this machine's cache, or what is missing. */
+export const cachedToolchain = () => findKubernetesToolchain(loadConfig({ ...process.env, VAPORA_STATE_DIR: '.' }).cacheDir);
+
 /** A local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) for one test file. */
 export async function localCluster() {
-  const toolchain = findKubernetesToolchain(loadConfig({ ...process.env, VAPORA_STATE_DIR: '.' }).cacheDir);
+  const toolchain = cachedToolchain();
   if ('missing' in toolchain) throw new Error(`the Kubernetes toolchain is missing ${toolchain.missing.join(', ')}; run \`npx vapora provision --kubernetes\``);
   const dir = tempDir('kube');
   const cluster = await startLocalKubernetes(toolchain, dir);
