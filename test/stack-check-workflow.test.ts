@@ -21,11 +21,12 @@ describe('stackCheckWorkflow through the control-plane worker', () => {
   it('round-trips Temporal → SurrealDB → NATS', async () => {
     const taskQueue = unique('vapora');
     const plane = await controlPlane(taskQueue, { registry, bus });
+    plane.run();
     const heartbeats: string[] = [];
     const sub = bus.subscribe('vapora.agent.heartbeat', (m) => void (m.type === 'Heartbeat' && heartbeats.push(m.agent_id)));
     try {
       const workflowId = unique('stack-check');
-      const result = await plane.worker.runUntil(plane.client.workflow.execute(stackCheckWorkflow, { taskQueue, workflowId }));
+      const result = await plane.client.workflow.execute(stackCheckWorkflow, { taskQueue, workflowId });
       assert.deepEqual(result, { registry: 'ok', bus: 'ok', workflowId });
       const stored = await registry.knowledge.get(`stack-check/${workflowId}`);
       assert.deepEqual(stored?.data, { workflowId });
@@ -36,7 +37,7 @@ describe('stackCheckWorkflow through the control-plane worker', () => {
       assert.deepEqual(activities, ['shareKnowledge', 'readKnowledge', 'publishMessage']);
     } finally {
       sub.unsubscribe();
-      await plane.close();
+      await plane.shutdown();
     }
   });
 });

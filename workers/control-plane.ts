@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities, openActivityDeps } from '../activities';
 import { serveRegistryApi } from '../src/api/registry-api';
 import { EventBus } from '../src/bus/event-bus';
@@ -10,7 +10,7 @@ import { createLogger } from '../src/logger';
 import { seedCatalog } from '../src/marketplace/seed-catalog';
 import { RegistryStore } from '../src/registry/registry-store';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
-import { WORKER_TUNING } from '../src/temporal/worker-tuning';
+import { createPlaneWorkers } from '../src/temporal/plane-workers';
 import { ensureDispatchers } from '../src/work/task-client';
 
 /**
@@ -31,19 +31,18 @@ try {
   if (seeded.length) log.info('marketplace catalog added', { manifests: seeded });
   const deployer = createDeployer(config, log);
   const deps = await openActivityDeps(registry, bus, deployer, log);
-  const worker = await Worker.create({
+  const workers = await createPlaneWorkers({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)) }),
     activities: createActivities(deps),
-    ...WORKER_TUNING,
   });
   // The dispatcher shards run before the first task arrives (each would otherwise start on its first task).
   await ensureDispatchers(new Client({ connection, namespace: config.temporal.namespace }), config.temporal.taskQueue);
   log.info('worker ready', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, nats: config.nats.url, surreal: config.surreal.url, api: config.api.url });
-  // Worker.run() returns after SIGINT/SIGTERM, once in-flight tasks are done.
-  await worker.run();
+  // Returns after SIGINT/SIGTERM, once in-flight tasks are done.
+  await workers.run();
   deps.close();
   await deployer.close?.();
 } finally {

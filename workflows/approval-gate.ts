@@ -1,8 +1,8 @@
 import { condition, setHandler } from '@temporalio/workflow';
-import type { z } from 'zod';
 import { describeIssues } from '../src/domain/validation';
-import { ApprovePayload, RejectPayload, type ApprovalSignal, type PendingApproval } from '../src/work/approval';
+import type { ApprovalSignal, PendingApproval } from '../src/work/approval';
 import { approveSignal, rejectSignal } from './definitions';
+import { loadSchemas } from './validate-input';
 
 export type Verdict = { kind: 'approve' | 'reject'; by: string; text: string } | { kind: 'timeout' };
 
@@ -17,8 +17,8 @@ export class ApprovalGate {
   private verdict: Verdict | undefined;
 
   constructor() {
-    setHandler(approveSignal, (raw) => this.receive('approve', ApprovePayload, raw, (p) => p.comment));
-    setHandler(rejectSignal, (raw) => this.receive('reject', RejectPayload, raw, (p) => p.reason));
+    setHandler(approveSignal, (raw) => this.receive('approve', raw));
+    setHandler(rejectSignal, (raw) => this.receive('reject', raw));
   }
 
   /** Waits for a person until `timeoutMs` passes. */
@@ -31,14 +31,17 @@ export class ApprovalGate {
     return answered ? this.verdict! : { kind: 'timeout' };
   }
 
-  private receive<S extends z.ZodType<{ by: string }>>(kind: 'approve' | 'reject', schema: S, raw: unknown, text: (p: z.infer<S>) => string): void {
+  // Handled in the order signals arrive: every call awaits the same chain before it looks at the gate.
+  private async receive(kind: 'approve' | 'reject', raw: unknown): Promise<void> {
     const at = new Date().toISOString();
-    const parsed = schema.safeParse(raw);
+    const { ApprovePayload, RejectPayload } = await loadSchemas();
+    const parsed = (kind === 'approve' ? ApprovePayload : RejectPayload).safeParse(raw);
     if (!parsed.success) {
       this.signals.push({ kind, by: '?', text: '', at, applied: false, ignored: `invalid payload (${describeIssues(parsed.error, 'payload').join('; ')})` });
       return;
     }
-    const signal = { kind, by: parsed.data.by, text: text(parsed.data), at };
+    const { by } = parsed.data;
+    const signal = { kind, by, text: 'reason' in parsed.data ? parsed.data.reason : parsed.data.comment, at };
     if (!this.pending || this.verdict) {
       this.signals.push({ ...signal, applied: false, ignored: this.verdict ? 'an approval was already given' : 'no approval pending' });
       return;

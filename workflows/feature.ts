@@ -14,7 +14,7 @@ import type { AgentRole, ArtifactRef, Decision } from '../src/domain';
 import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaCost, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import type { DecisionRequest } from '../src/work/decision-service';
-import { FeatureInput, type FeaturePhase, type FeatureStatus, type FeatureStep, type ParsedFeatureInput } from '../src/work/feature-input';
+import type { FeatureInput, FeaturePhase, FeatureStatus, FeatureStep, ParsedFeatureInput } from '../src/work/feature-input';
 import type { TaskInput, TaskOutcome } from '../src/work/task-input';
 import { ApprovalGate } from './approval-gate';
 import { featureStatusQuery } from './definitions';
@@ -46,7 +46,7 @@ const refs = (named: [string, TaskOutcome | undefined][]): Inputs =>
  * is a child taskWorkflow; only artifact references pass through history.
  */
 export async function featureWorkflow(raw: FeatureInput): Promise<FeatureStatus> {
-  const input = validateInput(FeatureInput, raw, 'featureWorkflow');
+  const input = await validateInput('featureWorkflow', raw);
   const { options } = input;
   const featureId = workflowInfo().workflowId.replace(/^feature-/, '');
   const state: FeatureStatus = {

@@ -19,7 +19,7 @@ import { agentTaskQueue } from '../src/temporal/task-queues';
 import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaAgentId, VaporaCost, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import type { DecisionRequest } from '../src/work/decision-service';
-import { TaskInput, type ParsedTaskInput, type TaskOutcome } from '../src/work/task-input';
+import type { ParsedTaskInput, TaskInput, TaskOutcome } from '../src/work/task-input';
 import type { AgentTaskOutput } from '../src/work/task-executor';
 import { ApprovalGate, type Verdict } from './approval-gate';
 import { taskStatusQuery } from './definitions';
@@ -46,7 +46,7 @@ type DecisionType = DecisionRequest['decision_type'];
  * control plane, each once.
  */
 export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
-  const input = validateInput(TaskInput, raw, 'taskWorkflow');
+  const input = await validateInput('taskWorkflow', raw);
   const taskId = workflowInfo().workflowId.replace(/^task-/, '');
   const task: TaskContext = {
     task_id: taskId,

@@ -1,12 +1,25 @@
-import { ApplicationFailure } from '@temporalio/workflow';
-import type { z } from 'zod';
-// Straight from its file: workflow code evaluates every module it imports, for every workflow run.
-import { describeIssues } from '../src/domain/validation';
+import { ActivityFailure, ApplicationFailure, patched, proxyLocalActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ParsedWorkflowInput, WorkflowWithInput } from '../src/work/workflow-inputs';
 
-/** Parses a workflow's input; invalid input fails the workflow at once, non-retryable, naming each bad field. */
-export function validateInput<S extends z.ZodType>(schema: S, raw: unknown, workflow: string): z.infer<S> {
-  const parsed = schema.safeParse(raw, { reportInput: true });
-  if (parsed.success) return parsed.data;
-  const problems = describeIssues(parsed.error, 'input');
-  throw ApplicationFailure.nonRetryable(`invalid ${workflow} input: ${problems.join('; ')}`, 'InvalidInput', ...problems);
+// Parsing happens in the worker, where zod is loaded once: the reusable V8 context evaluates a
+// workflow's modules afresh for every run, and zod alone costs a run more than a task's assignment.
+const { parseWorkflowInput } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
+
+/** A workflow's input, parsed; invalid input fails the workflow at once, non-retryable, naming each bad field. */
+export async function validateInput<W extends WorkflowWithInput>(workflow: W, raw: unknown): Promise<ParsedWorkflowInput<W>> {
+  // Runs that began before parsing moved into the worker replay as they ran: parsed here.
+  if (!patched('input-parsed-in-worker')) return (await import(/* webpackMode: "eager" */ '../src/work/workflow-inputs')).parseWorkflowInput(workflow, raw);
+  try {
+    return (await parseWorkflowInput(workflow, raw)) as ParsedWorkflowInput<W>;
+  } catch (error) {
+    throw error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : error;
+  }
 }
+
+/**
+ * The schemas signal handlers and update validators use in the workflow
+ * itself (they cannot await an activity), evaluated on first use instead
+ * of with every run.
+ */
+export const loadSchemas = () => import(/* webpackMode: "eager" */ './schemas');

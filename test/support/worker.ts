@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Server } from 'node:http';
 import { createActivities, openActivityDeps } from '../../activities';
 import { serveRegistryApi } from '../../src/api/registry-api';
@@ -10,7 +10,7 @@ import { ProcessDeployer } from '../../src/deploy/process-deployer';
 import { createLogger } from '../../src/logger';
 import type { RegistryStore } from '../../src/registry/registry-store';
 import { freePort } from '../../src/stack/ports';
-import { WORKER_TUNING } from '../../src/temporal/worker-tuning';
+import { createPlaneWorkers } from '../../src/temporal/plane-workers';
 import { tempDir, testServers } from './servers';
 
 // Test output is test results: the worker's INFO lines are noise here.
@@ -48,23 +48,22 @@ export async function controlPlane(taskQueue: string, { registry, bus, deployer:
   const deployer: Deployer = given ?? new ProcessDeployer({ stateDir, env, drainMs: 10_000 });
   const deps = await openActivityDeps(registry, bus, deployer, createLogger('test-plane', () => undefined));
   const connection = await NativeConnection.connect({ address: temporalAddress });
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps), ...WORKER_TUNING });
+  const workers = await createPlaneWorkers({ connection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps) });
   const clientConnection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection: clientConnection });
   let running: Promise<void> | undefined;
   return {
-    worker,
     client,
     deployer,
     stateDir,
-    /** Runs the worker until `shutdown`. */
+    /** Runs the workers until `shutdown`. */
     run() {
-      running = worker.run();
+      running = workers.run();
     },
-    /** Stops every agent process this plane deployed, then the worker and the connections. */
+    /** Stops every agent process this plane deployed, then the workers and the connections. */
     async shutdown() {
       if (deployer instanceof ProcessDeployer) await Promise.all(deployer.recorded().map((id) => deployer.stop(id)));
-      worker.shutdown();
+      workers.shutdown();
       await running;
       deps.close();
       await clientConnection.close();
