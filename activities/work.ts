@@ -1,13 +1,10 @@
-import { Context } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Decision, TaskContext } from '../src/domain';
 import type { EventBus } from '../src/bus/event-bus';
 import type { RegistryStore } from '../src/registry/registry-store';
 import type { DecisionRequest, DecisionService } from '../src/work/decision-service';
 import type { FleetView } from '../src/work/fleet-view';
-import type { TaskInput, TaskUpdate } from '../src/work/task-input';
+import type { TaskUpdate } from '../src/work/task-input';
 import { parseWorkflowInput } from '../src/work/workflow-inputs';
-import type { taskWorkflow } from '../workflows/task';
 
 export interface WorkDeps {
   registry: RegistryStore;
@@ -28,28 +25,6 @@ export function createWorkActivities({ registry, bus, view, decisions }: WorkDep
         `${input.task.task_id}/assigned/${input.attempt}`,
       );
       return chosen.agentId;
-    },
-
-    /**
-     * Starts a dispatched task's workflow. Not a child of the dispatcher, whose history would
-     * otherwise take each task's start and end. Idempotent: a retry finds the one it started.
-     */
-    async startTaskWorkflow({ task_id, input, taskQueue }: { task_id: string; input: TaskInput; taskQueue: string }): Promise<string> {
-      const workflowId = `task-${task_id}`;
-      try {
-        await Context.current().client.workflow.start<typeof taskWorkflow>('taskWorkflow', {
-          taskQueue,
-          workflowId,
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          staticSummary: `${input.role}: ${input.title}`.slice(0, 200),
-        });
-      } catch (error) {
-        // Already started and already finished: what a retry after a lost answer finds.
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      }
-      return workflowId;
     },
 
     /** Workflow input parsed here, where zod is loaded once (see workflows/validate-input.ts). */

@@ -4,7 +4,6 @@ import {
   allHandlersFinished,
   condition,
   makeContinueAsNewFunc,
-  patched,
   proxyLocalActivities,
   setHandler,
   startChild,
@@ -15,9 +14,10 @@ import { describeIssues } from '../src/domain/validation';
 import type { TaskInput } from '../src/work/task-input';
 import { dispatchTaskQueue } from '../src/temporal/task-queues';
 import { submitTaskUpdate } from './definitions';
+import { taskWorkflow } from './task';
 import { loadSchemas } from './validate-input';
 
-const { assignTask, startTaskWorkflow } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumInterval: '2s' } });
+const { assignTask } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumInterval: '2s' } });
 
 /** Tasks per run before continuing as new, so history stays small. */
 const TASKS_PER_RUN = 500;
@@ -30,9 +30,9 @@ const TASKS_PER_RUN = 500;
  * from memory and publishes TaskAssigned) happens here, and the task's own
  * workflow is started afterwards with the agent already chosen.
  */
-export async function taskDispatcherWorkflow(args?: { taskQueue: string }): Promise<void> {
+export async function taskDispatcherWorkflow(options?: { taskQueue: string }): Promise<void> {
   // Runs from before the dispatchers had a queue of their own (and no argument) served the tasks' queue.
-  const taskQueue = args?.taskQueue ?? workflowInfo().taskQueue;
+  const taskQueue = options?.taskQueue ?? workflowInfo().taskQueue;
   // Once per run, in its first activation: the handler below is set before any update is looked at.
   const { TaskSubmission } = await loadSchemas();
   const seen = new Set<string>();
@@ -46,13 +46,14 @@ export async function taskDispatcherWorkflow(args?: { taskQueue: string }): Prom
       const agentId = await assignTask({ task, attempt: 1, exclude: [], deadline });
       const args: TaskInput = { ...input, ...(agentId && { assigned_agent: agentId }) };
       // TaskAssigned is already on NATS; the answer waits for the task's workflow to exist.
-      // Runs from before tasks were started by a local activity replay their child starts.
-      if (!patched('task-started-by-local-activity')) {
-        await startChild('taskWorkflow', { workflowId: `task-${task_id}`, args: [args], parentClosePolicy: ParentClosePolicy.ABANDON });
-        return { task_id, workflow_id: `task-${task_id}`, agent_id: agentId };
-      }
-      const workflow_id = await startTaskWorkflow({ task_id, input: args, taskQueue });
-      return { task_id, workflow_id, agent_id: agentId };
+      await startChild(taskWorkflow, {
+        workflowId: `task-${task_id}`,
+        taskQueue,
+        args: [args],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `${input.role}: ${input.title}`.slice(0, 200),
+      });
+      return { task_id, workflow_id: `task-${task_id}`, agent_id: agentId };
     },
     {
       // Invalid submissions are refused before they reach history, naming each bad field.
