@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { EventBus } from '../../src/bus/event-bus';
@@ -10,6 +11,7 @@ import { agentProcesses, fastManifest } from '../support/fleet';
 import { testServers, unique } from '../support/servers';
 import { failureMessage } from '../../src/temporal/failure-message';
 import { planeProcess } from '../support/plane-process';
+import { cpuByGroup } from './cpu-use';
 import { latencies, type Latencies } from './stats';
 import type { baselineWorkflow } from './baseline-workflow';
 
@@ -40,6 +42,8 @@ export interface Scenario {
   name: string;
   baseline: Latencies;
   assignment: Latencies;
+  /** CPU ms per task while the assignment scenario ran, by process, and the cores that kept busy; CPU ms per baseline workflow. */
+  cpu: { perTaskMs: Record<string, number>; cores: number; baselineMs: number };
   /** The spec's and the issue's bound on p99 for this scenario, if any. */
   targetP99?: number;
 }
@@ -131,6 +135,28 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
     return latencies(samples.map((x) => x.ms), performance.now() - began);
   };
 
+  // Where each task's CPU goes: what bounds the rate this machine can take tasks at.
+  const { temporalAddress, natsUrl } = testServers();
+  const port = (address: string) => address.slice(address.lastIndexOf(':') + 1);
+  const cpuTime = () =>
+    cpuByGroup({
+      'Temporal server': ({ argv }) => argv.includes('start-dev') && argv.includes(port(temporalAddress)),
+      'control plane': ({ pid }) => pid === plane.pid,
+      agents: ({ argv }) => argv.some((a) => a.startsWith('benchwork-')),
+      'nats-server': ({ argv }) => argv[0]!.endsWith('nats-server') && argv.includes(port(natsUrl)),
+      'bench client': ({ pid }) => pid === process.pid,
+    });
+  const measured = async (work: () => Promise<Latencies>) => {
+    const before = cpuTime();
+    const began = performance.now();
+    const latencies = await work();
+    const elapsed = performance.now() - began;
+    const used = Object.entries(cpuTime()).map(([group, ms]) => [group, ms - (before[group] ?? 0)] as const);
+    const round = (x: number) => Math.round(x * 10) / 10;
+    const total = used.reduce((sum, [, ms]) => sum + ms, 0);
+    return { latencies, perTaskMs: Object.fromEntries(used.map(([group, ms]) => [group, round(ms / latencies.samples)])), totalMs: round(total / latencies.samples), cores: round(total / elapsed) };
+  };
+
   const results: Scenario[] = [];
   try {
     say('warming up');
@@ -140,9 +166,9 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
       const name = s.kind === 'closed' ? `closed loop, ${s.concurrency} concurrent` : `open loop, ${s.rate} tasks/s`;
       say(`${name}: baseline, then assignment`);
       const run = (start: Start) => (s.kind === 'closed' ? closed(start, s.concurrency, s.samples) : open(start, s.rate, s.seconds));
-      const baseline = await run(startBaseline);
-      const assignment = await run(startTask);
-      results.push({ name, baseline, assignment, targetP99: TARGETS[name] });
+      const baseline = await measured(() => run(startBaseline));
+      const assignment = await measured(() => run(startTask));
+      results.push({ name, baseline: baseline.latencies, assignment: assignment.latencies, cpu: { perTaskMs: assignment.perTaskMs, cores: assignment.cores, baselineMs: baseline.totalMs }, targetP99: TARGETS[name] });
     }
   } finally {
     subscription.unsubscribe();
@@ -165,5 +191,13 @@ export function printAssignment(results: Scenario[]): void {
     console.log(
       `${r.name.padEnd(28)}${ms(r.baseline).padStart(22)}${ms(r.assignment).padStart(24)}${(r.assignment.p50 / r.baseline.p50).toFixed(2).padStart(8)}${(r.assignment.p99 / r.baseline.p99).toFixed(2).padStart(8)}${r.assignment.throughput.toFixed(0).padStart(9)}  ${target}`,
     );
+  }
+  const groups = Object.keys(results[0]?.cpu.perTaskMs ?? {});
+  if (!groups.length) return;
+  console.log(`\nCPU per task while the assignments ran, ms (from /proc), the cores kept busy (${availableParallelism()} here), and CPU per baseline workflow\n`);
+  console.log(`${'scenario'.padEnd(28)}${groups.map((g) => g.padStart(17)).join('')}${'total'.padStart(8)}${'cores'.padStart(7)}${'baseline'.padStart(10)}`);
+  for (const { name, cpu } of results) {
+    const total = groups.reduce((sum, g) => sum + cpu.perTaskMs[g]!, 0);
+    console.log(`${name.padEnd(28)}${groups.map((g) => cpu.perTaskMs[g]!.toFixed(1).padStart(17)).join('')}${total.toFixed(1).padStart(8)}${cpu.cores.toFixed(1).padStart(7)}${cpu.baselineMs.toFixed(1).padStart(10)}`);
   }
 }

@@ -1,6 +1,6 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import type { AgentManifestInput } from '../../src/domain';
 import { developerManifest } from './fixtures';
+import { liveProcesses } from './processes';
 
 /** A manifest whose health is checked every second, so fleet tests see failures quickly. */
 export function fastManifest(id: string, overrides: Partial<AgentManifestInput> = {}): AgentManifestInput {
@@ -14,20 +14,12 @@ export function fastManifest(id: string, overrides: Partial<AgentManifestInput> 
   });
 }
 
-/** Pids of live agent-worker processes whose agent id starts with `prefix`, read from /proc. */
+/** Pids of live agent-worker processes whose agent id starts with `prefix`. */
 export function agentProcesses(prefix: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (state !== 'Z' && argv.some((a) => a.endsWith('workers/agent-worker.ts')) && argv.some((a) => a.startsWith(prefix))) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids.sort((a, b) => a - b);
+  return [...liveProcesses()]
+    .filter(({ argv }) => argv.some((a) => a.endsWith('workers/agent-worker.ts')) && argv.some((a) => a.startsWith(prefix)))
+    .map((p) => p.pid)
+    .sort((a, b) => a - b);
 }
 
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 200): Promise<T> {

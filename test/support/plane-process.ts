@@ -38,6 +38,10 @@ export async function planeProcess(name: string, extraEnv: Record<string, string
     env,
     client: new Client({ connection }),
     registry: new RegistryClient(`http://127.0.0.1:${apiPort}`),
+    /** The running worker process's pid. */
+    get pid() {
+      return child?.pid;
+    },
     start() {
       const log = openSync(join(stateDir, 'control-plane.log'), 'a');
       child = spawn(process.execPath, tsNodeArgs('workers/control-plane.ts'), { cwd: PROJECT_ROOT, env, stdio: ['ignore', log, log] });
