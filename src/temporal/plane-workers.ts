@@ -15,13 +15,11 @@ export async function createPlaneWorkers(options: PlaneWorkerOptions) {
   const workers = await Promise.all(queues.map((taskQueue) => Worker.create({ ...WORKER_TUNING, ...options, taskQueue })));
   const shutdown = () => workers.filter((w) => w.getState() === 'RUNNING').forEach((w) => w.shutdown());
   return {
-    /** Runs both until `shutdown` (or SIGINT/SIGTERM); one stopping on an error stops the other. */
+    /** Runs both until `shutdown` (or SIGINT/SIGTERM); when one stops, for whatever reason, so does the other. */
     async run(): Promise<void> {
-      try {
-        await Promise.all(workers.map((w) => w.run()));
-      } finally {
-        shutdown();
-      }
+      const ended = await Promise.allSettled(workers.map((w) => w.run().finally(shutdown)));
+      const failed = ended.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     },
     shutdown,
   };
