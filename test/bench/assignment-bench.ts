@@ -49,7 +49,7 @@ export interface Scenario {
 }
 
 const SCENARIOS: ({ kind: 'closed'; concurrency: number; samples: number } | { kind: 'open'; rate: number; seconds: number })[] = [
-  { kind: 'closed', concurrency: 1, samples: 200 },
+  { kind: 'closed', concurrency: 1, samples: 500 },
   { kind: 'closed', concurrency: 10, samples: 500 },
   { kind: 'closed', concurrency: 100, samples: 1000 },
   { kind: 'open', rate: 50, seconds: 5 },
