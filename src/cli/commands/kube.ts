@@ -4,6 +4,7 @@ import { loadConfig } from '../../config';
 import { ensureKubernetesToolchain } from '../../stack/kubernetes-toolchain';
 import { startLocalKubernetes } from '../../stack/local-kubernetes';
 import { printJson, progress } from '../output';
+import { stopSignal } from '../stop-signal';
 
 export function registerKube(program: Command): void {
   const kube = program.command('kube').description('a local Kubernetes control plane with simulated nodes (kwok), to try the Kubernetes deployer');
@@ -30,10 +31,7 @@ export function registerKube(program: Command): void {
           ].join('\n'),
         );
       }
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await stopSignal();
       progress('stopping…');
       await cluster.stop();
       progress('stopped.');

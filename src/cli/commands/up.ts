@@ -4,6 +4,7 @@ import { DevStack } from '../../stack/dev-stack';
 import { installTeam } from '../../fleet/pool-client';
 import { CATALOG_DIR, loadManifests } from '../../marketplace/manifest-loader';
 import { printJson, progress } from '../output';
+import { stopSignal } from '../stop-signal';
 import { withClient } from '../temporal-client';
 
 export function registerUp(program: Command): void {
@@ -42,10 +43,7 @@ export function registerUp(program: Command): void {
         );
       }
       const signal = await Promise.race([
-        new Promise<string>((resolve) => {
-          process.once('SIGINT', () => resolve('SIGINT'));
-          process.once('SIGTERM', () => resolve('SIGTERM'));
-        }),
+        stopSignal(),
         stack.failed.then((error) => {
           progress(`error: ${error.message}`);
           return 'failure';
