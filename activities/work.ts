@@ -45,6 +45,7 @@ export function createWorkActivities({ registry, bus, view, decisions }: WorkDep
         deadline: u.deadline,
         retry_count: u.attempt - 1,
         result: u.result,
+        llm: u.usage?.answered_by,
         created_at: u.created_at,
         updated_at: new Date().toISOString(),
       });

@@ -10,6 +10,8 @@ const Port = z.coerce.number().int().min(1).max(65535);
 const Env = z.object({
   VAPORA_STATE_DIR: z.string().min(1).default('.vapora'),
   VAPORA_CACHE_DIR: z.string().min(1).default(resolve(homedir(), '.cache', 'vapora')),
+  // Set by `vapora up` for the processes of its stack: they exit when it is gone.
+  VAPORA_STACK_FILE: z.string().min(1).optional(),
   TEMPORAL_ADDRESS: HostPort.optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_PORT: Port.default(8233),
@@ -43,6 +45,8 @@ export const ENV_VARS = Object.keys(Env.shape);
 export interface Config {
   stateDir: string;
   cacheDir: string;
+  /** The `vapora up` stack this process belongs to, if any (see src/stack/stack-file.ts). */
+  stackFile?: string;
   temporal: { address: string; namespace: string; uiPort: number; taskQueue: string; external: boolean };
   /** The control-plane worker's registry API: loopback by default; `url` is where agents reach it. */
   api: { port: number; host: string; url: string };
@@ -60,6 +64,14 @@ export interface ProviderSettings {
 }
 export type LLMSettings = Partial<Record<Exclude<LLMProvider, 'offline'>, ProviderSettings>>;
 
+/** The variable that makes each remote provider available: named to people wherever the offline model stands in. */
+export const PROVIDER_VARIABLES: Record<keyof LLMSettings, string> = {
+  claude: 'ANTHROPIC_API_KEY',
+  openai: 'OPENAI_API_KEY',
+  gemini: 'GEMINI_API_KEY',
+  ollama: 'OLLAMA_BASE_URL',
+};
+
 export const DEFAULTS = { temporalAddress: 'localhost:7233', natsUrl: 'nats://localhost:4222' } as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -68,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     stateDir,
     cacheDir: resolve(e.VAPORA_CACHE_DIR),
+    stackFile: e.VAPORA_STACK_FILE && resolve(e.VAPORA_STACK_FILE),
     temporal: {
       address: e.TEMPORAL_ADDRESS ?? DEFAULTS.temporalAddress,
       namespace: e.TEMPORAL_NAMESPACE,

@@ -1,19 +1,56 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api, type V1Pod } from '@kubernetes/client-node';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { AgentManifest, parse } from '../src/domain';
 import { installPool, poolId } from '../src/fleet/pool-client';
 import { LABELS, MEMBERS, deploymentName, poolSelector } from '../src/deploy/agent-workload';
 import { poolStatus, scalePool, uninstallPool } from '../workflows';
 import { failureMessage } from '../src/temporal/failure-message';
 import { eventually, fastManifest } from './support/fleet';
-import { kubernetesSkipReason, localCluster } from './support/kubernetes';
+import { cachedToolchain, kubernetesSkipReason, localCluster } from './support/kubernetes';
+import { clientFor, startLocalKubernetes } from '../src/stack/local-kubernetes';
 import { vapora } from './support/cli';
 import { planeProcess } from './support/plane-process';
-import { unique } from './support/servers';
+import { tempDir, unique } from './support/servers';
 
 const NAMESPACE = 'vapora';
 const skip = kubernetesSkipReason();
+
+describe('vapora kube up --dir', () => {
+  it('refuses a directory it did not make, naming it, and deletes nothing', async () => {
+    const dir = tempDir('kube-user');
+    writeFileSync(join(dir, 'notes.md'), 'mine');
+    const result = await vapora(['kube', 'up', '--dir', dir]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`refusing to keep the local cluster in ${dir}: it holds 1 entries \\(notes\\.md\\) and was not made by`));
+    assert.deepEqual(readdirSync(dir), ['notes.md']);
+    assert.equal(readFileSync(join(dir, 'notes.md'), 'utf8'), 'mine');
+  });
+
+  it('starts clean on its own directory, clearing only what it wrote there', { skip }, async () => {
+    const toolchain = cachedToolchain();
+    if ('missing' in toolchain) throw new Error(`the Kubernetes toolchain is missing ${toolchain.missing.join(', ')}`);
+    const dir = join(tempDir('kube-own'), 'cluster');
+    const first = await startLocalKubernetes(toolchain, dir);
+    try {
+      await clientFor(first.kubeconfig).makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'left-over' } } });
+    } finally {
+      await first.stop();
+    }
+    writeFileSync(join(dir, 'notes.md'), 'mine');
+    const second = await startLocalKubernetes(toolchain, dir);
+    try {
+      const namespaces = (await clientFor(second.kubeconfig).makeApiClient(CoreV1Api).listNamespace()).items.map((n) => n.metadata?.name);
+      assert.ok(namespaces.includes('default'));
+      assert.ok(!namespaces.includes('left-over'), 'the first cluster\'s etcd data was cleared');
+    } finally {
+      await second.stop();
+    }
+    assert.equal(readFileSync(join(dir, 'notes.md'), 'utf8'), 'mine', 'what it did not write stays');
+  });
+});
 
 describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
   let cluster: Awaited<ReturnType<typeof localCluster>>;

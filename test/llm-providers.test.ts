@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../src/config';
 import { LLMError, type LLMRequest } from '../src/llm/llm-client';
-import { LLMRouter } from '../src/llm/llm-router';
+import { LLMRouter, describeModel } from '../src/llm/llm-router';
 import { OfflineProvider } from '../src/llm/offline-provider';
 import { costUsd } from '../src/llm/pricing';
 import { startLLMServer, systemOf, promptOf, type Answer, type SeenRequest } from './support/llm-server';
@@ -109,6 +109,17 @@ describe('LLM providers (real clients against a local server speaking each wire 
     assert.equal(a.provider, 'offline');
     assert.equal(a.costUsd, 0);
     assert.ok(a.outputTokens > 0);
+  });
+
+  it('says which model answers: the offline model names the key that would reach the model asked for', async () => {
+    const asked = { provider: 'claude', model: 'claude-sonnet-4-5' } as const;
+    assert.equal(new LLMRouter({}).answering(asked), 'offline model (no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5)');
+    assert.equal(new LLMRouter({}).answering({ provider: 'gemini', model: 'gemini-2.5-flash' }), 'offline model (no GEMINI_API_KEY; set it to use gemini-2.5-flash)');
+    assert.equal(new LLMRouter({ claude: { apiKey: 'k-12345678' } }).answering(asked), 'claude claude-sonnet-4-5');
+    assert.equal(new LLMRouter({ openai: { apiKey: 'o-12345678' } }).answering(asked), 'openai gpt-4.1 (in place of claude claude-sonnet-4-5)');
+    assert.equal(describeModel({ provider: 'offline', model: 'offline-1' }, { provider: 'offline', model: 'offline' }), 'offline model');
+    const answer = await new LLMRouter({}).complete('claude', request());
+    assert.equal(describeModel(asked, answer), 'offline model (no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5)');
   });
 
   it('offline artifacts are shaped by role: a plan as JSON, an ADR, verdicts, a decision among the options', async () => {

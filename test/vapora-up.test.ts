@@ -16,6 +16,15 @@ import { tempDir, testServers } from './support/servers';
 
 type Ready = Endpoints & { status: string; pids: Record<string, number> };
 
+/** How long `vapora up` may take to stop, whatever died first (worker 10 s, agents 5 s, servers 10 s, and margin). */
+const STOP_BOUND_MS = 40_000;
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 describe('vapora up', () => {
   it('brings up the stack and the default team, serves the agent CLI, stops cleanly, and resumes with its state', async () => {
     const { temporalCli } = testServers();
@@ -32,7 +41,8 @@ describe('vapora up', () => {
     const cli = async (...args: string[]) => vapora(args, env);
     const agents = async () => JSON.parse((await cli('agent', 'list', '--json')).stdout) as AgentView[];
 
-    const first = await vaporaUntilJson<Ready>(['up', '--json'], env, 240_000);
+    // In a process group of its own, as a terminal or systemd would run it, to be stopped the way they stop it.
+    const first = await vaporaUntilJson<Ready>(['up', '--json'], env, 240_000, { detached: true });
     try {
       assert.equal(first.first.status, 'ready');
       assert.deepEqual(first.first.started, ['temporal', 'nats', 'worker']);
@@ -72,14 +82,29 @@ describe('vapora up', () => {
       assert.equal(rejected.code, 1);
       for (const field of ['id', 'version', 'role', 'docker_image', 'resources', 'capabilities']) assert.match(rejected.stderr, new RegExp(`bad\\.yaml: ${field}: `));
 
+      // With no LLM key set, the offline model answers and every place a person looks says so.
+      const doctor = JSON.parse((await cli('doctor', '--json')).stdout) as { checks: { check: string; status: string; fix?: string }[] };
+      const llm = doctor.checks.find((c) => c.check === 'llm');
+      assert.equal(llm?.status, 'offline');
+      assert.match(llm?.fix ?? '', /ANTHROPIC_API_KEY to use claude-/);
+      const run = await cli('feature', 'start', 'Offline check', '--id', 'offline-check', '--no-approval', '--developers', '1', '--wait');
+      assert.equal(run.code, 0, run.stderr);
+      const offline = 'offline model (no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5)';
+      assert.match(run.stderr, /dev-1 +30% asking offline model \(no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5\)\n/);
+      assert.doesNotMatch(run.stderr, /asking claude/);
+      const tasks = JSON.parse((await cli('task', 'list', '--feature', 'offline-check', '--json')).stdout) as { id: string; llm?: string }[];
+      assert.equal(tasks.find((t) => t.id === 'offline-check-dev-1')?.llm, offline);
+
       const bus = await EventBus.connect(env.NATS_URL);
       await bus.publish({ type: 'TaskStarted', task_id: 'task-before-restart', agent_id: 'developer-001', timestamp: new Date().toISOString() }, 'before-restart');
       await bus.close();
     } finally {
-      first.child.kill('SIGTERM');
+      // What a closing terminal, `kill -- -PGID` or systemd does: every process of the group gets SIGTERM at once.
+      process.kill(-first.child.pid!, 'SIGTERM');
     }
-    assert.equal(await exited(first.child), 0, first.stderr());
-    assert.match(first.stderr(), /stopping 13 agent processes/);
+    assert.equal(await within(exited(first.child), STOP_BOUND_MS, 'vapora up to stop after SIGTERM to its process group'), 0, first.stderr());
+    assert.match(first.stderr(), /stopping 13 agent processes of this stack/);
+    assert.doesNotMatch(first.stderr(), /restarting/, 'nothing is restarted once stopping');
     for (const [name, pid] of Object.entries(first.first.pids)) assert.equal(isAlive(pid), false, `${name} (pid ${pid}) outlived vapora up`);
     assert.deepEqual(AGENT_ROLES.flatMap((role) => agentProcesses(`${role}-0`)), [], 'no agent process outlives vapora up');
 
@@ -97,11 +122,25 @@ describe('vapora up', () => {
       }, 120_000, 1000);
       assert.equal(back.length, 13);
     } finally {
-      second.child.kill('SIGTERM');
+      // Nobody can catch SIGKILL: what vapora up started must notice it is gone.
+      second.child.kill('SIGKILL');
     }
-    assert.equal(await exited(second.child), 0, second.stderr());
-    const checks = registryProcess(second.first.surreal, 'main', 'knowledge', 'stack-check') as string[];
-    assert.equal(checks.length, 2, 'the registry kept the entry of each run');
+    await eventually('the agents to exit by themselves', async () => AGENT_ROLES.flatMap((role) => agentProcesses(`${role}-0`)).length === 0, 60_000, 500);
+    await eventually('the worker to exit by itself', async () => !isAlive(second.first.pids.worker!), 60_000, 500);
+
+    // The next start stops the servers the killed one left running, and starts its own.
+    const third = await vaporaUntilJson<Ready>(['up', '--json', '--no-team'], env, 240_000);
+    try {
+      for (const name of ['temporal', 'nats']) {
+        assert.match(third.stderr(), new RegExp(`stopping ${name} \\(pid ${second.first.pids[name]}\\), left running by a vapora up that did not stop`));
+        assert.equal(isAlive(second.first.pids[name]!), false);
+      }
+    } finally {
+      third.child.kill('SIGTERM');
+    }
+    assert.equal(await exited(third.child), 0, third.stderr());
+    const checks = registryProcess(third.first.surreal, 'main', 'knowledge', 'stack-check') as string[];
+    assert.equal(checks.length, 3, 'the registry kept the entry of each run');
   });
 
   it('names the port and the variable when a port is taken, and starts nothing', async () => {

@@ -9,6 +9,7 @@ import { AgentSpec } from '../src/fleet/agent-spec';
 import { agentTaskQueue } from '../src/temporal/task-queues';
 import { LLMRouter } from '../src/llm/llm-router';
 import { createLogger } from '../src/logger';
+import { stopWhenOwnerGone } from '../src/stack/owner-watch';
 import { decide } from '../src/work/decision-maker';
 import { waitForClaim } from '../src/fleet/pod-identity';
 import { TaskExecutor } from '../src/work/task-executor';
@@ -89,6 +90,11 @@ const heartbeats = setInterval(beat, spec.heartbeat_secs * 1000);
 
 status = 'Active';
 void beat();
+// A process agent outlives a restart of its control plane, not its stack (a pod's owner is its Deployment).
+if (given?.agent_id) {
+  const apiGraceMs = Math.max(5 * spec.heartbeat_secs * 1000, 30_000);
+  stopWhenOwnerGone({ stackFile: config.stackFile, apiUrl: config.api.url, apiGraceMs }, log);
+}
 log.info('agent ready', { taskQueue: agentTaskQueue(spec.agent_id), port: spec.port, pid: process.pid });
 
 process.once('SIGTERM', () => {

@@ -7,6 +7,7 @@ import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
 import { createDeployer } from '../src/deploy/create-deployer';
 import { createLogger } from '../src/logger';
+import { stopWhenOwnerGone } from '../src/stack/owner-watch';
 import { seedCatalog } from '../src/marketplace/seed-catalog';
 import { RegistryStore } from '../src/registry/registry-store';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
@@ -41,6 +42,8 @@ try {
   // The dispatcher shards run before the first task arrives (each would otherwise start on its first task).
   await ensureDispatchers(new Client({ connection, namespace: config.temporal.namespace }), config.temporal.taskQueue);
   log.info('worker ready', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, nats: config.nats.url, surreal: config.surreal.url, api: config.api.url });
+  // Under `vapora up`, a worker whose stack died with SIGKILL does not go on alone.
+  if (config.stackFile) stopWhenOwnerGone({ stackFile: config.stackFile }, log);
   // Returns after SIGINT/SIGTERM, once in-flight tasks are done.
   await workers.run();
   deps.close();

@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writ
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isListening, freePort, waitFor } from '../stack/ports';
+import { isRunning } from '../stack/live-process';
 import { PROJECT_ROOT, tsNodeArgs } from '../stack/project';
 import type { Deployer, Deployment, DeploySpec, HealthProbe } from './deployer';
 import { checkOnce, type CheckResult } from '../fleet/health-watch';
@@ -116,17 +117,4 @@ function toDeployment({ pid: _pid, ...deployment }: ProcessRecord): Deployment {
 }
 
 /** True when `pid` is alive and is the agent worker for `agentId` (a pid can be reused by another program). */
-function isAgentProcess(pid: number, agentId: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-    return state !== 'Z' && argv.some((a) => a.endsWith(AGENT_ENTRY)) && argv.includes(agentId);
-  } catch {
-    return true; // no /proc (macOS): trust the signal probe
-  }
-}
+const isAgentProcess = (pid: number, agentId: string) => isRunning(pid, (argv) => argv.some((a) => a.endsWith(AGENT_ENTRY)) && argv.includes(agentId));

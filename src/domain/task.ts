@@ -59,6 +59,8 @@ export const TaskRecord = z.object({
   deadline: Timestamp.optional(),
   retry_count: z.number().int().min(0),
   result: TaskResult.optional(),
+  /** The model that answered the last attempt, as people read it (`offline model (no ANTHROPIC_API_KEY; …)`). */
+  llm: z.string().optional(),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LLMSettings } from '../config';
+import { PROVIDER_VARIABLES, type LLMSettings } from '../config';
 import type { LLMProvider } from '../domain';
 import { anthropicFormat } from './anthropic-format';
 import { geminiFormat } from './gemini-format';
@@ -29,6 +29,24 @@ export interface RouterOptions {
   sleep?: (ms: number) => Promise<unknown>;
 }
 
+/** A provider and model, as a manifest names them or as one answered. */
+export interface ModelRef {
+  provider: LLMProvider;
+  model: string;
+}
+
+/**
+ * Who answers (or answered) a call for the `asked` model, for people: when a
+ * stand-in answers, it says so, and how to reach the model asked for.
+ */
+export function describeModel(asked: ModelRef, answering: ModelRef): string {
+  if (answering.provider === asked.provider) return answering.provider === 'offline' ? 'offline model' : `${asked.provider} ${answering.model}`;
+  if (asked.provider === 'offline') return `${answering.provider} ${answering.model}`;
+  const variable = PROVIDER_VARIABLES[asked.provider];
+  if (answering.provider === 'offline') return `offline model (no ${variable}; set it to use ${asked.model})`;
+  return `${answering.provider} ${answering.model} (in place of ${asked.provider} ${asked.model})`;
+}
+
 /** One call's answer, and the providers that failed before it (without their keys). */
 export type RoutedResponse = LLMResponse & { fallbacks: string[] };
 
@@ -55,6 +73,12 @@ export class LLMRouter {
       ...(own ? [{ client: own, model }] : []),
       ...others.map((client) => ({ client, model: client.provider === 'offline' ? 'offline' : FALLBACK_MODELS[client.provider as RemoteProvider] })),
     ];
+  }
+
+  /** Who will answer a call for this provider and model, first in the chain (see describeModel). */
+  answering(asked: ModelRef): string {
+    const first = this.chain(asked.provider, asked.model)[0]!;
+    return describeModel(asked, { provider: first.client.provider, model: first.model });
   }
 
   async complete(provider: LLMProvider, request: LLMRequest): Promise<RoutedResponse> {

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { agentEnv, type Config } from '../config';
 import { ProcessDeployer } from '../deploy/process-deployer';
@@ -6,6 +7,8 @@ import { ensureNatsServer, startNatsServer } from './nats-server';
 import { isListening, isLoopback, splitHostPort, waitFor } from './ports';
 import { PROJECT_ROOT, tsNodeArgs } from './project';
 import { runStackCheck } from './stack-check';
+import { ownCommandLine } from './live-process';
+import { readStack, removeStack, stackFile, stillRunning, writeStack } from './stack-file';
 import { SupervisedProcess } from './supervised-process';
 import { ensureTemporalCli } from './temporal-cli';
 import { startTemporalDevServer, temporalAnswers } from './temporal-dev-server';
@@ -27,45 +30,52 @@ export class PortInUseError extends Error {
   }
 }
 
-/** A child process that is restarted when it dies, within a budget. */
+/** A child process that is restarted when it dies, within a budget; never once its stack is stopping. */
 class Supervised {
   private process?: SupervisedProcess;
+  private starting?: Promise<void>;
   private stopping = false;
   private restarts: number[] = [];
 
   constructor(
     readonly name: string,
     private readonly launch: () => Promise<SupervisedProcess>,
+    private readonly onStarted: () => void,
     private readonly onProgress: (line: string) => void,
     private readonly onGiveUp: (error: Error) => void,
   ) {}
 
-  get pid(): number | undefined {
-    return this.process?.pid;
+  get running(): SupervisedProcess | undefined {
+    return this.process?.running ? this.process : undefined;
   }
 
-  async start(): Promise<void> {
-    this.process = await this.launch();
-    const current = this.process;
-    void current.exited.then((code) => {
-      if (this.stopping || current !== this.process) return;
-      this.onProgress(`${this.name} exited (code ${code}); restarting`);
-      void this.restart();
+  start(): Promise<void> {
+    this.starting = this.launch().then((process) => {
+      this.process = process;
+      this.onStarted();
+      void process.exited.then((code) => {
+        if (!this.stopping && process === this.process) void this.restart(code);
+      });
     });
+    return this.starting;
   }
 
-  private async restart(): Promise<void> {
+  private async restart(code: number | null): Promise<void> {
     const now = Date.now();
     this.restarts = [...this.restarts.filter((t) => now - t < 60_000), now];
     if (this.restarts.length > 5) return this.onGiveUp(new Error(`${this.name} died 5 times within a minute; giving up`));
-    await new Promise((r) => setTimeout(r, 500 * 2 ** (this.restarts.length - 1)));
+    // Decided after the backoff: a signal to the whole process group stops this child and, within that time, the stack.
+    await sleep(500 * 2 ** (this.restarts.length - 1));
     if (this.stopping) return;
+    this.onProgress(`${this.name} exited (code ${code}); restarting`);
     await this.start().catch((error: Error) => this.onGiveUp(error));
   }
 
-  async stop(): Promise<void> {
+  /** Stops the child, and one still starting once it has started. */
+  async stop(graceMs?: number): Promise<void> {
     this.stopping = true;
-    await this.process?.stop();
+    await this.starting?.catch(() => undefined);
+    await this.process?.stop(graceMs);
   }
 }
 
@@ -80,20 +90,25 @@ export class DevStack {
   readonly failed: Promise<Error>;
   private giveUp!: (error: Error) => void;
   private readonly services: Supervised[] = [];
+  private readonly file: string;
+  private stopped?: Promise<void>;
 
-  private constructor(
+  constructor(
     private readonly config: Config,
     private readonly onProgress: (line: string) => void,
   ) {
     this.failed = new Promise((resolve) => (this.giveUp = resolve));
+    this.file = stackFile(config.stateDir);
   }
 
-  static async start(config: Config, onProgress: (line: string) => void): Promise<{ stack: DevStack; endpoints: Endpoints }> {
-    const stack = new DevStack(config, onProgress);
+  /** Starts what is missing; on failure, or when stop() is called meanwhile, stops what had started. */
+  async start(): Promise<Endpoints> {
+    // Refused before anything here is this stack's to stop.
+    await this.claimStateDir();
     try {
-      return { stack, endpoints: await stack.bringUp() };
+      return await this.bringUp();
     } catch (error) {
-      await stack.stop();
+      await this.stop();
       throw error;
     }
   }
@@ -159,6 +174,8 @@ export class DevStack {
           VAPORA_API_PORT: String(config.api.port),
           NATS_URL: config.nats.url,
           SURREAL_URL: config.surreal.url,
+          // The worker and the agents it deploys exit when this stack is gone (see src/stack/owner-watch.ts).
+          VAPORA_STACK_FILE: this.file,
         },
       }),
     );
@@ -190,33 +207,72 @@ export class DevStack {
     return false;
   }
 
+  /**
+   * Makes this process the owner of the state dir: refused while another
+   * `vapora up` runs on it; what one that was killed left running is stopped.
+   */
+  private async claimStateDir(): Promise<void> {
+    const previous = readStack(this.file);
+    if (previous && stillRunning(previous.owner)) {
+      throw new Error(`another vapora up (pid ${previous.owner.pid}) runs on ${this.config.stateDir}; stop it first, or set VAPORA_STATE_DIR to another folder`);
+    }
+    if (previous) {
+      for (const [name, child] of Object.entries(previous.children).filter(([, c]) => stillRunning(c))) {
+        this.onProgress(`stopping ${name} (pid ${child.pid}), left running by a vapora up that did not stop`);
+        process.kill(child.pid, 'SIGKILL');
+      }
+      await this.stopAgents('left by that vapora up');
+    }
+    mkdirSync(this.config.stateDir, { recursive: true });
+    this.record();
+  }
+
+  /** The stack file: this process as the owner, and each server's current process. */
+  private record(): void {
+    if (this.stopped) return;
+    const children = Object.fromEntries(
+      this.services.flatMap((s) => {
+        const p = s.running;
+        return p?.pid ? [[s.name, { pid: p.pid, argv: [p.spec.command, ...p.spec.args] }]] : [];
+      }),
+    );
+    writeStack(this.file, { owner: { pid: process.pid, argv: ownCommandLine() }, children });
+  }
+
   private async supervise(name: string, launch: () => Promise<SupervisedProcess>): Promise<void> {
-    const service = new Supervised(name, launch, this.onProgress, (error) => this.giveUp(error));
-    await service.start();
+    if (this.stopped) throw new Error(`not starting ${name}: the stack is stopping`);
+    const service = new Supervised(name, launch, () => this.record(), this.onProgress, (error) => this.giveUp(error));
     this.services.push(service);
+    await service.start();
   }
 
   pids(): Record<string, number | undefined> {
-    return Object.fromEntries(this.services.map((s) => [s.name, s.pid]));
+    return Object.fromEntries(this.services.map((s) => [s.name, s.running?.pid]));
   }
 
-  /** Stops the worker first, then the agent processes it deployed, then the servers they use. */
-  async stop(): Promise<void> {
-    await this.services.find((s) => s.name === 'worker')?.stop();
-    const agents = this.agentProcesses();
-    const recorded = agents.recorded();
-    if (recorded.length) this.onProgress(`stopping ${recorded.length} agent processes`);
-    await Promise.all(recorded.map((id) => agents.stop(id)));
-    for (const service of [...this.services].reverse()) await service.stop();
+  /**
+   * Stops the worker first, then the agent processes it deployed (by pid, from
+   * their records: no server needs to answer), then the servers. Bounded
+   * whatever died first: the worker gets 10 s, each agent 5 s to drain, the
+   * servers 10 s together, and each is then killed. Calling it again waits
+   * for the same stop.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      await this.services.find((s) => s.name === 'worker')?.stop(10_000);
+      await this.stopAgents('of this stack');
+      await Promise.all(this.services.filter((s) => s.name !== 'worker').map((s) => s.stop(10_000)));
+      removeStack(this.file);
+    })();
+    return this.stopped;
   }
 
-  /** The deployer's view of the agent processes, to stop them with the stack (their lifecycles restart them on the next start). */
-  private agentProcesses(): ProcessDeployer {
+  /** Their lifecycle workflows start them again on the next start. */
+  private async stopAgents(whose: string): Promise<void> {
     const { config } = this;
-    return new ProcessDeployer({
-      stateDir: config.stateDir,
-      env: agentEnv(config),
-      drainMs: 5_000,
-    });
+    const agents = new ProcessDeployer({ stateDir: config.stateDir, env: agentEnv(config), drainMs: 5_000 });
+    const recorded = agents.recorded();
+    if (recorded.length) this.onProgress(`stopping ${recorded.length} agent processes ${whose}`);
+    await Promise.all(recorded.map((id) => agents.stop(id)));
   }
 }

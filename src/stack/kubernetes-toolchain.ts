@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { elapsed, findGo, isExecutable, run } from './executables';
+import { elapsed, findGo, isExecutable } from './executables';
+import { goBuild } from './go-build';
 import { PROJECT_ROOT } from './project';
 
 /** The Kubernetes release the local control plane is built from (deploy/toolchain/kubernetes/go.mod pins it). */
@@ -46,22 +47,7 @@ export async function ensureKubernetesToolchain(cacheDir: string, onProgress: (l
   mkdirSync(bin, { recursive: true });
   const started = Date.now();
   const has = (b: KubernetesBinary) => !found.missing.includes(b);
-  const goRun = async (what: string, args: string[], cwd?: string) => {
-    const step = Date.now();
-    let modules = 0;
-    onProgress(`  building ${what}`);
-    // Compiling prints nothing for minutes: say it is still going.
-    const ticking = setInterval(() => onProgress(`  still building ${what} (${elapsed(step)}, ${modules} modules downloaded)`), 30_000);
-    await run(go, cwd ? ['-C', cwd, ...args] : args, {
-      env: { ...process.env, GOBIN: bin, GOFLAGS: '-modcacherw' },
-      onLine: (line) => void (line.startsWith('go: downloading') && modules++),
-    })
-      .catch((error: Error) => {
-        throw new Error(`Building ${what} failed: ${error.message}`);
-      })
-      .finally(() => clearInterval(ticking));
-    onProgress(`  built ${what} in ${elapsed(step)}`);
-  };
+  const goRun = (what: string, args: string[], cwd?: string) => goBuild(go, { what, args, cwd, env: { GOBIN: bin, GOFLAGS: '-modcacherw' } }, onProgress);
 
   onProgress(`building the local Kubernetes v${KUBERNETES_VERSION} control plane with Go into ${bin} (first run only; about 6 minutes on 2 cores)`);
   const kubeMissing = KUBE_COMMANDS.filter((c) => !has(c));

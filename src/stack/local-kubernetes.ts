@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -21,15 +21,36 @@ export interface LocalKubernetes {
 const CONTROLLERS = ['deployment-controller', 'replicaset-controller', 'garbage-collector-controller', 'namespace-controller', 'serviceaccount-controller', 'node-lifecycle-controller', 'resourcequota-controller'];
 const NODE = 'kwok-node-0';
 
+/** Marks a directory as the local cluster's own, so a later start may clear what it wrote there. */
+const MARKER = '.vapora-kube';
+/** Everything the cluster writes in its directory: all a new start clears, and nothing else. */
+const OWN_ENTRIES = ['pki', 'certs', 'logs', 'etcd', 'admin.kubeconfig'];
+
+/**
+ * Why `dir` cannot hold the local cluster, or undefined: only a new or empty
+ * directory, or one an earlier start marked as its own, since a start clears it.
+ */
+export function clusterDirProblem(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
+  const entries = readdirSync(dir);
+  if (entries.length === 0 || entries.includes(MARKER)) return undefined;
+  return `refusing to keep the local cluster in ${dir}: it holds ${entries.length} entries (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) and was not made by \`vapora kube up\` (no ${MARKER} marker); name a new or empty directory`;
+}
+
 /**
  * A real Kubernetes control plane on loopback: etcd, kube-apiserver,
  * kube-controller-manager and kube-scheduler, with kwok simulating one large
  * node, so Deployments become scheduled, Running, Ready pods without a kubelet.
- * Its state lives in `dir` and is wiped at start.
+ * Its state lives in `dir`: what an earlier start wrote there is cleared, and
+ * a directory it did not make is refused unless empty (see clusterDirProblem).
  */
 export async function startLocalKubernetes(toolchain: KubernetesToolchain, dir: string, onProgress: (line: string) => void = () => {}): Promise<LocalKubernetes> {
-  rmSync(dir, { recursive: true, force: true });
+  const problem = clusterDirProblem(dir);
+  if (problem) throw new Error(problem);
+  for (const entry of OWN_ENTRIES) rmSync(join(dir, entry), { recursive: true, force: true });
   for (const d of ['pki', 'certs', 'logs']) mkdirSync(join(dir, d), { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, MARKER), 'The local Kubernetes control plane of `vapora kube up` keeps its state here; a new start clears it.\n');
   const { bin } = toolchain;
   const file = (name: string) => join(dir, name);
   const log = (name: string) => join(dir, 'logs', `${name}.log`);

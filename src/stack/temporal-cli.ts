@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { elapsed, findGo, firstLine, isExecutable, run, which, type Resolved } from './executables';
+import { findGo, firstLine, isExecutable, which, type Resolved } from './executables';
+import { goBuild } from './go-build';
 
 /** The newest CLI whose go.mod has no replace directive, so `go install` works through the module proxy. */
 export const TEMPORAL_CLI_VERSION = '1.5.1';
@@ -34,21 +35,17 @@ export async function ensureTemporalCli(cacheDir: string, onProgress: (line: str
   const bin = join(cacheDir, 'bin');
   mkdirSync(bin, { recursive: true });
   onProgress(`building Temporal CLI v${TEMPORAL_CLI_VERSION} with Go into ${bin} (first run only; about 6 minutes on 2 cores)`);
-  const started = Date.now();
-  let modules = 0;
-  await run(
+  await goBuild(
     go,
-    ['install', '-ldflags', `-X ${MODULE}/temporalcli.Version=${TEMPORAL_CLI_VERSION}`, `${MODULE}/cmd/temporal@v${TEMPORAL_CLI_VERSION}`],
     {
-      env: { ...process.env, GOBIN: bin, GOFLAGS: '-mod=mod' },
-      onLine: (line) => {
-        if (line.startsWith('go: downloading') && ++modules % 25 === 0) onProgress(`  downloaded ${modules} modules (${elapsed(started)})`);
-      },
+      what: `Temporal CLI v${TEMPORAL_CLI_VERSION}`,
+      args: ['install', '-ldflags', `-X ${MODULE}/temporalcli.Version=${TEMPORAL_CLI_VERSION}`, `${MODULE}/cmd/temporal@v${TEMPORAL_CLI_VERSION}`],
+      env: { GOBIN: bin, GOFLAGS: '-mod=mod' },
     },
+    onProgress,
   ).catch((error: Error) => {
-    throw new Error(`Building the Temporal CLI failed: ${error.message}\n${HOW_TO_INSTALL}`);
+    throw new Error(`${error.message}\n${HOW_TO_INSTALL}`);
   });
-  onProgress(`  built in ${elapsed(started)}`);
   const built = findTemporalCli(cacheDir);
   if (!built) throw new Error(`go install finished but ${join(bin, 'temporal')} is missing.\n${HOW_TO_INSTALL}`);
   return built;

@@ -3,7 +3,7 @@ import { AGENT_ROLES, TaskContext, parse, type AgentRole, type TaskResult } from
 import type { EventBus } from '../bus/event-bus';
 import type { RegistryClient } from '../api/registry-client';
 import type { AgentSpec } from '../fleet/agent-spec';
-import type { LLMRouter } from '../llm/llm-router';
+import { describeModel, type LLMRouter } from '../llm/llm-router';
 import { readPlan, readVerdict, systemPrompt, taskPrompt } from './agent-prompt';
 
 export const AgentTaskInput = z.object({ task: TaskContext, attempt: z.number().int().min(1) });
@@ -16,6 +16,8 @@ export interface LLMUsage {
   output_tokens: number;
   cost_usd: number;
   fallbacks: string[];
+  /** Who answered, for people: says so when the offline model stood in for the manifest's (see describeModel). */
+  answered_by: string;
 }
 
 /** What comes back through workflow history: a summary, references to artifacts, usage; never the artifacts themselves. */
@@ -72,7 +74,8 @@ export class TaskExecutor {
       this.askForHelp(task),
     ]);
 
-    await progress(30, `asking ${this.spec.llm_provider} ${this.spec.llm_model}`);
+    const asked = { provider: this.spec.llm_provider, model: this.spec.llm_model };
+    await progress(30, `asking ${router.answering(asked)}`);
     const answer = await router.complete(this.spec.llm_provider, {
       model: this.spec.llm_model,
       system: systemPrompt(task.role),
@@ -100,6 +103,7 @@ export class TaskExecutor {
         output_tokens: answer.outputTokens,
         cost_usd: answer.costUsd,
         fallbacks: answer.fallbacks,
+        answered_by: describeModel(asked, { provider: answer.provider, model: answer.model }),
       },
       duration_ms: Date.now() - started,
     };

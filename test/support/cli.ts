@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { isRunning } from '../../src/stack/live-process';
 import { PROJECT_ROOT } from '../../src/stack/project';
 
 const VAPORA = 'src/cli/vapora.mjs';
@@ -22,9 +23,17 @@ export function vapora(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
   });
 }
 
-/** Starts a long-running `vapora <args>` and resolves with the first JSON line it prints on stdout. */
-export function vaporaUntilJson<T>(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ child: ChildProcessWithoutNullStreams; first: T; stderr: () => string }> {
-  const child = spawn(process.execPath, [VAPORA, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } });
+/**
+ * Starts a long-running `vapora <args>` and resolves with the first JSON line it prints on stdout;
+ * `detached` gives it a process group of its own, as a terminal or a service manager would.
+ */
+export function vaporaUntilJson<T>(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  { detached = false } = {},
+): Promise<{ child: ChildProcessWithoutNullStreams; first: T; stderr: () => string }> {
+  const child = spawn(process.execPath, [VAPORA, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, detached });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {
@@ -45,11 +54,5 @@ export function exited(child: ChildProcessWithoutNullStreams): Promise<number | 
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Alive and not a zombie (a container's init may be slow to reap what it inherits). */
+export const isAlive = (pid: number) => isRunning(pid);

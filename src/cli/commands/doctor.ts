@@ -2,7 +2,8 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { loadKubeConfig } from '../../deploy/create-deployer';
 import { classifyKubernetesError } from '../../deploy/kubernetes-errors';
-import { loadConfig, type Config } from '../../config';
+import { PROVIDER_VARIABLES, loadConfig, type Config } from '../../config';
+import { CATALOG_DIR, loadManifests } from '../../marketplace/manifest-loader';
 import { firstLine, which } from '../../stack/executables';
 import { findNatsServer } from '../../stack/nats-server';
 import { isListening, splitHostPort } from '../../stack/ports';
@@ -13,7 +14,7 @@ import { printJson, table } from '../output';
 
 interface Check {
   check: string;
-  status: 'ok' | 'missing' | 'in use' | 'free' | 'down' | 'failed';
+  status: 'ok' | 'offline' | 'missing' | 'in use' | 'free' | 'down' | 'failed';
   detail: string;
   fix?: string;
 }
@@ -37,6 +38,26 @@ async function dependencies(config: Config): Promise<Check[]> {
       ? { check: 'go', status: 'ok', detail: `${go} (${firstLine(go, ['version'])}); builds the Temporal CLI when it is missing` }
       : { check: 'go', status: temporal ? 'ok' : 'missing', detail: 'not found; only needed to build the Temporal CLI', fix: temporal ? undefined : 'install Go 1.23+ or the Temporal CLI itself' },
   ];
+}
+
+/** Which models answer the agents: with no provider configured, the offline model stands in for every one. */
+function llm(config: Config): Check {
+  const configured = Object.keys(config.llm) as (keyof typeof PROVIDER_VARIABLES)[];
+  if (configured.length) {
+    const providers = configured.map((p) => `${p} (${PROVIDER_VARIABLES[p]})`).join(', ');
+    return { check: 'llm', status: 'ok', detail: `${providers}; agents whose manifest names another provider fall back to these` };
+  }
+  const wanted = new Map<string, Set<string>>();
+  for (const m of loadManifests(CATALOG_DIR)) {
+    if (m.llm_provider !== 'offline') wanted.set(m.llm_provider, (wanted.get(m.llm_provider) ?? new Set()).add(m.llm_model));
+  }
+  const fix = [...wanted].map(([provider, models]) => `${PROVIDER_VARIABLES[provider as keyof typeof PROVIDER_VARIABLES]} to use ${[...models].join(', ')}`);
+  return {
+    check: 'llm',
+    status: 'offline',
+    detail: `offline model: a deterministic stand-in answers every agent, no real LLM is called (no ${Object.values(PROVIDER_VARIABLES).join(', ')} set)`,
+    fix: `set ${fix.join('; ')} (the catalog's models)`,
+  };
 }
 
 /** Where agents will run; for Kubernetes, whether the namespace answers to this account. */
@@ -78,11 +99,11 @@ async function endpoints(config: Config): Promise<Check[]> {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('report each dependency (path, version, source), each port, and whether a running stack answers')
+    .description('report each dependency (path, version, source), which models answer the agents, each port, and whether a running stack answers')
     .option('--json', 'print the checks as JSON')
     .action(async (options: { json?: boolean }) => {
       const config = loadConfig();
-      const checks = [...(await dependencies(config)), await deployer(config), ...(await endpoints(config))];
+      const checks = [...(await dependencies(config)), llm(config), await deployer(config), ...(await endpoints(config))];
       const broken = checks.filter((c) => c.status === 'missing' || c.status === 'failed');
       if (options.json) printJson({ ok: broken.length === 0, checks });
       else {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { ensureKubernetesToolchain } from '../../stack/kubernetes-toolchain';
-import { startLocalKubernetes } from '../../stack/local-kubernetes';
+import { clusterDirProblem, startLocalKubernetes } from '../../stack/local-kubernetes';
 import { printJson, progress } from '../output';
 import { stopSignal } from '../stop-signal';
 
@@ -11,11 +11,14 @@ export function registerKube(program: Command): void {
   kube
     .command('up')
     .description('build (first run) and start etcd, kube-apiserver, controller-manager, scheduler and kwok on loopback; Ctrl-C stops them')
-    .option('--dir <dir>', 'where the cluster keeps its state and logs (wiped at start)', '')
+    .option('--dir <dir>', 'where the cluster keeps its state and logs: a new or empty directory, or one it made before (cleared at start)', '')
     .option('--json', 'print the kubeconfig path and API server as one JSON line once ready')
     .action(async (options: { dir: string; json?: boolean }) => {
       const config = loadConfig();
       const dir = options.dir || join(config.stateDir, 'kube');
+      // Before the first run's build: a directory it may not use is refused at once.
+      const problem = clusterDirProblem(dir);
+      if (problem) throw new Error(problem);
       const toolchain = await ensureKubernetesToolchain(config.cacheDir, progress);
       const cluster = await startLocalKubernetes(toolchain, dir, (line) => progress(`starting ${line}`));
       if (options.json) printJson({ status: 'ready', kubeconfig: cluster.kubeconfig, server: cluster.server, node: cluster.node, kubectl: toolchain.bin.kubectl });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
-import { DevStack } from '../../stack/dev-stack';
+import { DevStack, type Endpoints } from '../../stack/dev-stack';
 import { installTeam } from '../../fleet/pool-client';
 import { CATALOG_DIR, loadManifests } from '../../marketplace/manifest-loader';
 import { printJson, progress } from '../output';
@@ -15,43 +15,45 @@ export function registerUp(program: Command): void {
     .option('--no-team', 'do not install the default team (one agent per role) on first start')
     .action(async (options: { json?: boolean; team: boolean }) => {
       const config = loadConfig();
-      const { stack, endpoints } = await DevStack.start(config, progress);
-      if (options.team) {
-        try {
+      const stack = new DevStack(config, progress);
+      // Listened for before anything starts: a signal while starting stops what has started so far.
+      const stopRequested = stopSignal();
+      const failed = stack.failed.then((error) => {
+        progress(`error: ${error.message}`);
+        return 'failure' as const;
+      });
+      const ready = (async () => {
+        const endpoints = await stack.start();
+        if (options.team) {
           const installed = await withClient(config, (client) => installTeam(client, config.temporal.taskQueue, loadManifests(CATALOG_DIR), progress));
           if (installed.length) progress(`default team installed: ${installed.length} agents`);
-        } catch (error) {
-          await stack.stop();
-          throw error;
         }
-      }
-      if (options.json) printJson({ status: 'ready', ...endpoints, pids: stack.pids() });
-      else {
-        progress(
-          [
-            '',
-            'Vapora is up.',
-            `  Temporal    ${endpoints.temporal} (namespace ${endpoints.namespace})`,
-            `  Web UI      ${endpoints.webUi ?? '(external Temporal: use its own UI)'}`,
-            `  NATS        ${endpoints.nats} (JetStream stream vapora_tasks)`,
-            `  SurrealDB   ${endpoints.surreal}`,
-            `  Worker      task queue "${endpoints.taskQueue}", registry API ${config.api.url}`,
-            `  State       ${endpoints.stateDir} (logs in logs/)`,
-            '',
-            'Agents: npx vapora agent list. Work: npx vapora feature start "<title>" --wait. Press Ctrl-C to stop.',
-          ].join('\n'),
-        );
-      }
-      const signal = await Promise.race([
-        stopSignal(),
-        stack.failed.then((error) => {
-          progress(`error: ${error.message}`);
-          return 'failure';
-        }),
-      ]);
-      progress(`stopping (${signal})…`);
+        if (options.json) printJson({ status: 'ready', ...endpoints, pids: stack.pids() });
+        else progress(readyText(endpoints, config.api.url));
+      })();
+      const reason = await Promise.race([ready.then(() => Promise.race([stopRequested, failed])), stopRequested, failed]).catch(async (error: unknown) => {
+        await stack.stop();
+        throw error;
+      });
+      progress(`stopping (${reason})…`);
       await stack.stop();
       progress('stopped.');
-      if (signal === 'failure') process.exitCode = 1;
+      // Whatever was still starting (a team install waiting on servers now gone) ends with the process.
+      process.exit(reason === 'failure' ? 1 : 0);
     });
+}
+
+function readyText(endpoints: Endpoints, apiUrl: string): string {
+  return [
+    '',
+    'Vapora is up.',
+    `  Temporal    ${endpoints.temporal} (namespace ${endpoints.namespace})`,
+    `  Web UI      ${endpoints.webUi ?? '(external Temporal: use its own UI)'}`,
+    `  NATS        ${endpoints.nats} (JetStream stream vapora_tasks)`,
+    `  SurrealDB   ${endpoints.surreal}`,
+    `  Worker      task queue "${endpoints.taskQueue}", registry API ${apiUrl}`,
+    `  State       ${endpoints.stateDir} (logs in logs/)`,
+    '',
+    'Agents: npx vapora agent list. Work: npx vapora feature start "<title>" --wait. Press Ctrl-C to stop.',
+  ].join('\n');
 }

@@ -1,0 +1,53 @@
+import type { Logger } from '../logger';
+import { isListening } from './ports';
+import { stackGone } from './stack-file';
+
+export interface OwnerWatch {
+  /** The `vapora up` stack file (VAPORA_STACK_FILE): gone, or its owner dead, means the stack is gone. */
+  stackFile?: string;
+  /** The control plane's registry API: silent for `apiGraceMs` means the control plane is gone. */
+  apiUrl?: string;
+  apiGraceMs?: number;
+  everyMs?: number;
+}
+
+/**
+ * Calls `onGone` once with the reason when the stack a process belongs to is
+ * gone: its `vapora up` died (even by SIGKILL, which nobody can catch) or its
+ * control plane stopped answering for longer than a restart takes. Returns a
+ * function that stops watching.
+ */
+export function watchOwner({ stackFile, apiUrl, apiGraceMs = 30_000, everyMs = 2_000 }: OwnerWatch, onGone: (reason: string) => void): () => void {
+  const url = apiUrl ? new URL(apiUrl) : undefined;
+  const api = url && { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+  let answeredAt = Date.now();
+  let checking = false;
+  const timer = setInterval(async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      const gone = stackFile ? stackGone(stackFile) : undefined;
+      if (gone) return finish(gone);
+      if (!api) return;
+      if (await isListening(api.host, api.port)) answeredAt = Date.now();
+      else if (Date.now() - answeredAt >= apiGraceMs) finish(`its control plane (${apiUrl}) has not answered for ${Math.round((Date.now() - answeredAt) / 1000)} s`);
+    } finally {
+      checking = false;
+    }
+  }, everyMs);
+  timer.unref();
+  const finish = (reason: string) => {
+    clearInterval(timer);
+    onGone(reason);
+  };
+  return () => clearInterval(timer);
+}
+
+/** Drains this process as SIGTERM would once its stack is gone, and exits anyway after `graceMs`. */
+export function stopWhenOwnerGone(watch: OwnerWatch, log: Logger, graceMs = 15_000): void {
+  watchOwner(watch, (reason) => {
+    log.warn('stopping: its stack is gone', { reason });
+    process.kill(process.pid, 'SIGTERM');
+    setTimeout(() => process.exit(1), graceMs).unref();
+  });
+}
