@@ -71,9 +71,14 @@ class Supervised {
     await this.start().catch((error: Error) => this.onGiveUp(error));
   }
 
+  /** From now on a death is final: the stack is stopping, in whatever order its children go. */
+  hold(): void {
+    this.stopping = true;
+  }
+
   /** Stops the child, and one still starting once it has started. */
   async stop(graceMs?: number): Promise<void> {
-    this.stopping = true;
+    this.hold();
     await this.starting?.catch(() => undefined);
     await this.process?.stop(graceMs);
   }
@@ -259,6 +264,7 @@ export class DevStack {
    */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
+      for (const service of this.services) service.hold();
       await this.services.find((s) => s.name === 'worker')?.stop(10_000);
       await this.stopAgents('of this stack');
       await Promise.all(this.services.filter((s) => s.name !== 'worker').map((s) => s.stop(10_000)));
