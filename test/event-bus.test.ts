@@ -74,7 +74,7 @@ describe('event bus (real nats-server with JetStream)', () => {
     raw.publish('vapora.agent.heartbeat', codec.encode({ type: 'Heartbeat', agent_id: 'monitor-001', status: 'Active', load: 0.25 }));
     await raw.flush();
     await until('the valid heartbeat', () => received.length === 1);
-    assert.equal(received[0]!.type === 'Heartbeat' && received[0]!.agent_id, 'monitor-001');
+    assert.equal(received[0]?.type === 'Heartbeat' && received[0].agent_id, 'monitor-001');
     assert.ok(log.lines.some((l) => l.includes('not JSON')));
     assert.ok(log.lines.some((l) => l.includes('dropped invalid message') && l.includes('status')));
     sub.unsubscribe();

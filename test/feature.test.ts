@@ -231,7 +231,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.equal(lines.at(-1).phase, 'completed');
 
     const status = await vapora(['feature', 'status', featureId], plane.env);
-    assert.match(status.stdout, /phase   completed/);
+    assert.match(status.stdout, /phase {3}completed/);
     const tasks = JSON.parse((await vapora(['task', 'list', '--feature', workflowId, '--json'], plane.env)).stdout);
     assert.ok(tasks.length >= 9 && tasks.every((t: { feature_id: string }) => t.feature_id === featureId));
     const events = (await vapora(['events', '--feature', featureId, '--type', 'TaskCompleted', '--json'], plane.env)).stdout.trim().split('\n');

@@ -201,7 +201,7 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     const pool = plane.client.workflow.getHandle(poolId(manifestId));
     const ids = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `${manifestId}-00${n}`);
     void pool.executeUpdate(scalePool, { args: [8] }).catch(() => undefined);
-    await eventually('the scale-up under way', async () => (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas! > 1, 30_000, 20);
+    await eventually('the scale-up under way', async () => ((await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas ?? 0) > 1, 30_000, 20);
     await plane.kill('SIGKILL');
     plane.start();
 
@@ -211,7 +211,7 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     }, 90_000).catch(async (error: Error) => {
       // Say where it stands: which agents, which pods, claimed by whom.
       const views = await Promise.all(ids.map((id) => plane.registry.agent(id)));
-      const agents = views.map((v, i) => `${ids[i]}: ${v?.status ?? 'absent'} on ${v?.instance?.pod_id ?? '-'}`);
+      const agents = views.map((v, i) => `${ids[i]}: ${v ? JSON.stringify(v.status) : 'absent'} on ${v?.instance?.pod_id ?? '-'}`);
       const pods = (await podsOf(manifestId)).map((p) => `${p.metadata?.name}: ${p.status?.phase}, claimed by ${p.metadata?.labels?.[LABELS.agentId] ?? 'nobody'}`);
       throw new Error(`${error.message}\nagents:\n  ${agents.join('\n  ')}\npods:\n  ${pods.join('\n  ')}`);
     });

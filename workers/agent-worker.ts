@@ -26,7 +26,7 @@ const startedAt = Date.now();
 // Scaling until its worker runs (in a pod: until a lifecycle claims the pod).
 let status: AgentStatus = 'Scaling';
 /** Set once the agent knows who it is; the health endpoint answers before that. */
-let running: { spec: AgentSpec; meter: LoadMeter } | undefined;
+let running: { spec: AgentSpec; meter: LoadMeter } | undefined; // eslint-disable-line prefer-const -- read by the health endpoint before it is set
 
 // Up first: a pod's liveness probe (`?live`) passes while it waits to be claimed; readiness needs an Active agent.
 const health = createServer((req, res) => {
@@ -86,7 +86,7 @@ if (spec.role === 'decision-maker') {
 
 const beat = () =>
   bus.publish({ type: 'Heartbeat', agent_id: spec.agent_id, status, load: meter.load }).catch((e: unknown) => log.warn('heartbeat failed', { error: String(e) }));
-const heartbeats = setInterval(beat, spec.heartbeat_secs * 1000);
+const heartbeats = setInterval(() => void beat(), spec.heartbeat_secs * 1000);
 
 status = 'Active';
 void beat();

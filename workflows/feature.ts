@@ -10,7 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AgentRole, ArtifactRef, Decision } from '../src/domain';
+import type { AgentRole, Decision } from '../src/domain';
 import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaCost, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import type { DecisionRequest } from '../src/work/decision-service';

@@ -1,6 +1,7 @@
 import {
   AckPolicy,
   DeliverPolicy,
+  Events,
   JSONCodec,
   StorageType,
   connect,
@@ -54,7 +55,7 @@ export class EventBus {
     });
     void (async () => {
       for await (const status of nc.status()) {
-        if (status.type === 'disconnect' || status.type === 'reconnect') log.warn(`nats ${status.type}`, { server: String(status.data) });
+        if (status.type === Events.Disconnect || status.type === Events.Reconnect) log.warn(`nats ${status.type}`, { server: JSON.stringify(status.data) });
       }
     })();
     const jsm = await nc.jetstreamManager();

@@ -25,13 +25,13 @@ export const LLM_KEYS_SECRET = 'vapora-llm-keys';
 export const deploymentName = (manifestId: string) => `vapora-${manifestId}`;
 export const poolSelector = (manifestId: string) => `${LABELS.managedBy}=vapora,${LABELS.manifest}=${manifestId}`;
 
-/** Where agents find the stack from inside the cluster. */
-export interface AgentEnv {
+/** Where agents find the stack from inside the cluster (a type, not an interface, so its entries are strings). */
+export type AgentEnv = {
   TEMPORAL_ADDRESS: string;
   TEMPORAL_NAMESPACE: string;
   NATS_URL: string;
   VAPORA_API_URL: string;
-}
+};
 
 /**
  * One Deployment per agent pool: the manifest's image and resources, probes

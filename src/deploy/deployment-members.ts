@@ -122,7 +122,10 @@ export class DeploymentMembers {
       }
       const members = membersOf(current);
       const before = [...members].sort().join(',');
-      for (const [id, change] of batch) change === 'add' ? members.add(id) : members.delete(id);
+      for (const [id, change] of batch) {
+        if (change === 'add') members.add(id);
+        else members.delete(id);
+      }
       const sorted = [...members].sort();
       if (sorted.join(',') === before && current.spec?.replicas === sorted.length) return members;
       current.metadata!.annotations = { ...current.metadata!.annotations, [MEMBERS]: sorted.join(',') };

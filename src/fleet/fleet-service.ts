@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EventBus } from '../bus/event-bus';
 import { compareSemVer, statusLabel, type AgentManifest, type AgentRole, type AgentStatus, type HealthCheckConfig } from '../domain';
@@ -127,7 +128,8 @@ export class FleetService {
         await this.recordCheck(agentId, result.ok, result.runningTasks, stats, heartbeats.last());
         control.heartbeat(stats);
         if (failures >= health.consecutive_failures_threshold) return { failures, lastError, sawHealthy, stats };
-        await sleep(health.interval_secs * 1000, control.signal);
+        // A cancelled activity fails with its own CancelledFailure, not the timer's AbortError.
+        await sleep(health.interval_secs * 1000, undefined, { signal: control.signal }).catch(() => Promise.reject(control.signal.reason as Error));
       }
     } finally {
       heartbeats.stop();
@@ -221,19 +223,4 @@ export class FleetService {
     if (!manifest) throw refuse('UnknownManifest', `no manifest "${manifestId}" in the marketplace`);
     return manifest;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LABELS } from '../deploy/agent-workload';
 
 /**
@@ -11,9 +12,6 @@ export async function waitForClaim(file: string, signal: AbortSignal): Promise<s
     const text = await readFile(file, 'utf8').catch(() => '');
     const line = text.split('\n').find((l) => l.startsWith(`${LABELS.agentId}=`));
     if (line) return JSON.parse(line.slice(LABELS.agentId.length + 1)) as string;
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(resolve, 1_000);
-      signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-    });
+    await sleep(1_000, undefined, { signal });
   }
 }

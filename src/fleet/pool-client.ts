@@ -22,7 +22,7 @@ export async function installPool(client: Client, taskQueue: string, input: { ma
     // The update fails when the install was refused: the workflow's own failure says why.
     const { status } = await handle.describe();
     if (status.name === 'FAILED') await handle.result().catch((e: unknown) => Promise.reject(new Error(failureMessage(e))));
-    throw new Error(failureMessage(error));
+    throw new Error(failureMessage(error), { cause: error });
   }
 }
 

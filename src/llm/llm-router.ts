@@ -71,7 +71,7 @@ export class LLMRouter {
     const others = [...this.clients.values()].filter((c) => c !== own);
     return [
       ...(own ? [{ client: own, model }] : []),
-      ...others.map((client) => ({ client, model: client.provider === 'offline' ? 'offline' : FALLBACK_MODELS[client.provider as RemoteProvider] })),
+      ...others.map((client) => ({ client, model: client.provider === 'offline' ? 'offline' : FALLBACK_MODELS[client.provider] })),
     ];
   }
 

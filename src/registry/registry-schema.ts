@@ -13,7 +13,7 @@ const TABLES: Record<string, Record<string, string>> = {
   artifact: { kind: 'string', feature_id: 'option<string>', task_id: 'option<string>' },
 };
 
-export type Table = keyof typeof TABLES & string;
+export type Table = keyof typeof TABLES;
 
 export const SCHEMA = Object.entries(TABLES)
   .flatMap(([table, columns]) => [

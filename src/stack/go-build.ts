@@ -37,7 +37,7 @@ export async function goBuild(go: string, { what, args, cwd, env, tickMs = TICK_
       },
     });
   } catch (error) {
-    throw new Error(`Building ${what} failed: ${(error as Error).message}`);
+    throw new Error(`Building ${what} failed: ${(error as Error).message}`, { cause: error });
   } finally {
     clearInterval(ticking);
   }

@@ -22,18 +22,17 @@ export function watchOwner({ stackFile, apiUrl, apiGraceMs = 30_000, everyMs = 2
   const api = url && { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
   let answeredAt = Date.now();
   let checking = false;
-  const timer = setInterval(async () => {
+  const check = async () => {
+    const gone = stackFile ? stackGone(stackFile) : undefined;
+    if (gone) return finish(gone);
+    if (!api) return;
+    if (await isListening(api.host, api.port)) answeredAt = Date.now();
+    else if (Date.now() - answeredAt >= apiGraceMs) finish(`its control plane (${apiUrl}) has not answered for ${Math.round((Date.now() - answeredAt) / 1000)} s`);
+  };
+  const timer = setInterval(() => {
     if (checking) return;
     checking = true;
-    try {
-      const gone = stackFile ? stackGone(stackFile) : undefined;
-      if (gone) return finish(gone);
-      if (!api) return;
-      if (await isListening(api.host, api.port)) answeredAt = Date.now();
-      else if (Date.now() - answeredAt >= apiGraceMs) finish(`its control plane (${apiUrl}) has not answered for ${Math.round((Date.now() - answeredAt) / 1000)} s`);
-    } finally {
-      checking = false;
-    }
+    void check().finally(() => (checking = false));
   }, everyMs);
   timer.unref();
   const finish = (reason: string) => {

@@ -17,7 +17,7 @@ export async function registerSearchAttributes(connection: Pick<Connection, 'ope
   const missing = SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
   if (missing.length === 0) return [];
   const searchAttributes = Object.fromEntries(
-    missing.map((key) => [key.name, INDEXED_TYPE[key.type as keyof typeof INDEXED_TYPE]]),
+    missing.map((key) => [key.name, INDEXED_TYPE[key.type]]),
   );
   await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
   return missing.map((key) => key.name);

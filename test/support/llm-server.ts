@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- request bodies in four providers' wire formats, read as loosely as the providers do */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AgentRole } from '../../src/domain';
@@ -34,7 +35,8 @@ export async function startLLMServer(answer: (request: SeenRequest) => Answer | 
   const server = createServer((req, res) => {
     let raw = '';
     req.on('data', (chunk) => (raw += chunk));
-    req.on('end', async () => {
+    req.on('end', () => void respond());
+    const respond = async () => {
       const request = { path: req.url ?? '/', headers: req.headers, body: JSON.parse(raw || '{}') };
       seen.push(request);
       const a = await answer(request);
@@ -45,7 +47,7 @@ export async function startLLMServer(answer: (request: SeenRequest) => Answer | 
       if (a.delayMs) await new Promise((r) => setTimeout(r, a.delayMs));
       const [input, output] = [a.inputTokens ?? 10, a.outputTokens ?? 20];
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(wireAnswer(request.path, request.body.model, a.text, input, output)));
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

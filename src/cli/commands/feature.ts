@@ -91,7 +91,7 @@ export function registerFeature(program: Command): void {
             phase: w.typedSearchAttributes.get(VaporaStatus) ?? '-',
             cost: `$${(w.typedSearchAttributes.get(VaporaCost) ?? 0).toFixed(4)}`,
             started: w.startTime.toISOString().replace('T', ' ').slice(0, 19),
-            title: String(w.memo?.title ?? ''),
+            title: typeof w.memo?.title === 'string' ? w.memo.title : '',
           });
           if (found.length >= limit) break;
         }
