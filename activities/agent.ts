@@ -48,7 +48,13 @@ export function createAgentActivities(spec: AgentSpec, meter: LoadMeter, executo
             last = { percent, step };
             context.heartbeat(last);
             await bus.publish(
-              { type: 'TaskProgress', task_id: input.task.task_id, agent_id: spec.agent_id, progress_percent: percent, current_step: step },
+              {
+                type: 'TaskProgress',
+                task_id: input.task.task_id,
+                agent_id: spec.agent_id,
+                progress_percent: percent,
+                current_step: step,
+              },
               `${input.task.task_id}/progress/${input.attempt}/${percent}`,
             );
           }),

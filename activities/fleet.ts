@@ -21,7 +21,10 @@ async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
 /** Fleet activities: each one call into FleetService, where the logic is tested on its own. */
 export function createFleetActivities(fleet: FleetService) {
   return {
-    async installManifest(manifestId: string, manifest?: AgentManifest): Promise<{ role: AgentRole; warnings: string[] }> {
+    async installManifest(
+      manifestId: string,
+      manifest?: AgentManifest,
+    ): Promise<{ role: AgentRole; warnings: string[] }> {
       return fleet.installManifest(manifestId, manifest);
     },
     async dependentsOf(manifestId: string): Promise<string[]> {
@@ -34,7 +37,10 @@ export function createFleetActivities(fleet: FleetService) {
     async watchHealth(agentId: string, agent: DeployedAgent, stats: HealthStats): Promise<WatchOutcome> {
       const ctx = Context.current();
       const resumed = (ctx.info.heartbeatDetails as HealthStats | undefined) ?? stats;
-      return fleet.watchHealth(agentId, agent, resumed, { heartbeat: (d) => ctx.heartbeat(d), signal: ctx.cancellationSignal });
+      return fleet.watchHealth(agentId, agent, resumed, {
+        heartbeat: (d) => ctx.heartbeat(d),
+        signal: ctx.cancellationSignal,
+      });
     },
     async restartAgent(agentId: string, manifestId: string, reason: string): Promise<Deployment> {
       return withHeartbeats(() => fleet.restartAgent(agentId, manifestId, reason));

@@ -14,7 +14,12 @@ export interface ActivityDeps extends WorkDeps {
 }
 
 /** The control plane's services over one registry, bus and deployer; `close` stops the in-memory fleet view. */
-export async function openActivityDeps(registry: RegistryStore, bus: EventBus, deployer: Deployer, log: Logger): Promise<ActivityDeps & { close(): void }> {
+export async function openActivityDeps(
+  registry: RegistryStore,
+  bus: EventBus,
+  deployer: Deployer,
+  log: Logger,
+): Promise<ActivityDeps & { close(): void }> {
   const view = await FleetView.open(registry, bus);
   return {
     registry,
@@ -36,7 +41,9 @@ export function createActivities(deps: ActivityDeps) {
     async publishMessage(message: AgentMessage, msgId: string): Promise<PublishResult> {
       return bus.publish(message, msgId);
     },
-    async shareKnowledge(entry: Omit<Knowledge, 'created_at' | 'expires_at'> & { ttl_minutes: number }): Promise<Knowledge> {
+    async shareKnowledge(
+      entry: Omit<Knowledge, 'created_at' | 'expires_at'> & { ttl_minutes: number },
+    ): Promise<Knowledge> {
       return registry.knowledge.share(entry);
     },
     async readKnowledge(key: string): Promise<Knowledge | null> {

@@ -17,11 +17,22 @@ export interface WorkDeps {
 export function createWorkActivities({ registry, bus, view, decisions }: WorkDeps) {
   return {
     /** Chooses an agent from memory and announces it; run as a local activity so assignment costs no extra round trip. */
-    async assignTask(input: { task: TaskContext; attempt: number; exclude: string[]; deadline: string }): Promise<string | null> {
+    async assignTask(input: {
+      task: TaskContext;
+      attempt: number;
+      exclude: string[];
+      deadline: string;
+    }): Promise<string | null> {
       const chosen = view.assign({ role: input.task.role, capability: input.task.capability, exclude: input.exclude });
       if (!chosen) return null;
       await bus.publish(
-        { type: 'TaskAssigned', task_id: input.task.task_id, agent_id: chosen.agentId, context: input.task, deadline: input.deadline },
+        {
+          type: 'TaskAssigned',
+          task_id: input.task.task_id,
+          agent_id: chosen.agentId,
+          context: input.task,
+          deadline: input.deadline,
+        },
         `${input.task.task_id}/assigned/${input.attempt}`,
       );
       return chosen.agentId;
@@ -57,14 +68,36 @@ export function createWorkActivities({ registry, bus, view, decisions }: WorkDep
         ...i,
         tasks_completed: i.tasks_completed + (succeeded ? 1 : 0),
         tasks_failed: i.tasks_failed + (succeeded ? 0 : 1),
-        avg_task_duration_ms: succeeded && u.duration_ms !== undefined ? Math.round((i.avg_task_duration_ms * i.tasks_completed + u.duration_ms) / (i.tasks_completed + 1)) : i.avg_task_duration_ms,
+        avg_task_duration_ms:
+          succeeded && u.duration_ms !== undefined
+            ? Math.round((i.avg_task_duration_ms * i.tasks_completed + u.duration_ms) / (i.tasks_completed + 1))
+            : i.avg_task_duration_ms,
         tokens_used: i.tokens_used + tokens,
         cost_incurred: i.cost_incurred + (u.usage?.cost_usd ?? 0),
       }));
       if (succeeded && u.result) {
-        await bus.publish({ type: 'TaskCompleted', task_id: u.task_id, agent_id: u.agent_id, result: u.result, tokens_used: tokens, duration_ms: u.duration_ms ?? 0 }, `${u.task_id}/completed`);
+        await bus.publish(
+          {
+            type: 'TaskCompleted',
+            task_id: u.task_id,
+            agent_id: u.agent_id,
+            result: u.result,
+            tokens_used: tokens,
+            duration_ms: u.duration_ms ?? 0,
+          },
+          `${u.task_id}/completed`,
+        );
       } else if (!succeeded) {
-        await bus.publish({ type: 'TaskFailed', task_id: u.task_id, agent_id: u.agent_id, error: u.error ?? 'failed', retry_count: u.attempt - 1 }, `${u.task_id}/failed/${u.attempt}`);
+        await bus.publish(
+          {
+            type: 'TaskFailed',
+            task_id: u.task_id,
+            agent_id: u.agent_id,
+            error: u.error ?? 'failed',
+            retry_count: u.attempt - 1,
+          },
+          `${u.task_id}/failed/${u.attempt}`,
+        );
       }
     },
 

@@ -9,7 +9,10 @@ const Port = z.coerce.number().int().min(1).max(65535);
 /** Every setting comes from an environment variable; the schema keys are the variable names. */
 const Env = z.object({
   VAPORA_STATE_DIR: z.string().min(1).default('.vapora'),
-  VAPORA_CACHE_DIR: z.string().min(1).default(resolve(homedir(), '.cache', 'vapora')),
+  VAPORA_CACHE_DIR: z
+    .string()
+    .min(1)
+    .default(resolve(homedir(), '.cache', 'vapora')),
   // Set by `vapora up` for the processes of its stack: they exit when it is gone.
   VAPORA_STACK_FILE: z.string().min(1).optional(),
   TEMPORAL_ADDRESS: HostPort.optional(),
@@ -21,9 +24,18 @@ const Env = z.object({
   VAPORA_API_HOST: z.string().min(1).default('127.0.0.1'),
   VAPORA_API_URL: z.string().url().optional(),
   VAPORA_DEPLOYER: z.enum(['process', 'kubernetes']).default('process'),
-  VAPORA_K8S_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name').default('vapora'),
-  NATS_URL: z.string().regex(/^nats:\/\/[\w.-]+:\d{1,5}$/, 'must be nats://host:port').optional(),
-  SURREAL_URL: z.string().regex(/^(mem:\/\/|surrealkv:\/\/.+|wss?:\/\/.+)$/, 'must be mem://, surrealkv://<path> or ws://host:port').optional(),
+  VAPORA_K8S_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name')
+    .default('vapora'),
+  NATS_URL: z
+    .string()
+    .regex(/^nats:\/\/[\w.-]+:\d{1,5}$/, 'must be nats://host:port')
+    .optional(),
+  SURREAL_URL: z
+    .string()
+    .regex(/^(mem:\/\/|surrealkv:\/\/.+|wss?:\/\/.+)$/, 'must be mem://, surrealkv://<path> or ws://host:port')
+    .optional(),
   SURREAL_NAMESPACE: z.string().min(1).default('vapora'),
   SURREAL_DATABASE: z.string().min(1).default('main'),
   SURREAL_USER: z.string().optional(),
@@ -88,7 +100,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.VAPORA_TASK_QUEUE,
       external: e.TEMPORAL_ADDRESS !== undefined,
     },
-    api: { port: e.VAPORA_API_PORT, host: e.VAPORA_API_HOST, url: e.VAPORA_API_URL ?? `http://127.0.0.1:${e.VAPORA_API_PORT}` },
+    api: {
+      port: e.VAPORA_API_PORT,
+      host: e.VAPORA_API_HOST,
+      url: e.VAPORA_API_URL ?? `http://127.0.0.1:${e.VAPORA_API_PORT}`,
+    },
     deployer: { kind: e.VAPORA_DEPLOYER, namespace: e.VAPORA_K8S_NAMESPACE },
     nats: { url: e.NATS_URL ?? DEFAULTS.natsUrl, external: e.NATS_URL !== undefined },
     surreal: {

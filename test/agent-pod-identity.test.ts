@@ -22,11 +22,21 @@ describe('agent worker in a pod', () => {
     const dir = tempDir('pod');
     const labels = join(dir, 'labels');
     const port = await freePort();
-    const { agent_id: _none, ...spec } = agentSpecOf('unclaimed', parse(AgentManifest, fastManifest('podagent'), 'manifest'), port);
+    const { agent_id: _none, ...spec } = agentSpecOf(
+      'unclaimed',
+      parse(AgentManifest, fastManifest('podagent'), 'manifest'),
+      port,
+    );
     const child = spawn(process.execPath, tsNodeArgs('workers/agent-worker.ts'), {
       cwd: PROJECT_ROOT,
       stdio: 'ignore',
-      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, NATS_URL: natsUrl, VAPORA_AGENT_SPEC: JSON.stringify(spec), VAPORA_AGENT_ID_FILE: labels },
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: temporalAddress,
+        NATS_URL: natsUrl,
+        VAPORA_AGENT_SPEC: JSON.stringify(spec),
+        VAPORA_AGENT_ID_FILE: labels,
+      },
     });
     const bus = await EventBus.connect(natsUrl);
     const beats: string[] = [];
@@ -43,7 +53,10 @@ describe('agent worker in a pod', () => {
       assert.equal(unclaimed.body.status, 'Scaling');
       assert.equal(unclaimed.body.agent_id, undefined);
 
-      writeFileSync(labels, 'app.kubernetes.io/managed-by="vapora"\nvapora.dev/agent-id="podagent-007"\nvapora.dev/manifest="podagent"\n');
+      writeFileSync(
+        labels,
+        'app.kubernetes.io/managed-by="vapora"\nvapora.dev/agent-id="podagent-007"\nvapora.dev/manifest="podagent"\n',
+      );
       const ready = await eventually('ready as podagent-007', async () => {
         const h = await health();
         return h.code === 200 && h.body;

@@ -19,7 +19,14 @@ const substitute = (value: string) => value.replace(/\$\{\w+:-([^}]*)\}/g, '$1')
 
 describe('temporal-compose.yml', () => {
   it('has the production-shaped services', () => {
-    assert.deepEqual(Object.keys(services).sort(), ['nats', 'postgresql', 'surrealdb', 'temporal', 'temporal-ui', 'vapora-worker']);
+    assert.deepEqual(Object.keys(services).sort(), [
+      'nats',
+      'postgresql',
+      'surrealdb',
+      'temporal',
+      'temporal-ui',
+      'vapora-worker',
+    ]);
     assert.match(services.temporal!.image!, /^temporalio\/auto-setup:1\.29/);
     assert.equal(services.temporal!.environment!.DB, 'postgres12');
     assert.deepEqual((services.nats as { command: string[] }).command.slice(0, 1), ['-js']);
@@ -43,7 +50,8 @@ describe('temporal-compose.yml', () => {
     assert.equal(config.nats.url, 'nats://nats:4222');
     assert.equal(config.surreal.url, 'ws://surrealdb:8000');
     const host = (url: string) => url.replace(/^\w+:\/\//, '').split(':')[0]!;
-    for (const target of [config.temporal.address, config.nats.url, config.surreal.url]) assert.ok(services[host(target)], `${target} is not a compose service`);
+    for (const target of [config.temporal.address, config.nats.url, config.surreal.url])
+      assert.ok(services[host(target)], `${target} is not a compose service`);
     assert.equal(services['temporal-ui']!.environment!.TEMPORAL_ADDRESS, config.temporal.address);
   });
 });

@@ -16,29 +16,44 @@ describe('configuration from the environment', () => {
     assert.equal(config.temporal.taskQueue, 'vapora');
   });
   it('marks user-named endpoints as external and accepts every SurrealDB scheme', () => {
-    for (const url of ['mem://', 'surrealkv:///tmp/x', 'ws://db:8000']) assert.equal(loadConfig({ SURREAL_URL: url }).surreal.url, url);
-    const config = loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', NATS_URL: 'nats://nats:4222', TEMPORAL_UI_PORT: '9000' });
+    for (const url of ['mem://', 'surrealkv:///tmp/x', 'ws://db:8000'])
+      assert.equal(loadConfig({ SURREAL_URL: url }).surreal.url, url);
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      NATS_URL: 'nats://nats:4222',
+      TEMPORAL_UI_PORT: '9000',
+    });
     assert.equal(config.temporal.external, true);
     assert.equal(config.nats.external, true);
     assert.equal(config.temporal.uiPort, 9000);
   });
   it('names the variable, the rule and the bad value', () => {
     assert.throws(
-      () => loadConfig({ TEMPORAL_ADDRESS: 'nope', NATS_URL: 'http://x', SURREAL_URL: 'postgres://x', TEMPORAL_UI_PORT: '70000' }),
+      () =>
+        loadConfig({
+          TEMPORAL_ADDRESS: 'nope',
+          NATS_URL: 'http://x',
+          SURREAL_URL: 'postgres://x',
+          TEMPORAL_UI_PORT: '70000',
+        }),
       (e: unknown) => {
         assert.ok(e instanceof ValidationError);
-        for (const name of ['TEMPORAL_ADDRESS', 'NATS_URL', 'SURREAL_URL', 'TEMPORAL_UI_PORT']) assert.match(e.message, new RegExp(`${name}: `));
+        for (const name of ['TEMPORAL_ADDRESS', 'NATS_URL', 'SURREAL_URL', 'TEMPORAL_UI_PORT'])
+          assert.match(e.message, new RegExp(`${name}: `));
         assert.match(e.message, /TEMPORAL_ADDRESS: must be host:port.*\(got "nope"\)/);
         return true;
       },
     );
   });
   it('never echoes a value that may be a secret', () => {
-    assert.throws(() => parse(z.object({ SURREAL_PASS: z.string().min(12) }), { SURREAL_PASS: 'hunter2' }, 'environment'), (e: unknown) => {
-      assert.ok(e instanceof ValidationError);
-      assert.match(e.message, /SURREAL_PASS: /);
-      assert.doesNotMatch(e.message, /hunter2/);
-      return true;
-    });
+    assert.throws(
+      () => parse(z.object({ SURREAL_PASS: z.string().min(12) }), { SURREAL_PASS: 'hunter2' }, 'environment'),
+      (e: unknown) => {
+        assert.ok(e instanceof ValidationError);
+        assert.match(e.message, /SURREAL_PASS: /);
+        assert.doesNotMatch(e.message, /hunter2/);
+        return true;
+      },
+    );
   });
 });

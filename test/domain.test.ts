@@ -30,13 +30,18 @@ function rejects(schema: Parameters<typeof parse>[0], value: unknown, path: stri
 describe('agent roles', () => {
   it('has the 13 roles of the spec', () => {
     assert.equal(AGENT_ROLES.length, 13);
-    assert.ok(AGENT_ROLES.includes('decision-maker') && AGENT_ROLES.includes('orchestrator') && AGENT_ROLES.includes('code-reviewer'));
+    assert.ok(
+      AGENT_ROLES.includes('decision-maker') &&
+        AGENT_ROLES.includes('orchestrator') &&
+        AGENT_ROLES.includes('code-reviewer'),
+    );
   });
 });
 
 describe('AgentStatus', () => {
   it('accepts the unit variants and Error with a message', () => {
-    for (const s of ['Active', 'Inactive', 'Updating', 'Scaling', { Error: 'health check timed out' }]) parse(AgentStatus, s, 'status');
+    for (const s of ['Active', 'Inactive', 'Updating', 'Scaling', { Error: 'health check timed out' }])
+      parse(AgentStatus, s, 'status');
   });
   it('rejects Error without a message and unknown states', () => {
     assert.throws(() => parse(AgentStatus, { Error: '' }, 'status'), ValidationError);
@@ -54,9 +59,24 @@ describe('AgentManifest', () => {
   it('names the field and the rule for each bad value', () => {
     rejects(AgentManifest, developerManifest({ version: '1.0' }), 'version', /semantic version/);
     rejects(AgentManifest, developerManifest({ role: 'wizard' as never }), 'role', /Invalid option/);
-    rejects(AgentManifest, developerManifest({ docker_image: 'Vapora/Agents::dev' }), 'docker_image', /image reference.*got "Vapora\/Agents::dev"/);
-    rejects(AgentManifest, developerManifest({ resources: { cpu: 'lots', memory: '1Gi' } }), 'resources.cpu', /quantity/);
-    rejects(AgentManifest, developerManifest({ health_check_endpoint: 'health' }), 'health_check_endpoint', /absolute HTTP path/);
+    rejects(
+      AgentManifest,
+      developerManifest({ docker_image: 'Vapora/Agents::dev' }),
+      'docker_image',
+      /image reference.*got "Vapora\/Agents::dev"/,
+    );
+    rejects(
+      AgentManifest,
+      developerManifest({ resources: { cpu: 'lots', memory: '1Gi' } }),
+      'resources.cpu',
+      /quantity/,
+    );
+    rejects(
+      AgentManifest,
+      developerManifest({ health_check_endpoint: 'health' }),
+      'health_check_endpoint',
+      /absolute HTTP path/,
+    );
     rejects(AgentManifest, developerManifest({ capabilities: [] }), 'capabilities', /at least one capability/);
     rejects(
       AgentManifest,
@@ -66,7 +86,12 @@ describe('AgentManifest', () => {
     );
   });
   it('refuses self and duplicate dependencies', () => {
-    rejects(AgentManifest, developerManifest({ dependencies: [{ agent_id: 'developer', role: 'developer', min_version: '0.1.0' }] }), 'dependencies.0.agent_id', /itself/);
+    rejects(
+      AgentManifest,
+      developerManifest({ dependencies: [{ agent_id: 'developer', role: 'developer', min_version: '0.1.0' }] }),
+      'dependencies.0.agent_id',
+      /itself/,
+    );
     const dep = { agent_id: 'architect', role: 'architect' as const, min_version: '0.1.0' };
     rejects(AgentManifest, developerManifest({ dependencies: [dep, dep] }), 'dependencies.1.agent_id', /duplicate/);
   });
@@ -82,7 +107,11 @@ describe('AgentManifest', () => {
     assert.deepEqual(error.problems.map((p) => p.split(':')[0]).sort(), ['id', 'max_concurrent_tasks', 'version']);
   });
   it('accepts registry hosts, digests and nested paths in image references', () => {
-    for (const image of ['ghcr.io/vapora/agents:developer-0.1.0', 'localhost:5000/agents/dev', `vapora/agents@sha256:${'a'.repeat(64)}`]) {
+    for (const image of [
+      'ghcr.io/vapora/agents:developer-0.1.0',
+      'localhost:5000/agents/dev',
+      `vapora/agents@sha256:${'a'.repeat(64)}`,
+    ]) {
       parse(AgentManifest, developerManifest({ docker_image: image }), 'manifest');
     }
   });
@@ -90,8 +119,26 @@ describe('AgentManifest', () => {
 
 describe('semver ordering', () => {
   it('follows semver precedence', () => {
-    const sorted = ['1.0.0', '0.9.9', '1.0.0-rc.1', '1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-beta.2', '1.0.0-beta.11', '0.10.0'].sort(compareSemVer);
-    assert.deepEqual(sorted, ['0.9.9', '0.10.0', '1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0']);
+    const sorted = [
+      '1.0.0',
+      '0.9.9',
+      '1.0.0-rc.1',
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-beta.2',
+      '1.0.0-beta.11',
+      '0.10.0',
+    ].sort(compareSemVer);
+    assert.deepEqual(sorted, [
+      '0.9.9',
+      '0.10.0',
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-beta.2',
+      '1.0.0-beta.11',
+      '1.0.0-rc.1',
+      '1.0.0',
+    ]);
   });
 });
 
@@ -99,10 +146,30 @@ describe('AgentMetadata', () => {
   it('requires uptime as a percentage', () => {
     const now = new Date().toISOString();
     const agent = {
-      id: 'developer-001', manifest_id: 'developer', role: 'developer', name: 'Dev', version: '0.1.0', status: 'Active',
-      capabilities: [], skills: [], llm_provider: 'offline', llm_model: 'offline-1', dependencies: [], dependents: [],
-      health_check: { interval_secs: 5, timeout_secs: 2, consecutive_failures_threshold: 3, auto_restart_enabled: true },
-      max_concurrent_tasks: 2, current_tasks: 0, queue_depth: 0, created_at: now, last_health_check: now, uptime_percentage: 100,
+      id: 'developer-001',
+      manifest_id: 'developer',
+      role: 'developer',
+      name: 'Dev',
+      version: '0.1.0',
+      status: 'Active',
+      capabilities: [],
+      skills: [],
+      llm_provider: 'offline',
+      llm_model: 'offline-1',
+      dependencies: [],
+      dependents: [],
+      health_check: {
+        interval_secs: 5,
+        timeout_secs: 2,
+        consecutive_failures_threshold: 3,
+        auto_restart_enabled: true,
+      },
+      max_concurrent_tasks: 2,
+      current_tasks: 0,
+      queue_depth: 0,
+      created_at: now,
+      last_health_check: now,
+      uptime_percentage: 100,
     };
     parse(AgentMetadata, agent, 'agent');
     rejects(AgentMetadata, { ...agent, uptime_percentage: 140 }, 'uptime_percentage', /<=100/);
@@ -113,18 +180,55 @@ describe('AgentMetadata', () => {
 describe('AgentMessage', () => {
   const now = new Date().toISOString();
   const samples: AgentMessage[] = [
-    { type: 'TaskAssigned', task_id: 't1', agent_id: 'a1', context: { task_id: 't1', role: 'developer', title: 'Do it', description: '', priority: 'normal', inputs: {} }, deadline: now },
+    {
+      type: 'TaskAssigned',
+      task_id: 't1',
+      agent_id: 'a1',
+      context: { task_id: 't1', role: 'developer', title: 'Do it', description: '', priority: 'normal', inputs: {} },
+      deadline: now,
+    },
     { type: 'TaskStarted', task_id: 't1', agent_id: 'a1', timestamp: now },
     { type: 'TaskProgress', task_id: 't1', agent_id: 'a1', progress_percent: 50, current_step: 'writing' },
-    { type: 'TaskCompleted', task_id: 't1', agent_id: 'a1', result: { success: true, summary: 'done', artifacts: [] }, tokens_used: 10, duration_ms: 5 },
+    {
+      type: 'TaskCompleted',
+      task_id: 't1',
+      agent_id: 'a1',
+      result: { success: true, summary: 'done', artifacts: [] },
+      tokens_used: 10,
+      duration_ms: 5,
+    },
     { type: 'TaskFailed', task_id: 't1', agent_id: 'a1', error: 'boom', retry_count: 1 },
     { type: 'RequestHelp', from_agent: 'a1', to_roles: ['architect'], context: 'which db?', deadline: now },
-    { type: 'HelpOffered', from_agent: 'a2', to_agent: 'a1', capability: { id: 'design-adr', name: 'ADR', description: '', complexity: 'High' } },
+    {
+      type: 'HelpOffered',
+      from_agent: 'a2',
+      to_agent: 'a1',
+      capability: { id: 'design-adr', name: 'ADR', description: '', complexity: 'High' },
+    },
     { type: 'ShareContext', from_agent: 'a1', to_roles: [], context_type: 'decision', data: { x: 1 }, ttl_minutes: 5 },
-    { type: 'RequestDecision', from_agent: 'a1', decision_type: 'escalation', context: 'late', options: ['retry', 'abort'] },
-    { type: 'DecisionMade', decision_id: 'd1', decision: 'retry', reasoning: 'transient', made_by: 'decision-maker-001' },
+    {
+      type: 'RequestDecision',
+      from_agent: 'a1',
+      decision_type: 'escalation',
+      context: 'late',
+      options: ['retry', 'abort'],
+    },
+    {
+      type: 'DecisionMade',
+      decision_id: 'd1',
+      decision: 'retry',
+      reasoning: 'transient',
+      made_by: 'decision-maker-001',
+    },
     { type: 'Heartbeat', agent_id: 'a1', status: 'Active', load: 0.5 },
-    { type: 'AgentStatusChanged', agent_id: 'a1', from: 'Active', to: { Error: 'unhealthy' }, reason: '3 failed checks', timestamp: now },
+    {
+      type: 'AgentStatusChanged',
+      agent_id: 'a1',
+      from: 'Active',
+      to: { Error: 'unhealthy' },
+      reason: '3 failed checks',
+      timestamp: now,
+    },
   ];
   it('has 12 variants, each with a subject, and accepts each', () => {
     assert.equal(AgentMessage.options.length, 12);
@@ -136,7 +240,12 @@ describe('AgentMessage', () => {
   });
   it('names the bad field of a variant', () => {
     rejects(AgentMessage, { type: 'Heartbeat', agent_id: 'a1', status: 'Active', load: 1.5 }, 'load', /<=1/);
-    rejects(AgentMessage, { type: 'TaskProgress', task_id: 't', agent_id: 'a', progress_percent: 101, current_step: '' }, 'progress_percent', /<=100/);
+    rejects(
+      AgentMessage,
+      { type: 'TaskProgress', task_id: 't', agent_id: 'a', progress_percent: 101, current_step: '' },
+      'progress_percent',
+      /<=100/,
+    );
     rejects(AgentMessage, { type: 'Gossip' }, 'type', /Invalid/);
   });
 });

@@ -11,7 +11,8 @@ const { natsUrl } = testServers();
 /** A logger that keeps what it was told, so tests can see why a message was dropped. */
 function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const keep = (level: string) => (message: string, fields?: object) => void lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+  const keep = (level: string) => (message: string, fields?: object) =>
+    void lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   return { lines, info: keep('info'), warn: keep('warn'), error: keep('error') };
 }
 
@@ -34,7 +35,13 @@ describe('event bus (real nats-server with JetStream)', () => {
   it('stores a task event once however often it is published with the same Nats-Msg-Id', async () => {
     const taskId = unique('task');
     const subject = 'vapora.tasks.progress';
-    const message: AgentMessage = { type: 'TaskProgress', task_id: taskId, agent_id: 'developer-001', progress_percent: 40, current_step: 'coding' };
+    const message: AgentMessage = {
+      type: 'TaskProgress',
+      task_id: taskId,
+      agent_id: 'developer-001',
+      progress_percent: 40,
+      current_step: 'coding',
+    };
     const before = await bus.storedCount(subject);
     const first = await bus.publish(message, `${taskId}/progress/40`);
     const second = await bus.publish(message, `${taskId}/progress/40`);
@@ -47,11 +54,18 @@ describe('event bus (real nats-server with JetStream)', () => {
 
   it('replays stored events in order with their ids', async () => {
     const taskId = unique('task');
-    await bus.publish({ type: 'TaskStarted', task_id: taskId, agent_id: 'tester-001', timestamp: new Date().toISOString() }, `${taskId}/started`);
-    await bus.publish({ type: 'TaskFailed', task_id: taskId, agent_id: 'tester-001', error: 'flaky', retry_count: 1 }, `${taskId}/failed/1`);
+    await bus.publish(
+      { type: 'TaskStarted', task_id: taskId, agent_id: 'tester-001', timestamp: new Date().toISOString() },
+      `${taskId}/started`,
+    );
+    await bus.publish(
+      { type: 'TaskFailed', task_id: taskId, agent_id: 'tester-001', error: 'flaky', retry_count: 1 },
+      `${taskId}/failed/1`,
+    );
     const mine: string[] = [];
     for await (const event of bus.events()) {
-      if ('task_id' in event.message && event.message.task_id === taskId) mine.push(`${event.message.type} ${event.msgId}`);
+      if ('task_id' in event.message && event.message.task_id === taskId)
+        mine.push(`${event.message.type} ${event.msgId}`);
     }
     assert.deepEqual(mine, [`TaskStarted ${taskId}/started`, `TaskFailed ${taskId}/failed/1`]);
   });
@@ -70,8 +84,14 @@ describe('event bus (real nats-server with JetStream)', () => {
     const raw = await connect({ servers: natsUrl });
     const codec = JSONCodec();
     raw.publish('vapora.agent.heartbeat', new TextEncoder().encode('not json'));
-    raw.publish('vapora.agent.heartbeat', codec.encode({ type: 'Heartbeat', agent_id: 'a', status: 'Dancing', load: 0.1 }));
-    raw.publish('vapora.agent.heartbeat', codec.encode({ type: 'Heartbeat', agent_id: 'monitor-001', status: 'Active', load: 0.25 }));
+    raw.publish(
+      'vapora.agent.heartbeat',
+      codec.encode({ type: 'Heartbeat', agent_id: 'a', status: 'Dancing', load: 0.1 }),
+    );
+    raw.publish(
+      'vapora.agent.heartbeat',
+      codec.encode({ type: 'Heartbeat', agent_id: 'monitor-001', status: 'Active', load: 0.25 }),
+    );
     await raw.flush();
     await until('the valid heartbeat', () => received.length === 1);
     assert.equal(received[0]?.type === 'Heartbeat' && received[0].agent_id, 'monitor-001');
@@ -88,18 +108,33 @@ describe('event bus (real nats-server with JetStream)', () => {
         'vapora.agent.help',
         async (m) =>
           m.type === 'RequestHelp' && m.to_roles.includes('architect')
-            ? { type: 'HelpOffered', from_agent: id, to_agent: m.from_agent, capability: { id: 'design-adr', name: 'ADR', description: '', complexity: 'High' } }
+            ? {
+                type: 'HelpOffered',
+                from_agent: id,
+                to_agent: m.from_agent,
+                capability: { id: 'design-adr', name: 'ADR', description: '', complexity: 'High' },
+              }
             : undefined,
         { queue: 'architect' },
       ),
     );
     await new Promise((r) => setTimeout(r, 50));
     const answer = await bus.request(
-      { type: 'RequestHelp', from_agent: 'developer-001', to_roles: ['architect'], context: 'which cache?', deadline: new Date(Date.now() + 30_000).toISOString() },
+      {
+        type: 'RequestHelp',
+        from_agent: 'developer-001',
+        to_roles: ['architect'],
+        context: 'which cache?',
+        deadline: new Date(Date.now() + 30_000).toISOString(),
+      },
       { timeoutMs: 2000 },
     );
     assert.equal(answer.type, 'HelpOffered');
-    assert.ok(answer.type === 'HelpOffered' && answer.to_agent === 'developer-001' && answer.from_agent.startsWith('architect-'));
+    assert.ok(
+      answer.type === 'HelpOffered' &&
+        answer.to_agent === 'developer-001' &&
+        answer.from_agent.startsWith('architect-'),
+    );
     helpers.forEach((h) => h.unsubscribe());
     await other.close();
   });

@@ -11,7 +11,15 @@ import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
 import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaAgentId, VaporaFeatureId, VaporaStatus } from '../src/temporal/search-attributes';
 import { submitTask } from '../src/work/task-client';
-import { approveSignal, featureStatusQuery, featureWorkflow, rejectSignal, taskStatusQuery, taskWorkflow, uninstallPool } from '../workflows';
+import {
+  approveSignal,
+  featureStatusQuery,
+  featureWorkflow,
+  rejectSignal,
+  taskStatusQuery,
+  taskWorkflow,
+  uninstallPool,
+} from '../workflows';
 import { agentProcesses, eventually } from './support/fleet';
 import { promptOf, roleAnswers, startLLMServer } from './support/llm-server';
 import { vapora } from './support/cli';
@@ -20,7 +28,9 @@ import { testServers, unique } from './support/servers';
 
 const run = promisify(execFile);
 const logFiles = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? logFiles(join(dir, e.name)) : e.name.endsWith('.log') ? [join(dir, e.name)] : []));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? logFiles(join(dir, e.name)) : e.name.endsWith('.log') ? [join(dir, e.name)] : [],
+  );
 const API_KEY = 'sk-ant-test-never-leaks-7731';
 
 /**
@@ -39,7 +49,8 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     bus = await EventBus.connect(natsUrl);
     llm = await startLLMServer(
       roleAnswers((role, prompt, answer) => {
-        if (role === 'code-reviewer' && prompt.includes('[picky]')) return { text: 'Not good enough.\nVERDICT: reject' };
+        if (role === 'code-reviewer' && prompt.includes('[picky]'))
+          return { text: 'Not good enough.\nVERDICT: reject' };
         if (prompt.includes('[slow]') && role === 'developer') return { ...answer, delayMs: 4_000 };
         if (prompt.includes('[expensive]')) return { ...answer, outputTokens: 100_000 };
         return answer;
@@ -51,7 +62,14 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     manifests = await installTeam(plane.client, plane.taskQueue, team, () => undefined);
   });
   after(async () => {
-    await Promise.all(manifests.map((id) => plane.client.workflow.getHandle(poolId(id)).executeUpdate(uninstallPool, { args: [{ force: true }] }).catch(() => undefined)));
+    await Promise.all(
+      manifests.map((id) =>
+        plane.client.workflow
+          .getHandle(poolId(id))
+          .executeUpdate(uninstallPool, { args: [{ force: true }] })
+          .catch(() => undefined),
+      ),
+    );
     await plane.close();
     await bus.close();
     await llm.close();
@@ -62,31 +80,70 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     for await (const e of bus.events()) if ('task_id' in e.message && e.message.task_id.startsWith(prefix)) all.push(e);
     return all;
   };
-  const temporal = (...args: string[]) => run(temporalCli, [...args, '--address', temporalAddress, '--namespace', 'default']);
+  const temporal = (...args: string[]) =>
+    run(temporalCli, [...args, '--address', temporalAddress, '--namespace', 'default']);
 
   it('runs a feature started with the temporal CLI through every role to the approval gate, and the CLI signal completes it', async () => {
     const id = unique('f');
     const input = JSON.stringify({ title: 'Add rate limiting to the login API', options: { developers: 2 } });
-    await temporal('workflow', 'start', '--type', 'featureWorkflow', '--task-queue', plane.taskQueue, '--workflow-id', `feature-${id}`, '--input', input);
+    await temporal(
+      'workflow',
+      'start',
+      '--type',
+      'featureWorkflow',
+      '--task-queue',
+      plane.taskQueue,
+      '--workflow-id',
+      `feature-${id}`,
+      '--input',
+      input,
+    );
     const handle = plane.client.workflow.getHandle<typeof featureWorkflow>(`feature-${id}`);
-    const gate = await eventually('the approval gate', async () => {
-      const s = await handle.query(featureStatusQuery);
-      return s.phase === 'awaiting-approval' && s;
-    }, 120_000, 500);
+    const gate = await eventually(
+      'the approval gate',
+      async () => {
+        const s = await handle.query(featureStatusQuery);
+        return s.phase === 'awaiting-approval' && s;
+      },
+      120_000,
+      500,
+    );
     assert.ok(gate.pending_approval, 'an approval is pending');
-    assert.deepEqual([...new Set(gate.steps.map((s) => s.role))].sort(), ['architect', 'code-reviewer', 'developer', 'orchestrator', 'security', 'tester']);
+    assert.deepEqual([...new Set(gate.steps.map((s) => s.role))].sort(), [
+      'architect',
+      'code-reviewer',
+      'developer',
+      'orchestrator',
+      'security',
+      'tester',
+    ]);
     assert.equal(gate.steps.filter((s) => s.role === 'developer').length, 2);
 
-    await temporal('workflow', 'signal', '--workflow-id', `feature-${id}`, '--name', 'approve', '--input', '{"by":"alice","comment":"ship it"}');
+    await temporal(
+      'workflow',
+      'signal',
+      '--workflow-id',
+      `feature-${id}`,
+      '--name',
+      'approve',
+      '--input',
+      '{"by":"alice","comment":"ship it"}',
+    );
     const done = await handle.result();
     assert.equal(done.phase, 'completed');
     const roles = new Set(done.steps.map((s) => s.role));
-    for (const role of ['devops', 'monitor', 'project-manager', 'documenter', 'marketer']) assert.ok(roles.has(role as never), `${role} took part`);
-    assert.deepEqual(done.approvals.map((a) => [a.kind, a.by, a.applied]), [['approve', 'alice', true]]);
+    for (const role of ['devops', 'monitor', 'project-manager', 'documenter', 'marketer'])
+      assert.ok(roles.has(role as never), `${role} took part`);
+    assert.deepEqual(
+      done.approvals.map((a) => [a.kind, a.by, a.applied]),
+      [['approve', 'alice', true]],
+    );
     assert.ok(done.costs.total_usd > 0, 'the Anthropic calls were priced');
 
     // Developers worked from the ADR itself (fetched by reference) and the shared context of the feature.
-    const devPrompt = llm.seen.map((r) => promptOf(r.body)).find((p) => p.includes('--- adr ---') && /^Task: Implement/m.test(p));
+    const devPrompt = llm.seen
+      .map((r) => promptOf(r.body))
+      .find((p) => p.includes('--- adr ---') && /^Task: Implement/m.test(p));
     assert.ok(devPrompt, 'a developer prompt carries the ADR');
     assert.match(devPrompt, /# ADR: /);
     assert.match(devPrompt, /Shared context:\n- adr from architect-001/);
@@ -111,9 +168,19 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     // Each awaited step's events are in the stream exactly once.
     const stream = await events(id);
     for (const step of done.steps.filter((s) => !s.detached)) {
-      const of = (type: string) => stream.filter((e) => e.message.type === type && 'task_id' in e.message && e.message.task_id === step.task_id).length;
-      assert.deepEqual([of('TaskAssigned'), of('TaskStarted'), of('TaskCompleted')], [1, 1, 1], `events of ${step.task_id}`);
-      assert.equal(new Set(stream.filter((e) => 'task_id' in e.message && e.message.task_id === step.task_id).map((e) => e.msgId)).size, stream.filter((e) => 'task_id' in e.message && e.message.task_id === step.task_id).length);
+      const of = (type: string) =>
+        stream.filter((e) => e.message.type === type && 'task_id' in e.message && e.message.task_id === step.task_id)
+          .length;
+      assert.deepEqual(
+        [of('TaskAssigned'), of('TaskStarted'), of('TaskCompleted')],
+        [1, 1, 1],
+        `events of ${step.task_id}`,
+      );
+      assert.equal(
+        new Set(stream.filter((e) => 'task_id' in e.message && e.message.task_id === step.task_id).map((e) => e.msgId))
+          .size,
+        stream.filter((e) => 'task_id' in e.message && e.message.task_id === step.task_id).length,
+      );
     }
 
     // The key went into request headers only: not into history, events or logs.
@@ -121,7 +188,8 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.ok(!history.includes(API_KEY));
     assert.ok(!JSON.stringify(stream).includes(API_KEY));
     assert.ok(llm.seen.some((r) => r.headers['x-api-key'] === API_KEY));
-    for (const log of logFiles(plane.stateDir)) assert.ok(!readFileSync(log, 'utf8').includes(API_KEY), `${log} holds no key`);
+    for (const log of logFiles(plane.stateDir))
+      assert.ok(!readFileSync(log, 'utf8').includes(API_KEY), `${log} holds no key`);
   });
 
   it('sends a rejected feature back to development, then completes it; duplicate signals are ignored', async () => {
@@ -132,19 +200,34 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       args: [{ title: 'Export invoices as CSV', options: { developers: 1 } }],
     });
     const atGate = (round: number) =>
-      eventually(`the approval gate (round ${round})`, async () => {
-        const s = await handle.query(featureStatusQuery);
-        return s.phase === 'awaiting-approval' && s.round === round && s;
-      }, 120_000, 300);
+      eventually(
+        `the approval gate (round ${round})`,
+        async () => {
+          const s = await handle.query(featureStatusQuery);
+          return s.phase === 'awaiting-approval' && s.round === round && s;
+        },
+        120_000,
+        300,
+      );
     await atGate(0);
     await handle.signal(rejectSignal, { by: 'carol', reason: 'the CSV needs a header row' });
     await handle.signal(rejectSignal, { by: 'carol', reason: 'the CSV needs a header row' });
     const second = await atGate(1);
-    assert.ok(second.steps.some((s) => s.name === 'dev-1-2'), 'the developer worked again');
+    assert.ok(
+      second.steps.some((s) => s.name === 'dev-1-2'),
+      'the developer worked again',
+    );
     await handle.signal(approveSignal, { by: 'dave', comment: '' });
     const done = await handle.result();
     assert.equal(done.phase, 'completed');
-    assert.deepEqual(done.approvals.map((a) => [a.kind, a.applied]), [['reject', true], ['reject', false], ['approve', true]]);
+    assert.deepEqual(
+      done.approvals.map((a) => [a.kind, a.applied]),
+      [
+        ['reject', true],
+        ['reject', false],
+        ['approve', true],
+      ],
+    );
     assert.match(done.approvals[1]!.ignored!, /already given|no approval pending/);
   });
 
@@ -153,7 +236,9 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     const handle = await plane.client.workflow.start(featureWorkflow, {
       taskQueue: plane.taskQueue,
       workflowId: `feature-${id}`,
-      args: [{ title: 'Refactor billing [picky]', options: { developers: 1, max_review_rounds: 2, requireApproval: false } }],
+      args: [
+        { title: 'Refactor billing [picky]', options: { developers: 1, max_review_rounds: 2, requireApproval: false } },
+      ],
     });
     const done = await handle.result();
     assert.equal(done.phase, 'completed');
@@ -163,10 +248,14 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.equal(decision.decision, 'accept');
     assert.match(decision.made_by, /^decision-maker-/);
     const stored = await plane.registry.decisions({ feature_id: id });
-    assert.deepEqual(stored.map((d) => d.decision), ['accept']);
+    assert.deepEqual(
+      stored.map((d) => d.decision),
+      ['accept'],
+    );
     const published = await eventually('DecisionMade on the stream', async () => {
       const found: StoredEvent[] = [];
-      for await (const e of bus.events({ subject: 'vapora.tasks.decisions' })) if (e.message.type === 'DecisionMade' && e.message.decision_id === decision.id) found.push(e);
+      for await (const e of bus.events({ subject: 'vapora.tasks.decisions' }))
+        if (e.message.type === 'DecisionMade' && e.message.decision_id === decision.id) found.push(e);
       return found.length > 0 && found;
     });
     assert.equal(published.length, 1);
@@ -177,12 +266,19 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     const handle = await plane.client.workflow.start(featureWorkflow, {
       taskQueue: plane.taskQueue,
       workflowId: `feature-${id}`,
-      args: [{ title: 'Summarise logs [expensive]', options: { developers: 1, budget_usd: 1, requireApproval: false } }],
+      args: [
+        { title: 'Summarise logs [expensive]', options: { developers: 1, budget_usd: 1, requireApproval: false } },
+      ],
     });
-    const waiting = await eventually('a person asked about the budget', async () => {
-      const s = await handle.query(featureStatusQuery);
-      return s.pending_approval ? s : undefined;
-    }, 60_000, 300);
+    const waiting = await eventually(
+      'a person asked about the budget',
+      async () => {
+        const s = await handle.query(featureStatusQuery);
+        return s.pending_approval ? s : undefined;
+      },
+      60_000,
+      300,
+    );
     assert.ok(waiting.costs.total_usd > 1);
     assert.equal(waiting.decisions.find((d) => d.decision_type === 'budget_exceeded')?.decision, 'ask_human');
     await handle.signal(approveSignal, { by: 'erin', comment: 'worth it' });
@@ -197,44 +293,72 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       workflowId: `task-${id}`,
       args: [{ role: 'developer', title: 'Port the parser [slow]', deadline_secs: 2 }],
     });
-    const waiting = await eventually('a person asked', async () => {
-      const s = await handle.query(taskStatusQuery);
-      return s.decisions.length === 2 && s;
-    }, 60_000, 300);
+    const waiting = await eventually(
+      'a person asked',
+      async () => {
+        const s = await handle.query(taskStatusQuery);
+        return s.decisions.length === 2 && s;
+      },
+      60_000,
+      300,
+    );
     await handle.signal(rejectSignal, { by: 'frank', reason: 'drop it' });
-    const error = await handle.result().then(() => undefined, (e: unknown) => e);
+    const error = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof WorkflowFailedError);
     assert.match(failureMessage(error), /aborted by decision/);
-    assert.deepEqual(waiting.decisions.map((d) => [d.decision_type, d.decision]), [
-      ['deadline_missed', 'reassign'],
-      ['deadline_missed', 'ask_human'],
-    ]);
+    assert.deepEqual(
+      waiting.decisions.map((d) => [d.decision_type, d.decision]),
+      [
+        ['deadline_missed', 'reassign'],
+        ['deadline_missed', 'ask_human'],
+      ],
+    );
     const history = await handle.fetchHistory();
     const timers = history.events!.filter((e) => e.timerStartedEventAttributes).length;
     assert.ok(timers >= 2, 'each deadline is a durable timer');
     const failed = (await events(id)).filter((e) => e.message.type === 'TaskFailed');
     assert.equal(failed.length, 2);
-    const escalations = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'escalate');
+    const escalations = history.events!.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'escalate',
+    );
     assert.equal(escalations.length, 2, 'each escalation is an activity in the history');
     const decided = [];
-    for await (const e of bus.events({ subject: 'vapora.tasks.decisions' })) if (e.message.type === 'DecisionMade' && e.message.decision_id.startsWith(`${id}-d`)) decided.push(e.message.decision);
+    for await (const e of bus.events({ subject: 'vapora.tasks.decisions' }))
+      if (e.message.type === 'DecisionMade' && e.message.decision_id.startsWith(`${id}-d`))
+        decided.push(e.message.decision);
     assert.deepEqual(decided, ['reassign', 'ask_human']);
   });
 
   it('drives features from the vapora CLI: start --wait with live events, status, task list, events, approve, reject', async () => {
-    const started = await vapora(['feature', 'start', 'Nightly export', '--no-approval', '--developers', '1', '--wait', '--json'], plane.env);
+    const started = await vapora(
+      ['feature', 'start', 'Nightly export', '--no-approval', '--developers', '1', '--wait', '--json'],
+      plane.env,
+    );
     assert.equal(started.code, 0, started.stderr);
-    const lines = started.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = started.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const { workflowId, featureId } = lines[0];
     assert.match(workflowId, /^feature-nightly-export-[0-9a-f]{4}$/);
-    assert.ok(lines.some((l) => l.message?.type === 'TaskAssigned'), 'live events were printed');
+    assert.ok(
+      lines.some((l) => l.message?.type === 'TaskAssigned'),
+      'live events were printed',
+    );
     assert.equal(lines.at(-1).phase, 'completed');
 
     const status = await vapora(['feature', 'status', featureId], plane.env);
     assert.match(status.stdout, /phase {3}completed/);
     const tasks = JSON.parse((await vapora(['task', 'list', '--feature', workflowId, '--json'], plane.env)).stdout);
     assert.ok(tasks.length >= 9 && tasks.every((t: { feature_id: string }) => t.feature_id === featureId));
-    const events = (await vapora(['events', '--feature', featureId, '--type', 'TaskCompleted', '--json'], plane.env)).stdout.trim().split('\n');
+    const events = (
+      await vapora(['events', '--feature', featureId, '--type', 'TaskCompleted', '--json'], plane.env)
+    ).stdout
+      .trim()
+      .split('\n');
     assert.equal(events.length, tasks.filter((t: { status: string }) => t.status === 'completed').length);
 
     const late = await vapora(['approve', workflowId], plane.env);
@@ -260,12 +384,22 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     });
     // Mid-step: the agent has the task and is waiting on its (slow) LLM.
     const since = new Date();
-    const working = await eventually('a developer waiting on its LLM', async () => {
-      for await (const e of bus.events({ subject: 'vapora.tasks.progress', since })) {
-        if (e.message.type === 'TaskProgress' && e.message.task_id === `${id}-dev-1` && e.message.progress_percent === 30) return (await plane.registry.agent(e.message.agent_id))?.instance;
-      }
-      return undefined;
-    }, 60_000, 100);
+    const working = await eventually(
+      'a developer waiting on its LLM',
+      async () => {
+        for await (const e of bus.events({ subject: 'vapora.tasks.progress', since })) {
+          if (
+            e.message.type === 'TaskProgress' &&
+            e.message.task_id === `${id}-dev-1` &&
+            e.message.progress_percent === 30
+          )
+            return (await plane.registry.agent(e.message.agent_id))?.instance;
+        }
+        return undefined;
+      },
+      60_000,
+      100,
+    );
     await plane.kill('SIGKILL');
     process.kill(Number(working.pod_id.replace('pid-', '')), 'SIGKILL');
     plane.start();
@@ -280,59 +414,107 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       assert.equal(completed.length, 1, `${step.task_id} completed once`);
     }
     const dev = stream.filter((e) => e.message.type === 'TaskAssigned' && e.message.task_id === `${id}-dev-1`);
-    const trail = stream.filter((e) => 'task_id' in e.message && e.message.task_id === `${id}-dev-1`).map((e) => e.msgId);
+    const trail = stream
+      .filter((e) => 'task_id' in e.message && e.message.task_id === `${id}-dev-1`)
+      .map((e) => e.msgId);
     assert.equal(dev.length, 2, `the developer step was handed out again after its agent died: ${trail.join(', ')}`);
   });
 
   it('takes a task through the dispatcher: assigned at once, run to completion, submitted once however often it is sent', async () => {
     const id = unique('t');
-    const submitted = await submitTask(plane.client, plane.taskQueue, { task_id: id, role: 'tester', title: 'Check the CSV export' });
+    const submitted = await submitTask(plane.client, plane.taskQueue, {
+      task_id: id,
+      role: 'tester',
+      title: 'Check the CSV export',
+    });
     assert.deepEqual(submitted, { task_id: id, workflow_id: `task-${id}`, agent_id: 'tester-001' });
     const outcome = await plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`).result();
     assert.equal(outcome.status, 'completed');
     assert.equal(outcome.result?.verdict, 'approve');
-    assert.deepEqual(await submitTask(plane.client, plane.taskQueue, { task_id: id, role: 'tester', title: 'Check the CSV export' }), submitted, 'the same answer, nothing new');
+    assert.deepEqual(
+      await submitTask(plane.client, plane.taskQueue, { task_id: id, role: 'tester', title: 'Check the CSV export' }),
+      submitted,
+      'the same answer, nothing new',
+    );
     const assigned = (await events(id)).filter((e) => e.message.type === 'TaskAssigned');
     assert.equal(assigned.length, 1, 'the dispatcher announced it once, and the task workflow did not again');
   });
 
   it('holds a task for approval: a rejection from the CLI sends it back with the reason, an approval completes it', async () => {
     const id = unique('t');
-    await submitTask(plane.client, plane.taskQueue, { task_id: id, role: 'documenter', title: 'Write the upgrade guide', requiresApproval: true });
+    await submitTask(plane.client, plane.taskQueue, {
+      task_id: id,
+      role: 'documenter',
+      title: 'Write the upgrade guide',
+      requiresApproval: true,
+    });
     const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`);
-    const pending = (n: number) => eventually(`approval ${n} pending`, async () => {
-      const s = await handle.query(taskStatusQuery);
-      return s.pending_approval && s.attempts.length === n ? s : undefined;
-    }, 60_000, 200);
+    const pending = (n: number) =>
+      eventually(
+        `approval ${n} pending`,
+        async () => {
+          const s = await handle.query(taskStatusQuery);
+          return s.pending_approval && s.attempts.length === n ? s : undefined;
+        },
+        60_000,
+        200,
+      );
     await pending(1);
-    const rejected = await vapora(['reject', `task-${id}`, '--reason', 'mention the rollback', '--by', 'gina'], plane.env);
+    const rejected = await vapora(
+      ['reject', `task-${id}`, '--reason', 'mention the rollback', '--by', 'gina'],
+      plane.env,
+    );
     assert.equal(rejected.code, 0, rejected.stderr);
     assert.match(rejected.stdout, /rejected task-/);
     await pending(2);
-    const reworked = llm.seen.map((r) => promptOf(r.body)).find((p) => p.includes('Rework requested: mention the rollback (gina)'));
+    const reworked = llm.seen
+      .map((r) => promptOf(r.body))
+      .find((p) => p.includes('Rework requested: mention the rollback (gina)'));
     assert.ok(reworked, 'the second attempt was told why');
     assert.equal((await vapora(['approve', `task-${id}`, '--by', 'gina'], plane.env)).code, 0);
     const outcome = await handle.result();
     assert.equal(outcome.status, 'completed');
-    assert.deepEqual(outcome.approvals?.map((a) => [a.kind, a.applied]), [['reject', true], ['approve', true]]);
+    assert.deepEqual(
+      outcome.approvals?.map((a) => [a.kind, a.applied]),
+      [
+        ['reject', true],
+        ['approve', true],
+      ],
+    );
   });
 
   it('agents answer requests for help over request/reply, one offer per role asked', async () => {
     const offer = await bus.request(
-      { type: 'RequestHelp', from_agent: 'developer-001', to_roles: ['security'], context: 'threat model for the login API', deadline: new Date(Date.now() + 5000).toISOString() },
+      {
+        type: 'RequestHelp',
+        from_agent: 'developer-001',
+        to_roles: ['security'],
+        context: 'threat model for the login API',
+        deadline: new Date(Date.now() + 5000).toISOString(),
+      },
       { timeoutMs: 5000 },
     );
     assert.equal(offer.type, 'HelpOffered');
-    assert.ok(offer.type === 'HelpOffered' && offer.from_agent === 'security-001' && offer.to_agent === 'developer-001');
+    assert.ok(
+      offer.type === 'HelpOffered' && offer.from_agent === 'security-001' && offer.to_agent === 'developer-001',
+    );
   });
 
   it('fails invalid input at once, naming the field, without retrying', async () => {
-    const bad = await plane.client.workflow.start(taskWorkflow, { taskQueue: plane.taskQueue, workflowId: `task-${unique('bad')}`, args: [{ role: 'wizard', title: '' } as never] });
+    const bad = await plane.client.workflow.start(taskWorkflow, {
+      taskQueue: plane.taskQueue,
+      workflowId: `task-${unique('bad')}`,
+      args: [{ role: 'wizard', title: '' } as never],
+    });
     await assert.rejects(bad.result(), (e: unknown) => {
       assert.match(failureMessage(e), /invalid taskWorkflow input: role: Invalid option.*; title: Too small/);
       return true;
     });
-    const feature = await plane.client.workflow.start(featureWorkflow, { taskQueue: plane.taskQueue, workflowId: `feature-${unique('bad')}`, args: [{ title: 'x', options: { developers: 0 } }] });
+    const feature = await plane.client.workflow.start(featureWorkflow, {
+      taskQueue: plane.taskQueue,
+      workflowId: `feature-${unique('bad')}`,
+      args: [{ title: 'x', options: { developers: 0 } }],
+    });
     await assert.rejects(feature.result(), (e: unknown) => {
       assert.match(failureMessage(e), /invalid featureWorkflow input: options\.developers: Too small/);
       return true;
@@ -340,10 +522,13 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     const described = await feature.describe();
     assert.equal(described.status.name, 'FAILED');
     const id = unique('bad');
-    await assert.rejects(submitTask(plane.client, plane.taskQueue, { task_id: id, role: 'wizard' as never, title: 'x', deadline_secs: 0 }), (e: unknown) => {
-      assert.match(failureMessage(e), /invalid task: role: Invalid option.*; deadline_secs: Too small/);
-      return true;
-    });
+    await assert.rejects(
+      submitTask(plane.client, plane.taskQueue, { task_id: id, role: 'wizard' as never, title: 'x', deadline_secs: 0 }),
+      (e: unknown) => {
+        assert.match(failureMessage(e), /invalid task: role: Invalid option.*; deadline_secs: Too small/);
+        return true;
+      },
+    );
     await assert.rejects(plane.client.workflow.getHandle(`task-${id}`).describe(), /not found/i, 'nothing was started');
   });
 

@@ -15,25 +15,45 @@ describe('fleet recovery', () => {
     const agentId = `${manifestId}-001`;
     plane.start();
     try {
-      await installPool(client, taskQueue, { manifestId, replicas: 1, manifest: parse(AgentManifest, fastManifest(manifestId), 'manifest') });
+      await installPool(client, taskQueue, {
+        manifestId,
+        replicas: 1,
+        manifest: parse(AgentManifest, fastManifest(manifestId), 'manifest'),
+      });
       const before = await eventually('the agent registered', async () => (await registry.agent(agentId))?.instance);
       process.kill(Number(before.pod_id.replace('pid-', '')), 'SIGKILL');
 
       const lifecycle = client.workflow.getHandle(`agent-${agentId}`);
-      await eventually('the restart to begin', async () => (await lifecycle.query(lifecycleStatus)).phase === 'restarting', 30_000, 20);
+      await eventually(
+        'the restart to begin',
+        async () => (await lifecycle.query(lifecycleStatus)).phase === 'restarting',
+        30_000,
+        20,
+      );
       await plane.kill('SIGKILL');
       plane.start();
 
-      const after = await eventually('the agent Active again on a new process', async () => {
-        const view = await registry.agent(agentId);
-        return view?.status === 'Active' && view.instance && view.instance.pod_id !== before.pod_id && view.instance;
-      }, 90_000);
+      const after = await eventually(
+        'the agent Active again on a new process',
+        async () => {
+          const view = await registry.agent(agentId);
+          return view?.status === 'Active' && view.instance && view.instance.pod_id !== before.pod_id && view.instance;
+        },
+        90_000,
+      );
       const pid = Number(after.pod_id.replace('pid-', ''));
-      await eventually('exactly one process for the agent', async () => JSON.stringify(agentProcesses(agentId)) === JSON.stringify([pid]), 30_000);
+      await eventually(
+        'exactly one process for the agent',
+        async () => JSON.stringify(agentProcesses(agentId)) === JSON.stringify([pid]),
+        30_000,
+      );
       assert.ok(after.restart_count >= 1);
       assert.equal((await lifecycle.query(lifecycleStatus)).phase, 'watching');
     } finally {
-      await client.workflow.getHandle(poolId(manifestId)).executeUpdate(uninstallPool, { args: [{ force: true }] }).catch(() => undefined);
+      await client.workflow
+        .getHandle(poolId(manifestId))
+        .executeUpdate(uninstallPool, { args: [{ force: true }] })
+        .catch(() => undefined);
       await plane.close();
     }
     assert.deepEqual(agentProcesses(agentId), []);

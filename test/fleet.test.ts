@@ -39,16 +39,22 @@ describe('agent fleet (real agent processes, real servers)', () => {
     });
     return handle;
   };
-  const settle = async (manifestId: string, replicas: number) => plane.client.workflow.getHandle(`pool-${manifestId}`).executeUpdate(scalePool, { args: [replicas] });
+  const settle = async (manifestId: string, replicas: number) =>
+    plane.client.workflow.getHandle(`pool-${manifestId}`).executeUpdate(scalePool, { args: [replicas] });
 
   it('refuses an install whose dependency is missing, and installs in dependency order', async () => {
-    const dev = fastManifest(id('dev'), { dependencies: [{ agent_id: id('arch'), role: 'architect', min_version: '0.1.0' }] });
+    const dev = fastManifest(id('dev'), {
+      dependencies: [{ agent_id: id('arch'), role: 'architect', min_version: '0.1.0' }],
+    });
     const arch = fastManifest(id('arch'), { role: 'architect' });
     await registry.manifests.put(arch);
     const refused = await install(id('dev'), 1, dev);
     await assert.rejects(refused.result(), (e: unknown) => {
       assert.ok(e instanceof WorkflowFailedError);
-      assert.match(failureMessage(e), new RegExp(`cannot install ${id('dev')}: ${id('arch')} \\(architect >= 0.1.0\\) is not installed and healthy`));
+      assert.match(
+        failureMessage(e),
+        new RegExp(`cannot install ${id('dev')}: ${id('arch')} \\(architect >= 0.1.0\\) is not installed and healthy`),
+      );
       return true;
     });
     assert.deepEqual(agentProcesses(id('dev')), []);
@@ -75,7 +81,10 @@ describe('agent fleet (real agent processes, real servers)', () => {
     const heartbeats: number[] = [];
     process.kill(oldPid, 'SIGKILL');
     const killedAt = Date.now();
-    const sub = bus.subscribe('vapora.agent.heartbeat', (m) => void (m.type === 'Heartbeat' && m.agent_id === agentId && heartbeats.push(Date.now())));
+    const sub = bus.subscribe(
+      'vapora.agent.heartbeat',
+      (m) => void (m.type === 'Heartbeat' && m.agent_id === agentId && heartbeats.push(Date.now())),
+    );
     try {
       const replaced = await eventually('a replacement instance', async () => {
         const i = await registry.instances.get(agentId);
@@ -102,7 +111,10 @@ describe('agent fleet (real agent processes, real servers)', () => {
     const down = await settle(manifestId, 1);
     assert.deepEqual(down.agents, [`${manifestId}-001`]);
     assert.equal(agentProcesses(`${manifestId}-`).length, 1);
-    assert.deepEqual((await registry.agents.list({ manifest_id: manifestId })).map((a) => a.id), [`${manifestId}-001`]);
+    assert.deepEqual(
+      (await registry.agents.list({ manifest_id: manifestId })).map((a) => a.id),
+      [`${manifestId}-001`],
+    );
   });
 
   it('refuses an invalid scale with the field named', async () => {
@@ -119,9 +131,15 @@ describe('agent fleet (real agent processes, real servers)', () => {
     assert.equal((await arch.query(poolStatus)).agents.length, 1);
 
     const dev = plane.client.workflow.getHandle(`pool-${id('dev')}`);
-    assert.deepEqual(await dev.executeUpdate(uninstallPool, { args: [{ force: false }] }), { uninstalled: true, dependents: [] });
+    assert.deepEqual(await dev.executeUpdate(uninstallPool, { args: [{ force: false }] }), {
+      uninstalled: true,
+      dependents: [],
+    });
     await dev.result();
-    assert.deepEqual(await arch.executeUpdate(uninstallPool, { args: [{ force: false }] }), { uninstalled: true, dependents: [] });
+    assert.deepEqual(await arch.executeUpdate(uninstallPool, { args: [{ force: false }] }), {
+      uninstalled: true,
+      dependents: [],
+    });
     await arch.result();
     assert.deepEqual(agentProcesses(prefix), []);
     assert.deepEqual(await registry.agents.list(), []);
@@ -132,21 +150,33 @@ describe('agent fleet (real agent processes, real servers)', () => {
     const manifestId = id(name);
     const manifest = fastManifest(manifestId, {
       health_check_endpoint: '/not-served',
-      health_check: { interval_secs: 1, timeout_secs: 1, consecutive_failures_threshold: threshold, auto_restart_enabled: autoRestart },
+      health_check: {
+        interval_secs: 1,
+        timeout_secs: 1,
+        consecutive_failures_threshold: threshold,
+        auto_restart_enabled: autoRestart,
+      },
     });
     await install(manifestId, 1, manifest);
     await settle(manifestId, 1);
     const agentId = `${manifestId}-001`;
-    const agent = await eventually('the agent in Error', async () => {
-      const a = await registry.agents.get(agentId);
-      return a && typeof a.status === 'object' && a;
-    }, 120_000);
+    const agent = await eventually(
+      'the agent in Error',
+      async () => {
+        const a = await registry.agents.get(agentId);
+        return a && typeof a.status === 'object' && a;
+      },
+      120_000,
+    );
     return { manifestId, agentId, agent };
   };
 
   it('leaves an agent that never gets healthy in Error, without restarting it, when auto-restart is off', async () => {
     const { manifestId, agentId, agent } = await installNeverHealthy('sick', 2, false);
-    assert.match(JSON.stringify(agent.status), /2 consecutive failed health checks: health endpoint \/not-served answered 404/);
+    assert.match(
+      JSON.stringify(agent.status),
+      /2 consecutive failed health checks: health endpoint \/not-served answered 404/,
+    );
     const pid = agentProcesses(agentId);
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal((await registry.instances.get(agentId))?.restart_count, 0, 'no restart loop');
@@ -158,13 +188,20 @@ describe('agent fleet (real agent processes, real servers)', () => {
 
   it('restarts an agent that never gets healthy a bounded number of times, with backoff, then leaves it in Error', async () => {
     const { manifestId, agentId, agent } = await installNeverHealthy('flaky', 1, true);
-    assert.match(JSON.stringify(agent.status), new RegExp(`gave up after ${MAX_RESTARTS_WITHOUT_HEALTH} restarts without a healthy check`));
+    assert.match(
+      JSON.stringify(agent.status),
+      new RegExp(`gave up after ${MAX_RESTARTS_WITHOUT_HEALTH} restarts without a healthy check`),
+    );
     const instance = await registry.instances.get(agentId);
     assert.equal(instance?.restart_count, MAX_RESTARTS_WITHOUT_HEALTH);
     const history = await plane.client.workflow.getHandle(`agent-${agentId}`).fetchHistory();
-    const backoffs = history.events!.filter((e) => e.timerStartedEventAttributes).map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds));
+    const backoffs = history
+      .events!.filter((e) => e.timerStartedEventAttributes)
+      .map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds));
     assert.deepEqual(backoffs, [1, 2, 4, 8], 'each restart after the first waits twice as long');
-    await plane.client.workflow.getHandle(`pool-${manifestId}`).executeUpdate(uninstallPool, { args: [{ force: false }] });
+    await plane.client.workflow
+      .getHandle(`pool-${manifestId}`)
+      .executeUpdate(uninstallPool, { args: [{ force: false }] });
     assert.deepEqual(agentProcesses(agentId), []);
   });
 });

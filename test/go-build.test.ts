@@ -20,16 +20,24 @@ describe('Go builds', { skip: go ? undefined : 'Go is not installed' }, () => {
     const dir = module('package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n');
     const lines: string[] = [];
     // A cold build cache takes seconds here: ticks every 50 ms must show up.
-    await goBuild(go!, { what: 'hello', args: ['build', '-a', '-o', join(dir, 'hello'), '.'], cwd: dir, tickMs: 50 }, (l) => lines.push(l));
+    await goBuild(
+      go!,
+      { what: 'hello', args: ['build', '-a', '-o', join(dir, 'hello'), '.'], cwd: dir, tickMs: 50 },
+      (l) => lines.push(l),
+    );
     assert.equal(lines[0], '  building hello');
     assert.match(lines.at(-1)!, /^ {2}built hello in \dm\d\ds$/);
     const ticks = lines.slice(1, -1);
     assert.ok(ticks.length > 0, `no progress while building: ${lines.join(' | ')}`);
-    for (const tick of ticks) assert.match(tick, /^ {2}still building hello: \dm\d\ds, 0 modules downloaded, compiling$/);
+    for (const tick of ticks)
+      assert.match(tick, /^ {2}still building hello: \dm\d\ds, 0 modules downloaded, compiling$/);
   });
 
   it('fail naming what they were building, with the compiler output', async () => {
     const dir = module('package main\n\nfunc main() { undefinedThing() }\n');
-    await assert.rejects(goBuild(go!, { what: 'broken', args: ['build', '.'], cwd: dir }, () => {}), /Building broken failed: .*undefined: undefinedThing/s);
+    await assert.rejects(
+      goBuild(go!, { what: 'broken', args: ['build', '.'], cwd: dir }, () => {}),
+      /Building broken failed: .*undefined: undefinedThing/s,
+    );
   });
 });

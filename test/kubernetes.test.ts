@@ -24,7 +24,12 @@ describe('vapora kube up --dir', () => {
     writeFileSync(join(dir, 'notes.md'), 'mine');
     const result = await vapora(['kube', 'up', '--dir', dir]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, new RegExp(`refusing to keep the local cluster in ${dir}: it holds 1 entries \\(notes\\.md\\) and was not made by`));
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `refusing to keep the local cluster in ${dir}: it holds 1 entries \\(notes\\.md\\) and was not made by`,
+      ),
+    );
     assert.deepEqual(readdirSync(dir), ['notes.md']);
     assert.equal(readFileSync(join(dir, 'notes.md'), 'utf8'), 'mine');
   });
@@ -35,16 +40,20 @@ describe('vapora kube up --dir', () => {
     const dir = join(tempDir('kube-own'), 'cluster');
     const first = await startLocalKubernetes(toolchain, dir);
     try {
-      await clientFor(first.kubeconfig).makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'left-over' } } });
+      await clientFor(first.kubeconfig)
+        .makeApiClient(CoreV1Api)
+        .createNamespace({ body: { metadata: { name: 'left-over' } } });
     } finally {
       await first.stop();
     }
     writeFileSync(join(dir, 'notes.md'), 'mine');
     const second = await startLocalKubernetes(toolchain, dir);
     try {
-      const namespaces = (await clientFor(second.kubeconfig).makeApiClient(CoreV1Api).listNamespace()).items.map((n) => n.metadata?.name);
+      const namespaces = (await clientFor(second.kubeconfig).makeApiClient(CoreV1Api).listNamespace()).items.map(
+        (n) => n.metadata?.name,
+      );
       assert.ok(namespaces.includes('default'));
-      assert.ok(!namespaces.includes('left-over'), 'the first cluster\'s etcd data was cleared');
+      assert.ok(!namespaces.includes('left-over'), "the first cluster's etcd data was cleared");
     } finally {
       await second.stop();
     }
@@ -64,7 +73,11 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     await cluster.apply('deploy/kubernetes/rbac.yaml');
     await cluster.apply('deploy/kubernetes/control-plane.yaml');
     const kubeconfig = await cluster.kubeconfigFor(NAMESPACE, 'vapora-control-plane');
-    plane = await planeProcess('kube', { VAPORA_DEPLOYER: 'kubernetes', VAPORA_K8S_NAMESPACE: NAMESPACE, KUBECONFIG: kubeconfig });
+    plane = await planeProcess('kube', {
+      VAPORA_DEPLOYER: 'kubernetes',
+      VAPORA_K8S_NAMESPACE: NAMESPACE,
+      KUBECONFIG: kubeconfig,
+    });
     plane.start();
   });
 
@@ -77,14 +90,23 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     const manifestId = unique('k').replace(/-/g, '').slice(0, 16);
     return { manifestId, manifest: parse(AgentManifest, fastManifest(manifestId), 'manifest') };
   };
-  const podsOf = async (manifestId: string) => (await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: poolSelector(manifestId) })).items.filter((p) => !p.metadata?.deletionTimestamp);
+  const podsOf = async (manifestId: string) =>
+    (
+      await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: poolSelector(manifestId) })
+    ).items.filter((p) => !p.metadata?.deletionTimestamp);
   const claims = (pods: V1Pod[]) => pods.map((p) => p.metadata?.labels?.[LABELS.agentId] ?? '(unclaimed)').sort();
   const running = (pods: V1Pod[]) => pods.every((p) => p.status?.phase === 'Running');
-  const uninstall = (manifestId: string) => plane.client.workflow.getHandle(poolId(manifestId)).executeUpdate(uninstallPool, { args: [{ force: true }] });
+  const uninstall = (manifestId: string) =>
+    plane.client.workflow.getHandle(poolId(manifestId)).executeUpdate(uninstallPool, { args: [{ force: true }] });
 
   it('applies the shipped RBAC and control-plane Deployment; the sample worker pod runs', async () => {
     await eventually('the control-plane pod Running', async () => {
-      const pods = (await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app.kubernetes.io/name=vapora-control-plane' })).items;
+      const pods = (
+        await cluster.core.listNamespacedPod({
+          namespace: NAMESPACE,
+          labelSelector: 'app.kubernetes.io/name=vapora-control-plane',
+        })
+      ).items;
       return pods.length === 1 && running(pods);
     });
   });
@@ -103,15 +125,24 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     assert.equal(d.metadata?.labels?.[LABELS.version], '0.1.0');
     const container = d.spec?.template.spec?.containers[0];
     assert.equal(container?.image, `vapora/agents:${manifestId}-0.1.0`);
-    assert.deepEqual(container?.resources?.requests, { cpu: manifest.resources.cpu, memory: manifest.resources.memory });
+    assert.deepEqual(container?.resources?.requests, {
+      cpu: manifest.resources.cpu,
+      memory: manifest.resources.memory,
+    });
     assert.equal(container?.readinessProbe?.httpGet?.path, '/health');
     assert.equal(container?.livenessProbe?.httpGet?.path, '/health?live');
     assert.equal(container?.livenessProbe?.failureThreshold, manifest.health_check.consecutive_failures_threshold);
     assert.equal(container?.readinessProbe?.periodSeconds, manifest.health_check.interval_secs);
-    const spec = JSON.parse(container?.env?.find((e) => e.name === 'VAPORA_AGENT_SPEC')?.value ?? '{}') as Record<string, unknown>;
+    const spec = JSON.parse(container?.env?.find((e) => e.name === 'VAPORA_AGENT_SPEC')?.value ?? '{}') as Record<
+      string,
+      unknown
+    >;
     assert.equal(spec.manifest_id, manifestId);
     assert.equal(spec.agent_id, undefined, 'the agent id comes from the claim, not the template');
-    assert.ok(container?.env?.every((e) => !/KEY|PASS|TOKEN/.test(e.name)), 'no secret in the Deployment');
+    assert.ok(
+      container?.env?.every((e) => !/KEY|PASS|TOKEN/.test(e.name)),
+      'no secret in the Deployment',
+    );
 
     const pods = await podsOf(manifestId);
     assert.equal(pods.length, 1);
@@ -132,7 +163,10 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     const up = await pool.executeUpdate(scalePool, { args: [6] });
     const ids = [1, 2, 3, 4, 5, 6].map((n) => `${manifestId}-00${n}`);
     assert.deepEqual(up.ready, ids);
-    assert.equal((await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas, 6);
+    assert.equal(
+      (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas,
+      6,
+    );
     const six = await podsOf(manifestId);
     assert.deepEqual(claims(six), ids, 'each agent has its own pod');
     assert.ok(running(six));
@@ -142,8 +176,14 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
 
     const down = await pool.executeUpdate(scalePool, { args: [1] });
     assert.deepEqual(down.ready, [ids[0]]);
-    assert.equal((await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas, 1);
-    await eventually('one pod left, the first agent\'s', async () => JSON.stringify(claims(await podsOf(manifestId))) === JSON.stringify([ids[0]]));
+    assert.equal(
+      (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas,
+      1,
+    );
+    await eventually(
+      "one pod left, the first agent's",
+      async () => JSON.stringify(claims(await podsOf(manifestId))) === JSON.stringify([ids[0]]),
+    );
     assert.equal(await plane.registry.agent(ids[5]!), undefined);
     await uninstall(manifestId);
   });
@@ -167,30 +207,42 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
 
   it('refuses a namespace the account may not use, with a clear reason, and creates nothing', async () => {
     await cluster.core.createNamespace({ body: { metadata: { name: 'elsewhere' } } });
-    const other = await planeProcess('kube-forbidden', { VAPORA_DEPLOYER: 'kubernetes', VAPORA_K8S_NAMESPACE: 'elsewhere', KUBECONFIG: await cluster.kubeconfigFor(NAMESPACE, 'vapora-control-plane') });
+    const other = await planeProcess('kube-forbidden', {
+      VAPORA_DEPLOYER: 'kubernetes',
+      VAPORA_K8S_NAMESPACE: 'elsewhere',
+      KUBECONFIG: await cluster.kubeconfigFor(NAMESPACE, 'vapora-control-plane'),
+    });
     other.start();
     const { manifestId, manifest } = newPool();
     try {
-      await assert.rejects(installPool(other.client, other.taskQueue, { manifestId, replicas: 1, manifest }), (error: Error) => {
-        assert.match(error.message, /forbidden/i);
-        assert.match(error.message, /elsewhere/);
-        assert.match(error.message, /rbac\.yaml|VAPORA_K8S_NAMESPACE/);
-        return true;
-      });
+      await assert.rejects(
+        installPool(other.client, other.taskQueue, { manifestId, replicas: 1, manifest }),
+        (error: Error) => {
+          assert.match(error.message, /forbidden/i);
+          assert.match(error.message, /elsewhere/);
+          assert.match(error.message, /rbac\.yaml|VAPORA_K8S_NAMESPACE/);
+          return true;
+        },
+      );
       assert.equal((await apps.listNamespacedDeployment({ namespace: 'elsewhere' })).items.length, 0);
       assert.equal(await other.registry.agent(`${manifestId}-001`), undefined);
 
       // `vapora doctor` says the same before anything is tried, and is content with the allowed namespace.
       const deployerCheck = async (env: NodeJS.ProcessEnv) => {
         const { stdout } = await vapora(['doctor', '--json'], env);
-        return (JSON.parse(stdout) as { checks: { check: string; status: string; detail: string }[] }).checks.find((c) => c.check === 'deployer')!;
+        return (JSON.parse(stdout) as { checks: { check: string; status: string; detail: string }[] }).checks.find(
+          (c) => c.check === 'deployer',
+        )!;
       };
       const refused = await deployerCheck(other.env);
       assert.equal(refused.status, 'failed');
       assert.match(refused.detail, /forbidden/i);
       assert.deepEqual((await deployerCheck(plane.env)).status, 'ok');
     } finally {
-      await other.client.workflow.getHandle(poolId(manifestId)).terminate().catch(() => undefined);
+      await other.client.workflow
+        .getHandle(poolId(manifestId))
+        .terminate()
+        .catch(() => undefined);
       await other.close();
     }
   });
@@ -201,26 +253,49 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     const pool = plane.client.workflow.getHandle(poolId(manifestId));
     const ids = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `${manifestId}-00${n}`);
     void pool.executeUpdate(scalePool, { args: [8] }).catch(() => undefined);
-    await eventually('the scale-up under way', async () => ((await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas ?? 0) > 1, 30_000, 20);
+    await eventually(
+      'the scale-up under way',
+      async () =>
+        ((await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec
+          ?.replicas ?? 0) > 1,
+      30_000,
+      20,
+    );
     await plane.kill('SIGKILL');
     plane.start();
 
-    await eventually('8 agents Active on 8 distinct pods', async () => {
-      const views = await Promise.all(ids.map((id) => plane.registry.agent(id)));
-      return views.every((v) => v?.status === 'Active') && new Set(views.map((v) => v?.instance?.pod_id)).size === 8;
-    }, 90_000).catch(async (error: Error) => {
+    await eventually(
+      '8 agents Active on 8 distinct pods',
+      async () => {
+        const views = await Promise.all(ids.map((id) => plane.registry.agent(id)));
+        return views.every((v) => v?.status === 'Active') && new Set(views.map((v) => v?.instance?.pod_id)).size === 8;
+      },
+      90_000,
+    ).catch(async (error: Error) => {
       // Say where it stands: which agents, which pods, claimed by whom.
       const views = await Promise.all(ids.map((id) => plane.registry.agent(id)));
-      const agents = views.map((v, i) => `${ids[i]}: ${v ? JSON.stringify(v.status) : 'absent'} on ${v?.instance?.pod_id ?? '-'}`);
-      const pods = (await podsOf(manifestId)).map((p) => `${p.metadata?.name}: ${p.status?.phase}, claimed by ${p.metadata?.labels?.[LABELS.agentId] ?? 'nobody'}`);
+      const agents = views.map(
+        (v, i) => `${ids[i]}: ${v ? JSON.stringify(v.status) : 'absent'} on ${v?.instance?.pod_id ?? '-'}`,
+      );
+      const pods = (await podsOf(manifestId)).map(
+        (p) =>
+          `${p.metadata?.name}: ${p.status?.phase}, claimed by ${p.metadata?.labels?.[LABELS.agentId] ?? 'nobody'}`,
+      );
       throw new Error(`${error.message}\nagents:\n  ${agents.join('\n  ')}\npods:\n  ${pods.join('\n  ')}`);
     });
-    const pods = await eventually('exactly one claimed pod per agent, none spare', async () => {
-      const p = await podsOf(manifestId);
-      return JSON.stringify(claims(p)) === JSON.stringify(ids) && p;
-    }, 30_000);
+    const pods = await eventually(
+      'exactly one claimed pod per agent, none spare',
+      async () => {
+        const p = await podsOf(manifestId);
+        return JSON.stringify(claims(p)) === JSON.stringify(ids) && p;
+      },
+      30_000,
+    );
     assert.ok(running(pods));
-    assert.equal((await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas, 8);
+    assert.equal(
+      (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas,
+      8,
+    );
     await uninstall(manifestId);
   });
 
@@ -228,9 +303,16 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     const { manifestId, manifest } = newPool();
     await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 1, manifest });
     const inUse = (await cluster.core.listNamespacedPod({ namespace: NAMESPACE })).items.length;
-    await cluster.core.createNamespacedResourceQuota({ namespace: NAMESPACE, body: { metadata: { name: 'agent-pods' }, spec: { hard: { pods: String(inUse + 1) } } } });
+    await cluster.core.createNamespacedResourceQuota({
+      namespace: NAMESPACE,
+      body: { metadata: { name: 'agent-pods' }, spec: { hard: { pods: String(inUse + 1) } } },
+    });
     try {
-      await eventually('the quota to be counted', async () => !!(await cluster.core.readNamespacedResourceQuota({ name: 'agent-pods', namespace: NAMESPACE })).status?.used);
+      await eventually(
+        'the quota to be counted',
+        async () =>
+          !!(await cluster.core.readNamespacedResourceQuota({ name: 'agent-pods', namespace: NAMESPACE })).status?.used,
+      );
       const pool = plane.client.workflow.getHandle(poolId(manifestId));
       await assert.rejects(pool.executeUpdate(scalePool, { args: [3] }), (error: Error) => {
         assert.match(failureMessage(error), /exceeded quota: agent-pods/);
@@ -239,8 +321,16 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
       });
       const status = await pool.query(poolStatus);
       assert.equal(status.phase, 'running');
-      assert.ok(status.agents.length >= 1 && status.agents.length <= 2, `the pool keeps what fits (${status.agents.join(', ')})`);
-      await eventually('replicas back to what runs', async () => (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas === (await pool.query(poolStatus)).agents.length);
+      assert.ok(
+        status.agents.length >= 1 && status.agents.length <= 2,
+        `the pool keeps what fits (${status.agents.join(', ')})`,
+      );
+      await eventually(
+        'replicas back to what runs',
+        async () =>
+          (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec
+            ?.replicas === (await pool.query(poolStatus)).agents.length,
+      );
     } finally {
       await cluster.core.deleteNamespacedResourceQuota({ name: 'agent-pods', namespace: NAMESPACE });
       await uninstall(manifestId);

@@ -28,8 +28,18 @@ describe('LLM providers (real clients against a local server speaking each wire 
 
   const cases = [
     { provider: 'claude', model: 'claude-sonnet-4-5', path: '/v1/messages', auth: ['x-api-key', 'sk-ant-secret-1234'] },
-    { provider: 'openai', model: 'gpt-4.1', path: '/v1/chat/completions', auth: ['authorization', 'Bearer sk-openai-secret-1234'] },
-    { provider: 'gemini', model: 'gemini-2.5-flash', path: '/v1beta/models/gemini-2.5-flash:generateContent', auth: ['x-goog-api-key', 'gemini-secret-1234'] },
+    {
+      provider: 'openai',
+      model: 'gpt-4.1',
+      path: '/v1/chat/completions',
+      auth: ['authorization', 'Bearer sk-openai-secret-1234'],
+    },
+    {
+      provider: 'gemini',
+      model: 'gemini-2.5-flash',
+      path: '/v1beta/models/gemini-2.5-flash:generateContent',
+      auth: ['x-goog-api-key', 'gemini-secret-1234'],
+    },
     { provider: 'ollama', model: 'llama3.1', path: '/api/chat', auth: undefined },
   ] as const;
 
@@ -63,7 +73,10 @@ describe('LLM providers (real clients against a local server speaking each wire 
     let calls = 0;
     next = () => (++calls === 1 ? { status: 429, retryAfter: '2' } : { text: 'after the wait' });
     const waits: number[] = [];
-    const router = new LLMRouter({ claude: { apiKey: 'k-12345678', baseUrl: s.url } }, { sleep: async (ms) => waits.push(ms) });
+    const router = new LLMRouter(
+      { claude: { apiKey: 'k-12345678', baseUrl: s.url } },
+      { sleep: async (ms) => waits.push(ms) },
+    );
     const answer = await router.complete('claude', request());
     assert.equal(answer.text, 'after the wait');
     assert.deepEqual(waits, [2000]);
@@ -73,7 +86,10 @@ describe('LLM providers (real clients against a local server speaking each wire 
   it('falls back to the next configured provider when the wait asked is too long, and says which failed', async () => {
     const s = await server();
     next = (r) => (r.path === '/v1/messages' ? { status: 429, retryAfter: '120' } : { text: 'from openai' });
-    const router = new LLMRouter({ claude: { apiKey: 'k-12345678', baseUrl: s.url }, openai: { apiKey: 'o-12345678', baseUrl: s.url } });
+    const router = new LLMRouter({
+      claude: { apiKey: 'k-12345678', baseUrl: s.url },
+      openai: { apiKey: 'o-12345678', baseUrl: s.url },
+    });
     const answer = await router.complete('claude', request());
     assert.equal(answer.provider, 'openai');
     assert.equal(answer.model, 'gpt-4.1', 'the fallback is asked for its own model');
@@ -84,9 +100,13 @@ describe('LLM providers (real clients against a local server speaking each wire 
   it('falls back on server errors too, and fails with every reason when all providers fail, never with a key', async () => {
     const s = await server();
     const key = 'sk-very-secret-key-0042';
-    next = (r) => (r.path === '/v1/messages' ? { status: 401, body: `{"error":"invalid x-api-key ${key}"}` } : { status: 503 });
+    next = (r) =>
+      r.path === '/v1/messages' ? { status: 401, body: `{"error":"invalid x-api-key ${key}"}` } : { status: 503 };
     const router = new LLMRouter({ claude: { apiKey: key, baseUrl: s.url }, gemini: { apiKey: key, baseUrl: s.url } });
-    const error = await router.complete('claude', request()).then(() => undefined, (e: unknown) => e);
+    const error = await router.complete('claude', request()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof LLMError);
     assert.match(error.message, /claude: HTTP 401/);
     assert.match(error.message, /gemini: HTTP 503/);
@@ -98,12 +118,18 @@ describe('LLM providers (real clients against a local server speaking each wire 
     const s = await server();
     next = () => ({ status: 200, body: '{"content":"not a list"}' });
     const router = new LLMRouter({ claude: { apiKey: 'k-12345678', baseUrl: s.url } });
-    await assert.rejects(router.complete('claude', request()), /unexpected response: content: Invalid input: expected array/);
+    await assert.rejects(
+      router.complete('claude', request()),
+      /unexpected response: content: Invalid input: expected array/,
+    );
   });
 
   it('uses the deterministic offline provider when no key is set', async () => {
     const router = new LLMRouter(loadConfig({}).llm);
-    assert.deepEqual(router.chain('claude', 'claude-opus-4-1').map((c) => c.client.provider), ['offline']);
+    assert.deepEqual(
+      router.chain('claude', 'claude-opus-4-1').map((c) => c.client.provider),
+      ['offline'],
+    );
     const [a, b] = [await router.complete('claude', request()), await router.complete('claude', request())];
     assert.equal(a.text, b.text);
     assert.equal(a.provider, 'offline');
@@ -113,18 +139,31 @@ describe('LLM providers (real clients against a local server speaking each wire 
 
   it('says which model answers: the offline model names the key that would reach the model asked for', async () => {
     const asked = { provider: 'claude', model: 'claude-sonnet-4-5' } as const;
-    assert.equal(new LLMRouter({}).answering(asked), 'offline model (no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5)');
-    assert.equal(new LLMRouter({}).answering({ provider: 'gemini', model: 'gemini-2.5-flash' }), 'offline model (no GEMINI_API_KEY; set it to use gemini-2.5-flash)');
+    assert.equal(
+      new LLMRouter({}).answering(asked),
+      'offline model (no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5)',
+    );
+    assert.equal(
+      new LLMRouter({}).answering({ provider: 'gemini', model: 'gemini-2.5-flash' }),
+      'offline model (no GEMINI_API_KEY; set it to use gemini-2.5-flash)',
+    );
     assert.equal(new LLMRouter({ claude: { apiKey: 'k-12345678' } }).answering(asked), 'claude claude-sonnet-4-5');
-    assert.equal(new LLMRouter({ openai: { apiKey: 'o-12345678' } }).answering(asked), 'openai gpt-4.1 (in place of claude claude-sonnet-4-5)');
-    assert.equal(describeModel({ provider: 'offline', model: 'offline-1' }, { provider: 'offline', model: 'offline' }), 'offline model');
+    assert.equal(
+      new LLMRouter({ openai: { apiKey: 'o-12345678' } }).answering(asked),
+      'openai gpt-4.1 (in place of claude claude-sonnet-4-5)',
+    );
+    assert.equal(
+      describeModel({ provider: 'offline', model: 'offline-1' }, { provider: 'offline', model: 'offline' }),
+      'offline model',
+    );
     const answer = await new LLMRouter({}).complete('claude', request());
     assert.equal(describeModel(asked, answer), 'offline model (no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5)');
   });
 
   it('offline artifacts are shaped by role: a plan as JSON, an ADR, verdicts, a decision among the options', async () => {
     const offline = new OfflineProvider();
-    const say = async (role: LLMRequest['role'], prompt = 'Task: Login rate limit') => (await offline.complete(request({ role, prompt }))).text;
+    const say = async (role: LLMRequest['role'], prompt = 'Task: Login rate limit') =>
+      (await offline.complete(request({ role, prompt }))).text;
     const plan = JSON.parse(await say('orchestrator'));
     assert.ok(plan.subtasks.some((t: { role: string }) => t.role === 'developer'));
     assert.match(await say('architect'), /^# ADR: Login rate limit/);
@@ -134,8 +173,15 @@ describe('LLM providers (real clients against a local server speaking each wire 
   });
 
   it('reads provider settings from the environment, Ollama by URL alone', () => {
-    const { llm } = loadConfig({ ANTHROPIC_API_KEY: 'a-key', OLLAMA_BASE_URL: 'http://127.0.0.1:11434', OPENAI_BASE_URL: 'http://x.test' });
-    assert.deepEqual(llm, { claude: { apiKey: 'a-key', baseUrl: undefined }, ollama: { baseUrl: 'http://127.0.0.1:11434' } });
+    const { llm } = loadConfig({
+      ANTHROPIC_API_KEY: 'a-key',
+      OLLAMA_BASE_URL: 'http://127.0.0.1:11434',
+      OPENAI_BASE_URL: 'http://x.test',
+    });
+    assert.deepEqual(llm, {
+      claude: { apiKey: 'a-key', baseUrl: undefined },
+      ollama: { baseUrl: 'http://127.0.0.1:11434' },
+    });
     assert.throws(() => loadConfig({ GEMINI_BASE_URL: 'not a url' }), /GEMINI_BASE_URL/);
   });
 });

@@ -13,7 +13,18 @@ const byId = new Map(catalog.map((m) => [m.id, m]));
 const m = (id: string, deps: [string, string, boolean?][] = [], version = '0.1.0') =>
   parse(
     AgentManifest,
-    developerManifest({ id, role: id as never, version, docker_image: `vapora/agents:${id}-${version}`, dependencies: deps.map(([agent_id, role, optional]) => ({ agent_id, role: role as never, min_version: '0.1.0', optional })) }),
+    developerManifest({
+      id,
+      role: id as never,
+      version,
+      docker_image: `vapora/agents:${id}-${version}`,
+      dependencies: deps.map(([agent_id, role, optional]) => ({
+        agent_id,
+        role: role as never,
+        min_version: '0.1.0',
+        optional,
+      })),
+    }),
     id,
   );
 
@@ -24,7 +35,11 @@ describe('the shipped catalog', () => {
     assert.deepEqual(dependencyProblems(catalog), []);
   });
   it("follows the spec's channels and optimal LLMs", () => {
-    const needs = (id: string) => byId.get(id)!.dependencies.filter((d) => !d.optional).map((d) => d.agent_id);
+    const needs = (id: string) =>
+      byId
+        .get(id)!
+        .dependencies.filter((d) => !d.optional)
+        .map((d) => d.agent_id);
     assert.deepEqual(needs('developer'), ['architect']);
     assert.deepEqual(needs('code-reviewer'), ['developer']);
     assert.deepEqual(needs('tester'), ['code-reviewer']);
@@ -36,18 +51,29 @@ describe('the shipped catalog', () => {
   });
   it('orders installation so dependencies come first', () => {
     const order = installOrder(catalog).map((c) => c.id);
-    for (const c of catalog) for (const d of c.dependencies) assert.ok(order.indexOf(d.agent_id) < order.indexOf(c.id), `${d.agent_id} before ${c.id}`);
+    for (const c of catalog)
+      for (const d of c.dependencies)
+        assert.ok(order.indexOf(d.agent_id) < order.indexOf(c.id), `${d.agent_id} before ${c.id}`);
   });
 });
 
 describe('loading manifests', () => {
   it('reads a YAML list, a JSON file and a folder', () => {
     const dir = tempDir('manifests');
-    writeFileSync(join(dir, 'team.yaml'), `- ${JSON.stringify(developerManifest({ id: 'dev-a' }))}\n- ${JSON.stringify(developerManifest({ id: 'dev-b' }))}\n`);
+    writeFileSync(
+      join(dir, 'team.yaml'),
+      `- ${JSON.stringify(developerManifest({ id: 'dev-a' }))}\n- ${JSON.stringify(developerManifest({ id: 'dev-b' }))}\n`,
+    );
     writeFileSync(join(dir, 'one.json'), JSON.stringify(developerManifest({ id: 'dev-c' })));
     writeFileSync(join(dir, 'notes.txt'), 'not a manifest');
-    assert.deepEqual(loadManifests(join(dir, 'one.json')).map((x) => x.id), ['dev-c']);
-    assert.deepEqual(loadManifests(dir).map((x) => x.id), ['dev-c', 'dev-a', 'dev-b']);
+    assert.deepEqual(
+      loadManifests(join(dir, 'one.json')).map((x) => x.id),
+      ['dev-c'],
+    );
+    assert.deepEqual(
+      loadManifests(dir).map((x) => x.id),
+      ['dev-c', 'dev-a', 'dev-b'],
+    );
   });
   it('lists every problem of every file before refusing', () => {
     const dir = tempDir('bad-manifests');
@@ -69,12 +95,19 @@ describe('loading manifests', () => {
 describe('dependency problems', () => {
   it('finds unknown agents, wrong roles, old versions and cycles; optional ones may be absent', () => {
     const architect = m('architect', [], '0.0.9');
-    const problems = dependencyProblems([
-      m('developer', [['architect', 'architect'], ['ghost', 'tester'], ['maybe', 'tester', true]]),
-      m('tester', [['developer', 'security']]),
-      m('devops', [['monitor', 'monitor']]),
-      m('monitor', [['devops', 'devops']]),
-    ], [architect]);
+    const problems = dependencyProblems(
+      [
+        m('developer', [
+          ['architect', 'architect'],
+          ['ghost', 'tester'],
+          ['maybe', 'tester', true],
+        ]),
+        m('tester', [['developer', 'security']]),
+        m('devops', [['monitor', 'monitor']]),
+        m('monitor', [['devops', 'devops']]),
+      ],
+      [architect],
+    );
     assert.deepEqual(problems.sort(), [
       'dependency cycle: devops -> monitor -> devops',
       'developer: depends on unknown agent "ghost"',

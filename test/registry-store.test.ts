@@ -12,11 +12,25 @@ const options = (url: string) => ({ url, namespace: 'vapora', database: 'test' }
 function agent(id: string, overrides: Partial<AgentMetadata> = {}): AgentMetadata {
   const now = new Date().toISOString();
   return {
-    id, manifest_id: 'developer', role: 'developer', name: 'Developer', version: '0.1.0', status: 'Active',
-    capabilities: [{ id: 'implement-code', name: 'Implement', description: '', complexity: 'Medium' }], skills: ['ts'],
-    llm_provider: 'offline', llm_model: 'offline-1', dependencies: ['architect'], dependents: [],
+    id,
+    manifest_id: 'developer',
+    role: 'developer',
+    name: 'Developer',
+    version: '0.1.0',
+    status: 'Active',
+    capabilities: [{ id: 'implement-code', name: 'Implement', description: '', complexity: 'Medium' }],
+    skills: ['ts'],
+    llm_provider: 'offline',
+    llm_model: 'offline-1',
+    dependencies: ['architect'],
+    dependents: [],
     health_check: { interval_secs: 5, timeout_secs: 2, consecutive_failures_threshold: 3, auto_restart_enabled: true },
-    max_concurrent_tasks: 2, current_tasks: 0, queue_depth: 0, created_at: now, last_health_check: now, uptime_percentage: 100,
+    max_concurrent_tasks: 2,
+    current_tasks: 0,
+    queue_depth: 0,
+    created_at: now,
+    last_health_check: now,
+    uptime_percentage: 100,
     ...overrides,
   };
 }
@@ -30,10 +44,23 @@ describe('registry store (embedded SurrealDB)', () => {
 
   it('stores, reads, lists, updates and removes manifests', async () => {
     await registry.manifests.put(developerManifest());
-    await registry.manifests.put(developerManifest({ id: 'architect', role: 'architect', dependencies: [], docker_image: 'vapora/agents:architect-0.1.0' }));
+    await registry.manifests.put(
+      developerManifest({
+        id: 'architect',
+        role: 'architect',
+        dependencies: [],
+        docker_image: 'vapora/agents:architect-0.1.0',
+      }),
+    );
     assert.equal((await registry.manifests.get('developer'))?.docker_image, 'vapora/agents:developer-0.1.0');
-    assert.deepEqual((await registry.manifests.list()).map((m) => m.id), ['architect', 'developer']);
-    assert.deepEqual((await registry.manifests.list({ role: 'architect' })).map((m) => m.id), ['architect']);
+    assert.deepEqual(
+      (await registry.manifests.list()).map((m) => m.id),
+      ['architect', 'developer'],
+    );
+    assert.deepEqual(
+      (await registry.manifests.list({ role: 'architect' })).map((m) => m.id),
+      ['architect'],
+    );
     const updated = await registry.manifests.update('developer', (m) => ({ ...m, version: '0.2.0' }));
     assert.equal(updated?.version, '0.2.0');
     assert.equal(await registry.manifests.update('nobody', (m) => m), undefined);
@@ -45,20 +72,29 @@ describe('registry store (embedded SurrealDB)', () => {
 
   it('refuses an invalid record with the field named, and keeps what was stored', async () => {
     await registry.agents.put(agent('developer-001'));
-    await assert.rejects(registry.agents.update('developer-001', (a) => ({ ...a, uptime_percentage: -3 })), (e: unknown) => {
-      assert.ok(e instanceof ValidationError);
-      assert.match(e.message, /uptime_percentage/);
-      return true;
-    });
+    await assert.rejects(
+      registry.agents.update('developer-001', (a) => ({ ...a, uptime_percentage: -3 })),
+      (e: unknown) => {
+        assert.ok(e instanceof ValidationError);
+        assert.match(e.message, /uptime_percentage/);
+        return true;
+      },
+    );
     assert.equal((await registry.agents.get('developer-001'))?.uptime_percentage, 100);
   });
 
   it('filters agents by indexed columns, including the status label of an Error', async () => {
     await registry.agents.put(agent('developer-002', { status: { Error: 'health check failed 3 times' } }));
     await registry.agents.put(agent('tester-001', { role: 'tester', manifest_id: 'tester' }));
-    assert.deepEqual((await registry.agents.list({ role: 'developer' })).map((a) => a.id), ['developer-001', 'developer-002']);
+    assert.deepEqual(
+      (await registry.agents.list({ role: 'developer' })).map((a) => a.id),
+      ['developer-001', 'developer-002'],
+    );
     const failed = await registry.agents.list({ status: 'Error' });
-    assert.deepEqual(failed.map((a) => a.id), ['developer-002']);
+    assert.deepEqual(
+      failed.map((a) => a.id),
+      ['developer-002'],
+    );
     assert.deepEqual(failed[0]!.status, { Error: 'health check failed 3 times' });
   });
 
@@ -73,29 +109,107 @@ describe('registry store (embedded SurrealDB)', () => {
   it('keeps instances, tasks and decisions', async () => {
     const now = new Date().toISOString();
     await registry.instances.put({
-      agent_id: 'developer-001', pod_id: 'pid-4242', ip: '127.0.0.1', port: 4100, start_time: now, last_heartbeat: now,
-      tasks_completed: 0, avg_task_duration_ms: 0, error_count: 0, restart_count: 0, tokens_used: 0, cost_incurred: 0,
+      agent_id: 'developer-001',
+      pod_id: 'pid-4242',
+      ip: '127.0.0.1',
+      port: 4100,
+      start_time: now,
+      last_heartbeat: now,
+      tasks_completed: 0,
+      avg_task_duration_ms: 0,
+      error_count: 0,
+      restart_count: 0,
+      tokens_used: 0,
+      cost_incurred: 0,
     });
-    await registry.tasks.put({ id: 'task-1', feature_id: 'feature-1', role: 'developer', title: 'Write it', status: 'assigned', agent_id: 'developer-001', priority: 'high', retry_count: 0, created_at: now, updated_at: now });
-    await registry.tasks.put({ id: 'task-2', role: 'tester', title: 'Test it', status: 'pending', priority: 'normal', retry_count: 0, created_at: now, updated_at: now });
-    await registry.decisions.put({ id: 'decision-1', decision_type: 'escalation', context: 'deadline missed', options: ['retry', 'abort'], decision: 'retry', reasoning: 'transient', made_by: 'decision-maker-001', task_id: 'task-1', created_at: now });
+    await registry.tasks.put({
+      id: 'task-1',
+      feature_id: 'feature-1',
+      role: 'developer',
+      title: 'Write it',
+      status: 'assigned',
+      agent_id: 'developer-001',
+      priority: 'high',
+      retry_count: 0,
+      created_at: now,
+      updated_at: now,
+    });
+    await registry.tasks.put({
+      id: 'task-2',
+      role: 'tester',
+      title: 'Test it',
+      status: 'pending',
+      priority: 'normal',
+      retry_count: 0,
+      created_at: now,
+      updated_at: now,
+    });
+    await registry.decisions.put({
+      id: 'decision-1',
+      decision_type: 'escalation',
+      context: 'deadline missed',
+      options: ['retry', 'abort'],
+      decision: 'retry',
+      reasoning: 'transient',
+      made_by: 'decision-maker-001',
+      task_id: 'task-1',
+      created_at: now,
+    });
     assert.equal((await registry.instances.get('developer-001'))?.pod_id, 'pid-4242');
-    assert.deepEqual((await registry.tasks.list({ feature_id: 'feature-1' })).map((t) => t.id), ['task-1']);
-    assert.deepEqual((await registry.tasks.list({ status: 'pending' })).map((t) => t.id), ['task-2']);
+    assert.deepEqual(
+      (await registry.tasks.list({ feature_id: 'feature-1' })).map((t) => t.id),
+      ['task-1'],
+    );
+    assert.deepEqual(
+      (await registry.tasks.list({ status: 'pending' })).map((t) => t.id),
+      ['task-2'],
+    );
     assert.equal((await registry.decisions.list({ task_id: 'task-1' }))[0]?.decision, 'retry');
   });
 
   it('hides and purges shared knowledge after its TTL', async () => {
     const t0 = new Date('2030-01-01T00:00:00Z');
-    await registry.knowledge.share({ key: 'adr/login', context_type: 'decision', from_agent: 'architect-001', to_roles: ['developer'], data: { use: 'token bucket' }, ttl_minutes: 10 }, t0);
-    await registry.knowledge.share({ key: 'note/all', context_type: 'analysis', from_agent: 'monitor-001', to_roles: [], data: 'p99 ok', ttl_minutes: 60 }, t0);
+    await registry.knowledge.share(
+      {
+        key: 'adr/login',
+        context_type: 'decision',
+        from_agent: 'architect-001',
+        to_roles: ['developer'],
+        data: { use: 'token bucket' },
+        ttl_minutes: 10,
+      },
+      t0,
+    );
+    await registry.knowledge.share(
+      {
+        key: 'note/all',
+        context_type: 'analysis',
+        from_agent: 'monitor-001',
+        to_roles: [],
+        data: 'p99 ok',
+        ttl_minutes: 60,
+      },
+      t0,
+    );
     const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
     assert.deepEqual((await registry.knowledge.get('adr/login', at(5)))?.data, { use: 'token bucket' });
-    assert.deepEqual((await registry.knowledge.list({ role: 'developer' }, at(5))).map((k) => k.key), ['adr/login', 'note/all']);
-    assert.deepEqual((await registry.knowledge.list({ role: 'tester' }, at(5))).map((k) => k.key), ['note/all']);
-    assert.deepEqual((await registry.knowledge.list({ scope: 'adr' }, at(5))).map((k) => k.key), ['adr/login']);
+    assert.deepEqual(
+      (await registry.knowledge.list({ role: 'developer' }, at(5))).map((k) => k.key),
+      ['adr/login', 'note/all'],
+    );
+    assert.deepEqual(
+      (await registry.knowledge.list({ role: 'tester' }, at(5))).map((k) => k.key),
+      ['note/all'],
+    );
+    assert.deepEqual(
+      (await registry.knowledge.list({ scope: 'adr' }, at(5))).map((k) => k.key),
+      ['adr/login'],
+    );
     assert.equal(await registry.knowledge.get('adr/login', at(11)), undefined);
-    assert.deepEqual((await registry.knowledge.list({}, at(11))).map((k) => k.key), ['note/all']);
+    assert.deepEqual(
+      (await registry.knowledge.list({}, at(11))).map((k) => k.key),
+      ['note/all'],
+    );
     await registry.knowledge.purgeExpired(at(61));
     assert.equal(await registry.knowledge.get('note/all', t0), undefined, 'purged entries are gone, not just hidden');
   });
@@ -111,12 +225,26 @@ describe('registry store persistence (surrealkv)', () => {
 
 describe('registry store under concurrent writes (surrealkv)', () => {
   it('keeps every write when many share knowledge at once while expired entries are purged', async () => {
-    const registry = await RegistryStore.open({ url: `surrealkv://${join(tempDir('burst'), 'registry')}`, namespace: 'vapora', database: 'burst' });
+    const registry = await RegistryStore.open({
+      url: `surrealkv://${join(tempDir('burst'), 'registry')}`,
+      namespace: 'vapora',
+      database: 'burst',
+    });
     const now = new Date('2029-01-01T00:00:00Z');
     const earlier = new Date(now.getTime() - 3_600_000);
-    await Promise.all(Array.from({ length: 100 }, (_, i) => registry.knowledge.share({ key: `old/${i}`, context_type: 'review', from_agent: 'a', to_roles: [], data: i, ttl_minutes: 1 }, earlier)));
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        registry.knowledge.share(
+          { key: `old/${i}`, context_type: 'review', from_agent: 'a', to_roles: [], data: i, ttl_minutes: 1 },
+          earlier,
+        ),
+      ),
+    );
     const writes = Array.from({ length: 200 }, (_, i) =>
-      registry.knowledge.share({ key: `burst/${i}`, context_type: 'review', from_agent: `agent-${i}`, to_roles: [], data: i, ttl_minutes: 5 }, now),
+      registry.knowledge.share(
+        { key: `burst/${i}`, context_type: 'review', from_agent: `agent-${i}`, to_roles: [], data: i, ttl_minutes: 5 },
+        now,
+      ),
     );
     await Promise.all([...writes, ...Array.from({ length: 10 }, () => registry.knowledge.purgeExpired(now))]);
     assert.equal((await registry.knowledge.list({ scope: 'burst' }, now)).length, 200);

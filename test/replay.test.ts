@@ -16,10 +16,16 @@ const RECORDED = new URL('./fixtures/histories-0.1.json.gz', import.meta.url);
 describe('workflow replay', () => {
   it('replays runs begun by Vapora 0.1 with this code, as a restarted worker does with every open run', async () => {
     const stored: Record<string, string> = JSON.parse(gunzipSync(readFileSync(RECORDED)).toString());
-    const histories = Object.entries(stored).map(([workflowId, encoded]) => ({ workflowId, history: proto.temporal.api.history.v1.History.decode(Buffer.from(encoded, 'base64')) }));
+    const histories = Object.entries(stored).map(([workflowId, encoded]) => ({
+      workflowId,
+      history: proto.temporal.api.history.v1.History.decode(Buffer.from(encoded, 'base64')),
+    }));
     const replayed: string[] = [];
     const failed: string[] = [];
-    for await (const { workflowId, error } of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), replayName: 'vapora-0.1' }, histories)) {
+    for await (const { workflowId, error } of Worker.runReplayHistories(
+      { workflowBundle: await workflowBundle(), replayName: 'vapora-0.1' },
+      histories,
+    )) {
       replayed.push(workflowId);
       if (error) failed.push(`${workflowId}: ${error.message}`);
     }

@@ -13,7 +13,12 @@ import { startTestServers } from './support/test-servers';
 
 const say = (line: string) => process.stderr.write(`[test] ${line}\n`);
 const files = process.argv.slice(2);
-const testFiles = files.length ? files : readdirSync(join(PROJECT_ROOT, 'test')).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test', f));
+const testFiles = files.length
+  ? files
+  : readdirSync(join(PROJECT_ROOT, 'test'))
+      .filter((f) => f.endsWith('.test.ts'))
+      .sort()
+      .map((f) => join('test', f));
 // The Kubernetes tests need the local control plane, built with Go on first use; without Go they skip and say why.
 const kubernetesSkip = testFiles.some((f) => f.includes('kubernetes'))
   ? await ensureKubernetesToolchain(loadConfig().cacheDir, say).then(
@@ -24,11 +29,15 @@ const kubernetesSkip = testFiles.some((f) => f.includes('kubernetes'))
 if (kubernetesSkip) say(`Kubernetes tests will be skipped: ${kubernetesSkip}`);
 const servers = await startTestServers(say);
 const code = await new Promise<number>((resolve) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-force-exit', ...testFiles], {
-    cwd: PROJECT_ROOT,
-    stdio: 'inherit',
-    env: { ...process.env, ...servers.env, ...(kubernetesSkip && { VAPORA_TEST_KUBERNETES_SKIP: kubernetesSkip }) },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-force-exit', ...testFiles],
+    {
+      cwd: PROJECT_ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, ...servers.env, ...(kubernetesSkip && { VAPORA_TEST_KUBERNETES_SKIP: kubernetesSkip }) },
+    },
+  );
   child.on('exit', (c) => resolve(c ?? 1));
 });
 await servers.stop(code === 0);

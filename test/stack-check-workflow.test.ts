@@ -23,7 +23,10 @@ describe('stackCheckWorkflow through the control-plane worker', () => {
     const plane = await controlPlane(taskQueue, { registry, bus });
     plane.run();
     const heartbeats: string[] = [];
-    const sub = bus.subscribe('vapora.agent.heartbeat', (m) => void (m.type === 'Heartbeat' && heartbeats.push(m.agent_id)));
+    const sub = bus.subscribe(
+      'vapora.agent.heartbeat',
+      (m) => void (m.type === 'Heartbeat' && heartbeats.push(m.agent_id)),
+    );
     try {
       const workflowId = unique('stack-check');
       const result = await plane.client.workflow.execute(stackCheckWorkflow, { taskQueue, workflowId });
@@ -33,7 +36,9 @@ describe('stackCheckWorkflow through the control-plane worker', () => {
       assert.equal(stored?.context_type, 'stack-check');
       assert.ok(heartbeats.includes('control-plane'));
       const history = await plane.client.workflow.getHandle(workflowId).fetchHistory();
-      const activities = history.events?.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
+      const activities = history.events
+        ?.filter((e) => e.activityTaskScheduledEventAttributes)
+        .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
       assert.deepEqual(activities, ['shareKnowledge', 'readKnowledge', 'publishMessage']);
     } finally {
       sub.unsubscribe();

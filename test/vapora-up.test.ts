@@ -21,7 +21,9 @@ const STOP_BOUND_MS = 40_000;
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)));
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)),
+  );
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
@@ -37,7 +39,15 @@ describe('vapora up', () => {
       VAPORA_API_PORT: String(await freePort()),
     };
     const workflows = (type: string) =>
-      (JSON.parse(execFileSync(temporalCli, ['workflow', 'list', '--address', env.TEMPORAL_ADDRESS, '--query', `WorkflowType='${type}'`, '-o', 'json'], { encoding: 'utf8' })) as unknown[]).length;
+      (
+        JSON.parse(
+          execFileSync(
+            temporalCli,
+            ['workflow', 'list', '--address', env.TEMPORAL_ADDRESS, '--query', `WorkflowType='${type}'`, '-o', 'json'],
+            { encoding: 'utf8' },
+          ),
+        ) as unknown[]
+      ).length;
     const cli = async (...args: string[]) => vapora(args, env);
     const agents = async () => JSON.parse((await cli('agent', 'list', '--json')).stdout) as AgentView[];
 
@@ -53,17 +63,26 @@ describe('vapora up', () => {
 
       const team = await agents();
       assert.deepEqual(team.map((a) => a.role).sort(), [...AGENT_ROLES].sort());
-      assert.ok(team.every((a) => a.status === 'Active'), JSON.stringify(team.map((a) => [a.id, a.status])));
-      for (const a of team) assert.deepEqual(agentProcesses(`${a.id}`), [Number(a.instance!.pod_id.replace('pid-', ''))]);
+      assert.ok(
+        team.every((a) => a.status === 'Active'),
+        JSON.stringify(team.map((a) => [a.id, a.status])),
+      );
+      for (const a of team)
+        assert.deepEqual(agentProcesses(`${a.id}`), [Number(a.instance!.pod_id.replace('pid-', ''))]);
       assert.equal((JSON.parse((await cli('agent', 'available', '--json')).stdout) as unknown[]).length, 13);
 
-      const scaled = JSON.parse((await cli('agent', 'scale', 'developer', '3', '--json')).stdout) as { agents: string[] };
+      const scaled = JSON.parse((await cli('agent', 'scale', 'developer', '3', '--json')).stdout) as {
+        agents: string[];
+      };
       assert.deepEqual(scaled.agents, ['developer-001', 'developer-002', 'developer-003']);
       assert.equal(agentProcesses('developer-').length, 3);
       assert.equal((await cli('agent', 'scale', 'developer', '1')).code, 0);
       assert.equal(agentProcesses('developer-').length, 1);
 
-      const shown = JSON.parse((await cli('agent', 'show', 'developer-001', '--json')).stdout) as { lifecycle: { phase: string }; dependents: string[] };
+      const shown = JSON.parse((await cli('agent', 'show', 'developer-001', '--json')).stdout) as {
+        lifecycle: { phase: string };
+        dependents: string[];
+      };
       assert.equal(shown.lifecycle.phase, 'watching');
       assert.deepEqual(shown.dependents, ['code-reviewer', 'documenter', 'presenter']);
 
@@ -80,33 +99,69 @@ describe('vapora up', () => {
       writeFileSync(badFile, 'id: bad agent\nversion: one\nrole: wizard\ndocker_image: Not An Image\n');
       const rejected = await cli('agent', 'install', badFile);
       assert.equal(rejected.code, 1);
-      for (const field of ['id', 'version', 'role', 'docker_image', 'resources', 'capabilities']) assert.match(rejected.stderr, new RegExp(`bad\\.yaml: ${field}: `));
+      for (const field of ['id', 'version', 'role', 'docker_image', 'resources', 'capabilities'])
+        assert.match(rejected.stderr, new RegExp(`bad\\.yaml: ${field}: `));
 
       // With no LLM key set, the offline model answers and every place a person looks says so.
-      const doctor = JSON.parse((await cli('doctor', '--json')).stdout) as { checks: { check: string; status: string; fix?: string }[] };
+      const doctor = JSON.parse((await cli('doctor', '--json')).stdout) as {
+        checks: { check: string; status: string; fix?: string }[];
+      };
       const llm = doctor.checks.find((c) => c.check === 'llm');
       assert.equal(llm?.status, 'offline');
       assert.match(llm?.fix ?? '', /ANTHROPIC_API_KEY to use claude-/);
-      const run = await cli('feature', 'start', 'Offline check', '--id', 'offline-check', '--no-approval', '--developers', '1', '--wait');
+      const run = await cli(
+        'feature',
+        'start',
+        'Offline check',
+        '--id',
+        'offline-check',
+        '--no-approval',
+        '--developers',
+        '1',
+        '--wait',
+      );
       assert.equal(run.code, 0, run.stderr);
       const offline = 'offline model (no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5)';
-      assert.match(run.stderr, /dev-1 +30% asking offline model \(no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5\)\n/);
+      assert.match(
+        run.stderr,
+        /dev-1 +30% asking offline model \(no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5\)\n/,
+      );
       assert.doesNotMatch(run.stderr, /asking claude/);
-      const tasks = JSON.parse((await cli('task', 'list', '--feature', 'offline-check', '--json')).stdout) as { id: string; llm?: string }[];
+      const tasks = JSON.parse((await cli('task', 'list', '--feature', 'offline-check', '--json')).stdout) as {
+        id: string;
+        llm?: string;
+      }[];
       assert.equal(tasks.find((t) => t.id === 'offline-check-dev-1')?.llm, offline);
 
       const bus = await EventBus.connect(env.NATS_URL);
-      await bus.publish({ type: 'TaskStarted', task_id: 'task-before-restart', agent_id: 'developer-001', timestamp: new Date().toISOString() }, 'before-restart');
+      await bus.publish(
+        {
+          type: 'TaskStarted',
+          task_id: 'task-before-restart',
+          agent_id: 'developer-001',
+          timestamp: new Date().toISOString(),
+        },
+        'before-restart',
+      );
       await bus.close();
     } finally {
       // What a closing terminal, `kill -- -PGID` or systemd does: every process of the group gets SIGTERM at once.
       process.kill(-first.child.pid!, 'SIGTERM');
     }
-    assert.equal(await within(exited(first.child), STOP_BOUND_MS, 'vapora up to stop after SIGTERM to its process group'), 0, first.stderr());
+    assert.equal(
+      await within(exited(first.child), STOP_BOUND_MS, 'vapora up to stop after SIGTERM to its process group'),
+      0,
+      first.stderr(),
+    );
     assert.match(first.stderr(), /stopping 13 agent processes of this stack/);
     assert.doesNotMatch(first.stderr(), /restarting/, 'nothing is restarted once stopping');
-    for (const [name, pid] of Object.entries(first.first.pids)) assert.equal(isAlive(pid), false, `${name} (pid ${pid}) outlived vapora up`);
-    assert.deepEqual(AGENT_ROLES.flatMap((role) => agentProcesses(`${role}-0`)), [], 'no agent process outlives vapora up');
+    for (const [name, pid] of Object.entries(first.first.pids))
+      assert.equal(isAlive(pid), false, `${name} (pid ${pid}) outlived vapora up`);
+    assert.deepEqual(
+      AGENT_ROLES.flatMap((role) => agentProcesses(`${role}-0`)),
+      [],
+      'no agent process outlives vapora up',
+    );
 
     const second = await vaporaUntilJson<Ready>(['up', '--json'], env, 240_000);
     try {
@@ -116,23 +171,40 @@ describe('vapora up', () => {
       for await (const e of bus.events({ subject: 'vapora.tasks.started' })) kept.push(e.msgId);
       await bus.close();
       assert.deepEqual(kept, ['before-restart'], 'the JetStream store survives a restart');
-      const back = await eventually('the team restarted by its lifecycles', async () => {
-        const now = await agents();
-        return now.length === 13 && now.every((a) => a.status === 'Active' && (a.instance?.restart_count ?? 0) >= 1) && now;
-      }, 120_000, 1000);
+      const back = await eventually(
+        'the team restarted by its lifecycles',
+        async () => {
+          const now = await agents();
+          return (
+            now.length === 13 && now.every((a) => a.status === 'Active' && (a.instance?.restart_count ?? 0) >= 1) && now
+          );
+        },
+        120_000,
+        1000,
+      );
       assert.equal(back.length, 13);
     } finally {
       // Nobody can catch SIGKILL: what vapora up started must notice it is gone.
       second.child.kill('SIGKILL');
     }
-    await eventually('the agents to exit by themselves', async () => AGENT_ROLES.flatMap((role) => agentProcesses(`${role}-0`)).length === 0, 60_000, 500);
+    await eventually(
+      'the agents to exit by themselves',
+      async () => AGENT_ROLES.flatMap((role) => agentProcesses(`${role}-0`)).length === 0,
+      60_000,
+      500,
+    );
     await eventually('the worker to exit by itself', async () => !isAlive(second.first.pids.worker!), 60_000, 500);
 
     // The next start stops the servers the killed one left running, and starts its own.
     const third = await vaporaUntilJson<Ready>(['up', '--json', '--no-team'], env, 240_000);
     try {
       for (const name of ['temporal', 'nats']) {
-        assert.match(third.stderr(), new RegExp(`stopping ${name} \\(pid ${second.first.pids[name]}\\), left running by a vapora up that did not stop`));
+        assert.match(
+          third.stderr(),
+          new RegExp(
+            `stopping ${name} \\(pid ${second.first.pids[name]}\\), left running by a vapora up that did not stop`,
+          ),
+        );
         assert.equal(isAlive(second.first.pids[name]!), false);
       }
     } finally {
@@ -155,7 +227,10 @@ describe('vapora up', () => {
         NATS_URL: `nats://127.0.0.1:${await freePort()}`,
       });
       assert.equal(result.code, 1);
-      assert.match(result.stderr, new RegExp(`port ${taken} \\(Temporal Web UI\\) is already in use.*TEMPORAL_UI_PORT`));
+      assert.match(
+        result.stderr,
+        new RegExp(`port ${taken} \\(Temporal Web UI\\) is already in use.*TEMPORAL_UI_PORT`),
+      );
       assert.doesNotMatch(result.stderr, /starting/);
     } finally {
       blocker.close();

@@ -48,11 +48,17 @@ const health = createServer((req, res) => {
   const ok = status === 'Active' || url.searchParams.has('live');
   res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 });
-await new Promise<void>((resolve) => health.listen(given?.port ?? 0, process.env.VAPORA_AGENT_HOST ?? '127.0.0.1', resolve));
+await new Promise<void>((resolve) =>
+  health.listen(given?.port ?? 0, process.env.VAPORA_AGENT_HOST ?? '127.0.0.1', resolve),
+);
 
 const claim = new AbortController();
 process.once('SIGTERM', () => claim.abort(new Error('stopped before it was claimed')));
-const agentId = given?.agent_id ?? (process.env.VAPORA_AGENT_ID_FILE ? await waitForClaim(process.env.VAPORA_AGENT_ID_FILE, claim.signal).catch(() => process.exit(0)) : undefined);
+const agentId =
+  given?.agent_id ??
+  (process.env.VAPORA_AGENT_ID_FILE
+    ? await waitForClaim(process.env.VAPORA_AGENT_ID_FILE, claim.signal).catch(() => process.exit(0))
+    : undefined);
 const spec = parse(AgentSpec, { ...given, agent_id: agentId }, 'VAPORA_AGENT_SPEC');
 const log = createLogger(`agent ${spec.agent_id}`);
 const meter = new LoadMeter(spec.max_concurrent_tasks);
@@ -81,11 +87,17 @@ bus.reply(
   { queue: `help-${spec.role}` },
 );
 if (spec.role === 'decision-maker') {
-  bus.reply(SUBJECTS.RequestDecision, async (m) => (m.type === 'RequestDecision' ? meter.track(() => decide(spec, router, m)) : undefined), { queue: 'decision-maker' });
+  bus.reply(
+    SUBJECTS.RequestDecision,
+    async (m) => (m.type === 'RequestDecision' ? meter.track(() => decide(spec, router, m)) : undefined),
+    { queue: 'decision-maker' },
+  );
 }
 
 const beat = () =>
-  bus.publish({ type: 'Heartbeat', agent_id: spec.agent_id, status, load: meter.load }).catch((e: unknown) => log.warn('heartbeat failed', { error: String(e) }));
+  bus
+    .publish({ type: 'Heartbeat', agent_id: spec.agent_id, status, load: meter.load })
+    .catch((e: unknown) => log.warn('heartbeat failed', { error: String(e) }));
 const heartbeats = setInterval(() => void beat(), spec.heartbeat_secs * 1000);
 
 status = 'Active';

@@ -36,12 +36,20 @@ try {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)) }),
+    workflowBundle: await bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    }),
     activities: createActivities(deps),
   });
   // The dispatcher shards run before the first task arrives (each would otherwise start on its first task).
   await ensureDispatchers(new Client({ connection, namespace: config.temporal.namespace }), config.temporal.taskQueue);
-  log.info('worker ready', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, nats: config.nats.url, surreal: config.surreal.url, api: config.api.url });
+  log.info('worker ready', {
+    taskQueue: config.temporal.taskQueue,
+    temporal: config.temporal.address,
+    nats: config.nats.url,
+    surreal: config.surreal.url,
+    api: config.api.url,
+  });
   // Under `vapora up`, a worker whose stack died with SIGKILL does not go on alone.
   if (config.stackFile) stopWhenOwnerGone({ stackFile: config.stackFile }, log);
   // Returns after SIGINT/SIGTERM, once in-flight tasks are done.

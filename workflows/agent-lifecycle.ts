@@ -45,7 +45,12 @@ export const stopAgent = defineSignal<[{ reason: string }]>('stop');
 export const retryAgent = defineSignal('retry');
 export const lifecycleStatus = defineQuery<LifecycleStatus>('status');
 
-const { deployAgent, restartAgent, markAgentError, stopAgent: stopInstance } = proxyActivities<Activities>({
+const {
+  deployAgent,
+  restartAgent,
+  markAgentError,
+  stopAgent: stopInstance,
+} = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
@@ -98,10 +103,12 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
         retry: { initialInterval: '1s', maximumInterval: '10s' },
         summary: `health checks of ${agentId}`,
       });
-      const outcome: WatchOutcome | undefined = await watchScope.run(() => watchHealth(agentId, current, stats)).catch((error: unknown) => {
-        if (stopReason !== undefined && isCancellation(error)) return undefined;
-        throw error;
-      });
+      const outcome: WatchOutcome | undefined = await watchScope
+        .run(() => watchHealth(agentId, current, stats))
+        .catch((error: unknown) => {
+          if (stopReason !== undefined && isCancellation(error)) return undefined;
+          throw error;
+        });
       if (!outcome) break;
       stats = outcome.stats;
       const failure = `${outcome.failures} consecutive failed health checks: ${outcome.lastError}`;
@@ -109,7 +116,9 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
       failedRestarts = outcome.sawHealthy ? 0 : failedRestarts;
 
       if (!current.health.auto_restart_enabled || failedRestarts >= MAX_RESTARTS_WITHOUT_HEALTH) {
-        const reason: string = current.health.auto_restart_enabled ? `gave up after ${failedRestarts} restarts without a healthy check; last: ${failure}` : failure;
+        const reason: string = current.health.auto_restart_enabled
+          ? `gave up after ${failedRestarts} restarts without a healthy check; last: ${failure}`
+          : failure;
         enter('error');
         await markAgentError(agentId, reason);
         lastError = reason;
@@ -119,7 +128,10 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
         if (stopReason !== undefined) break;
       } else if (failedRestarts > 0) {
         // Backoff grows with each restart that did not bring the agent back.
-        await condition(() => stopReason !== undefined, current.health.interval_secs * 1000 * 2 ** (failedRestarts - 1));
+        await condition(
+          () => stopReason !== undefined,
+          current.health.interval_secs * 1000 * 2 ** (failedRestarts - 1),
+        );
         if (stopReason !== undefined) break;
       }
       enter('restarting');
@@ -129,18 +141,23 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
       failedRestarts++;
       if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 5000) {
         continuing = true;
-        await continueAsNew<typeof agentLifecycleWorkflow>({ agentId, manifestId, carried: { agent, stats, restarts, failedRestarts } });
+        await continueAsNew<typeof agentLifecycleWorkflow>({
+          agentId,
+          manifestId,
+          carried: { agent, stats, restarts, failedRestarts },
+        });
       }
     }
   } finally {
     // Cancellation (the pool going away) stops the instance too, so no process is left behind;
     // continue-as-new hands the running instance to the next run.
     // Best effort when the deploy never succeeded, so the workflow fails with the deploy's reason.
-    if (!continuing) await CancellationScope.nonCancellable(async () => {
-      enter('stopping');
-      const stopping = stopInstance(agentId, manifestId, stopReason ?? 'lifecycle cancelled');
-      await (agent ? stopping : stopping.catch(() => undefined));
-    });
+    if (!continuing)
+      await CancellationScope.nonCancellable(async () => {
+        enter('stopping');
+        const stopping = stopInstance(agentId, manifestId, stopReason ?? 'lifecycle cancelled');
+        await (agent ? stopping : stopping.catch(() => undefined));
+      });
   }
   return status();
 }

@@ -58,7 +58,10 @@ export const agentIdFor = (manifestId: string, n: number) => `${manifestId}-${St
 
 function checkReplicas(replicas: unknown): void {
   if (!Number.isInteger(replicas) || (replicas as number) < 0 || (replicas as number) > MAX_REPLICAS) {
-    throw ApplicationFailure.nonRetryable(`replicas: must be an integer from 0 to ${MAX_REPLICAS} (got ${JSON.stringify(replicas)})`, 'InvalidInput');
+    throw ApplicationFailure.nonRetryable(
+      `replicas: must be an integer from 0 to ${MAX_REPLICAS} (got ${JSON.stringify(replicas)})`,
+      'InvalidInput',
+    );
   }
 }
 
@@ -80,8 +83,16 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
   /** Why an instance could not be deployed (a refusal such as a forbidden namespace): the scale fails with it instead of retrying forever. */
   let deployFailure: string | undefined;
 
-  const status = (): PoolStatus => ({ manifestId, phase, desired, agents: [...children.keys()].sort(), ready: [...ready].sort(), warnings });
-  const settled = () => phase === 'running' && children.size === desired && [...children.keys()].every((id) => ready.has(id));
+  const status = (): PoolStatus => ({
+    manifestId,
+    phase,
+    desired,
+    agents: [...children.keys()].sort(),
+    ready: [...ready].sort(),
+    warnings,
+  });
+  const settled = () =>
+    phase === 'running' && children.size === desired && [...children.keys()].every((id) => ready.has(id));
   const enter = (next: PoolPhase) => {
     phase = next;
     upsertSearchAttributes([{ key: VaporaStatus, value: next }]);
@@ -116,11 +127,14 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
     return { uninstalled: true, dependents };
   });
 
-  const { role, warnings: installWarnings } = await installManifest(manifestId, input.manifest).catch((error: unknown) => {
-    // Say why the install was refused at the top of the workflow failure, not two causes down.
-    if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) throw ApplicationFailure.nonRetryable(error.cause.message, error.cause.type ?? 'InstallRefused');
-    throw error;
-  });
+  const { role, warnings: installWarnings } = await installManifest(manifestId, input.manifest).catch(
+    (error: unknown) => {
+      // Say why the install was refused at the top of the workflow failure, not two causes down.
+      if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure)
+        throw ApplicationFailure.nonRetryable(error.cause.message, error.cause.type ?? 'InstallRefused');
+      throw error;
+    },
+  );
   warnings = installWarnings;
   upsertSearchAttributes([
     { key: VaporaManifestId, value: manifestId },
@@ -175,7 +189,8 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
     const live = [...children.keys()].filter((id) => !stopping.has(id)).sort();
     if (live.length < desired) {
       const missing: string[] = [];
-      for (let n = 1; missing.length < desired - live.length; n++) if (!children.has(agentIdFor(manifestId, n))) missing.push(agentIdFor(manifestId, n));
+      for (let n = 1; missing.length < desired - live.length; n++)
+        if (!children.has(agentIdFor(manifestId, n))) missing.push(agentIdFor(manifestId, n));
       await Promise.all(missing.map(start));
       await condition(() => missing.every((id) => ready.has(id) || !children.has(id)) || desired < children.size);
     } else {

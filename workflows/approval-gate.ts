@@ -37,13 +37,24 @@ export class ApprovalGate {
     const { ApprovePayload, RejectPayload } = await loadSchemas();
     const parsed = (kind === 'approve' ? ApprovePayload : RejectPayload).safeParse(raw);
     if (!parsed.success) {
-      this.signals.push({ kind, by: '?', text: '', at, applied: false, ignored: `invalid payload (${describeIssues(parsed.error, 'payload').join('; ')})` });
+      this.signals.push({
+        kind,
+        by: '?',
+        text: '',
+        at,
+        applied: false,
+        ignored: `invalid payload (${describeIssues(parsed.error, 'payload').join('; ')})`,
+      });
       return;
     }
     const { by } = parsed.data;
     const signal = { kind, by, text: 'reason' in parsed.data ? parsed.data.reason : parsed.data.comment, at };
     if (!this.pending || this.verdict) {
-      this.signals.push({ ...signal, applied: false, ignored: this.verdict ? 'an approval was already given' : 'no approval pending' });
+      this.signals.push({
+        ...signal,
+        applied: false,
+        ignored: this.verdict ? 'an approval was already given' : 'no approval pending',
+      });
       return;
     }
     this.verdict = signal;

@@ -14,7 +14,13 @@ import type { AgentRole, Decision } from '../src/domain';
 import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaCost, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import type { DecisionRequest } from '../src/work/decision-service';
-import type { FeatureInput, FeaturePhase, FeatureStatus, FeatureStep, ParsedFeatureInput } from '../src/work/feature-input';
+import type {
+  FeatureInput,
+  FeaturePhase,
+  FeatureStatus,
+  FeatureStep,
+  ParsedFeatureInput,
+} from '../src/work/feature-input';
 import type { TaskInput, TaskOutcome } from '../src/work/task-input';
 import { ApprovalGate } from './approval-gate';
 import { featureStatusQuery } from './definitions';
@@ -77,7 +83,11 @@ export async function featureWorkflow(raw: FeatureInput): Promise<FeatureStatus>
     const stop = error instanceof Stop ? error : new Stop('failed', failureMessage(error));
     state.error = stop.message;
     pipeline.phase(stop.phase, stop.message);
-    throw ApplicationFailure.nonRetryable(`feature ${featureId} ${stop.phase}: ${stop.message}`, stop.phase === 'aborted' ? 'FeatureAborted' : 'FeatureFailed', state);
+    throw ApplicationFailure.nonRetryable(
+      `feature ${featureId} ${stop.phase}: ${stop.message}`,
+      stop.phase === 'aborted' ? 'FeatureAborted' : 'FeatureFailed',
+      state,
+    );
   }
 }
 
@@ -95,11 +105,21 @@ class Pipeline {
   async run(): Promise<void> {
     const { title, options } = this.input;
     this.phase('planning', 'the Orchestrator plans the subtasks');
-    const plan = await this.step('plan', 'orchestrator', title, {}, `Plan the subtasks of this feature for the roles.\n${this.input.description}`);
+    const plan = await this.step(
+      'plan',
+      'orchestrator',
+      title,
+      {},
+      `Plan the subtasks of this feature for the roles.\n${this.input.description}`,
+    );
     const subtasks = plan.result?.plan?.subtasks ?? [];
-    const titleOf = (role: AgentRole, verb: string) => subtasks.find((s) => s.role === role)?.title ?? `${verb}: ${title}`;
+    const titleOf = (role: AgentRole, verb: string) =>
+      subtasks.find((s) => s.role === role)?.title ?? `${verb}: ${title}`;
     const planned = subtasks.filter((s) => s.role === 'developer').map((s) => s.title);
-    const devTitles = Array.from({ length: options.developers }, (_, i) => planned[i] ?? `Implement part ${i + 1} of ${options.developers}: ${title}`);
+    const devTitles = Array.from(
+      { length: options.developers },
+      (_, i) => planned[i] ?? `Implement part ${i + 1} of ${options.developers}: ${title}`,
+    );
 
     this.phase('designing', 'the Architect writes the ADR');
     const adr = await this.step('adr', 'architect', titleOf('architect', 'Design'), refs([['plan', plan]]));
@@ -121,7 +141,10 @@ class Pipeline {
       this.phase('security', 'Security audits the change');
       const audit = await this.step('security', 'security', titleOf('security', 'Security review'), change);
       if (audit.result?.verdict === 'block') {
-        const decision = await this.decide('security_block', `a blocking security finding: ${audit.result.summary}`, ['ask_human', 'abort']);
+        const decision = await this.decide('security_block', `a blocking security finding: ${audit.result.summary}`, [
+          'ask_human',
+          'abort',
+        ]);
         if (decision === 'abort') throw new Stop('aborted', 'stopped on a blocking security finding');
       }
 
@@ -140,25 +163,51 @@ class Pipeline {
     const { max_review_rounds } = this.input.options;
     const description = feedback && `Rework requested: ${feedback}`;
     this.phase('developing', `${titles.length} developers implement the ADR`);
-    const code = await Promise.all(titles.map((t, i) => this.step(`dev-${i + 1}`, 'developer', t, refs([['adr', adr]]), description)));
+    const code = await Promise.all(
+      titles.map((t, i) => this.step(`dev-${i + 1}`, 'developer', t, refs([['adr', adr]]), description)),
+    );
     let pending = titles.map((_, i) => i);
     for (let round = 1; pending.length > 0; round++) {
       this.phase('reviewing', `review round ${round} of ${max_review_rounds}`);
       const reviews = await Promise.all(
-        pending.map((i) => this.step(`review-${i + 1}`, 'code-reviewer', `Review: ${titles[i]}`, refs([['code', code[i]], ['adr', adr]]))),
+        pending.map((i) =>
+          this.step(
+            `review-${i + 1}`,
+            'code-reviewer',
+            `Review: ${titles[i]}`,
+            refs([
+              ['code', code[i]],
+              ['adr', adr],
+            ]),
+          ),
+        ),
       );
       const rejected = pending.filter((_, k) => reviews[k]!.result?.verdict === 'reject');
       if (rejected.length === 0) break;
       if (round >= max_review_rounds) {
-        const decision = await this.decide('review_rounds_exhausted', `${rejected.length} change(s) still rejected after ${round} review rounds`, ['accept', 'abort', 'ask_human']);
-        if (decision === 'abort') throw new Stop('aborted', `review rounds exhausted and the DecisionMaker chose to abort`);
+        const decision = await this.decide(
+          'review_rounds_exhausted',
+          `${rejected.length} change(s) still rejected after ${round} review rounds`,
+          ['accept', 'abort', 'ask_human'],
+        );
+        if (decision === 'abort')
+          throw new Stop('aborted', `review rounds exhausted and the DecisionMaker chose to abort`);
         break;
       }
       this.phase('developing', `${rejected.length} change(s) back to development after review`);
       await Promise.all(
         rejected.map(async (i) => {
           const review = reviews[pending.indexOf(i)]!;
-          code[i] = await this.step(`dev-${i + 1}`, 'developer', titles[i]!, refs([['adr', adr], ['review', review]]), `Address the review: ${review.result?.summary ?? ''}`);
+          code[i] = await this.step(
+            `dev-${i + 1}`,
+            'developer',
+            titles[i]!,
+            refs([
+              ['adr', adr],
+              ['review', review],
+            ]),
+            `Address the review: ${review.result?.summary ?? ''}`,
+          );
         }),
       );
       pending = rejected;
@@ -169,16 +218,26 @@ class Pipeline {
   /** Waits for a person; undefined means approved, a string is the rejection to rework. */
   private async humanApproval(): Promise<string | undefined> {
     const { approval_timeout_secs, max_rework_rounds } = this.input.options;
-    this.phase('awaiting-approval', `waiting for a person: signal approve or reject (timeout ${approval_timeout_secs}s)`);
+    this.phase(
+      'awaiting-approval',
+      `waiting for a person: signal approve or reject (timeout ${approval_timeout_secs}s)`,
+    );
     const verdict = await this.gate.wait(`release of ${this.input.title}`, approval_timeout_secs * 1000);
     if (verdict.kind === 'approve') return undefined;
     if (verdict.kind === 'timeout') {
-      const decision = await this.decide('approval_timeout', `nobody approved within ${approval_timeout_secs}s`, ['abort', 'approve']);
+      const decision = await this.decide('approval_timeout', `nobody approved within ${approval_timeout_secs}s`, [
+        'abort',
+        'approve',
+      ]);
       if (decision === 'approve') return undefined;
       throw new Stop('aborted', 'nobody approved in time and the DecisionMaker chose to abort');
     }
     if (this.state.round >= max_rework_rounds) {
-      const decision = await this.decide('review_rounds_exhausted', `rejected by ${verdict.by} after ${this.state.round} rework rounds: ${verdict.text}`, ['abort', 'accept']);
+      const decision = await this.decide(
+        'review_rounds_exhausted',
+        `rejected by ${verdict.by} after ${this.state.round} rework rounds: ${verdict.text}`,
+        ['abort', 'accept'],
+      );
       if (decision === 'accept') return undefined;
       throw new Stop('aborted', `rejected by ${verdict.by}: ${verdict.text}`);
     }
@@ -191,7 +250,11 @@ class Pipeline {
   }
 
   /** Approved: Documenter and Marketer start on their own, DevOps deploys, Monitor watches, the ProjectManager reports. */
-  private async release(titleOf: (role: AgentRole, verb: string) => string, change: Inputs, adr: TaskOutcome): Promise<void> {
+  private async release(
+    titleOf: (role: AgentRole, verb: string) => string,
+    change: Inputs,
+    adr: TaskOutcome,
+  ): Promise<void> {
     const { title } = this.input;
     await Promise.all([
       this.detached('docs', 'documenter', `Document: ${title}`, change),
@@ -203,17 +266,34 @@ class Pipeline {
     await this.step('monitor', 'monitor', titleOf('monitor', 'Watch'), refs([['deployment', deploy]]));
     this.phase('reporting', 'the ProjectManager writes the status report');
     const progress = this.state.steps.map((s) => `${s.name} (${s.role}): ${s.status}`).join('; ');
-    await this.step('report', 'project-manager', `Status report: ${title}`, refs([['adr', adr], ['deployment', deploy]]), `Steps so far:\nProgress: ${progress}`);
+    await this.step(
+      'report',
+      'project-manager',
+      `Status report: ${title}`,
+      refs([
+        ['adr', adr],
+        ['deployment', deploy],
+      ]),
+      `Steps so far:\nProgress: ${progress}`,
+    );
   }
 
   phase(phase: FeaturePhase, details: string): void {
     this.state.phase = phase;
     upsertSearchAttributes([{ key: VaporaStatus, value: phase }]);
-    setCurrentDetails(`**${phase}** — ${details}\n\nround ${this.state.round}, cost $${this.state.costs.total_usd.toFixed(4)}`);
+    setCurrentDetails(
+      `**${phase}** — ${details}\n\nround ${this.state.round}, cost $${this.state.costs.total_usd.toFixed(4)}`,
+    );
   }
 
   /** One child taskWorkflow; its cost counts against the budget, whose breach escalates. */
-  private async step(base: string, role: AgentRole, title: string, inputs: Inputs, description = ''): Promise<TaskOutcome> {
+  private async step(
+    base: string,
+    role: AgentRole,
+    title: string,
+    inputs: Inputs,
+    description = '',
+  ): Promise<TaskOutcome> {
     const { name, options } = this.child(base, role, title, inputs, description);
     const step: FeatureStep = { name, role, task_id: `${this.featureId}-${name}`, status: 'running', cost_usd: 0 };
     this.state.steps.push(step);
@@ -222,9 +302,15 @@ class Pipeline {
       outcome = await executeChild(taskWorkflow, options);
     } catch (error) {
       step.status = 'failed';
-      const details = error instanceof ChildWorkflowFailure && error.cause instanceof ApplicationFailure ? (error.cause.details?.[0] as TaskOutcome | undefined) : undefined;
+      const details =
+        error instanceof ChildWorkflowFailure && error.cause instanceof ApplicationFailure
+          ? (error.cause.details?.[0] as TaskOutcome | undefined)
+          : undefined;
       if (details) this.count(step, details);
-      throw new Stop(details?.decisions.some((d) => d.decision === 'abort') ? 'aborted' : 'failed', `step ${name} (${role}): ${failureMessage(error)}`);
+      throw new Stop(
+        details?.decisions.some((d) => d.decision === 'abort') ? 'aborted' : 'failed',
+        `step ${name} (${role}): ${failureMessage(error)}`,
+      );
     }
     Object.assign(step, { status: outcome.status, agent_id: outcome.agent_id, verdict: outcome.result?.verdict });
     this.count(step, outcome);
@@ -236,14 +322,28 @@ class Pipeline {
   private async detached(base: string, role: AgentRole, title: string, inputs: Inputs): Promise<void> {
     const { name, options } = this.child(base, role, title, inputs, '');
     await startChild(taskWorkflow, { ...options, parentClosePolicy: ParentClosePolicy.ABANDON });
-    this.state.steps.push({ name, role, task_id: `${this.featureId}-${name}`, status: 'running', cost_usd: 0, detached: true });
+    this.state.steps.push({
+      name,
+      role,
+      task_id: `${this.featureId}-${name}`,
+      status: 'running',
+      cost_usd: 0,
+      detached: true,
+    });
   }
 
   private child(base: string, role: AgentRole, title: string, inputs: Inputs, description: string) {
     const n = (this.runs.get(base) ?? 0) + 1;
     this.runs.set(base, n);
     const name = n === 1 ? base : `${base}-${n}`;
-    const args: TaskInput = { role, title, description, inputs, feature_id: this.featureId, deadline_secs: this.input.options.step_deadline_secs };
+    const args: TaskInput = {
+      role,
+      title,
+      description,
+      inputs,
+      feature_id: this.featureId,
+      deadline_secs: this.input.options.step_deadline_secs,
+    };
     return {
       name,
       options: {
@@ -270,15 +370,32 @@ class Pipeline {
   private async checkBudget(): Promise<void> {
     const { total_usd, budget_usd } = this.state.costs;
     if (this.budgetApproved || total_usd <= budget_usd) return;
-    const decision = await this.decide('budget_exceeded', `spent $${total_usd.toFixed(4)} of a $${budget_usd} budget`, ['ask_human', 'abort', 'continue']);
+    const decision = await this.decide('budget_exceeded', `spent $${total_usd.toFixed(4)} of a $${budget_usd} budget`, [
+      'ask_human',
+      'abort',
+      'continue',
+    ]);
     if (decision === 'abort') throw new Stop('aborted', `budget of $${budget_usd} exceeded ($${total_usd.toFixed(4)})`);
     this.budgetApproved = true;
   }
 
   private decide(type: DecisionRequest['decision_type'], context: string, options: string[]): Promise<string> {
-    const request = { id: `${this.featureId}-d${this.state.decisions.length + 1}`, decision_type: type, context, options, from: `feature-${this.featureId}`, feature_id: this.featureId };
+    const request = {
+      id: `${this.featureId}-d${this.state.decisions.length + 1}`,
+      decision_type: type,
+      context,
+      options,
+      from: `feature-${this.featureId}`,
+      feature_id: this.featureId,
+    };
     return escalateToDecisionMaker(request, this.gate, this.input.options.approval_timeout_secs * 1000, (d: Decision) =>
-      this.state.decisions.push({ id: d.id, decision_type: d.decision_type, decision: d.decision, made_by: d.made_by, reasoning: d.reasoning }),
+      this.state.decisions.push({
+        id: d.id,
+        decision_type: d.decision_type,
+        decision: d.decision,
+        made_by: d.made_by,
+        reasoning: d.reasoning,
+      }),
     );
   }
 }

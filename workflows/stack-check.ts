@@ -20,9 +20,19 @@ export interface StackCheck {
 export async function stackCheckWorkflow(): Promise<StackCheck> {
   const { workflowId } = workflowInfo();
   const key = `stack-check/${workflowId}`;
-  await shareKnowledge({ key, context_type: 'stack-check', from_agent: 'control-plane', to_roles: [], data: { workflowId }, ttl_minutes: 5 });
+  await shareKnowledge({
+    key,
+    context_type: 'stack-check',
+    from_agent: 'control-plane',
+    to_roles: [],
+    data: { workflowId },
+    ttl_minutes: 5,
+  });
   const stored = await readKnowledge(key);
   if (!stored) throw new Error(`the registry lost knowledge entry ${key}`);
-  await publishMessage({ type: 'Heartbeat', agent_id: 'control-plane', status: 'Active', load: 0 }, `${workflowId}/heartbeat`);
+  await publishMessage(
+    { type: 'Heartbeat', agent_id: 'control-plane', status: 'Active', load: 0 },
+    `${workflowId}/heartbeat`,
+  );
   return { registry: 'ok', bus: 'ok', workflowId };
 }

@@ -17,7 +17,10 @@ import { submitTaskUpdate } from './definitions';
 import { taskWorkflow } from './task';
 import { loadSchemas } from './validate-input';
 
-const { assignTask } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumInterval: '2s' } });
+const { assignTask } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '5s',
+  retry: { maximumInterval: '2s' },
+});
 
 /** Tasks per run before continuing as new, so history stays small. */
 const TASKS_PER_RUN = 500;
@@ -42,7 +45,16 @@ export async function taskDispatcherWorkflow(options?: { taskQueue: string }): P
       const submission = TaskSubmission.parse(raw);
       const { task_id, ...input } = submission;
       const deadline = new Date(Date.now() + input.deadline_secs * 1000).toISOString();
-      const task = { task_id, feature_id: input.feature_id, role: input.role, capability: input.capability, title: input.title, description: input.description, priority: input.priority, inputs: input.inputs };
+      const task = {
+        task_id,
+        feature_id: input.feature_id,
+        role: input.role,
+        capability: input.capability,
+        title: input.title,
+        description: input.description,
+        priority: input.priority,
+        inputs: input.inputs,
+      };
       const agentId = await assignTask({ task, attempt: 1, exclude: [], deadline });
       const args: TaskInput = { ...input, ...(agentId && { assigned_agent: agentId }) };
       // TaskAssigned is already on NATS; the answer waits for the task's workflow to exist.
@@ -59,12 +71,19 @@ export async function taskDispatcherWorkflow(options?: { taskQueue: string }): P
       // Invalid submissions are refused before they reach history, naming each bad field.
       validator: (raw) => {
         const parsed = TaskSubmission.safeParse(raw, { reportInput: true });
-        if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid task: ${describeIssues(parsed.error, 'task').join('; ')}`, 'InvalidInput');
-        if (seen.has(parsed.data.task_id)) throw ApplicationFailure.nonRetryable(`task ${parsed.data.task_id} was already submitted`, 'DuplicateTask');
+        if (!parsed.success)
+          throw ApplicationFailure.nonRetryable(
+            `invalid task: ${describeIssues(parsed.error, 'task').join('; ')}`,
+            'InvalidInput',
+          );
+        if (seen.has(parsed.data.task_id))
+          throw ApplicationFailure.nonRetryable(`task ${parsed.data.task_id} was already submitted`, 'DuplicateTask');
         seen.add(parsed.data.task_id);
       },
     },
   );
   await condition(() => seen.size >= TASKS_PER_RUN && allHandlersFinished());
-  await makeContinueAsNewFunc<typeof taskDispatcherWorkflow>({ taskQueue: dispatchTaskQueue(taskQueue) })({ taskQueue });
+  await makeContinueAsNewFunc<typeof taskDispatcherWorkflow>({ taskQueue: dispatchTaskQueue(taskQueue) })({
+    taskQueue,
+  });
 }

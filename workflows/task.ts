@@ -17,7 +17,13 @@ import type { AgentActivities } from '../activities/agent';
 import type { TaskContext } from '../src/domain';
 import { agentTaskQueue } from '../src/temporal/task-queues';
 import { failureMessage } from '../src/temporal/failure-message';
-import { VaporaAgentId, VaporaCost, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
+import {
+  VaporaAgentId,
+  VaporaCost,
+  VaporaFeatureId,
+  VaporaRole,
+  VaporaStatus,
+} from '../src/temporal/search-attributes';
 import type { DecisionRequest } from '../src/work/decision-service';
 import type { ParsedTaskInput, TaskInput, TaskOutcome } from '../src/work/task-input';
 import type { AgentTaskOutput } from '../src/work/task-executor';
@@ -28,7 +34,10 @@ import { validateInput } from './validate-input';
 
 // Assignment and task records are local activities: short calls into the control plane's
 // memory, SurrealDB and NATS that need no extra round trip through the server.
-const { assignTask, recordTask } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumInterval: '5s' } });
+const { assignTask, recordTask } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumInterval: '5s' },
+});
 const agent = proxyActivities<AgentActivities>({ startToCloseTimeout: '30 minutes' });
 
 /** The activity's heartbeat is how a dead agent is noticed mid-task; agents beat every 5 s. */
@@ -58,7 +67,17 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
     priority: input.priority,
     inputs: input.inputs,
   };
-  const state: TaskOutcome = { task_id: taskId, role: input.role, title: input.title, status: 'pending', attempts: [], decisions: [], tokens: 0, cost_usd: 0, usage: [] };
+  const state: TaskOutcome = {
+    task_id: taskId,
+    role: input.role,
+    title: input.title,
+    status: 'pending',
+    attempts: [],
+    decisions: [],
+    tokens: 0,
+    cost_usd: 0,
+    usage: [],
+  };
   const gate = new ApprovalGate();
   state.approvals = gate.signals;
   setHandler(taskStatusQuery, () => ({ ...state, pending_approval: gate.pending }));
@@ -77,15 +96,38 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
   const record = (status: TaskOutcome['status'], extra: Partial<Parameters<Activities['recordTask']>[0]> = {}) => {
     state.status = status;
     upsertSearchAttributes([{ key: VaporaStatus, value: status }]);
-    return recordTask({ task_id: taskId, feature_id: input.feature_id, role: input.role, title: input.title, priority: input.priority, deadline: new Date(deadlineAt).toISOString(), created_at: createdAt, status, attempt, agent_id: state.agent_id, ...extra });
+    return recordTask({
+      task_id: taskId,
+      feature_id: input.feature_id,
+      role: input.role,
+      title: input.title,
+      priority: input.priority,
+      deadline: new Date(deadlineAt).toISOString(),
+      created_at: createdAt,
+      status,
+      attempt,
+      agent_id: state.agent_id,
+      ...extra,
+    });
   };
 
   /** Asks the DecisionMaker; a person's approval (when it hands over) means try again. */
   const decide = async (type: DecisionType, context: string, preferred: string[]) => {
     await record('escalated');
     // The last escalation allowed may only hand over to a person or stop: no endless retry loops.
-    const options = state.decisions.length + 1 >= MAX_ESCALATIONS ? preferred.filter((o) => o === 'ask_human' || o === 'abort') : preferred;
-    const request = { id: `${taskId}-d${state.decisions.length + 1}`, decision_type: type, context, options, from: `task-${taskId}`, task_id: taskId, feature_id: input.feature_id };
+    const options =
+      state.decisions.length + 1 >= MAX_ESCALATIONS
+        ? preferred.filter((o) => o === 'ask_human' || o === 'abort')
+        : preferred;
+    const request = {
+      id: `${taskId}-d${state.decisions.length + 1}`,
+      decision_type: type,
+      context,
+      options,
+      from: `task-${taskId}`,
+      task_id: taskId,
+      feature_id: input.feature_id,
+    };
     const decision = await escalateToDecisionMaker(request, gate, input.approval_timeout_secs * 1000, (d) =>
       state.decisions.push({ id: d.id, decision_type: d.decision_type, decision: d.decision, made_by: d.made_by }),
     );
@@ -102,10 +144,17 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
   for (;;) {
     attempt++;
     setCurrentDetails(`attempt ${attempt}: finding a ${input.role} agent`);
-    const agentId = attempt === 1 && input.assigned_agent ? input.assigned_agent : await assign(task, attempt, exclude, deadlineAt, input);
+    const agentId =
+      attempt === 1 && input.assigned_agent
+        ? input.assigned_agent
+        : await assign(task, attempt, exclude, deadlineAt, input);
     let decision: string | undefined;
     if (!agentId) {
-      decision = await decide('no_agent', `no healthy ${input.role} agent with spare capacity for ${input.assignment_timeout_secs}s`, ['retry', 'ask_human', 'abort']);
+      decision = await decide(
+        'no_agent',
+        `no healthy ${input.role} agent with spare capacity for ${input.assignment_timeout_secs}s`,
+        ['retry', 'ask_human', 'abort'],
+      );
     } else {
       state.agent_id = agentId;
       upsertSearchAttributes([{ key: VaporaAgentId, value: agentId }]);
@@ -122,7 +171,11 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
         const verdict = input.requiresApproval ? await approve(gate, taskId, input) : { kind: 'approve' as const };
         const approved =
           verdict.kind === 'approve' ||
-          (verdict.kind === 'timeout' && (await decide('approval_timeout', `nobody approved ${input.title} in ${input.approval_timeout_secs}s`, ['abort', 'approve'])) === 'approve');
+          (verdict.kind === 'timeout' &&
+            (await decide('approval_timeout', `nobody approved ${input.title} in ${input.approval_timeout_secs}s`, [
+              'abort',
+              'approve',
+            ])) === 'approve');
         if (approved) {
           state.result = output.result;
           await record('completed', { result: output.result, usage: output.usage, duration_ms: output.duration_ms });
@@ -142,11 +195,22 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
       await record('failed', { error });
       failuresSinceDecision++;
       if ('deadline' in run) {
-        decision = await decide('deadline_missed', `${input.title}: ${error} on attempt ${attempt}`, ['reassign', 'retry', 'ask_human', 'abort']);
+        decision = await decide('deadline_missed', `${input.title}: ${error} on attempt ${attempt}`, [
+          'reassign',
+          'retry',
+          'ask_human',
+          'abort',
+        ]);
       } else if (failuresSinceDecision >= input.max_attempts) {
-        decision = await decide('task_failed', `${input.title}: ${failuresSinceDecision} attempts failed, last: ${error}`, ['reassign', 'retry', 'ask_human', 'abort']);
+        decision = await decide(
+          'task_failed',
+          `${input.title}: ${failuresSinceDecision} attempts failed, last: ${error}`,
+          ['reassign', 'retry', 'ask_human', 'abort'],
+        );
       } else {
-        await sleep(Math.min(2 ** failuresSinceDecision, 60) * 1000, { summary: `backoff before attempt ${attempt + 1}` });
+        await sleep(Math.min(2 ** failuresSinceDecision, 60) * 1000, {
+          summary: `backoff before attempt ${attempt + 1}`,
+        });
         continue;
       }
     }
@@ -159,7 +223,13 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
 }
 
 /** An agent for the task: the local activity answers at once, or null when none can take it; then wait (bounded) and ask again. */
-async function assign(task: TaskContext, attempt: number, exclude: string[], deadlineAt: number, input: ParsedTaskInput): Promise<string | null> {
+async function assign(
+  task: TaskContext,
+  attempt: number,
+  exclude: string[],
+  deadlineAt: number,
+  input: ParsedTaskInput,
+): Promise<string | null> {
   const giveUpAt = Date.now() + input.assignment_timeout_secs * 1000;
   for (let wait = 500; ; wait = Math.min(wait * 2, 10_000)) {
     const agentId = await assignTask({ task, attempt, exclude, deadline: new Date(deadlineAt).toISOString() });
@@ -172,7 +242,13 @@ async function assign(task: TaskContext, attempt: number, exclude: string[], dea
 }
 
 /** Runs the task on the agent's own queue, raced against the deadline's durable timer. */
-async function runOn(agentId: string, task: TaskContext, attempt: number, deadlineAt: number, input: ParsedTaskInput): Promise<Run> {
+async function runOn(
+  agentId: string,
+  task: TaskContext,
+  attempt: number,
+  deadlineAt: number,
+  input: ParsedTaskInput,
+): Promise<Run> {
   const remaining = deadlineAt - Date.now();
   if (remaining <= 0) return { deadline: true };
   const work = new CancellationScope();
@@ -191,10 +267,16 @@ async function runOn(agentId: string, task: TaskContext, attempt: number, deadli
         [{ task, attempt }],
       ),
     )
-    .then((output) => ({ output }), (error: unknown) => ({ error: describeRunFailure(error, agentId) }));
+    .then(
+      (output) => ({ output }),
+      (error: unknown) => ({ error: describeRunFailure(error, agentId) }),
+    );
   const deadline: Promise<Run | undefined> = timer
     .run(() => sleep(remaining, { summary: `deadline of task ${task.task_id}` }))
-    .then(() => ({ deadline: true }) as const, () => undefined);
+    .then(
+      () => ({ deadline: true }) as const,
+      () => undefined,
+    );
   const first = await Promise.race([running, deadline.then((d) => d ?? running)]);
   if ('deadline' in first) work.cancel();
   else timer.cancel();
@@ -202,7 +284,8 @@ async function runOn(agentId: string, task: TaskContext, attempt: number, deadli
 }
 
 function describeRunFailure(error: unknown, agentId: string): string {
-  const timeout = error instanceof ActivityFailure && error.cause instanceof TimeoutFailure ? error.cause.timeoutType : undefined;
+  const timeout =
+    error instanceof ActivityFailure && error.cause instanceof TimeoutFailure ? error.cause.timeoutType : undefined;
   if (timeout === TimeoutType.SCHEDULE_TO_START) return `agent ${agentId} did not pick the task up (gone?)`;
   if (timeout === TimeoutType.HEARTBEAT) return `agent ${agentId} stopped heartbeating (died?)`;
   return failureMessage(error);

@@ -7,9 +7,13 @@ import type { ParsedWorkflowInput, WorkflowWithInput } from '../src/work/workflo
 const { parseWorkflowInput } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
 
 /** A workflow's input, parsed; invalid input fails the workflow at once, non-retryable, naming each bad field. */
-export async function validateInput<W extends WorkflowWithInput>(workflow: W, raw: unknown): Promise<ParsedWorkflowInput<W>> {
+export async function validateInput<W extends WorkflowWithInput>(
+  workflow: W,
+  raw: unknown,
+): Promise<ParsedWorkflowInput<W>> {
   // Runs that began before parsing moved into the worker replay as they ran: parsed here.
-  if (!patched('input-parsed-in-worker')) return (await import(/* webpackMode: "eager" */ '../src/work/workflow-inputs')).parseWorkflowInput(workflow, raw);
+  if (!patched('input-parsed-in-worker'))
+    return (await import(/* webpackMode: "eager" */ '../src/work/workflow-inputs')).parseWorkflowInput(workflow, raw);
   try {
     return (await parseWorkflowInput(workflow, raw)) as ParsedWorkflowInput<W>;
   } catch (error) {

@@ -12,7 +12,9 @@ export class RegistryClient {
   }
 
   agent(agentId: string): Promise<AgentView | undefined> {
-    return this.call('GET', `/v1/agents/${encodeURIComponent(agentId)}`, { allowMissing: true }) as Promise<AgentView | undefined>;
+    return this.call('GET', `/v1/agents/${encodeURIComponent(agentId)}`, { allowMissing: true }) as Promise<
+      AgentView | undefined
+    >;
   }
 
   manifests(): Promise<AgentManifest[]> {
@@ -28,7 +30,9 @@ export class RegistryClient {
   }
 
   artifact(id: string): Promise<Artifact | undefined> {
-    return this.call('GET', `/v1/artifacts/${encodeURIComponent(id)}`, { allowMissing: true }) as Promise<Artifact | undefined>;
+    return this.call('GET', `/v1/artifacts/${encodeURIComponent(id)}`, { allowMissing: true }) as Promise<
+      Artifact | undefined
+    >;
   }
 
   putArtifact(artifact: Omit<Artifact, 'created_at'>): Promise<ArtifactRef> {
@@ -43,8 +47,14 @@ export class RegistryClient {
     return this.call('POST', '/v1/knowledge', { body: entry }) as Promise<Knowledge>;
   }
 
-  private async call(method: 'GET' | 'POST', path: string, options: { query?: Query; body?: unknown; allowMissing?: boolean } = {}): Promise<unknown> {
-    const query = new URLSearchParams(Object.entries(options.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { query?: Query; body?: unknown; allowMissing?: boolean } = {},
+  ): Promise<unknown> {
+    const query = new URLSearchParams(
+      Object.entries(options.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+    ).toString();
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}${query ? `?${query}` : ''}`, {
@@ -54,10 +64,13 @@ export class RegistryClient {
         signal: AbortSignal.timeout(10_000),
       });
     } catch {
-      throw new Error(`the control plane does not answer at ${this.baseUrl} (VAPORA_API_PORT); is the stack up (npm start)?`);
+      throw new Error(
+        `the control plane does not answer at ${this.baseUrl} (VAPORA_API_PORT); is the stack up (npm start)?`,
+      );
     }
     if (response.status === 404 && options.allowMissing) return undefined;
-    if (!response.ok) throw new Error(`registry API ${method} ${path} answered ${response.status}: ${await response.text()}`);
+    if (!response.ok)
+      throw new Error(`registry API ${method} ${path} answered ${response.status}: ${await response.text()}`);
     return response.json();
   }
 }

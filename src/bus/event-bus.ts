@@ -55,7 +55,8 @@ export class EventBus {
     });
     void (async () => {
       for await (const status of nc.status()) {
-        if (status.type === Events.Disconnect || status.type === Events.Reconnect) log.warn(`nats ${status.type}`, { server: JSON.stringify(status.data) });
+        if (status.type === Events.Disconnect || status.type === Events.Reconnect)
+          log.warn(`nats ${status.type}`, { server: JSON.stringify(status.data) });
       }
     })();
     const jsm = await nc.jetstreamManager();
@@ -65,7 +66,11 @@ export class EventBus {
   }
 
   private async ensureStream(): Promise<void> {
-    const config = { name: TASK_STREAM.name, subjects: [...TASK_STREAM.subjects], duplicate_window: nanos(DEDUPE_WINDOW_MS) };
+    const config = {
+      name: TASK_STREAM.name,
+      subjects: [...TASK_STREAM.subjects],
+      duplicate_window: nanos(DEDUPE_WINDOW_MS),
+    };
     try {
       await this.jsm.streams.info(TASK_STREAM.name);
       await this.jsm.streams.update(TASK_STREAM.name, config);
@@ -94,7 +99,11 @@ export class EventBus {
   }
 
   /** Calls `handler` with every valid message on `subject`; invalid ones are logged and dropped. */
-  subscribe(subject: string, handler: (message: AgentMessage, raw: Msg) => void | Promise<void>, options: { queue?: string } = {}): Subscription {
+  subscribe(
+    subject: string,
+    handler: (message: AgentMessage, raw: Msg) => void | Promise<void>,
+    options: { queue?: string } = {},
+  ): Subscription {
     return this.nc.subscribe(subject, {
       queue: options.queue,
       callback: (error, raw) => {
@@ -111,14 +120,20 @@ export class EventBus {
   /** Request/reply: sends a message and returns the validated reply. */
   async request(message: AgentMessage, options: { timeoutMs: number; subject?: string }): Promise<AgentMessage> {
     const valid = parse(AgentMessage, message, `${message.type ?? 'message'} message`);
-    const reply = await this.nc.request(options.subject ?? SUBJECTS[valid.type], codec.encode(valid), { timeout: options.timeoutMs });
+    const reply = await this.nc.request(options.subject ?? SUBJECTS[valid.type], codec.encode(valid), {
+      timeout: options.timeoutMs,
+    });
     const answer = this.decode(reply);
     if (!answer) throw new Error(`invalid reply on ${reply.subject}`);
     return answer;
   }
 
   /** Answers requests on `subject` (a queue group shares the load); a handler returning undefined stays silent. */
-  reply(subject: string, handler: (message: AgentMessage) => Promise<AgentMessage | undefined>, options: { queue?: string } = {}): Subscription {
+  reply(
+    subject: string,
+    handler: (message: AgentMessage) => Promise<AgentMessage | undefined>,
+    options: { queue?: string } = {},
+  ): Subscription {
     return this.subscribe(
       subject,
       async (message, raw) => {
@@ -130,11 +145,15 @@ export class EventBus {
   }
 
   /** Replays stored task events (oldest first, or from `since`), then keeps following when `follow` is set, until `signal` aborts. */
-  async *events(options: { subject?: string; follow?: boolean; since?: Date; signal?: AbortSignal } = {}): AsyncGenerator<StoredEvent> {
+  async *events(
+    options: { subject?: string; follow?: boolean; since?: Date; signal?: AbortSignal } = {},
+  ): AsyncGenerator<StoredEvent> {
     // An ephemeral pull consumer: nats.js ordered consumers need nats-server 2.10, Debian ships 2.9.
     const created = await this.jsm.consumers.add(TASK_STREAM.name, {
       filter_subject: options.subject ?? TASK_STREAM.subjects[0],
-      ...(options.since ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.since.toISOString() } : { deliver_policy: DeliverPolicy.All }),
+      ...(options.since
+        ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.since.toISOString() }
+        : { deliver_policy: DeliverPolicy.All }),
       ack_policy: AckPolicy.None,
       inactive_threshold: nanos(60_000),
     });

@@ -30,7 +30,9 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) process.exitCode = error.exitCode;
   else {
-    process.stderr.write(`error: ${error instanceof ValidationError ? error.message : error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `error: ${error instanceof ValidationError ? error.message : error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 1;
   }
 }

@@ -39,8 +39,18 @@ export type AgentEnv = {
  * agent spec in the environment (the agent id comes later, from the pod's
  * label, when an agent lifecycle claims the pod).
  */
-export function agentDeployment(manifest: AgentManifest, namespace: string, env: AgentEnv, members: string[]): V1Deployment {
-  const labels = { [LABELS.managedBy]: 'vapora', [LABELS.manifest]: manifest.id, [LABELS.role]: manifest.role, [LABELS.version]: manifest.version };
+export function agentDeployment(
+  manifest: AgentManifest,
+  namespace: string,
+  env: AgentEnv,
+  members: string[],
+): V1Deployment {
+  const labels = {
+    [LABELS.managedBy]: 'vapora',
+    [LABELS.manifest]: manifest.id,
+    [LABELS.role]: manifest.role,
+    [LABELS.version]: manifest.version,
+  };
   const { agent_id: _unclaimed, ...spec } = agentSpecOf('unclaimed', manifest, AGENT_PORT);
   const { interval_secs, timeout_secs, consecutive_failures_threshold } = manifest.health_check;
   // Liveness asks only whether the process answers (`?live`): an unclaimed pod is alive but not ready.
@@ -80,7 +90,12 @@ export function agentDeployment(manifest: AgentManifest, namespace: string, env:
               volumeMounts: [{ name: 'pod-info', mountPath: '/etc/vapora/pod', readOnly: true }],
             },
           ],
-          volumes: [{ name: 'pod-info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } }],
+          volumes: [
+            {
+              name: 'pod-info',
+              downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] },
+            },
+          ],
         },
       },
     },

@@ -7,11 +7,16 @@ import { ProcessDeployer } from './process-deployer';
 
 /** The deployer VAPORA_DEPLOYER names: local processes, or pods in the cluster KUBECONFIG (or the pod's service account) points at. */
 export function createDeployer(config: Config, log: Logger): Deployer & { close?(): Promise<void> } {
-  if (config.deployer.kind === 'process') return new ProcessDeployer({ stateDir: config.stateDir, env: agentEnv(config) });
+  if (config.deployer.kind === 'process')
+    return new ProcessDeployer({ stateDir: config.stateDir, env: agentEnv(config) });
   const { kubeConfig, server } = loadKubeConfig();
   log.info('agents run as pods', { server, namespace: config.deployer.namespace });
   const { VAPORA_API_PORT: _port, ...env } = agentEnv(config);
-  return new KubernetesDeployer({ kubeConfig, namespace: config.deployer.namespace, env: { ...env, VAPORA_API_URL: config.api.url } });
+  return new KubernetesDeployer({
+    kubeConfig,
+    namespace: config.deployer.namespace,
+    env: { ...env, VAPORA_API_URL: config.api.url },
+  });
 }
 
 /** The cluster from KUBECONFIG (or ~/.kube/config, or the pod's service account); throws when none is configured. */
@@ -19,6 +24,9 @@ export function loadKubeConfig(): { kubeConfig: KubeConfig; server: string } {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const cluster = kubeConfig.getCurrentCluster();
-  if (!cluster) throw new Error('VAPORA_DEPLOYER=kubernetes but no cluster is configured: set KUBECONFIG (`npx vapora kube up` prints a local one), or run the control plane in a pod');
+  if (!cluster)
+    throw new Error(
+      'VAPORA_DEPLOYER=kubernetes but no cluster is configured: set KUBECONFIG (`npx vapora kube up` prints a local one), or run the control plane in a pod',
+    );
   return { kubeConfig, server: cluster.server };
 }

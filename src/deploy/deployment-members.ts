@@ -63,7 +63,9 @@ export class DeploymentMembers {
   }
 
   private read(manifestId: string): Promise<V1Deployment> {
-    return this.api.run('GET deployments', () => this.apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: this.namespace }));
+    return this.api.run('GET deployments', () =>
+      this.apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: this.namespace }),
+    );
   }
 
   private pool(manifestId: string): Pool {
@@ -74,7 +76,9 @@ export class DeploymentMembers {
 
   private change(manifestId: string, pool: Pool, agentId: string, change: Change): Promise<void> {
     pool.pending.set(agentId, change);
-    const done = new Promise<void>((resolve, reject) => pool.waiters.set(agentId, [...(pool.waiters.get(agentId) ?? []), { resolve, reject }]));
+    const done = new Promise<void>((resolve, reject) =>
+      pool.waiters.set(agentId, [...(pool.waiters.get(agentId) ?? []), { resolve, reject }]),
+    );
     if (!pool.flushing) void this.flush(manifestId, pool);
     return done;
   }
@@ -102,7 +106,11 @@ export class DeploymentMembers {
   }
 
   /** Read, change, write with the read's resourceVersion; a conflict (another writer) reads again. */
-  private async write(manifestId: string, manifest: AgentManifest | undefined, batch: Map<string, Change>): Promise<Set<string>> {
+  private async write(
+    manifestId: string,
+    manifest: AgentManifest | undefined,
+    batch: Map<string, Change>,
+  ): Promise<Set<string>> {
     const name = deploymentName(manifestId);
     for (;;) {
       let current: V1Deployment;
@@ -110,10 +118,18 @@ export class DeploymentMembers {
         current = await this.read(manifestId);
       } catch (error) {
         if (!isNotFound(error)) throw error;
-        const members = [...batch].filter(([, c]) => c === 'add').map(([id]) => id).sort();
+        const members = [...batch]
+          .filter(([, c]) => c === 'add')
+          .map(([id]) => id)
+          .sort();
         if (!members.length || !manifest) return new Set();
         try {
-          await this.api.run('POST deployments', () => this.apps.createNamespacedDeployment({ namespace: this.namespace, body: agentDeployment(manifest, this.namespace, this.env, members) }));
+          await this.api.run('POST deployments', () =>
+            this.apps.createNamespacedDeployment({
+              namespace: this.namespace,
+              body: agentDeployment(manifest, this.namespace, this.env, members),
+            }),
+          );
           return new Set(members);
         } catch (createError) {
           if (isConflict(createError)) continue; // created meanwhile by another control plane
@@ -131,7 +147,9 @@ export class DeploymentMembers {
       current.metadata!.annotations = { ...current.metadata!.annotations, [MEMBERS]: sorted.join(',') };
       current.spec!.replicas = sorted.length;
       try {
-        await this.api.run('PUT deployments', () => this.apps.replaceNamespacedDeployment({ name, namespace: this.namespace, body: current }));
+        await this.api.run('PUT deployments', () =>
+          this.apps.replaceNamespacedDeployment({ name, namespace: this.namespace, body: current }),
+        );
         return members;
       } catch (error) {
         if (!isConflict(error)) throw error;

@@ -1,5 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import type { CheckResult } from '../fleet/health-watch';
 import { AGENT_PORT, DELETION_COST, LABELS, type AgentEnv } from './agent-workload';
 import type { Deployer, Deployment, DeploySpec, HealthProbe } from './deployer';
@@ -51,7 +58,12 @@ export class KubernetesDeployer implements Deployer {
 
   constructor(private readonly options: KubernetesDeployerOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.members = new DeploymentMembers(options.kubeConfig.makeApiClient(AppsV1Api), options.namespace, options.env, this.api);
+    this.members = new DeploymentMembers(
+      options.kubeConfig.makeApiClient(AppsV1Api),
+      options.namespace,
+      options.env,
+      this.api,
+    );
   }
 
   async deploy({ agentId, manifest }: DeploySpec): Promise<Deployment> {
@@ -84,13 +96,19 @@ export class KubernetesDeployer implements Deployer {
       const index = await this.pods();
       // Marked already when a stop is retried: it is still this agent's pod to remove.
       const pod = index.ofPool(manifestId).find((p) => claimOf(p) === agentId && !isTerminating(p));
-      if (pod && !isStopping(pod)) await this.patchPod(pod, { metadata: { annotations: { [DELETION_COST]: STOPPING_COST } } });
+      if (pod && !isStopping(pod))
+        await this.patchPod(pod, { metadata: { annotations: { [DELETION_COST]: STOPPING_COST } } });
       // Fewer replicas: the ReplicaSet removes the marked pod; the explicit delete covers a pick it made otherwise.
       await this.members.remove(manifestId, agentId);
       if (!pod) return;
       await this.deletePod(nameOf(pod));
       const grace = (pod.spec?.terminationGracePeriodSeconds ?? 30) + 30;
-      await index.until(manifestId, `pod ${nameOf(pod)} to terminate`, () => (index.get(nameOf(pod)) ? undefined : true), grace * 1000);
+      await index.until(
+        manifestId,
+        `pod ${nameOf(pod)} to terminate`,
+        () => (index.get(nameOf(pod)) ? undefined : true),
+        grace * 1000,
+      );
     });
   }
 
@@ -105,7 +123,11 @@ export class KubernetesDeployer implements Deployer {
   /** The kubelet probes the agent's health endpoint; the watch tells whether the pod passed. */
   async check(deployment: Deployment, _probe: HealthProbe): Promise<CheckResult> {
     const pod = (await this.pods()).get(deployment.podId);
-    const fail = (error: string): CheckResult => ({ ok: false, error: `pod ${deployment.podId} ${error}`, runningTasks: 0 });
+    const fail = (error: string): CheckResult => ({
+      ok: false,
+      error: `pod ${deployment.podId} ${error}`,
+      runningTasks: 0,
+    });
     if (!pod) return fail('is gone');
     if (isTerminating(pod)) return fail('is terminating');
     if (claimOf(pod) !== deployment.agentId) return fail(`was claimed by ${claimOf(pod) ?? 'nobody'}`);
@@ -119,7 +141,9 @@ export class KubernetesDeployer implements Deployer {
   }
 
   private pods(): Promise<PodIndex> {
-    this.index ??= PodIndex.open(this.options.kubeConfig, this.options.namespace, () => this.api.count('LIST pods')).catch((error: unknown) => {
+    this.index ??= PodIndex.open(this.options.kubeConfig, this.options.namespace, () =>
+      this.api.count('LIST pods'),
+    ).catch((error: unknown) => {
       this.index = undefined;
       throw error;
     });
@@ -168,7 +192,10 @@ export class KubernetesDeployer implements Deployer {
         const queue = this.queue(manifestId);
         const at = queue.findIndex((w) => w.agentId === agentId);
         if (at >= 0) queue.splice(at, 1);
-        throw classifyKubernetesError({ code: 403, body: { message: failure } }, `no pod can be created for ${agentId}`);
+        throw classifyKubernetesError(
+          { code: 403, body: { message: failure } },
+          `no pod can be created for ${agentId}`,
+        );
       }
     }
   }
@@ -185,9 +212,15 @@ export class KubernetesDeployer implements Deployer {
     const members = this.members.known(manifestId);
     const free = index
       .ofPool(manifestId)
-      .filter((p) => !isTerminating(p) && !isStopping(p) && !this.reserved.has(nameOf(p)) && !members.has(claimOf(p) ?? ''))
+      .filter(
+        (p) => !isTerminating(p) && !isStopping(p) && !this.reserved.has(nameOf(p)) && !members.has(claimOf(p) ?? ''),
+      )
       // Ready pods first, then the oldest: the agent is up soonest.
-      .sort((a, b) => Number(isReady(b)) - Number(isReady(a)) || String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)));
+      .sort(
+        (a, b) =>
+          Number(isReady(b)) - Number(isReady(a)) ||
+          String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)),
+      );
     while (waiters.length && free.length) {
       const waiter = waiters.shift()!;
       const pod = free.shift()!;
@@ -199,12 +232,16 @@ export class KubernetesDeployer implements Deployer {
             const now = index.get(nameOf(pod));
             return !now || claimOf(now) === waiter.agentId ? true : undefined;
           };
-          void index.until(manifestId, 'the claim to show', shown, 30_000).catch(() => undefined).then(() => this.reserved.delete(nameOf(pod)));
+          void index
+            .until(manifestId, 'the claim to show', shown, 30_000)
+            .catch(() => undefined)
+            .then(() => this.reserved.delete(nameOf(pod)));
           waiter.resolve(claimed);
         },
         (error: unknown) => {
           this.reserved.delete(nameOf(pod));
-          if (isConflict(error) || isNotFound(error) || isFailedTest(error)) waiters.unshift(waiter); // claimed or gone meanwhile: try the next free pod
+          if (isConflict(error) || isNotFound(error) || isFailedTest(error))
+            waiters.unshift(waiter); // claimed or gone meanwhile: try the next free pod
           else waiter.reject(error);
           this.handOut(index, manifestId);
         },
@@ -213,7 +250,9 @@ export class KubernetesDeployer implements Deployer {
   }
 
   private patchPod(pod: V1Pod, body: object): Promise<V1Pod> {
-    return this.api.run('PATCH pods', () => this.core.patchNamespacedPod({ name: nameOf(pod), namespace: this.options.namespace, body }, mergePatch));
+    return this.api.run('PATCH pods', () =>
+      this.core.patchNamespacedPod({ name: nameOf(pod), namespace: this.options.namespace, body }, mergePatch),
+    );
   }
 
   /**
@@ -226,13 +265,17 @@ export class KubernetesDeployer implements Deployer {
       { op: 'test', path: '/metadata/labels', value: pod.metadata?.labels ?? {} },
       { op: 'add', path: `/metadata/labels/${LABELS.agentId.replace('/', '~1')}`, value: agentId },
     ];
-    return this.api.run('PATCH pods', () => this.core.patchNamespacedPod({ name: nameOf(pod), namespace: this.options.namespace, body }, jsonPatch));
+    return this.api.run('PATCH pods', () =>
+      this.core.patchNamespacedPod({ name: nameOf(pod), namespace: this.options.namespace, body }, jsonPatch),
+    );
   }
 
   private async deletePod(name: string): Promise<void> {
-    await this.api.run('DELETE pods', () => this.core.deleteNamespacedPod({ name, namespace: this.options.namespace })).catch((error: unknown) => {
-      if (!isNotFound(error)) throw error;
-    });
+    await this.api
+      .run('DELETE pods', () => this.core.deleteNamespacedPod({ name, namespace: this.options.namespace }))
+      .catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+      });
   }
 
   private async classified<T>(doing: string, work: () => Promise<T>): Promise<T> {
@@ -245,6 +288,11 @@ export class KubernetesDeployer implements Deployer {
 }
 
 function toDeployment(agentId: string, pod: V1Pod): Deployment {
-  return { agentId, podId: nameOf(pod), ip: pod.status?.podIP ?? '', port: AGENT_PORT, startedAt: new Date(pod.status?.startTime ?? Date.now()).toISOString() };
+  return {
+    agentId,
+    podId: nameOf(pod),
+    ip: pod.status?.podIP ?? '',
+    port: AGENT_PORT,
+    startedAt: new Date(pod.status?.startTime ?? Date.now()).toISOString(),
+  };
 }
-

@@ -6,7 +6,7 @@ function statusOf(error: unknown): { code?: number; reason?: string; message: st
   const code = typeof e.code === 'number' ? e.code : undefined;
   let body: { reason?: string; message?: string } = {};
   try {
-    body = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body ?? {}) as typeof body;
+    body = (typeof e.body === 'string' ? JSON.parse(e.body) : (e.body ?? {})) as typeof body;
   } catch {
     // not a Status object: keep the exception's own message
   }
@@ -16,7 +16,8 @@ function statusOf(error: unknown): { code?: number; reason?: string; message: st
 export const isConflict = (error: unknown) => statusOf(error).code === 409;
 export const isNotFound = (error: unknown) => statusOf(error).code === 404;
 /** A JSON patch whose `test` operation failed: the object changed since it was read. */
-export const isFailedTest = (error: unknown) => statusOf(error).code === 422 && /testing value/i.test(statusOf(error).message);
+export const isFailedTest = (error: unknown) =>
+  statusOf(error).code === 422 && /testing value/i.test(statusOf(error).message);
 
 /**
  * Turns an API error into a failure a person can act on. Forbidden, quota,
@@ -26,11 +27,18 @@ export const isFailedTest = (error: unknown) => statusOf(error).code === 422 && 
  */
 export function classifyKubernetesError(error: unknown, doing: string): Error {
   const { code, reason, message } = statusOf(error);
-  const fail = (type: string, hint: string) => ApplicationFailure.create({ type, message: `${doing}: ${message}${hint}`, nonRetryable: true });
+  const fail = (type: string, hint: string) =>
+    ApplicationFailure.create({ type, message: `${doing}: ${message}${hint}`, nonRetryable: true });
   if (code === 401) return fail('KubernetesUnauthorized', ' (check the kubeconfig credentials)');
-  if (code === 403 && /exceeded quota/i.test(message)) return fail('KubernetesQuotaExceeded', ' (raise the namespace ResourceQuota or lower the agent resources)');
-  if (code === 403) return fail('KubernetesForbidden', ' (apply deploy/kubernetes/rbac.yaml for this namespace, or set VAPORA_K8S_NAMESPACE to one Vapora may use)');
-  if (code === 404 && /namespaces? "[^"]+" not found/.test(message)) return fail('KubernetesNamespaceMissing', ' (create it, or set VAPORA_K8S_NAMESPACE)');
+  if (code === 403 && /exceeded quota/i.test(message))
+    return fail('KubernetesQuotaExceeded', ' (raise the namespace ResourceQuota or lower the agent resources)');
+  if (code === 403)
+    return fail(
+      'KubernetesForbidden',
+      ' (apply deploy/kubernetes/rbac.yaml for this namespace, or set VAPORA_K8S_NAMESPACE to one Vapora may use)',
+    );
+  if (code === 404 && /namespaces? "[^"]+" not found/.test(message))
+    return fail('KubernetesNamespaceMissing', ' (create it, or set VAPORA_K8S_NAMESPACE)');
   if (code === 422 || code === 400) return fail('KubernetesInvalid', '');
   return new Error(`${doing}: ${message}${code ? ` (HTTP ${code}${reason ? ` ${reason}` : ''}; will retry)` : ''}`);
 }

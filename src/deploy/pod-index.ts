@@ -1,8 +1,16 @@
-import { CoreV1Api, makeInformer, type Informer, type KubeConfig, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type ObjectCache,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { LABELS } from './agent-workload';
 
 export const isTerminating = (pod: V1Pod) => !!pod.metadata?.deletionTimestamp;
-export const isReady = (pod: V1Pod) => pod.status?.phase === 'Running' && !!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+export const isReady = (pod: V1Pod) =>
+  pod.status?.phase === 'Running' && !!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 export const claimOf = (pod: V1Pod) => pod.metadata?.labels?.[LABELS.agentId];
 const manifestOf = (pod: V1Pod) => pod.metadata?.labels?.[LABELS.manifest] ?? '';
 
@@ -16,14 +24,25 @@ export class PodIndex {
   private readonly listeners = new Map<string, Set<() => void>>();
   private stopped = false;
 
-  private constructor(kc: KubeConfig, private readonly namespace: string, onList: () => void) {
+  private constructor(
+    kc: KubeConfig,
+    private readonly namespace: string,
+    onList: () => void,
+  ) {
     const core = kc.makeApiClient(CoreV1Api);
     const selector = `${LABELS.managedBy}=vapora`;
-    this.informer = makeInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => (onList(), core.listNamespacedPod({ namespace, labelSelector: selector })), selector);
+    this.informer = makeInformer(
+      kc,
+      `/api/v1/namespaces/${namespace}/pods`,
+      () => (onList(), core.listNamespacedPod({ namespace, labelSelector: selector })),
+      selector,
+    );
     const changed = (pod: V1Pod) => this.listeners.get(manifestOf(pod))?.forEach((notify) => notify());
     for (const verb of ['add', 'update', 'delete'] as const) this.informer.on(verb, changed);
     // A dropped watch (API server restart, timeout) is resumed; the informer relists what it missed.
-    this.informer.on('error', () => setTimeout(() => void (!this.stopped && this.informer.start().catch(() => undefined)), 1_000));
+    this.informer.on('error', () =>
+      setTimeout(() => void (!this.stopped && this.informer.start().catch(() => undefined)), 1_000),
+    );
   }
 
   /** Lists the namespace's pods and starts watching; rejects when the list is refused (forbidden, no such namespace). */
@@ -61,7 +80,10 @@ export class PodIndex {
         if (answer !== undefined) done(() => resolve(answer));
       };
       const unsubscribe = this.subscribe(manifestId, ask);
-      const timer = setTimeout(() => done(() => reject(new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`))), timeoutMs);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`))),
+        timeoutMs,
+      );
       ask();
     });
   }

@@ -18,7 +18,14 @@ export interface ProcessDeployerOptions {
   drainMs?: number;
 }
 
-const Record_ = z.object({ agentId: z.string(), podId: z.string(), ip: z.string(), port: z.number(), startedAt: z.string(), pid: z.number() });
+const Record_ = z.object({
+  agentId: z.string(),
+  podId: z.string(),
+  ip: z.string(),
+  port: z.number(),
+  startedAt: z.string(),
+  pid: z.number(),
+});
 type ProcessRecord = z.infer<typeof Record_>;
 
 const AGENT_ENTRY = 'workers/agent-worker.ts';
@@ -55,7 +62,14 @@ export class ProcessDeployer implements Deployer {
     child.unref();
     const pid = child.pid;
     if (pid === undefined) throw new Error(`could not start agent ${agentId}`);
-    const record: ProcessRecord = { agentId, podId: `pid-${pid}`, ip: '127.0.0.1', port, startedAt: new Date().toISOString(), pid };
+    const record: ProcessRecord = {
+      agentId,
+      podId: `pid-${pid}`,
+      ip: '127.0.0.1',
+      port,
+      startedAt: new Date().toISOString(),
+      pid,
+    };
     writeFileSync(this.recordFile(agentId), JSON.stringify(record));
     await waitFor(`agent ${agentId} (pid ${pid}) to listen on ${port}`, () => isListening('127.0.0.1', port), {
       timeoutMs: 60_000,
@@ -96,7 +110,9 @@ export class ProcessDeployer implements Deployer {
 
   /** Agents with a record here, running or not. */
   recorded(): string[] {
-    return readdirSync(this.records).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+    return readdirSync(this.records)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -'.json'.length));
   }
 
   private recordFile(agentId: string): string {
@@ -117,4 +133,5 @@ function toDeployment({ pid: _pid, ...deployment }: ProcessRecord): Deployment {
 }
 
 /** True when `pid` is alive and is the agent worker for `agentId` (a pid can be reused by another program). */
-const isAgentProcess = (pid: number, agentId: string) => isRunning(pid, (argv) => argv.some((a) => a.endsWith(AGENT_ENTRY)) && argv.includes(agentId));
+const isAgentProcess = (pid: number, agentId: string) =>
+  isRunning(pid, (argv) => argv.some((a) => a.endsWith(AGENT_ENTRY)) && argv.includes(agentId));

@@ -52,16 +52,25 @@ export const AgentManifest = z
     const seen = new Set<string>();
     m.dependencies.forEach((dep, i) => {
       if (dep.agent_id === m.id) {
-        ctx.addIssue({ code: 'custom', path: ['dependencies', i, 'agent_id'], message: 'an agent cannot depend on itself' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dependencies', i, 'agent_id'],
+          message: 'an agent cannot depend on itself',
+        });
       }
       if (seen.has(dep.agent_id)) {
-        ctx.addIssue({ code: 'custom', path: ['dependencies', i, 'agent_id'], message: `duplicate dependency "${dep.agent_id}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dependencies', i, 'agent_id'],
+          message: `duplicate dependency "${dep.agent_id}"`,
+        });
       }
       seen.add(dep.agent_id);
     });
     const ids = new Set<string>();
     m.capabilities.forEach((cap, i) => {
-      if (ids.has(cap.id)) ctx.addIssue({ code: 'custom', path: ['capabilities', i, 'id'], message: `duplicate capability "${cap.id}"` });
+      if (ids.has(cap.id))
+        ctx.addIssue({ code: 'custom', path: ['capabilities', i, 'id'], message: `duplicate capability "${cap.id}"` });
       ids.add(cap.id);
     });
   });

@@ -10,7 +10,12 @@ const variant = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =
 
 /** The spec's AgentMessage enum (11 variants) plus AgentStatusChanged: every message on the bus is one of these 12. */
 export const AgentMessage = z.discriminatedUnion('type', [
-  variant('TaskAssigned', { task_id: z.string().min(1), agent_id: z.string().min(1), context: TaskContext, deadline: Timestamp }),
+  variant('TaskAssigned', {
+    task_id: z.string().min(1),
+    agent_id: z.string().min(1),
+    context: TaskContext,
+    deadline: Timestamp,
+  }),
   variant('TaskStarted', { task_id: z.string().min(1), agent_id: z.string().min(1), timestamp: Timestamp }),
   variant('TaskProgress', {
     task_id: z.string().min(1),
@@ -25,8 +30,18 @@ export const AgentMessage = z.discriminatedUnion('type', [
     tokens_used: z.number().int().min(0),
     duration_ms: z.number().int().min(0),
   }),
-  variant('TaskFailed', { task_id: z.string().min(1), agent_id: z.string().min(1), error: z.string(), retry_count: z.number().int().min(0) }),
-  variant('RequestHelp', { from_agent: z.string().min(1), to_roles: z.array(AgentRole).min(1), context: z.string(), deadline: Timestamp }),
+  variant('TaskFailed', {
+    task_id: z.string().min(1),
+    agent_id: z.string().min(1),
+    error: z.string(),
+    retry_count: z.number().int().min(0),
+  }),
+  variant('RequestHelp', {
+    from_agent: z.string().min(1),
+    to_roles: z.array(AgentRole).min(1),
+    context: z.string(),
+    deadline: Timestamp,
+  }),
   variant('HelpOffered', { from_agent: z.string().min(1), to_agent: z.string().min(1), capability: Capability }),
   variant('ShareContext', {
     from_agent: z.string().min(1),
@@ -35,11 +50,27 @@ export const AgentMessage = z.discriminatedUnion('type', [
     data: z.unknown(),
     ttl_minutes: z.number().int().min(1),
   }),
-  variant('RequestDecision', { from_agent: z.string().min(1), decision_type: z.string().min(1), context: z.string(), options: z.array(z.string()).min(1) }),
-  variant('DecisionMade', { decision_id: z.string().min(1), decision: z.string().min(1), reasoning: z.string(), made_by: z.string().min(1) }),
+  variant('RequestDecision', {
+    from_agent: z.string().min(1),
+    decision_type: z.string().min(1),
+    context: z.string(),
+    options: z.array(z.string()).min(1),
+  }),
+  variant('DecisionMade', {
+    decision_id: z.string().min(1),
+    decision: z.string().min(1),
+    reasoning: z.string(),
+    made_by: z.string().min(1),
+  }),
   variant('Heartbeat', { agent_id: z.string().min(1), status: AgentStatus, load: z.number().min(0).max(1) }),
   // Not in the spec's enum: the lifecycle's status changes, so watchers need not poll the registry.
-  variant('AgentStatusChanged', { agent_id: z.string().min(1), from: AgentStatus, to: AgentStatus, reason: z.string(), timestamp: Timestamp }),
+  variant('AgentStatusChanged', {
+    agent_id: z.string().min(1),
+    from: AgentStatus,
+    to: AgentStatus,
+    reason: z.string(),
+    timestamp: Timestamp,
+  }),
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 export type AgentMessageType = AgentMessage['type'];

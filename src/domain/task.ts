@@ -29,7 +29,10 @@ export type ArtifactRef = z.infer<typeof ArtifactRef>;
 /** The Orchestrator's plan for a feature: which role does what, in its words. */
 export const FeaturePlan = z.object({
   summary: z.string(),
-  subtasks: z.array(z.object({ role: AgentRole, title: z.string().min(1).max(500) })).min(1).max(50),
+  subtasks: z
+    .array(z.object({ role: AgentRole, title: z.string().min(1).max(500) }))
+    .min(1)
+    .max(50),
 });
 export type FeaturePlan = z.infer<typeof FeaturePlan>;
 

@@ -1,7 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EventBus } from '../bus/event-bus';
-import { compareSemVer, statusLabel, type AgentManifest, type AgentRole, type AgentStatus, type HealthCheckConfig } from '../domain';
+import {
+  compareSemVer,
+  statusLabel,
+  type AgentManifest,
+  type AgentRole,
+  type AgentStatus,
+  type HealthCheckConfig,
+} from '../domain';
 import type { Deployer, Deployment } from '../deploy/deployer';
 import type { Logger } from '../logger';
 import { dependencyProblems } from '../marketplace/dependency-graph';
@@ -36,23 +43,43 @@ export class FleetService {
    * required dependency is installed, Active and recent enough. Optional
    * dependencies that are missing come back as warnings.
    */
-  async installManifest(manifestId: string, manifest?: AgentManifest): Promise<{ role: AgentRole; warnings: string[] }> {
+  async installManifest(
+    manifestId: string,
+    manifest?: AgentManifest,
+  ): Promise<{ role: AgentRole; warnings: string[] }> {
     if (manifest) {
-      const problems = dependencyProblems([manifest], (await this.registry.manifests.list()).filter((m) => m.id !== manifest.id));
-      if (problems.length) throw refuse('InvalidManifest', `manifest ${manifest.id} refused:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+      const problems = dependencyProblems(
+        [manifest],
+        (await this.registry.manifests.list()).filter((m) => m.id !== manifest.id),
+      );
+      if (problems.length)
+        throw refuse(
+          'InvalidManifest',
+          `manifest ${manifest.id} refused:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+        );
       await this.registry.manifests.put(manifest);
     }
     const target = await this.registry.manifests.get(manifestId);
-    if (!target) throw refuse('UnknownManifest', `no manifest "${manifestId}" in the marketplace (see \`vapora agent available\`)`);
+    if (!target)
+      throw refuse(
+        'UnknownManifest',
+        `no manifest "${manifestId}" in the marketplace (see \`vapora agent available\`)`,
+      );
     const warnings: string[] = [];
     for (const dep of target.dependencies) {
-      const active = (await this.registry.agents.list({ manifest_id: dep.agent_id })).filter((a) => a.status === 'Active');
+      const active = (await this.registry.agents.list({ manifest_id: dep.agent_id })).filter(
+        (a) => a.status === 'Active',
+      );
       const good = active.filter((a) => compareSemVer(a.version, dep.min_version) >= 0);
       if (good.length) continue;
       const why = active.length
         ? `${dep.agent_id} ${active[0]!.version} is installed but ${dep.min_version} or newer is required`
         : `${dep.agent_id} (${dep.role} >= ${dep.min_version}) is not installed and healthy`;
-      if (!dep.optional) throw refuse('DependencyMissing', `cannot install ${manifestId}: ${why}; install it first (vapora agent install ${dep.agent_id})`);
+      if (!dep.optional)
+        throw refuse(
+          'DependencyMissing',
+          `cannot install ${manifestId}: ${why}; install it first (vapora agent install ${dep.agent_id})`,
+        );
       warnings.push(`optional dependency missing: ${why}`);
     }
     for (const w of warnings) this.log.warn(w, { manifest: manifestId });
@@ -63,7 +90,9 @@ export class FleetService {
   async dependentsOf(manifestId: string): Promise<string[]> {
     const installed = new Set((await this.registry.agents.list()).map((a) => a.manifest_id));
     const manifests = await this.registry.manifests.list();
-    return manifests.filter((m) => installed.has(m.id) && m.dependencies.some((d) => d.agent_id === manifestId && !d.optional)).map((m) => m.id);
+    return manifests
+      .filter((m) => installed.has(m.id) && m.dependencies.some((d) => d.agent_id === manifestId && !d.optional))
+      .map((m) => m.id);
   }
 
   async deployAgent(agentId: string, manifestId: string): Promise<DeployedAgent> {
@@ -106,13 +135,19 @@ export class FleetService {
     const since = Date.now();
     const deadline = since + health.consecutive_failures_threshold * health.interval_secs * 1000;
     while (Date.now() < deadline) {
-      if ((await this.deployer.check(deployment, { path: healthPath, config: health, lastHeartbeatAt: since })).ok) return this.setStatus(agentId, 'Active', 'deployed and healthy');
+      if ((await this.deployer.check(deployment, { path: healthPath, config: health, lastHeartbeatAt: since })).ok)
+        return this.setStatus(agentId, 'Active', 'deployed and healthy');
       await new Promise((r) => setTimeout(r, 200));
     }
   }
 
   /** Checks health every interval until `threshold` consecutive checks fail, keeping the registry current. */
-  async watchHealth(agentId: string, agent: DeployedAgent, stats: HealthStats, control: ActivityControl): Promise<WatchOutcome> {
+  async watchHealth(
+    agentId: string,
+    agent: DeployedAgent,
+    stats: HealthStats,
+    control: ActivityControl,
+  ): Promise<WatchOutcome> {
     const { health, deployment, healthPath } = agent;
     const heartbeats = followHeartbeats(this.bus, agentId, Date.now());
     let failures = 0;
@@ -120,7 +155,11 @@ export class FleetService {
     let sawHealthy = false;
     try {
       for (;;) {
-        const result = await this.deployer.check(deployment, { path: healthPath, config: health, lastHeartbeatAt: heartbeats.last() });
+        const result = await this.deployer.check(deployment, {
+          path: healthPath,
+          config: health,
+          lastHeartbeatAt: heartbeats.last(),
+        });
         stats = { checks: stats.checks + 1, ok: stats.ok + (result.ok ? 1 : 0) };
         failures = result.ok ? 0 : failures + 1;
         sawHealthy ||= result.ok;
@@ -129,7 +168,9 @@ export class FleetService {
         control.heartbeat(stats);
         if (failures >= health.consecutive_failures_threshold) return { failures, lastError, sawHealthy, stats };
         // A cancelled activity fails with its own CancelledFailure, not the timer's AbortError.
-        await sleep(health.interval_secs * 1000, undefined, { signal: control.signal }).catch(() => Promise.reject(control.signal.reason as Error));
+        await sleep(health.interval_secs * 1000, undefined, { signal: control.signal }).catch(() =>
+          Promise.reject(control.signal.reason as Error),
+        );
       }
     } finally {
       heartbeats.stop();
@@ -161,12 +202,22 @@ export class FleetService {
 
   /** Installed manifests that depend on `manifestId`: the `dependents` of each of its agents. */
   private async installedDependents(manifestId: string): Promise<string[]> {
-    const dependents = (await this.registry.manifests.list()).filter((m) => m.dependencies.some((d) => d.agent_id === manifestId));
-    const installed = await Promise.all(dependents.map(async (m) => (await this.registry.agents.count({ manifest_id: m.id })) > 0));
+    const dependents = (await this.registry.manifests.list()).filter((m) =>
+      m.dependencies.some((d) => d.agent_id === manifestId),
+    );
+    const installed = await Promise.all(
+      dependents.map(async (m) => (await this.registry.agents.count({ manifest_id: m.id })) > 0),
+    );
     return dependents.filter((_, i) => installed[i]).map((m) => m.id);
   }
 
-  private async recordCheck(agentId: string, ok: boolean, runningTasks: number, stats: HealthStats, lastHeartbeat: number): Promise<void> {
+  private async recordCheck(
+    agentId: string,
+    ok: boolean,
+    runningTasks: number,
+    stats: HealthStats,
+    lastHeartbeat: number,
+  ): Promise<void> {
     await this.registry.agents.update(agentId, (agent) => ({
       ...agent,
       last_health_check: new Date().toISOString(),
@@ -174,7 +225,10 @@ export class FleetService {
       uptime_percentage: Math.round((stats.ok / stats.checks) * 1000) / 10,
     }));
     if (ok) await this.setStatus(agentId, 'Active', 'health check passed');
-    await this.registry.instances.update(agentId, (i) => ({ ...i, last_heartbeat: new Date(lastHeartbeat).toISOString() }));
+    await this.registry.instances.update(agentId, (i) => ({
+      ...i,
+      last_heartbeat: new Date(lastHeartbeat).toISOString(),
+    }));
   }
 
   private async setStatus(agentId: string, to: AgentStatus, reason: string): Promise<void> {
@@ -184,7 +238,14 @@ export class FleetService {
       return { ...agent, status: to };
     });
     if (from === undefined || JSON.stringify(from) === JSON.stringify(to)) return;
-    await this.bus.publish({ type: 'AgentStatusChanged', agent_id: agentId, from, to, reason, timestamp: new Date().toISOString() });
+    await this.bus.publish({
+      type: 'AgentStatusChanged',
+      agent_id: agentId,
+      from,
+      to,
+      reason,
+      timestamp: new Date().toISOString(),
+    });
     this.log.info('agent status', { agentId, from: statusLabel(from), to: statusLabel(to), reason });
   }
 
@@ -213,8 +274,11 @@ export class FleetService {
     const installed = new Set(agents.map((a) => a.manifest_id));
     const manifests = (await this.registry.manifests.list()).filter((m) => installed.has(m.id));
     for (const agent of agents) {
-      const dependents = manifests.filter((m) => m.dependencies.some((d) => d.agent_id === agent.manifest_id)).map((m) => m.id);
-      if (JSON.stringify(dependents) !== JSON.stringify(agent.dependents)) await this.registry.agents.update(agent.id, (a) => ({ ...a, dependents }));
+      const dependents = manifests
+        .filter((m) => m.dependencies.some((d) => d.agent_id === agent.manifest_id))
+        .map((m) => m.id);
+      if (JSON.stringify(dependents) !== JSON.stringify(agent.dependents))
+        await this.registry.agents.update(agent.id, (a) => ({ ...a, dependents }));
     }
   }
 

@@ -7,12 +7,23 @@ import { installOrder } from '../marketplace/dependency-graph';
 export const poolId = (manifestId: string) => `pool-${manifestId}`;
 
 /** Starts `pool-<manifestId>` and resolves once its instances are deployed; a refused install rejects with the reason. */
-export async function installPool(client: Client, taskQueue: string, input: { manifestId: string; replicas: number; manifest?: AgentManifest }): Promise<PoolStatus> {
+export async function installPool(
+  client: Client,
+  taskQueue: string,
+  input: { manifestId: string; replicas: number; manifest?: AgentManifest },
+): Promise<PoolStatus> {
   const handle = await client.workflow
-    .start(agentPoolWorkflow, { taskQueue, workflowId: poolId(input.manifestId), args: [input], staticSummary: `agent pool ${input.manifestId}` })
+    .start(agentPoolWorkflow, {
+      taskQueue,
+      workflowId: poolId(input.manifestId),
+      args: [input],
+      staticSummary: `agent pool ${input.manifestId}`,
+    })
     .catch((error: unknown) => {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new Error(`${input.manifestId} is already installed; change its size with \`vapora agent scale ${input.manifestId} <N>\``);
+        throw new Error(
+          `${input.manifestId} is already installed; change its size with \`vapora agent scale ${input.manifestId} <N>\``,
+        );
       }
       throw error;
     });
@@ -21,7 +32,8 @@ export async function installPool(client: Client, taskQueue: string, input: { ma
   } catch (error) {
     // The update fails when the install was refused: the workflow's own failure says why.
     const { status } = await handle.describe();
-    if (status.name === 'FAILED') await handle.result().catch((e: unknown) => Promise.reject(new Error(failureMessage(e))));
+    if (status.name === 'FAILED')
+      await handle.result().catch((e: unknown) => Promise.reject(new Error(failureMessage(e))));
     throw new Error(failureMessage(error), { cause: error });
   }
 }
@@ -29,7 +41,9 @@ export async function installPool(client: Client, taskQueue: string, input: { ma
 /** Manifest ids whose pool workflow is running. */
 export async function installedPools(client: Client): Promise<string[]> {
   const ids: string[] = [];
-  for await (const w of client.workflow.list({ query: `WorkflowType = 'agentPoolWorkflow' AND ExecutionStatus = 'Running'` })) {
+  for await (const w of client.workflow.list({
+    query: `WorkflowType = 'agentPoolWorkflow' AND ExecutionStatus = 'Running'`,
+  })) {
     ids.push(w.workflowId.replace(/^pool-/, ''));
   }
   return ids.sort();
@@ -39,13 +53,20 @@ export async function installedPools(client: Client): Promise<string[]> {
  * Installs `manifests` one instance each, in waves: every manifest whose
  * dependencies are already installed goes in the same wave, in parallel.
  */
-export async function installTeam(client: Client, taskQueue: string, manifests: AgentManifest[], onProgress: (line: string) => void): Promise<string[]> {
+export async function installTeam(
+  client: Client,
+  taskQueue: string,
+  manifests: AgentManifest[],
+  onProgress: (line: string) => void,
+): Promise<string[]> {
   const installed = new Set(await installedPools(client));
   const pending = installOrder(manifests).filter((m) => !installed.has(m.id));
   const done: string[] = [];
   while (pending.length) {
     // Optional dependencies order the waves too, so they are present when their dependents start.
-    const wave = pending.filter((m) => m.dependencies.every((d) => installed.has(d.agent_id) || !pending.some((p) => p.id === d.agent_id)));
+    const wave = pending.filter((m) =>
+      m.dependencies.every((d) => installed.has(d.agent_id) || !pending.some((p) => p.id === d.agent_id)),
+    );
     if (wave.length === 0) throw new Error(`dependency cycle among ${pending.map((m) => m.id).join(', ')}`);
     onProgress(`installing ${wave.map((m) => m.id).join(', ')}`);
     await Promise.all(wave.map((m) => installPool(client, taskQueue, { manifestId: m.id, replicas: 1 })));

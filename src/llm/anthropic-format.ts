@@ -12,10 +12,18 @@ export const anthropicFormat: WireFormat<typeof Response> = {
   defaultBaseUrl: 'https://api.anthropic.com',
   path: () => '/v1/messages',
   headers: (key) => ({ 'x-api-key': key ?? '', 'anthropic-version': '2023-06-01' }),
-  body: (r) => ({ model: r.model, max_tokens: r.maxTokens, system: r.system, messages: [{ role: 'user', content: r.prompt }] }),
+  body: (r) => ({
+    model: r.model,
+    max_tokens: r.maxTokens,
+    system: r.system,
+    messages: [{ role: 'user', content: r.prompt }],
+  }),
   response: Response,
   read: (r) => ({
-    text: r.content.filter((c) => c.type === 'text').map((c) => c.text ?? '').join(''),
+    text: r.content
+      .filter((c) => c.type === 'text')
+      .map((c) => c.text ?? '')
+      .join(''),
     inputTokens: r.usage.input_tokens,
     outputTokens: r.usage.output_tokens,
   }),

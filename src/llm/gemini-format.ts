@@ -2,7 +2,9 @@ import { z } from 'zod';
 import type { WireFormat } from './wire-format';
 
 const Response = z.object({
-  candidates: z.array(z.object({ content: z.object({ parts: z.array(z.object({ text: z.string().optional() })) }) })).min(1),
+  candidates: z
+    .array(z.object({ content: z.object({ parts: z.array(z.object({ text: z.string().optional() })) }) }))
+    .min(1),
   usageMetadata: z.object({ promptTokenCount: z.number(), candidatesTokenCount: z.number().default(0) }),
 });
 

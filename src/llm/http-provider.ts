@@ -25,6 +25,13 @@ export class HttpProvider implements LLMClient {
       this.options.timeoutMs ?? 120_000,
     );
     const { text, inputTokens, outputTokens } = this.format.read(answer);
-    return { provider: this.provider, model: request.model, text, inputTokens, outputTokens, costUsd: costUsd(this.provider, request.model, inputTokens, outputTokens) };
+    return {
+      provider: this.provider,
+      model: request.model,
+      text,
+      inputTokens,
+      outputTokens,
+      costUsd: costUsd(this.provider, request.model, inputTokens, outputTokens),
+    };
   }
 }

@@ -12,7 +12,12 @@ import type { WireFormat } from './wire-format';
 
 type RemoteProvider = keyof LLMSettings;
 
-const FORMATS: Record<RemoteProvider, WireFormat> = { claude: anthropicFormat, openai: openaiFormat, gemini: geminiFormat, ollama: ollamaFormat };
+const FORMATS: Record<RemoteProvider, WireFormat> = {
+  claude: anthropicFormat,
+  openai: openaiFormat,
+  gemini: geminiFormat,
+  ollama: ollamaFormat,
+};
 
 /** The model a fallback provider is asked for when the manifest named another provider. */
 export const FALLBACK_MODELS: Record<RemoteProvider, string> = {
@@ -40,7 +45,8 @@ export interface ModelRef {
  * stand-in answers, it says so, and how to reach the model asked for.
  */
 export function describeModel(asked: ModelRef, answering: ModelRef): string {
-  if (answering.provider === asked.provider) return answering.provider === 'offline' ? 'offline model' : `${asked.provider} ${answering.model}`;
+  if (answering.provider === asked.provider)
+    return answering.provider === 'offline' ? 'offline model' : `${asked.provider} ${answering.model}`;
   if (asked.provider === 'offline') return `${answering.provider} ${answering.model}`;
   const variable = PROVIDER_VARIABLES[asked.provider];
   if (answering.provider === 'offline') return `offline model (no ${variable}; set it to use ${asked.model})`;
@@ -58,8 +64,14 @@ export type RoutedResponse = LLMResponse & { fallbacks: string[] };
 export class LLMRouter {
   private readonly clients = new Map<LLMProvider, LLMClient>();
 
-  constructor(settings: LLMSettings, private readonly options: RouterOptions = {}) {
-    for (const [provider, s] of Object.entries(settings) as [RemoteProvider, NonNullable<LLMSettings[RemoteProvider]>][]) {
+  constructor(
+    settings: LLMSettings,
+    private readonly options: RouterOptions = {},
+  ) {
+    for (const [provider, s] of Object.entries(settings) as [
+      RemoteProvider,
+      NonNullable<LLMSettings[RemoteProvider]>,
+    ][]) {
       this.clients.set(provider, new HttpProvider(FORMATS[provider], { ...s, timeoutMs: options.timeoutMs }));
     }
     if (this.clients.size === 0) this.clients.set('offline', new OfflineProvider());
@@ -71,7 +83,10 @@ export class LLMRouter {
     const others = [...this.clients.values()].filter((c) => c !== own);
     return [
       ...(own ? [{ client: own, model }] : []),
-      ...others.map((client) => ({ client, model: client.provider === 'offline' ? 'offline' : FALLBACK_MODELS[client.provider] })),
+      ...others.map((client) => ({
+        client,
+        model: client.provider === 'offline' ? 'offline' : FALLBACK_MODELS[client.provider],
+      })),
     ];
   }
 
@@ -91,7 +106,12 @@ export class LLMRouter {
         } catch (error) {
           if (!(error instanceof LLMError)) throw error;
           const retryAfter = error.retryAfterMs;
-          if (attempt === 1 && error.retryable && retryAfter !== undefined && retryAfter <= (this.options.maxRetryAfterMs ?? 10_000)) {
+          if (
+            attempt === 1 &&
+            error.retryable &&
+            retryAfter !== undefined &&
+            retryAfter <= (this.options.maxRetryAfterMs ?? 10_000)
+          ) {
             await wait(retryAfter);
             continue;
           }

@@ -21,5 +21,9 @@ export const openaiFormat: WireFormat<typeof Response> = {
     ],
   }),
   response: Response,
-  read: (r) => ({ text: r.choices[0]!.message.content ?? '', inputTokens: r.usage.prompt_tokens, outputTokens: r.usage.completion_tokens }),
+  read: (r) => ({
+    text: r.choices[0]!.message.content ?? '',
+    inputTokens: r.usage.prompt_tokens,
+    outputTokens: r.usage.completion_tokens,
+  }),
 };

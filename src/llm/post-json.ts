@@ -14,7 +14,9 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 
 /** Providers may echo a key back in an error body: no header value survives into a message. */
 function redact(text: string, headers: Record<string, string>): string {
-  const secrets = Object.values(headers).flatMap((v) => [v, v.replace(/^Bearer /, '')]).filter((v) => v.length >= 8);
+  const secrets = Object.values(headers)
+    .flatMap((v) => [v, v.replace(/^Bearer /, '')])
+    .filter((v) => v.length >= 8);
   return secrets.reduce((t, secret) => t.split(secret).join('[redacted]'), text);
 }
 
@@ -39,14 +41,30 @@ export async function postJson<S extends z.ZodType>(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    throw new LLMError(provider, `request failed: ${(error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (error as Error).message}`, true);
+    throw new LLMError(
+      provider,
+      `request failed: ${(error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (error as Error).message}`,
+      true,
+    );
   }
   if (!response.ok) {
     const detail = redact((await response.text().catch(() => '')).slice(0, 300), headers);
     const retryable = response.status === 429 || response.status >= 500;
-    throw new LLMError(provider, `HTTP ${response.status}: ${detail}`, retryable, response.status, retryAfterMs(response.headers.get('retry-after')));
+    throw new LLMError(
+      provider,
+      `HTTP ${response.status}: ${detail}`,
+      retryable,
+      response.status,
+      retryAfterMs(response.headers.get('retry-after')),
+    );
   }
   const parsed = schema.safeParse(await response.json().catch(() => undefined));
-  if (!parsed.success) throw new LLMError(provider, `unexpected response: ${describeIssues(parsed.error, 'body').join('; ')}`, false, response.status);
+  if (!parsed.success)
+    throw new LLMError(
+      provider,
+      `unexpected response: ${describeIssues(parsed.error, 'body').join('; ')}`,
+      false,
+      response.status,
+    );
   return parsed.data;
 }

@@ -15,7 +15,8 @@ export function dependencyProblems(manifests: AgentManifest[], known: AgentManif
         if (!dep.optional) problems.push(`${m.id}: depends on unknown agent "${dep.agent_id}"`);
         continue;
       }
-      if (target.role !== dep.role) problems.push(`${m.id}: dependency "${dep.agent_id}" has role ${target.role}, not ${dep.role}`);
+      if (target.role !== dep.role)
+        problems.push(`${m.id}: dependency "${dep.agent_id}" has role ${target.role}, not ${dep.role}`);
       if (compareSemVer(target.version, dep.min_version) < 0) {
         problems.push(`${m.id}: needs ${dep.agent_id} >= ${dep.min_version}, the marketplace has ${target.version}`);
       }

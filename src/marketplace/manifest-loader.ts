@@ -15,7 +15,10 @@ export const CATALOG_DIR = fileURLToPath(new URL('./catalog', import.meta.url));
  */
 export function loadManifests(path: string): AgentManifest[] {
   const files = statSync(path).isDirectory()
-    ? readdirSync(path).filter((f) => MANIFEST_FILE.test(f)).sort().map((f) => join(path, f))
+    ? readdirSync(path)
+        .filter((f) => MANIFEST_FILE.test(f))
+        .sort()
+        .map((f) => join(path, f))
     : [path];
   const manifests: AgentManifest[] = [];
   const problems: string[] = [];

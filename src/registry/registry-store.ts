@@ -59,7 +59,13 @@ export class Collection<S extends z.ZodType, F extends Columns> {
     const record = parse(this.schema, value, this.table);
     const content = { ...this.columnsOf(record), doc: record };
     await retryingConflicts(() =>
-      this.db.query('UPSERT type::record($tb, $key) CONTENT $content RETURN NONE', { tb: this.table, key: this.keyOf(record), content }).collect(),
+      this.db
+        .query('UPSERT type::record($tb, $key) CONTENT $content RETURN NONE', {
+          tb: this.table,
+          key: this.keyOf(record),
+          content,
+        })
+        .collect(),
     );
     return record;
   }
@@ -73,7 +79,10 @@ export class Collection<S extends z.ZodType, F extends Columns> {
   }
 
   /** Records whose indexed columns equal every given value, in key order. */
-  async list(filter: Partial<F> = {}, extraWhere?: { clause: string; vars: Record<string, unknown> }): Promise<z.infer<S>[]> {
+  async list(
+    filter: Partial<F> = {},
+    extraWhere?: { clause: string; vars: Record<string, unknown> },
+  ): Promise<z.infer<S>[]> {
     const { where, vars } = this.where(filter, extraWhere);
     const [rows] = await this.db
       .query<[{ doc: unknown }[]]>(`SELECT id, doc FROM type::table($tb)${where} ORDER BY id`, vars)
@@ -85,7 +94,10 @@ export class Collection<S extends z.ZodType, F extends Columns> {
   /** How many records match, without reading them. */
   async count(filter: Partial<F> = {}): Promise<number> {
     const { where, vars } = this.where(filter);
-    const [rows] = await this.db.query<[{ count: number }[]]>(`SELECT count() FROM type::table($tb)${where} GROUP ALL`, vars).json().collect();
+    const [rows] = await this.db
+      .query<[{ count: number }[]]>(`SELECT count() FROM type::table($tb)${where} GROUP ALL`, vars)
+      .json()
+      .collect();
     return rows[0]?.count ?? 0;
   }
 
@@ -122,7 +134,10 @@ export class Collection<S extends z.ZodType, F extends Columns> {
 
   async remove(key: string): Promise<boolean> {
     const [deleted] = await retryingConflicts(() =>
-      this.db.query<[unknown[]]>('DELETE type::record($tb, $key) RETURN BEFORE', { tb: this.table, key }).json().collect(),
+      this.db
+        .query<[unknown[]]>('DELETE type::record($tb, $key) RETURN BEFORE', { tb: this.table, key })
+        .json()
+        .collect(),
     );
     return deleted.length > 0;
   }
@@ -136,19 +151,31 @@ const PURGE_EVERY_MS = 60_000;
 
 /** Shared knowledge with a time to live: expired entries are invisible, and purged on write now and then. */
 export class KnowledgeStore {
-  private readonly entries: Collection<typeof Knowledge, { context_type: string; from_agent: string; expires_at: string; scope: string }>;
+  private readonly entries: Collection<
+    typeof Knowledge,
+    { context_type: string; from_agent: string; expires_at: string; scope: string }
+  >;
   private lastPurge = 0;
 
   constructor(private readonly db: Surreal) {
-    this.entries = new Collection(db, 'knowledge', Knowledge, (k) => k.key, (k) => ({
-      context_type: k.context_type,
-      from_agent: k.from_agent,
-      expires_at: k.expires_at,
-      scope: scopeOf(k.key),
-    }));
+    this.entries = new Collection(
+      db,
+      'knowledge',
+      Knowledge,
+      (k) => k.key,
+      (k) => ({
+        context_type: k.context_type,
+        from_agent: k.from_agent,
+        expires_at: k.expires_at,
+        scope: scopeOf(k.key),
+      }),
+    );
   }
 
-  async share(entry: Omit<Knowledge, 'created_at' | 'expires_at'> & { ttl_minutes: number }, now = new Date()): Promise<Knowledge> {
+  async share(
+    entry: Omit<Knowledge, 'created_at' | 'expires_at'> & { ttl_minutes: number },
+    now = new Date(),
+  ): Promise<Knowledge> {
     if (now.getTime() - this.lastPurge >= PURGE_EVERY_MS) await this.purgeExpired(now);
     const { ttl_minutes, ...rest } = entry;
     return this.entries.put({
@@ -164,7 +191,10 @@ export class KnowledgeStore {
   }
 
   /** Live entries, optionally only those of a type, of a scope (see scopeOf), or addressed to a role (an empty `to_roles` is for everyone). */
-  async list(filter: { context_type?: string; role?: AgentRole; scope?: string } = {}, now = new Date()): Promise<Knowledge[]> {
+  async list(
+    filter: { context_type?: string; role?: AgentRole; scope?: string } = {},
+    now = new Date(),
+  ): Promise<Knowledge[]> {
     const live = await this.entries.list(
       { context_type: filter.context_type, scope: filter.scope },
       { clause: 'expires_at > $now', vars: { now: now.toISOString() } },
@@ -180,7 +210,9 @@ export class KnowledgeStore {
   async purgeExpired(now = new Date()): Promise<void> {
     this.lastPurge = now.getTime();
     // Not through Collection: a bulk delete by an indexed column, still fully parameterized.
-    await retryingConflicts(() => this.db.query('DELETE knowledge WHERE expires_at <= $now', { now: now.toISOString() }).collect());
+    await retryingConflicts(() =>
+      this.db.query('DELETE knowledge WHERE expires_at <= $now', { now: now.toISOString() }).collect(),
+    );
   }
 }
 
@@ -195,33 +227,69 @@ export class RegistryStore {
   readonly knowledge;
 
   private constructor(private readonly db: Surreal) {
-    this.manifests = new Collection(db, 'manifest', AgentManifest, (m) => m.id, (m) => ({
-      role: m.role,
-      version: m.version,
-      name: m.name,
-    }));
-    this.agents = new Collection(db, 'agent', AgentMetadata, (a) => a.id, (a) => ({
-      role: a.role,
-      manifest_id: a.manifest_id,
-      status: statusLabel(a.status),
-    }));
-    this.instances = new Collection(db, 'instance', AgentInstance, (i) => i.agent_id, (i) => ({ pod_id: i.pod_id }));
-    this.tasks = new Collection(db, 'task', TaskRecord, (t) => t.id, (t) => ({
-      role: t.role,
-      status: t.status,
-      feature_id: t.feature_id,
-      agent_id: t.agent_id,
-    }));
-    this.decisions = new Collection(db, 'decision', Decision, (d) => d.id, (d) => ({
-      decision_type: d.decision_type,
-      task_id: d.task_id,
-      feature_id: d.feature_id,
-    }));
-    this.artifacts = new Collection(db, 'artifact', Artifact, (a) => a.id, (a) => ({
-      kind: a.kind,
-      feature_id: a.feature_id,
-      task_id: a.task_id,
-    }));
+    this.manifests = new Collection(
+      db,
+      'manifest',
+      AgentManifest,
+      (m) => m.id,
+      (m) => ({
+        role: m.role,
+        version: m.version,
+        name: m.name,
+      }),
+    );
+    this.agents = new Collection(
+      db,
+      'agent',
+      AgentMetadata,
+      (a) => a.id,
+      (a) => ({
+        role: a.role,
+        manifest_id: a.manifest_id,
+        status: statusLabel(a.status),
+      }),
+    );
+    this.instances = new Collection(
+      db,
+      'instance',
+      AgentInstance,
+      (i) => i.agent_id,
+      (i) => ({ pod_id: i.pod_id }),
+    );
+    this.tasks = new Collection(
+      db,
+      'task',
+      TaskRecord,
+      (t) => t.id,
+      (t) => ({
+        role: t.role,
+        status: t.status,
+        feature_id: t.feature_id,
+        agent_id: t.agent_id,
+      }),
+    );
+    this.decisions = new Collection(
+      db,
+      'decision',
+      Decision,
+      (d) => d.id,
+      (d) => ({
+        decision_type: d.decision_type,
+        task_id: d.task_id,
+        feature_id: d.feature_id,
+      }),
+    );
+    this.artifacts = new Collection(
+      db,
+      'artifact',
+      Artifact,
+      (a) => a.id,
+      (a) => ({
+        kind: a.kind,
+        feature_id: a.feature_id,
+        task_id: a.task_id,
+      }),
+    );
     this.knowledge = new KnowledgeStore(db);
   }
 

@@ -63,7 +63,8 @@ class Supervised {
   private async restart(code: number | null): Promise<void> {
     const now = Date.now();
     this.restarts = [...this.restarts.filter((t) => now - t < 60_000), now];
-    if (this.restarts.length > 5) return this.onGiveUp(new Error(`${this.name} died 5 times within a minute; giving up`));
+    if (this.restarts.length > 5)
+      return this.onGiveUp(new Error(`${this.name} died 5 times within a minute; giving up`));
     // Decided after the backoff: a signal to the whole process group stops this child and, within that time, the stack.
     await sleep(500 * 2 ** (this.restarts.length - 1));
     if (this.stopping) return;
@@ -84,7 +85,8 @@ class Supervised {
   }
 }
 
-const USE_EXISTING = 'Stop what listens there, or set $VAR to another address to start Vapora\'s own server there, or set it explicitly to this address to use the server that is listening.';
+const USE_EXISTING =
+  "Stop what listens there, or set $VAR to another address to start Vapora's own server there, or set it explicitly to this address to use the server that is listening.";
 
 /**
  * `vapora up`: the Temporal dev server, nats-server -js and the control-plane
@@ -126,13 +128,19 @@ export class DevStack {
     const temporal = splitHostPort(config.temporal.address);
     const nats = splitHostPort(config.nats.url.replace('nats://', ''));
 
-    const startTemporal = !(await this.useExisting('Temporal frontend', temporal, 'TEMPORAL_ADDRESS', config.temporal.external));
+    const startTemporal = !(await this.useExisting(
+      'Temporal frontend',
+      temporal,
+      'TEMPORAL_ADDRESS',
+      config.temporal.external,
+    ));
     const startNats = !(await this.useExisting('NATS', nats, 'NATS_URL', config.nats.external));
     const otherPort = 'Stop what listens there, or set $VAR to another port.';
     if (startTemporal && (await isListening(temporal.host, config.temporal.uiPort))) {
       throw new PortInUseError(config.temporal.uiPort, 'Temporal Web UI', 'TEMPORAL_UI_PORT', otherPort);
     }
-    if (await isListening('127.0.0.1', config.api.port)) throw new PortInUseError(config.api.port, 'registry API', 'VAPORA_API_PORT', otherPort);
+    if (await isListening('127.0.0.1', config.api.port))
+      throw new PortInUseError(config.api.port, 'registry API', 'VAPORA_API_PORT', otherPort);
 
     if (startTemporal) {
       const cli = await ensureTemporalCli(config.cacheDir, onProgress);
@@ -150,44 +158,61 @@ export class DevStack {
       );
       started.push('temporal');
     } else {
-      await waitFor(`Temporal at ${config.temporal.address} (TEMPORAL_ADDRESS)`, () => temporalAnswers(config.temporal.address, config.temporal.namespace), { timeoutMs: 10_000 });
+      await waitFor(
+        `Temporal at ${config.temporal.address} (TEMPORAL_ADDRESS)`,
+        () => temporalAnswers(config.temporal.address, config.temporal.namespace),
+        { timeoutMs: 10_000 },
+      );
     }
 
     if (startNats) {
       const bin = await ensureNatsServer(onProgress);
       onProgress(`starting nats-server with JetStream on ${config.nats.url} (${bin.version})`);
       await this.supervise('nats', () =>
-        startNatsServer({ bin: bin.path, host: nats.host, port: nats.port, storeDir: join(config.stateDir, 'nats'), logFile: join(logs, 'nats.log') }),
+        startNatsServer({
+          bin: bin.path,
+          host: nats.host,
+          port: nats.port,
+          storeDir: join(config.stateDir, 'nats'),
+          logFile: join(logs, 'nats.log'),
+        }),
       );
       started.push('nats');
     }
 
     onProgress(`starting control-plane worker on task queue "${config.temporal.taskQueue}"`);
-    await this.supervise('worker', async () =>
-      new SupervisedProcess({
-        name: 'worker',
-        command: process.execPath,
-        args: tsNodeArgs('workers/control-plane.ts'),
-        cwd: PROJECT_ROOT,
-        logFile: join(logs, 'worker.log'),
-        env: {
-          ...process.env,
-          VAPORA_STATE_DIR: config.stateDir,
-          TEMPORAL_ADDRESS: config.temporal.address,
-          TEMPORAL_NAMESPACE: config.temporal.namespace,
-          VAPORA_TASK_QUEUE: config.temporal.taskQueue,
-          VAPORA_API_PORT: String(config.api.port),
-          NATS_URL: config.nats.url,
-          SURREAL_URL: config.surreal.url,
-          // The worker and the agents it deploys exit when this stack is gone (see src/stack/owner-watch.ts).
-          VAPORA_STACK_FILE: this.file,
-        },
-      }),
+    await this.supervise(
+      'worker',
+      async () =>
+        new SupervisedProcess({
+          name: 'worker',
+          command: process.execPath,
+          args: tsNodeArgs('workers/control-plane.ts'),
+          cwd: PROJECT_ROOT,
+          logFile: join(logs, 'worker.log'),
+          env: {
+            ...process.env,
+            VAPORA_STATE_DIR: config.stateDir,
+            TEMPORAL_ADDRESS: config.temporal.address,
+            TEMPORAL_NAMESPACE: config.temporal.namespace,
+            VAPORA_TASK_QUEUE: config.temporal.taskQueue,
+            VAPORA_API_PORT: String(config.api.port),
+            NATS_URL: config.nats.url,
+            SURREAL_URL: config.surreal.url,
+            // The worker and the agents it deploys exit when this stack is gone (see src/stack/owner-watch.ts).
+            VAPORA_STACK_FILE: this.file,
+          },
+        }),
     );
     started.push('worker');
     onProgress('checking the stack end to end (workflow → SurrealDB → NATS)');
     await Promise.race([
-      runStackCheck({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, timeoutMs: 120_000 }),
+      runStackCheck({
+        address: config.temporal.address,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        timeoutMs: 120_000,
+      }),
       this.failed.then((error) => Promise.reject(error)),
     ]);
 
@@ -204,11 +229,19 @@ export class DevStack {
   }
 
   /** True to use a server already at the address; false to start one; throws when neither is right. */
-  private async useExisting(what: string, at: { host: string; port: number }, variable: string, external: boolean): Promise<boolean> {
+  private async useExisting(
+    what: string,
+    at: { host: string; port: number },
+    variable: string,
+    external: boolean,
+  ): Promise<boolean> {
     const listening = await isListening(at.host, at.port);
     if (listening && external) return true;
     if (listening) throw new PortInUseError(at.port, what, variable, USE_EXISTING);
-    if (!isLoopback(at.host)) throw new Error(`${what} at ${at.host}:${at.port} (${variable}) does not answer, and Vapora only starts servers on this machine`);
+    if (!isLoopback(at.host))
+      throw new Error(
+        `${what} at ${at.host}:${at.port} (${variable}) does not answer, and Vapora only starts servers on this machine`,
+      );
     return false;
   }
 
@@ -219,7 +252,9 @@ export class DevStack {
   private async claimStateDir(): Promise<void> {
     const previous = readStack(this.file);
     if (previous && stillRunning(previous.owner)) {
-      throw new Error(`another vapora up (pid ${previous.owner.pid}) runs on ${this.config.stateDir}; stop it first, or set VAPORA_STATE_DIR to another folder`);
+      throw new Error(
+        `another vapora up (pid ${previous.owner.pid}) runs on ${this.config.stateDir}; stop it first, or set VAPORA_STATE_DIR to another folder`,
+      );
     }
     if (previous) {
       for (const [name, child] of Object.entries(previous.children).filter(([, c]) => stillRunning(c))) {
@@ -246,7 +281,13 @@ export class DevStack {
 
   private async supervise(name: string, launch: () => Promise<SupervisedProcess>): Promise<void> {
     if (this.stopped) throw new Error(`not starting ${name}: the stack is stopping`);
-    const service = new Supervised(name, launch, () => this.record(), this.onProgress, (error) => this.giveUp(error));
+    const service = new Supervised(
+      name,
+      launch,
+      () => this.record(),
+      this.onProgress,
+      (error) => this.giveUp(error),
+    );
     this.services.push(service);
     await service.start();
   }

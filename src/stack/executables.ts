@@ -31,7 +31,11 @@ export function firstLine(command: string, args: string[]): string {
 }
 
 /** Runs a command to completion, passing each output line to `onLine`; rejects with its tail on failure. */
-export function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; onLine?: (line: string) => void } = {}): Promise<void> {
+export function run(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; onLine?: (line: string) => void } = {},
+): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
@@ -46,7 +50,9 @@ export function run(command: string, args: string[], options: { env?: NodeJS.Pro
     child.stderr.on('data', onData);
     child.on('error', reject);
     child.on('exit', (code) =>
-      code === 0 ? resolvePromise() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${tail.join('\n')}`)),
+      code === 0
+        ? resolvePromise()
+        : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${tail.join('\n')}`)),
     );
   });
 }

@@ -18,7 +18,11 @@ export interface GoBuild {
  * line when it starts, one every 30 s with the time spent and what it is doing
  * (downloading modules, or compiling), and one when it is done.
  */
-export async function goBuild(go: string, { what, args, cwd, env, tickMs = TICK_MS }: GoBuild, onProgress: (line: string) => void): Promise<void> {
+export async function goBuild(
+  go: string,
+  { what, args, cwd, env, tickMs = TICK_MS }: GoBuild,
+  onProgress: (line: string) => void,
+): Promise<void> {
   const started = Date.now();
   let modules = 0;
   let lastDownload = 0;

@@ -37,32 +37,49 @@ export function findKubernetesToolchain(cacheDir: string): KubernetesToolchain |
  * from k8s.io/kubernetes (through the wrapper module in deploy/toolchain,
  * which pins each staging module), etcd 3.6 the same way, and kwok.
  */
-export async function ensureKubernetesToolchain(cacheDir: string, onProgress: (line: string) => void): Promise<KubernetesToolchain> {
+export async function ensureKubernetesToolchain(
+  cacheDir: string,
+  onProgress: (line: string) => void,
+): Promise<KubernetesToolchain> {
   const found = findKubernetesToolchain(cacheDir);
   if (!('missing' in found)) return found;
   const go = findGo();
-  if (!go) throw new GoMissing(`Go is needed to build the local Kubernetes control plane (missing: ${found.missing.join(', ')}); install Go 1.26 or newer`);
+  if (!go)
+    throw new GoMissing(
+      `Go is needed to build the local Kubernetes control plane (missing: ${found.missing.join(', ')}); install Go 1.26 or newer`,
+    );
   const dir = toolchainDir(cacheDir);
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
   const started = Date.now();
   const has = (b: KubernetesBinary) => !found.missing.includes(b);
-  const goRun = (what: string, args: string[], cwd?: string) => goBuild(go, { what, args, cwd, env: { GOBIN: bin, GOFLAGS: '-modcacherw' } }, onProgress);
+  const goRun = (what: string, args: string[], cwd?: string) =>
+    goBuild(go, { what, args, cwd, env: { GOBIN: bin, GOFLAGS: '-modcacherw' } }, onProgress);
 
-  onProgress(`building the local Kubernetes v${KUBERNETES_VERSION} control plane with Go into ${bin} (first run only; about 6 minutes on 2 cores)`);
+  onProgress(
+    `building the local Kubernetes v${KUBERNETES_VERSION} control plane with Go into ${bin} (first run only; about 6 minutes on 2 cores)`,
+  );
   const kubeMissing = KUBE_COMMANDS.filter((c) => !has(c));
   if (kubeMissing.length) {
     const v = KUBERNETES_VERSION.split('.');
-    const ldflags = [`gitVersion=v${KUBERNETES_VERSION}`, `gitMajor=${v[0]}`, `gitMinor=${v[1]}`].map((f) => `-X k8s.io/component-base/version.${f}`).join(' ');
-    await goRun(kubeMissing.join(', '), ['build', '-o', `${bin}/`, '-ldflags', ldflags, ...kubeMissing.map((c) => `k8s.io/kubernetes/cmd/${c}`)], join(TOOLCHAIN, 'kubernetes'));
+    const ldflags = [`gitVersion=v${KUBERNETES_VERSION}`, `gitMajor=${v[0]}`, `gitMinor=${v[1]}`]
+      .map((f) => `-X k8s.io/component-base/version.${f}`)
+      .join(' ');
+    await goRun(
+      kubeMissing.join(', '),
+      ['build', '-o', `${bin}/`, '-ldflags', ldflags, ...kubeMissing.map((c) => `k8s.io/kubernetes/cmd/${c}`)],
+      join(TOOLCHAIN, 'kubernetes'),
+    );
   }
-  if (!has('etcd')) await goRun('etcd', ['build', '-o', join(bin, 'etcd'), 'go.etcd.io/etcd/server/v3'], join(TOOLCHAIN, 'etcd'));
+  if (!has('etcd'))
+    await goRun('etcd', ['build', '-o', join(bin, 'etcd'), 'go.etcd.io/etcd/server/v3'], join(TOOLCHAIN, 'etcd'));
   if (!has('kwok')) await goRun(`kwok v${KWOK_VERSION}`, ['install', `sigs.k8s.io/kwok/cmd/kwok@v${KWOK_VERSION}`]);
   writeKwokStages(go, join(dir, 'kwok-stages.yaml'));
   onProgress(`  toolchain ready in ${elapsed(started)}`);
 
   const built = findKubernetesToolchain(cacheDir);
-  if ('missing' in built) throw new Error(`the build finished but ${built.missing.join(', ')} is still missing under ${dir}`);
+  if ('missing' in built)
+    throw new Error(`the build finished but ${built.missing.join(', ')} is still missing under ${dir}`);
   return built;
 }
 
@@ -75,9 +92,12 @@ export class GoMissing extends Error {}
  * declares the simulated node lost. Taken from the kwok module itself.
  */
 function writeKwokStages(go: string, target: string): void {
-  const download = spawnSync(go, ['mod', 'download', '-json', `sigs.k8s.io/kwok@v${KWOK_VERSION}`], { encoding: 'utf8' });
+  const download = spawnSync(go, ['mod', 'download', '-json', `sigs.k8s.io/kwok@v${KWOK_VERSION}`], {
+    encoding: 'utf8',
+  });
   const moduleDir = (JSON.parse(download.stdout || '{}') as { Dir?: string }).Dir;
-  if (download.status !== 0 || !moduleDir) throw new Error(`go mod download sigs.k8s.io/kwok@v${KWOK_VERSION} failed: ${download.stderr}`);
+  if (download.status !== 0 || !moduleDir)
+    throw new Error(`go mod download sigs.k8s.io/kwok@v${KWOK_VERSION} failed: ${download.stderr}`);
   const stages = ['node/fast', 'node/heartbeat-with-lease', 'pod/fast'].flatMap((set) => {
     const folder = join(moduleDir, 'kustomize', 'stage', set);
     return readdirSync(folder)

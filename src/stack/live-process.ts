@@ -33,4 +33,5 @@ export function ownCommandLine(): string[] {
 }
 
 /** A matcher for isRunning(): exactly this command line. */
-export const commandLineIs = (expected: string[]) => (argv: string[]) => argv.length === expected.length && argv.every((a, i) => a === expected[i]);
+export const commandLineIs = (expected: string[]) => (argv: string[]) =>
+  argv.length === expected.length && argv.every((a, i) => a === expected[i]);

@@ -18,7 +18,15 @@ export interface LocalKubernetes {
 }
 
 /** The controllers a Deployment needs to become Running pods (node-lifecycle lifts the new node's not-ready taint; resource quotas need theirs), and nothing else: 2 cores are shared. */
-const CONTROLLERS = ['deployment-controller', 'replicaset-controller', 'garbage-collector-controller', 'namespace-controller', 'serviceaccount-controller', 'node-lifecycle-controller', 'resourcequota-controller'];
+const CONTROLLERS = [
+  'deployment-controller',
+  'replicaset-controller',
+  'garbage-collector-controller',
+  'namespace-controller',
+  'serviceaccount-controller',
+  'node-lifecycle-controller',
+  'resourcequota-controller',
+];
 const NODE = 'kwok-node-0';
 
 /** Marks a directory as the local cluster's own, so a later start may clear what it wrote there. */
@@ -45,12 +53,19 @@ export function clusterDirProblem(dir: string): string | undefined {
  * Its state lives in `dir`: what an earlier start wrote there is cleared, and
  * a directory it did not make is refused unless empty (see clusterDirProblem).
  */
-export async function startLocalKubernetes(toolchain: KubernetesToolchain, dir: string, onProgress: (line: string) => void = () => {}): Promise<LocalKubernetes> {
+export async function startLocalKubernetes(
+  toolchain: KubernetesToolchain,
+  dir: string,
+  onProgress: (line: string) => void = () => {},
+): Promise<LocalKubernetes> {
   const problem = clusterDirProblem(dir);
   if (problem) throw new Error(problem);
   for (const entry of OWN_ENTRIES) rmSync(join(dir, entry), { recursive: true, force: true });
   for (const d of ['pki', 'certs', 'logs']) mkdirSync(join(dir, d), { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, MARKER), 'The local Kubernetes control plane of `vapora kube up` keeps its state here; a new start clears it.\n');
+  writeFileSync(
+    join(dir, MARKER),
+    'The local Kubernetes control plane of `vapora kube up` keeps its state here; a new start clears it.\n',
+  );
   const { bin } = toolchain;
   const file = (name: string) => join(dir, name);
   const log = (name: string) => join(dir, 'logs', `${name}.log`);
@@ -61,8 +76,18 @@ export async function startLocalKubernetes(toolchain: KubernetesToolchain, dir: 
   };
 
   try {
-    const [etcdPort, peerPort, apiPort, kcmPort, schedulerPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const [etcdPort, peerPort, apiPort, kcmPort, schedulerPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
     writeFileSync(file('pki/sa.pub'), publicKey);
     writeFileSync(file('pki/sa.key'), privateKey, { mode: 0o600 });
     const token = randomBytes(24).toString('hex');
@@ -76,7 +101,22 @@ export async function startLocalKubernetes(toolchain: KubernetesToolchain, dir: 
         {
           name: 'etcd',
           command: bin.etcd,
-          args: ['--name', 'vapora', '--data-dir', file('etcd'), '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl, '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `vapora=${peerUrl}`],
+          args: [
+            '--name',
+            'vapora',
+            '--data-dir',
+            file('etcd'),
+            '--listen-client-urls',
+            etcdUrl,
+            '--advertise-client-urls',
+            etcdUrl,
+            '--listen-peer-urls',
+            peerUrl,
+            '--initial-advertise-peer-urls',
+            peerUrl,
+            '--initial-cluster',
+            `vapora=${peerUrl}`,
+          ],
           logFile: log('etcd'),
         },
         'etcd',
@@ -115,14 +155,33 @@ export async function startLocalKubernetes(toolchain: KubernetesToolchain, dir: 
     );
 
     const kubeconfig = file('admin.kubeconfig');
-    writeFileSync(kubeconfig, kubeconfigYaml(server, readFileSync(file('certs/apiserver.crt')), token), { mode: 0o600 });
+    writeFileSync(kubeconfig, kubeconfigYaml(server, readFileSync(file('certs/apiserver.crt')), token), {
+      mode: 0o600,
+    });
     // The default 20 requests/s would make a 1000-pod scale-up wait on the clients, not on the API server.
-    const common = [`--kubeconfig=${kubeconfig}`, '--bind-address=127.0.0.1', '--leader-elect=false', '--kube-api-qps=500', '--kube-api-burst=1000'];
+    const common = [
+      `--kubeconfig=${kubeconfig}`,
+      '--bind-address=127.0.0.1',
+      '--leader-elect=false',
+      '--kube-api-qps=500',
+      '--kube-api-burst=1000',
+    ];
     const component = async (name: 'kube-controller-manager' | 'kube-scheduler', port: number, args: string[]) => {
       onProgress(name);
-      started.push(await startUntilReady({ name, command: bin[name], args: [...common, `--secure-port=${port}`, ...args], logFile: log(name) }, name, () => isListening('127.0.0.1', port), 60_000));
+      started.push(
+        await startUntilReady(
+          { name, command: bin[name], args: [...common, `--secure-port=${port}`, ...args], logFile: log(name) },
+          name,
+          () => isListening('127.0.0.1', port),
+          60_000,
+        ),
+      );
     };
-    await component('kube-controller-manager', kcmPort, [`--controllers=${CONTROLLERS.join(',')}`, `--service-account-private-key-file=${file('pki/sa.key')}`, '--use-service-account-credentials=false']);
+    await component('kube-controller-manager', kcmPort, [
+      `--controllers=${CONTROLLERS.join(',')}`,
+      `--service-account-private-key-file=${file('pki/sa.key')}`,
+      '--use-service-account-credentials=false',
+    ]);
     await component('kube-scheduler', schedulerPort, []);
     onProgress('kwok (simulated node and pods)');
     started.push(
@@ -130,7 +189,13 @@ export async function startLocalKubernetes(toolchain: KubernetesToolchain, dir: 
         {
           name: 'kwok',
           command: bin.kwok,
-          args: [`--kubeconfig=${kubeconfig}`, '--manage-all-nodes=true', `--config=${toolchain.kwokStages}`, '--cidr=10.244.0.0/16', '--node-lease-duration-seconds=40'],
+          args: [
+            `--kubeconfig=${kubeconfig}`,
+            '--manage-all-nodes=true',
+            `--config=${toolchain.kwokStages}`,
+            '--cidr=10.244.0.0/16',
+            '--node-lease-duration-seconds=40',
+          ],
           logFile: log('kwok'),
         },
         // kwok is ready when the node it manages is (awaited below).
@@ -143,14 +208,29 @@ export async function startLocalKubernetes(toolchain: KubernetesToolchain, dir: 
     const core = clientFor(kubeconfig).makeApiClient(CoreV1Api);
     await core.createNode({
       body: {
-        metadata: { name: NODE, labels: { type: 'kwok', 'kubernetes.io/hostname': NODE }, annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' } },
+        metadata: {
+          name: NODE,
+          labels: { type: 'kwok', 'kubernetes.io/hostname': NODE },
+          annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+        },
         spec: { taints: [] },
         status: { capacity: NODE_SIZE, allocatable: NODE_SIZE },
       },
     });
-    await waitFor(`node ${NODE} to be Ready`, async () => (await core.readNode({ name: NODE })).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false, { timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor(
+      `node ${NODE} to be Ready`,
+      async () =>
+        (await core.readNode({ name: NODE })).status?.conditions?.some(
+          (c) => c.type === 'Ready' && c.status === 'True',
+        ) ?? false,
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     // Pods are refused until the namespace's default ServiceAccount exists.
-    await waitFor('the default ServiceAccount', async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' })), { timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor(
+      'the default ServiceAccount',
+      async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' })),
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     return { kubeconfig, server, node: NODE, stop };
   } catch (error) {
     await stop();
@@ -181,11 +261,15 @@ function kubeconfigYaml(server: string, ca: Buffer, token: string): string {
 /** A GET against the API server before a kubeconfig exists (its certificate is self-signed and only now generated). */
 function httpsGet(url: string, token: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 2_000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(body.trim()));
-    });
+    const req = request(
+      url,
+      { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 2_000 },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(body.trim()));
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.end();

@@ -9,7 +9,9 @@ const HOW_TO_INSTALL = `Install nats-server (2.9 or newer, with JetStream):
 
 export function findNatsServer(): Resolved | undefined {
   const path = which('nats-server', ['/usr/sbin', '/usr/local/sbin']);
-  return path ? { path, version: firstLine(path, ['--version']), source: path.startsWith('/usr/sbin') ? 'system' : 'PATH' } : undefined;
+  return path
+    ? { path, version: firstLine(path, ['--version']), source: path.startsWith('/usr/sbin') ? 'system' : 'PATH' }
+    : undefined;
 }
 
 /** Finds nats-server, installing Debian's package when running as root. */

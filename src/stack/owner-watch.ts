@@ -17,7 +17,10 @@ export interface OwnerWatch {
  * control plane stopped answering for longer than a restart takes. Returns a
  * function that stops watching.
  */
-export function watchOwner({ stackFile, apiUrl, apiGraceMs = 30_000, everyMs = 2_000 }: OwnerWatch, onGone: (reason: string) => void): () => void {
+export function watchOwner(
+  { stackFile, apiUrl, apiGraceMs = 30_000, everyMs = 2_000 }: OwnerWatch,
+  onGone: (reason: string) => void,
+): () => void {
   const url = apiUrl ? new URL(apiUrl) : undefined;
   const api = url && { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
   let answeredAt = Date.now();
@@ -27,7 +30,8 @@ export function watchOwner({ stackFile, apiUrl, apiGraceMs = 30_000, everyMs = 2
     if (gone) return finish(gone);
     if (!api) return;
     if (await isListening(api.host, api.port)) answeredAt = Date.now();
-    else if (Date.now() - answeredAt >= apiGraceMs) finish(`its control plane (${apiUrl}) has not answered for ${Math.round((Date.now() - answeredAt) / 1000)} s`);
+    else if (Date.now() - answeredAt >= apiGraceMs)
+      finish(`its control plane (${apiUrl}) has not answered for ${Math.round((Date.now() - answeredAt) / 1000)} s`);
   };
   const timer = setInterval(() => {
     if (checking) return;

@@ -2,7 +2,12 @@ import { Client, Connection } from '@temporalio/client';
 import { stackCheckWorkflow, type StackCheck } from '../../workflows/stack-check';
 
 /** Runs `stackCheckWorkflow` on the control-plane queue: proof that Temporal, the worker, SurrealDB and NATS all work. */
-export async function runStackCheck(options: { address: string; namespace: string; taskQueue: string; timeoutMs: number }): Promise<StackCheck> {
+export async function runStackCheck(options: {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  timeoutMs: number;
+}): Promise<StackCheck> {
   const connection = await Connection.connect({ address: options.address });
   try {
     const client = new Client({ connection, namespace: options.namespace });

@@ -18,7 +18,11 @@ export class SupervisedProcess {
 
   constructor(readonly spec: ProcessSpec) {
     const log = createWriteStream(spec.logFile, { flags: 'a' });
-    this.child = spawn(spec.command, spec.args, { env: spec.env ?? process.env, cwd: spec.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(spec.command, spec.args, {
+      env: spec.env ?? process.env,
+      cwd: spec.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout?.pipe(log, { end: false });
     this.child.stderr?.pipe(log, { end: false });
     this.exited = new Promise((resolve) => {
@@ -48,10 +52,19 @@ export class SupervisedProcess {
 }
 
 /** Starts `spec` and resolves once `ready` answers true; stops it and rejects if it exits or times out first. */
-export async function startUntilReady(spec: ProcessSpec, what: string, ready: () => Promise<boolean>, timeoutMs: number): Promise<SupervisedProcess> {
+export async function startUntilReady(
+  spec: ProcessSpec,
+  what: string,
+  ready: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<SupervisedProcess> {
   const process = new SupervisedProcess(spec);
   try {
-    await waitFor(what, ready, { timeoutMs, intervalMs: 200, failIf: () => (process.running ? undefined : `it exited; see ${spec.logFile}`) });
+    await waitFor(what, ready, {
+      timeoutMs,
+      intervalMs: 200,
+      failIf: () => (process.running ? undefined : `it exited; see ${spec.logFile}`),
+    });
   } catch (error) {
     await process.stop();
     throw error;

@@ -16,7 +16,8 @@ const HOW_TO_INSTALL = `Install the Temporal CLI one of these ways, or point TEM
 export function findTemporalCli(cacheDir: string, env: NodeJS.ProcessEnv = process.env): Resolved | undefined {
   const version = (path: string) => firstLine(path, ['--version']);
   if (env.TEMPORAL_CLI_PATH) {
-    if (!isExecutable(env.TEMPORAL_CLI_PATH)) throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
+    if (!isExecutable(env.TEMPORAL_CLI_PATH))
+      throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
     return { path: env.TEMPORAL_CLI_PATH, version: version(env.TEMPORAL_CLI_PATH), source: 'TEMPORAL_CLI_PATH' };
   }
   const onPath = which('temporal');
@@ -34,12 +35,19 @@ export async function ensureTemporalCli(cacheDir: string, onProgress: (line: str
   if (!go) throw new Error(`The Temporal CLI was not found and Go is not installed to build it.\n${HOW_TO_INSTALL}`);
   const bin = join(cacheDir, 'bin');
   mkdirSync(bin, { recursive: true });
-  onProgress(`building Temporal CLI v${TEMPORAL_CLI_VERSION} with Go into ${bin} (first run only; about 6 minutes on 2 cores)`);
+  onProgress(
+    `building Temporal CLI v${TEMPORAL_CLI_VERSION} with Go into ${bin} (first run only; about 6 minutes on 2 cores)`,
+  );
   await goBuild(
     go,
     {
       what: `Temporal CLI v${TEMPORAL_CLI_VERSION}`,
-      args: ['install', '-ldflags', `-X ${MODULE}/temporalcli.Version=${TEMPORAL_CLI_VERSION}`, `${MODULE}/cmd/temporal@v${TEMPORAL_CLI_VERSION}`],
+      args: [
+        'install',
+        '-ldflags',
+        `-X ${MODULE}/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
+        `${MODULE}/cmd/temporal@v${TEMPORAL_CLI_VERSION}`,
+      ],
       env: { GOBIN: bin, GOFLAGS: '-mod=mod' },
     },
     onProgress,
@@ -50,4 +58,3 @@ export async function ensureTemporalCli(cacheDir: string, onProgress: (line: str
   if (!built) throw new Error(`go install finished but ${join(bin, 'temporal')} is missing.\n${HOW_TO_INSTALL}`);
   return built;
 }
-

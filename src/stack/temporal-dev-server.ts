@@ -15,7 +15,18 @@ export interface TemporalDevServerOptions {
 
 /** `temporal server start-dev`, ready when the namespace answers. */
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<SupervisedProcess> {
-  const args = ['server', 'start-dev', '--ip', options.host, '--port', String(options.port), '--namespace', options.namespace, '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    options.host,
+    '--port',
+    String(options.port),
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'warn',
+  ];
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   const address = `${options.host}:${options.port}`;

@@ -12,7 +12,9 @@ type PlaneWorkerOptions = Omit<WorkerOptions, 'workflowsPath'> & Required<Pick<W
  */
 export async function createPlaneWorkers(options: PlaneWorkerOptions) {
   const queues = [options.taskQueue, dispatchTaskQueue(options.taskQueue)];
-  const workers = await Promise.all(queues.map((taskQueue) => Worker.create({ ...WORKER_TUNING, ...options, taskQueue })));
+  const workers = await Promise.all(
+    queues.map((taskQueue) => Worker.create({ ...WORKER_TUNING, ...options, taskQueue })),
+  );
   const shutdown = () => workers.filter((w) => w.getState() === 'RUNNING').forEach((w) => w.shutdown());
   return {
     /** Runs both until `shutdown` (or SIGINT/SIGTERM); when one stops, for whatever reason, so does the other. */

@@ -11,14 +11,15 @@ const INDEXED_TYPE = {
 } as const;
 
 /** Registers Vapora's search attributes in `namespace`; already registered ones are left as they are. */
-export async function registerSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<string[]> {
+export async function registerSearchAttributes(
+  connection: Pick<Connection, 'operatorService'>,
+  namespace: string,
+): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
   if (missing.length === 0) return [];
-  const searchAttributes = Object.fromEntries(
-    missing.map((key) => [key.name, INDEXED_TYPE[key.type]]),
-  );
+  const searchAttributes = Object.fromEntries(missing.map((key) => [key.name, INDEXED_TYPE[key.type]]));
   await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
   return missing.map((key) => key.name);
 }

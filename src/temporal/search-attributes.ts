@@ -8,4 +8,11 @@ export const VaporaManifestId = defineSearchAttributeKey('VaporaManifestId', Sea
 export const VaporaStatus = defineSearchAttributeKey('VaporaStatus', SearchAttributeType.KEYWORD);
 export const VaporaCost = defineSearchAttributeKey('VaporaCost', SearchAttributeType.DOUBLE);
 
-export const SEARCH_ATTRIBUTES = [VaporaFeatureId, VaporaRole, VaporaAgentId, VaporaManifestId, VaporaStatus, VaporaCost];
+export const SEARCH_ATTRIBUTES = [
+  VaporaFeatureId,
+  VaporaRole,
+  VaporaAgentId,
+  VaporaManifestId,
+  VaporaStatus,
+  VaporaCost,
+];

@@ -22,7 +22,8 @@ export interface AssignmentRequest {
 }
 
 /** Past success rate, with an optimistic prior so a new agent is not starved. */
-export const successRate = (c: Pick<Candidate, 'completed' | 'failed'>) => (c.completed + 1) / (c.completed + c.failed + 1);
+export const successRate = (c: Pick<Candidate, 'completed' | 'failed'>) =>
+  (c.completed + 1) / (c.completed + c.failed + 1);
 
 /** Higher is better: spare capacity first, then capability match, then track record. */
 export function score(c: Candidate, capability?: string): number {
@@ -42,7 +43,8 @@ export function chooseAgent(candidates: Iterable<Candidate>, request: Assignment
   for (const c of candidates) {
     if (c.role !== request.role || c.reserved >= c.capacity || request.exclude.includes(c.agentId)) continue;
     const s = score(c, request.capability);
-    if (s > bestScore || (s === bestScore && best !== undefined && c.agentId < best.agentId)) [best, bestScore] = [c, s];
+    if (s > bestScore || (s === bestScore && best !== undefined && c.agentId < best.agentId))
+      [best, bestScore] = [c, s];
   }
   return best;
 }

@@ -12,7 +12,11 @@ const Answer = z.object({ decision: z.string(), reasoning: z.string().default(''
  * among the options; an answer outside them falls back to the first
  * (preferred) option, and says so in the reasoning.
  */
-export async function decide(spec: AgentSpec, router: LLMRouter, request: MessageOf<'RequestDecision'>): Promise<MessageOf<'DecisionMade'>> {
+export async function decide(
+  spec: AgentSpec,
+  router: LLMRouter,
+  request: MessageOf<'RequestDecision'>,
+): Promise<MessageOf<'DecisionMade'>> {
   const answer = await router.complete(spec.llm_provider, {
     model: spec.llm_model,
     system: systemPrompt('decision-maker'),
@@ -26,7 +30,9 @@ export async function decide(spec: AgentSpec, router: LLMRouter, request: Messag
     type: 'DecisionMade',
     decision_id: randomUUID(),
     decision: valid ? parsed.data.decision : request.options[0]!,
-    reasoning: valid ? parsed.data.reasoning : `the answer was not one of the options; took the preferred one (${request.options[0]})`,
+    reasoning: valid
+      ? parsed.data.reasoning
+      : `the answer was not one of the options; took the preferred one (${request.options[0]})`,
     made_by: spec.agent_id,
   };
 }

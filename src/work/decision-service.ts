@@ -7,7 +7,15 @@ import type { RegistryStore } from '../registry/registry-store';
 /** What a workflow escalates: the options listed by preference, so the DecisionMaker sees the sensible one first. */
 export const DecisionRequest = z.object({
   id: Identifier,
-  decision_type: z.enum(['task_failed', 'deadline_missed', 'no_agent', 'review_rounds_exhausted', 'security_block', 'budget_exceeded', 'approval_timeout']),
+  decision_type: z.enum([
+    'task_failed',
+    'deadline_missed',
+    'no_agent',
+    'review_rounds_exhausted',
+    'security_block',
+    'budget_exceeded',
+    'approval_timeout',
+  ]),
   context: z.string(),
   options: z.array(z.string().min(1)).min(1),
   from: z.string().min(1),
@@ -32,30 +40,59 @@ export class DecisionService {
 
   async decide(input: DecisionRequest): Promise<Decision> {
     const request = parse(DecisionRequest, input, 'decision request');
-    const decision = (await this.registry.decisions.get(request.id)) ?? (await this.registry.decisions.put({ ...(await this.ask(request)), created_at: new Date().toISOString() }));
+    const decision =
+      (await this.registry.decisions.get(request.id)) ??
+      (await this.registry.decisions.put({ ...(await this.ask(request)), created_at: new Date().toISOString() }));
     await this.bus.publish(
-      { type: 'DecisionMade', decision_id: decision.id, decision: decision.decision, reasoning: decision.reasoning, made_by: decision.made_by },
+      {
+        type: 'DecisionMade',
+        decision_id: decision.id,
+        decision: decision.decision,
+        reasoning: decision.reasoning,
+        made_by: decision.made_by,
+      },
       `decision/${decision.id}`,
     );
     return decision;
   }
 
   private async ask(request: DecisionRequest): Promise<Omit<Decision, 'created_at'>> {
-    const base = { id: request.id, decision_type: request.decision_type, context: request.context, options: request.options, task_id: request.task_id, feature_id: request.feature_id };
+    const base = {
+      id: request.id,
+      decision_type: request.decision_type,
+      context: request.context,
+      options: request.options,
+      task_id: request.task_id,
+      feature_id: request.feature_id,
+    };
     try {
       const reply = await this.bus.request(
-        { type: 'RequestDecision', from_agent: request.from, decision_type: request.decision_type, context: request.context, options: request.options },
+        {
+          type: 'RequestDecision',
+          from_agent: request.from,
+          decision_type: request.decision_type,
+          context: request.context,
+          options: request.options,
+        },
         { timeoutMs: this.timeoutMs },
       );
       if (reply.type === 'DecisionMade' && request.options.includes(reply.decision)) {
         return { ...base, decision: reply.decision, reasoning: reply.reasoning, made_by: reply.made_by };
       }
-      this.log.warn('DecisionMaker answered outside the options', { id: request.id, reply: reply.type === 'DecisionMade' ? reply.decision : reply.type });
+      this.log.warn('DecisionMaker answered outside the options', {
+        id: request.id,
+        reply: reply.type === 'DecisionMade' ? reply.decision : reply.type,
+      });
     } catch (error) {
       this.log.warn('no DecisionMaker answered', { id: request.id, error: (error as Error).message });
     }
     // Nobody to decide: the most conservative option, a person if one may be asked.
     const decision = request.options.includes('ask_human') ? 'ask_human' : request.options.at(-1)!;
-    return { ...base, decision, reasoning: 'no DecisionMaker agent answered in time; the most conservative option was taken', made_by: 'vapora' };
+    return {
+      ...base,
+      decision,
+      reasoning: 'no DecisionMaker agent answered in time; the most conservative option was taken',
+      made_by: 'vapora',
+    };
   }
 }

@@ -9,7 +9,12 @@ export const FeatureInput = z.object({
   options: z
     .object({
       requireApproval: z.boolean().default(true),
-      approval_timeout_secs: z.number().int().min(1).max(30 * 86_400).default(86_400),
+      approval_timeout_secs: z
+        .number()
+        .int()
+        .min(1)
+        .max(30 * 86_400)
+        .default(86_400),
       developers: z.number().int().min(1).max(10).default(2),
       /** Review rounds before the DecisionMaker settles a rejected change. */
       max_review_rounds: z.number().int().min(1).max(10).default(2),
@@ -17,7 +22,12 @@ export const FeatureInput = z.object({
       max_rework_rounds: z.number().int().min(1).max(10).default(3),
       budget_usd: z.number().min(0).max(1_000_000).default(25),
       /** Each step's deadline. */
-      step_deadline_secs: z.number().int().min(1).max(7 * 86_400).default(1_800),
+      step_deadline_secs: z
+        .number()
+        .int()
+        .min(1)
+        .max(7 * 86_400)
+        .default(1_800),
     })
     // prefault: an absent options object still gets every default above.
     .prefault({}),

@@ -19,7 +19,11 @@ export class FleetView {
   private readonly subscriptions: Subscription[] = [];
   private readonly timer: NodeJS.Timeout;
 
-  private constructor(private readonly registry: RegistryStore, bus: EventBus, refreshMs: number) {
+  private constructor(
+    private readonly registry: RegistryStore,
+    bus: EventBus,
+    refreshMs: number,
+  ) {
     this.subscriptions.push(
       bus.subscribe(SUBJECTS.Heartbeat, (m) => {
         const entry = m.type === 'Heartbeat' && this.agents.get(m.agent_id);
@@ -62,7 +66,9 @@ export class FleetView {
 
   /** Picks an agent and reserves one of its slots; see chooseAgent for the rule. */
   assign(request: AssignmentRequest, now = Date.now()): Candidate | undefined {
-    const healthy = [...this.agents.values()].filter((a) => a.active && (a.lastBeat === undefined || now - a.lastBeat < STALE_BEATS * a.heartbeatSecs * 1000));
+    const healthy = [...this.agents.values()].filter(
+      (a) => a.active && (a.lastBeat === undefined || now - a.lastBeat < STALE_BEATS * a.heartbeatSecs * 1000),
+    );
     const chosen = chooseAgent(healthy, request);
     if (chosen) chosen.reserved++;
     return chosen && { ...chosen };

@@ -7,11 +7,21 @@ import type { TaskSubmission, TaskSubmitted } from './task-input';
 const ATTEMPTS = 5;
 
 const startDispatcher = (client: Client, taskQueue: string, workflowId: string) =>
-  client.workflow.start(taskDispatcherWorkflow, { taskQueue: dispatchTaskQueue(taskQueue), args: [{ taskQueue }], workflowId, workflowIdConflictPolicy: 'USE_EXISTING', staticSummary: 'task dispatcher: assigns tasks by Update' });
+  client.workflow.start(taskDispatcherWorkflow, {
+    taskQueue: dispatchTaskQueue(taskQueue),
+    args: [{ taskQueue }],
+    workflowId,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: 'task dispatcher: assigns tasks by Update',
+  });
 
 /** Starts every dispatcher shard of `taskQueue` that is not running, so no task pays for a shard's first start. */
 export async function ensureDispatchers(client: Client, taskQueue: string): Promise<void> {
-  await Promise.all(Array.from({ length: DISPATCHER_SHARDS }, (_, shard) => startDispatcher(client, taskQueue, dispatcherShardId(taskQueue, shard))));
+  await Promise.all(
+    Array.from({ length: DISPATCHER_SHARDS }, (_, shard) =>
+      startDispatcher(client, taskQueue, dispatcherShardId(taskQueue, shard)),
+    ),
+  );
 }
 
 /**

@@ -64,12 +64,20 @@ export class TaskExecutor {
     const started = Date.now();
     const { task, attempt } = parse(AgentTaskInput, raw, 'task input');
     const { bus, registry, router } = this.deps;
-    await bus.publish({ type: 'TaskStarted', task_id: task.task_id, agent_id: this.spec.agent_id, timestamp: new Date().toISOString() }, `${task.task_id}/started/${attempt}`);
+    await bus.publish(
+      { type: 'TaskStarted', task_id: task.task_id, agent_id: this.spec.agent_id, timestamp: new Date().toISOString() },
+      `${task.task_id}/started/${attempt}`,
+    );
 
     await progress(10, 'reading inputs and shared context');
     const scope = task.feature_id ?? task.task_id;
     const [inputs, context, help] = await Promise.all([
-      Promise.all(Object.entries(task.inputs).map(async ([name, id]) => ({ name, content: (await registry.artifact(id))?.content ?? `(artifact ${id} is gone)` }))),
+      Promise.all(
+        Object.entries(task.inputs).map(async ([name, id]) => ({
+          name,
+          content: (await registry.artifact(id))?.content ?? `(artifact ${id} is gone)`,
+        })),
+      ),
       registry.knowledge({ role: task.role, scope }),
       this.askForHelp(task),
     ]);
@@ -86,9 +94,23 @@ export class TaskExecutor {
 
     await progress(80, 'storing the artifact');
     const kind = ARTIFACT_KIND[task.role];
-    const artifact = await registry.putArtifact({ id: `${task.task_id}-a${attempt}`, kind, title: task.title, content: answer.text, feature_id: task.feature_id, task_id: task.task_id });
+    const artifact = await registry.putArtifact({
+      id: `${task.task_id}-a${attempt}`,
+      kind,
+      title: task.title,
+      content: answer.text,
+      feature_id: task.feature_id,
+      task_id: task.task_id,
+    });
     const summary = answer.text.replace(/\s+/g, ' ').trim().slice(0, 200);
-    const shared = { key: `${scope}/${task.role}`, context_type: kind, from_agent: this.spec.agent_id, to_roles: [], data: { summary, artifact: artifact.id }, ttl_minutes: CONTEXT_TTL_MINUTES };
+    const shared = {
+      key: `${scope}/${task.role}`,
+      context_type: kind,
+      from_agent: this.spec.agent_id,
+      to_roles: [],
+      data: { summary, artifact: artifact.id },
+      ttl_minutes: CONTEXT_TTL_MINUTES,
+    };
     await registry.shareKnowledge(shared);
     await bus.publish({ type: 'ShareContext', ...shared });
 
@@ -115,7 +137,16 @@ export class TaskExecutor {
     const deadline = new Date(Date.now() + 2_000).toISOString();
     const to_roles = AGENT_ROLES.filter((r) => r !== this.spec.role);
     try {
-      const offer = await this.deps.bus.request({ type: 'RequestHelp', from_agent: this.spec.agent_id, to_roles, context: `${task.capability}: ${task.title}`, deadline }, { timeoutMs: 2_000 });
+      const offer = await this.deps.bus.request(
+        {
+          type: 'RequestHelp',
+          from_agent: this.spec.agent_id,
+          to_roles,
+          context: `${task.capability}: ${task.title}`,
+          deadline,
+        },
+        { timeoutMs: 2_000 },
+      );
       return offer.type === 'HelpOffered' ? [`${offer.from_agent} (${offer.capability.name})`] : [];
     } catch {
       return [];

@@ -18,7 +18,12 @@ export const TaskInput = z.object({
   priority: TaskPriority.default('normal'),
   feature_id: Identifier.optional(),
   /** Seconds from the start for the work to be done; a durable timer holds the workflow to it. */
-  deadline_secs: z.number().int().min(1).max(30 * 86_400).default(1_800),
+  deadline_secs: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(1_800),
   /** A person approves the result (signal `approve`/`reject`) before the task completes. */
   requiresApproval: z.boolean().default(false),
   max_attempts: z.number().int().min(1).max(10).default(3),
@@ -26,7 +31,12 @@ export const TaskInput = z.object({
   assignment_timeout_secs: z.number().int().min(1).max(86_400).default(120),
   /** How long an agent may take to pick the task up before it counts as gone. */
   pickup_timeout_secs: z.number().int().min(1).max(3_600).default(30),
-  approval_timeout_secs: z.number().int().min(1).max(30 * 86_400).default(86_400),
+  approval_timeout_secs: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(86_400),
   /** The agent the task dispatcher already chose (and announced) for the first attempt. */
   assigned_agent: Identifier.optional(),
 });

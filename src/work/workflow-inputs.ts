@@ -15,5 +15,9 @@ export function parseWorkflowInput<W extends WorkflowWithInput>(workflow: W, raw
   const parsed = WORKFLOW_INPUTS[workflow].safeParse(raw, { reportInput: true });
   if (parsed.success) return parsed.data as ParsedWorkflowInput<W>;
   const problems = describeIssues(parsed.error, 'input');
-  throw ApplicationFailure.nonRetryable(`invalid ${workflow} input: ${problems.join('; ')}`, 'InvalidInput', ...problems);
+  throw ApplicationFailure.nonRetryable(
+    `invalid ${workflow} input: ${problems.join('; ')}`,
+    'InvalidInput',
+    ...problems,
+  );
 }

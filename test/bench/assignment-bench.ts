@@ -48,7 +48,9 @@ export interface Scenario {
   targetP99?: number;
 }
 
-const SCENARIOS: ({ kind: 'closed'; concurrency: number; samples: number } | { kind: 'open'; rate: number; seconds: number })[] = [
+const SCENARIOS: (
+  { kind: 'closed'; concurrency: number; samples: number } | { kind: 'open'; rate: number; seconds: number }
+)[] = [
   { kind: 'closed', concurrency: 1, samples: 500 },
   { kind: 'closed', concurrency: 10, samples: 500 },
   { kind: 'closed', concurrency: 100, samples: 1000 },
@@ -64,7 +66,11 @@ const TARGETS: Record<string, number> = { 'closed loop, 1 concurrent': 15, 'open
  * it, in this (the measuring) process on the same server, the baseline: from the
  * start of a bare workflow to its one no-op local activity running.
  */
-export async function assignmentBench(bus: EventBus, say: (line: string) => void, onStop: (() => Promise<unknown>)[]): Promise<Scenario[]> {
+export async function assignmentBench(
+  bus: EventBus,
+  say: (line: string) => void,
+  onStop: (() => Promise<unknown>)[],
+): Promise<Scenario[]> {
   const plane = await planeProcess('bench-plane');
   onStop.push(async () => {
     await plane.close();
@@ -72,7 +78,19 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
   });
   const { taskQueue } = plane;
   plane.start();
-  const manifest = parse(AgentManifest, fastManifest('benchwork', { max_concurrent_tasks: 1000, health_check: { interval_secs: 5, timeout_secs: 2, consecutive_failures_threshold: 3, auto_restart_enabled: true } }), 'manifest');
+  const manifest = parse(
+    AgentManifest,
+    fastManifest('benchwork', {
+      max_concurrent_tasks: 1000,
+      health_check: {
+        interval_secs: 5,
+        timeout_secs: 2,
+        consecutive_failures_threshold: 3,
+        auto_restart_enabled: true,
+      },
+    }),
+    'manifest',
+  );
   say('assignment: control-plane worker process, installing 2 developer agents');
   await installPool(plane.client, taskQueue, { manifestId: 'benchwork', replicas: 2, manifest });
 
@@ -92,11 +110,19 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
   const running = worker.run();
 
   const startTask: Start = async (id) => {
-    const { workflow_id } = await submitTask(plane.client, taskQueue, { task_id: id, role: 'developer', title: 'benchmark task' });
+    const { workflow_id } = await submitTask(plane.client, taskQueue, {
+      task_id: id,
+      role: 'developer',
+      title: 'benchmark task',
+    });
     return { done: plane.client.workflow.getHandle(workflow_id).result() };
   };
   const startBaseline: Start = async (id) => {
-    const handle = await plane.client.workflow.start<typeof baselineWorkflow>('baselineWorkflow', { taskQueue: baselineQueue, workflowId: id, args: [id] });
+    const handle = await plane.client.workflow.start<typeof baselineWorkflow>('baselineWorkflow', {
+      taskQueue: baselineQueue,
+      workflowId: id,
+      args: [id],
+    });
     return { done: handle.result() };
   };
 
@@ -111,13 +137,15 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
   const closed = async (start: Start, concurrency: number, samples: number) => {
     const ms: number[] = [];
     const began = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (ms.length < samples) {
-        const s = await sample(start);
-        ms.push(s.ms);
-        await s.done;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (ms.length < samples) {
+          const s = await sample(start);
+          ms.push(s.ms);
+          await s.done;
+        }
+      }),
+    );
     return latencies(ms, performance.now() - began);
   };
   // Open loop: each start is due at a fixed time whether or not earlier ones are done, and is measured from then.
@@ -132,7 +160,10 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
     }
     const samples = await Promise.all(pending);
     await Promise.all(samples.map((x) => x.done));
-    return latencies(samples.map((x) => x.ms), performance.now() - began);
+    return latencies(
+      samples.map((x) => x.ms),
+      performance.now() - began,
+    );
   };
 
   // Where each task's CPU goes: what bounds the rate this machine can take tasks at.
@@ -154,7 +185,12 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
     const used = Object.entries(cpuTime()).map(([group, ms]) => [group, ms - (before[group] ?? 0)] as const);
     const round = (x: number) => Math.round(x * 10) / 10;
     const total = used.reduce((sum, [, ms]) => sum + ms, 0);
-    return { latencies, perTaskMs: Object.fromEntries(used.map(([group, ms]) => [group, round(ms / latencies.samples)])), totalMs: round(total / latencies.samples), cores: round(total / elapsed) };
+    return {
+      latencies,
+      perTaskMs: Object.fromEntries(used.map(([group, ms]) => [group, round(ms / latencies.samples)])),
+      totalMs: round(total / latencies.samples),
+      cores: round(total / elapsed),
+    };
   };
 
   const results: Scenario[] = [];
@@ -165,17 +201,31 @@ export async function assignmentBench(bus: EventBus, say: (line: string) => void
     for (const s of SCENARIOS) {
       const name = s.kind === 'closed' ? `closed loop, ${s.concurrency} concurrent` : `open loop, ${s.rate} tasks/s`;
       say(`${name}: baseline, then assignment`);
-      const run = (start: Start) => (s.kind === 'closed' ? closed(start, s.concurrency, s.samples) : open(start, s.rate, s.seconds));
+      const run = (start: Start) =>
+        s.kind === 'closed' ? closed(start, s.concurrency, s.samples) : open(start, s.rate, s.seconds);
       const baseline = await measured(() => run(startBaseline));
       const assignment = await measured(() => run(startTask));
-      results.push({ name, baseline: baseline.latencies, assignment: assignment.latencies, cpu: { perTaskMs: assignment.perTaskMs, totalMs: assignment.totalMs, cores: assignment.cores, baselineMs: baseline.totalMs }, targetP99: TARGETS[name] });
+      results.push({
+        name,
+        baseline: baseline.latencies,
+        assignment: assignment.latencies,
+        cpu: {
+          perTaskMs: assignment.perTaskMs,
+          totalMs: assignment.totalMs,
+          cores: assignment.cores,
+          baselineMs: baseline.totalMs,
+        },
+        targetP99: TARGETS[name],
+      });
     }
   } finally {
     subscription.unsubscribe();
     worker.shutdown();
     await running;
     await connection.close();
-    await plane.client.workflow.getHandle(poolId('benchwork')).executeUpdate(uninstallPool, { args: [{ force: true }] });
+    await plane.client.workflow
+      .getHandle(poolId('benchwork'))
+      .executeUpdate(uninstallPool, { args: [{ force: true }] });
     await plane.close();
   }
   return results;
@@ -185,18 +235,27 @@ export function printAssignment(results: Scenario[]): void {
   const ms = (l: Latencies) => `${l.p50.toFixed(1)} / ${l.p95.toFixed(1)} / ${l.p99.toFixed(1)}`;
   console.log('\ntask assignment latency: task submitted → TaskAssigned on NATS, ms p50 / p95 / p99');
   console.log('baseline: a bare workflow start → its one no-op local activity, same process, same server\n');
-  console.log(`${'scenario'.padEnd(28)}${'baseline'.padStart(22)}${'assignment'.padStart(24)}${'× p50'.padStart(8)}${'× p99'.padStart(8)}${'tasks/s'.padStart(9)}  target`);
+  console.log(
+    `${'scenario'.padEnd(28)}${'baseline'.padStart(22)}${'assignment'.padStart(24)}${'× p50'.padStart(8)}${'× p99'.padStart(8)}${'tasks/s'.padStart(9)}  target`,
+  );
   for (const r of results) {
-    const target = r.targetP99 === undefined ? '' : `p99 < ${r.targetP99} ms: ${r.assignment.p99 < r.targetP99 ? 'met' : 'MISSED'}`;
+    const target =
+      r.targetP99 === undefined ? '' : `p99 < ${r.targetP99} ms: ${r.assignment.p99 < r.targetP99 ? 'met' : 'MISSED'}`;
     console.log(
       `${r.name.padEnd(28)}${ms(r.baseline).padStart(22)}${ms(r.assignment).padStart(24)}${(r.assignment.p50 / r.baseline.p50).toFixed(2).padStart(8)}${(r.assignment.p99 / r.baseline.p99).toFixed(2).padStart(8)}${r.assignment.throughput.toFixed(0).padStart(9)}  ${target}`,
     );
   }
   const groups = Object.keys(results[0]?.cpu.perTaskMs ?? {});
   if (!groups.length) return;
-  console.log(`\nCPU per task while the assignments ran, ms (from /proc), the cores kept busy (${availableParallelism()} here), and CPU per baseline workflow\n`);
-  console.log(`${'scenario'.padEnd(28)}${groups.map((g) => g.padStart(17)).join('')}${'total'.padStart(8)}${'cores'.padStart(7)}${'baseline'.padStart(10)}`);
+  console.log(
+    `\nCPU per task while the assignments ran, ms (from /proc), the cores kept busy (${availableParallelism()} here), and CPU per baseline workflow\n`,
+  );
+  console.log(
+    `${'scenario'.padEnd(28)}${groups.map((g) => g.padStart(17)).join('')}${'total'.padStart(8)}${'cores'.padStart(7)}${'baseline'.padStart(10)}`,
+  );
   for (const { name, cpu } of results) {
-    console.log(`${name.padEnd(28)}${groups.map((g) => cpu.perTaskMs[g]!.toFixed(1).padStart(17)).join('')}${cpu.totalMs.toFixed(1).padStart(8)}${cpu.cores.toFixed(1).padStart(7)}${cpu.baselineMs.toFixed(1).padStart(10)}`);
+    console.log(
+      `${name.padEnd(28)}${groups.map((g) => cpu.perTaskMs[g]!.toFixed(1).padStart(17)).join('')}${cpu.totalMs.toFixed(1).padStart(8)}${cpu.cores.toFixed(1).padStart(7)}${cpu.baselineMs.toFixed(1).padStart(10)}`,
+    );
   }
 }

@@ -6,4 +6,3 @@ const { noop } = proxyLocalActivities<{ noop(id: string): Promise<void> }>({ sta
 export async function baselineWorkflow(id: string): Promise<void> {
   await noop(id);
 }
-

@@ -5,6 +5,7 @@ export function cpuByGroup(groups: Record<string, (p: LiveProcess) => boolean>):
   const used: Record<string, number> = {};
   const processes = [...liveProcesses()];
   if (!processes.length) return used;
-  for (const [group, member] of Object.entries(groups)) used[group] = processes.filter(member).reduce((sum, p) => sum + p.cpuMs, 0);
+  for (const [group, member] of Object.entries(groups))
+    used[group] = processes.filter(member).reduce((sum, p) => sum + p.cpuMs, 0);
   return used;
 }

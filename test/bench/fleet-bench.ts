@@ -18,7 +18,12 @@ export interface FleetResult {
  * Fleet figures against real agent processes, next to a baseline measured in
  * the same process: the process deployer alone starting one agent, no Temporal.
  */
-export async function fleetBench(plane: Awaited<ReturnType<typeof controlPlane>>, registry: RegistryStore, taskQueue: string, say: (line: string) => void) {
+export async function fleetBench(
+  plane: Awaited<ReturnType<typeof controlPlane>>,
+  registry: RegistryStore,
+  taskQueue: string,
+  say: (line: string) => void,
+) {
   const manifest = parse(AgentManifest, fastManifest('bench'), 'manifest');
   const interval = manifest.health_check.interval_secs * 1000;
   const results: FleetResult[] = [];
@@ -31,7 +36,13 @@ export async function fleetBench(plane: Awaited<ReturnType<typeof controlPlane>>
   const baseline = median(baselineRuns);
   const record = (metric: string, runs: number[]) => {
     const ms = median(runs);
-    results.push({ metric, ms: Math.round(ms), baselineRatio: ms / baseline, intervalRatio: ms / interval, runs: runs.length });
+    results.push({
+      metric,
+      ms: Math.round(ms),
+      baselineRatio: ms / baseline,
+      intervalRatio: ms / interval,
+      runs: runs.length,
+    });
   };
   record('deploy one agent process (baseline)', baselineRuns);
 
@@ -43,10 +54,18 @@ export async function fleetBench(plane: Awaited<ReturnType<typeof controlPlane>>
     process.kill(Number(before.pod_id.replace('pid-', '')), 'SIGKILL');
     recoveries.push(
       await timed(() =>
-        eventually('the replacement', async () => {
-          const [instance, agent] = [await registry.instances.get('bench-001'), await registry.agents.get('bench-001')];
-          return instance?.pod_id !== before.pod_id && agent?.status === 'Active';
-        }, 120_000, 20),
+        eventually(
+          'the replacement',
+          async () => {
+            const [instance, agent] = [
+              await registry.instances.get('bench-001'),
+              await registry.agents.get('bench-001'),
+            ];
+            return instance?.pod_id !== before.pod_id && agent?.status === 'Active';
+          },
+          120_000,
+          20,
+        ),
       ),
     );
   }
@@ -54,7 +73,9 @@ export async function fleetBench(plane: Awaited<ReturnType<typeof controlPlane>>
 
   const pool = plane.client.workflow.getHandle(poolId('bench'));
   say('scale 1 → 20 → 1');
-  record('scale 1 → 20 agent processes (all healthy)', [await timed(() => pool.executeUpdate(scalePool, { args: [20] }))]);
+  record('scale 1 → 20 agent processes (all healthy)', [
+    await timed(() => pool.executeUpdate(scalePool, { args: [20] })),
+  ]);
   record('scale 20 → 1 (drained and stopped)', [await timed(() => pool.executeUpdate(scalePool, { args: [1] }))]);
   await pool.executeUpdate(uninstallPool, { args: [{ force: true }] });
   return { healthIntervalMs: interval, threshold: manifest.health_check.consecutive_failures_threshold, results };
@@ -62,6 +83,11 @@ export async function fleetBench(plane: Awaited<ReturnType<typeof controlPlane>>
 
 export function printFleet({ healthIntervalMs, threshold, results }: Awaited<ReturnType<typeof fleetBench>>): void {
   console.log(`\nfleet (health check every ${healthIntervalMs} ms, ${threshold} failures to restart)\n`);
-  console.log(`${'metric'.padEnd(46)}${'median ms'.padStart(10)}${'× baseline'.padStart(12)}${'× interval'.padStart(12)}`);
-  for (const r of results) console.log(`${r.metric.padEnd(46)}${String(r.ms).padStart(10)}${r.baselineRatio.toFixed(2).padStart(12)}${r.intervalRatio.toFixed(2).padStart(12)}`);
+  console.log(
+    `${'metric'.padEnd(46)}${'median ms'.padStart(10)}${'× baseline'.padStart(12)}${'× interval'.padStart(12)}`,
+  );
+  for (const r of results)
+    console.log(
+      `${r.metric.padEnd(46)}${String(r.ms).padStart(10)}${r.baselineRatio.toFixed(2).padStart(12)}${r.intervalRatio.toFixed(2).padStart(12)}`,
+    );
 }

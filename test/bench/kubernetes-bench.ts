@@ -36,17 +36,29 @@ export async function kubernetesBench(
   onStop: (() => Promise<unknown>)[],
 ) {
   const toolchain = cachedToolchain();
-  if ('missing' in toolchain) return { skipped: `the local Kubernetes toolchain is missing ${toolchain.missing.join(', ')} (npx vapora provision --kubernetes)` };
+  if ('missing' in toolchain)
+    return {
+      skipped: `the local Kubernetes toolchain is missing ${toolchain.missing.join(', ')} (npx vapora provision --kubernetes)`,
+    };
   say('kubernetes: starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)');
   const cluster = await localCluster();
   onStop.push(() => cluster.stop());
   const { admin: kc, core } = cluster;
   const apps = kc.makeApiClient(AppsV1Api);
   await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
-  await eventually('the namespace default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace: NAMESPACE }), 30_000);
-  const running = async (selector: string) => (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector })).items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp).length;
-  const count = async (selector: string) => (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector })).items.length;
-  const untilCount = (what: string, probe: () => Promise<number>, n: number) => eventually(what, async () => (await probe()) === n, 600_000, 250);
+  await eventually(
+    'the namespace default ServiceAccount',
+    () => core.readNamespacedServiceAccount({ name: 'default', namespace: NAMESPACE }),
+    30_000,
+  );
+  const running = async (selector: string) =>
+    (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector })).items.filter(
+      (p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp,
+    ).length;
+  const count = async (selector: string) =>
+    (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector })).items.length;
+  const untilCount = (what: string, probe: () => Promise<number>, n: number) =>
+    eventually(what, async () => (await probe()) === n, 600_000, 250);
   const since = (t: number) => Math.round(performance.now() - t);
 
   say(`kubernetes baseline: a bare Deployment scaled 1 → ${size} → 1`);
@@ -55,11 +67,26 @@ export async function kubernetesBench(
     namespace: NAMESPACE,
     body: {
       metadata: { name: 'bench-baseline' },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'bench-baseline' } }, template: { metadata: { labels: { app: 'bench-baseline' } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'bench-baseline' } },
+        template: {
+          metadata: { labels: { app: 'bench-baseline' } },
+          spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] },
+        },
+      },
     },
   });
   await untilCount('the baseline pod', () => running(selector), 1);
-  const setReplicas = (replicas: number) => apps.patchNamespacedDeploymentScale({ name: 'bench-baseline', namespace: NAMESPACE, body: [{ op: 'replace', path: '/spec/replicas', value: replicas }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+  const setReplicas = (replicas: number) =>
+    apps.patchNamespacedDeploymentScale(
+      {
+        name: 'bench-baseline',
+        namespace: NAMESPACE,
+        body: [{ op: 'replace', path: '/spec/replicas', value: replicas }],
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
   let t = performance.now();
   await setReplicas(size);
   await untilCount(`${size} baseline pods Running`, () => running(selector), size);
@@ -70,17 +97,39 @@ export async function kubernetesBench(
   const baselineDown = since(t);
   await apps.deleteNamespacedDeployment({ name: 'bench-baseline', namespace: NAMESPACE });
 
-  const deployer = new KubernetesDeployer({ kubeConfig: kc, namespace: NAMESPACE, env: { TEMPORAL_ADDRESS: testServers().temporalAddress, TEMPORAL_NAMESPACE: 'default', NATS_URL: testServers().natsUrl, VAPORA_API_URL: 'http://127.0.0.1:8280' } });
+  const deployer = new KubernetesDeployer({
+    kubeConfig: kc,
+    namespace: NAMESPACE,
+    env: {
+      TEMPORAL_ADDRESS: testServers().temporalAddress,
+      TEMPORAL_NAMESPACE: 'default',
+      NATS_URL: testServers().natsUrl,
+      VAPORA_API_URL: 'http://127.0.0.1:8280',
+    },
+  });
   const plane = await startPlane(deployer);
   onStop.push(() => plane.shutdown());
   // Health checked every 10 s: a thousand agents each write their check to the registry.
-  const manifest = parse(AgentManifest, fastManifest('kbench', { health_check: { interval_secs: 10, timeout_secs: 2, consecutive_failures_threshold: 3, auto_restart_enabled: true } }), 'manifest');
+  const manifest = parse(
+    AgentManifest,
+    fastManifest('kbench', {
+      health_check: {
+        interval_secs: 10,
+        timeout_secs: 2,
+        consecutive_failures_threshold: 3,
+        auto_restart_enabled: true,
+      },
+    }),
+    'manifest',
+  );
   await installPool(plane.client, taskQueue, { manifestId: manifest.id, replicas: 1, manifest });
   const pool = plane.client.workflow.getHandle(poolId(manifest.id));
   const requests = () => [...deployer.api.made.values()].reduce((a, b) => a + b, 0);
-  const active = async () => (await registry.agents.list({ manifest_id: manifest.id })).filter((a) => a.status === 'Active').length;
+  const active = async () =>
+    (await registry.agents.list({ manifest_id: manifest.id })).filter((a) => a.status === 'Active').length;
   const rows: KubernetesRow[] = [];
-  const row = (step: string, ms: number, baseline: number, requestCount?: number) => rows.push({ step, ms, baselineRatio: ms / baseline, requests: requestCount });
+  const row = (step: string, ms: number, baseline: number, requestCount?: number) =>
+    rows.push({ step, ms, baselineRatio: ms / baseline, requests: requestCount });
 
   say(`kubernetes: vapora pool scaled 1 → ${size}`);
   let before = requests();
@@ -119,6 +168,13 @@ export function printKubernetes(result: Awaited<ReturnType<typeof kubernetesBenc
   }
   console.log(`\nkubernetes (real kube-apiserver, kwok node; ${result.size} simulated pods)\n`);
   console.log(`${'step'.padEnd(50)}${'ms'.padStart(9)}${'× baseline'.padStart(12)}${'API requests'.padStart(14)}`);
-  for (const r of result.rows) console.log(`${r.step.padEnd(50)}${String(r.ms).padStart(9)}${r.baselineRatio.toFixed(2).padStart(12)}${(r.requests === undefined ? '' : String(r.requests)).padStart(14)}`);
-  console.log(`requests by kind: ${Object.entries(result.requestsByKind).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  for (const r of result.rows)
+    console.log(
+      `${r.step.padEnd(50)}${String(r.ms).padStart(9)}${r.baselineRatio.toFixed(2).padStart(12)}${(r.requests === undefined ? '' : String(r.requests)).padStart(14)}`,
+    );
+  console.log(
+    `requests by kind: ${Object.entries(result.requestsByKind)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
 }

@@ -45,11 +45,18 @@ try {
   if (wanted('fleet')) report.fleet = await fleetBench(plane, registry, taskQueue, say);
   if (wanted('kubernetes')) {
     const kubeQueue = unique('bench-kube');
-    report.kubernetes = await kubernetesBench(kubeQueue, async (deployer) => {
-      const kubePlane = await controlPlane(kubeQueue, { registry, bus, deployer });
-      kubePlane.run();
-      return kubePlane;
-    }, registry, pods, say, onStop);
+    report.kubernetes = await kubernetesBench(
+      kubeQueue,
+      async (deployer) => {
+        const kubePlane = await controlPlane(kubeQueue, { registry, bus, deployer });
+        kubePlane.run();
+        return kubePlane;
+      },
+      registry,
+      pods,
+      say,
+      onStop,
+    );
   }
 } catch (error) {
   say(`failed: ${(error as Error).stack ?? String(error)}`);

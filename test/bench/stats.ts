@@ -22,5 +22,11 @@ export interface Latencies {
 
 export function latencies(ms: number[], elapsedMs: number): Latencies {
   const round = (x: number) => Math.round(x * 100) / 100;
-  return { samples: ms.length, p50: round(quantile(ms, 0.5)), p95: round(quantile(ms, 0.95)), p99: round(quantile(ms, 0.99)), throughput: round((ms.length / elapsedMs) * 1000) };
+  return {
+    samples: ms.length,
+    p50: round(quantile(ms, 0.5)),
+    p95: round(quantile(ms, 0.95)),
+    p99: round(quantile(ms, 0.99)),
+    throughput: round((ms.length / elapsedMs) * 1000),
+  };
 }

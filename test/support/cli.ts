@@ -33,7 +33,11 @@ export function vaporaUntilJson<T>(
   timeoutMs: number,
   { detached = false } = {},
 ): Promise<{ child: ChildProcessWithoutNullStreams; first: T; stderr: () => string }> {
-  const child = spawn(process.execPath, [VAPORA, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, detached });
+  const child = spawn(process.execPath, [VAPORA, ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    detached,
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {
@@ -51,7 +55,9 @@ export function vaporaUntilJson<T>(
 }
 
 export function exited(child: ChildProcessWithoutNullStreams): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  return child.exitCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
 /** Alive and not a zombie (a container's init may be slow to reap what it inherits). */

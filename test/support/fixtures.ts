@@ -12,7 +12,9 @@ export function developerManifest(overrides: Partial<AgentManifestInput> = {}): 
     dependencies: [{ agent_id: 'architect', role: 'architect', min_version: '0.1.0', optional: false }],
     health_check_endpoint: '/health',
     health_check: { interval_secs: 5, timeout_secs: 2, consecutive_failures_threshold: 3, auto_restart_enabled: true },
-    capabilities: [{ id: 'implement-code', name: 'Implement code', description: 'Writes code from an ADR', complexity: 'Medium' }],
+    capabilities: [
+      { id: 'implement-code', name: 'Implement code', description: 'Writes code from an ADR', complexity: 'Medium' },
+    ],
     llm_provider: 'claude',
     llm_model: 'claude-sonnet-4-5',
     max_concurrent_tasks: 3,

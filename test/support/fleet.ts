@@ -17,12 +17,19 @@ export function fastManifest(id: string, overrides: Partial<AgentManifestInput> 
 /** Pids of live agent-worker processes whose agent id starts with `prefix`. */
 export function agentProcesses(prefix: string): number[] {
   return [...liveProcesses()]
-    .filter(({ argv }) => argv.some((a) => a.endsWith('workers/agent-worker.ts')) && argv.some((a) => a.startsWith(prefix)))
+    .filter(
+      ({ argv }) => argv.some((a) => a.endsWith('workers/agent-worker.ts')) && argv.some((a) => a.startsWith(prefix)),
+    )
     .map((p) => p.pid)
     .sort((a, b) => a - b);
 }
 
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  intervalMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -34,5 +41,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+  );
 }

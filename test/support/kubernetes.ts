@@ -1,6 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api, KubernetesObjectApi, loadAllYaml, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubernetesObjectApi,
+  loadAllYaml,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config';
 import { findKubernetesToolchain } from '../../src/stack/kubernetes-toolchain';
@@ -15,17 +21,22 @@ import { tempDir } from './servers';
  */
 export function kubernetesSkipReason(): string | undefined {
   const reason = process.env.VAPORA_TEST_KUBERNETES_SKIP;
-  if (reason && process.env.VAPORA_REQUIRE_KUBERNETES === '1') throw new Error(`Kubernetes tests are required here but cannot run: ${reason}`);
+  if (reason && process.env.VAPORA_REQUIRE_KUBERNETES === '1')
+    throw new Error(`Kubernetes tests are required here but cannot run: ${reason}`);
   return reason;
 }
 
 /** The local Kubernetes binaries in this machine's cache, or what is missing. */
-export const cachedToolchain = () => findKubernetesToolchain(loadConfig({ ...process.env, VAPORA_STATE_DIR: '.' }).cacheDir);
+export const cachedToolchain = () =>
+  findKubernetesToolchain(loadConfig({ ...process.env, VAPORA_STATE_DIR: '.' }).cacheDir);
 
 /** A local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) for one test file. */
 export async function localCluster() {
   const toolchain = cachedToolchain();
-  if ('missing' in toolchain) throw new Error(`the Kubernetes toolchain is missing ${toolchain.missing.join(', ')}; run \`npx vapora provision --kubernetes\``);
+  if ('missing' in toolchain)
+    throw new Error(
+      `the Kubernetes toolchain is missing ${toolchain.missing.join(', ')}; run \`npx vapora provision --kubernetes\``,
+    );
   const dir = tempDir('kube');
   const cluster = await startLocalKubernetes(toolchain, dir);
   const admin = clientFor(cluster.kubeconfig);
@@ -44,7 +55,13 @@ export async function localCluster() {
     },
     /** A kubeconfig that authenticates as a ServiceAccount (a token from the TokenRequest API), for RBAC to judge. */
     async kubeconfigFor(namespace: string, serviceAccount: string): Promise<string> {
-      const request = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ name: serviceAccount, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+      const request = await admin
+        .makeApiClient(CoreV1Api)
+        .createNamespacedServiceAccountToken({
+          name: serviceAccount,
+          namespace,
+          body: { spec: { audiences: [], expirationSeconds: 3600 } },
+        });
       const kc: KubeConfig = clientFor(cluster.kubeconfig);
       const path = join(dir, `${serviceAccount}.kubeconfig`);
       writeFileSync(
@@ -52,7 +69,12 @@ export async function localCluster() {
         stringify({
           apiVersion: 'v1',
           kind: 'Config',
-          clusters: [{ name: 'local', cluster: { server: cluster.server, 'certificate-authority-data': kc.getCurrentCluster()?.caData } }],
+          clusters: [
+            {
+              name: 'local',
+              cluster: { server: cluster.server, 'certificate-authority-data': kc.getCurrentCluster()?.caData },
+            },
+          ],
           users: [{ name: serviceAccount, user: { token: request.status?.token } }],
           contexts: [{ name: 'local', context: { cluster: 'local', user: serviceAccount, namespace } }],
           'current-context': 'local',

@@ -11,7 +11,9 @@ export interface SeenRequest {
 }
 
 /** What the server answers: a text (with token counts) or an HTTP error. */
-export type Answer = { text: string; inputTokens?: number; outputTokens?: number; delayMs?: number } | { status: number; retryAfter?: string; body?: string };
+export type Answer =
+  | { text: string; inputTokens?: number; outputTokens?: number; delayMs?: number }
+  | { status: number; retryAfter?: string; body?: string };
 
 /** The text of the prompt, whichever wire format carried it. */
 export function promptOf(body: any): string {
@@ -41,12 +43,17 @@ export async function startLLMServer(answer: (request: SeenRequest) => Answer | 
       seen.push(request);
       const a = await answer(request);
       if ('status' in a) {
-        res.writeHead(a.status, { 'content-type': 'application/json', ...(a.retryAfter && { 'retry-after': a.retryAfter }) });
+        res.writeHead(a.status, {
+          'content-type': 'application/json',
+          ...(a.retryAfter && { 'retry-after': a.retryAfter }),
+        });
         return res.end(a.body ?? JSON.stringify({ error: { message: `status ${a.status}` } }));
       }
       if (a.delayMs) await new Promise((r) => setTimeout(r, a.delayMs));
       const [input, output] = [a.inputTokens ?? 10, a.outputTokens ?? 20];
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(wireAnswer(request.path, request.body.model, a.text, input, output)));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(wireAnswer(request.path, request.body.model, a.text, input, output)));
     };
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -58,10 +65,26 @@ export async function startLLMServer(answer: (request: SeenRequest) => Answer | 
 }
 
 function wireAnswer(path: string, model: string, text: string, input: number, output: number) {
-  if (path.startsWith('/v1/messages')) return { id: 'msg_1', type: 'message', model, content: [{ type: 'text', text }], usage: { input_tokens: input, output_tokens: output } };
+  if (path.startsWith('/v1/messages'))
+    return {
+      id: 'msg_1',
+      type: 'message',
+      model,
+      content: [{ type: 'text', text }],
+      usage: { input_tokens: input, output_tokens: output },
+    };
   if (path.startsWith('/v1/chat/completions'))
-    return { id: 'chatcmpl-1', model, choices: [{ index: 0, message: { role: 'assistant', content: text } }], usage: { prompt_tokens: input, completion_tokens: output } };
-  if (path.startsWith('/v1beta/models/')) return { candidates: [{ content: { parts: [{ text }] } }], usageMetadata: { promptTokenCount: input, candidatesTokenCount: output } };
+    return {
+      id: 'chatcmpl-1',
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content: text } }],
+      usage: { prompt_tokens: input, completion_tokens: output },
+    };
+  if (path.startsWith('/v1beta/models/'))
+    return {
+      candidates: [{ content: { parts: [{ text }] } }],
+      usageMetadata: { promptTokenCount: input, candidatesTokenCount: output },
+    };
   return { model, message: { role: 'assistant', content: text }, prompt_eval_count: input, eval_count: output };
 }
 
@@ -76,12 +99,20 @@ export function roleOf(body: any): AgentRole {
  * a real provider's wire format; `tweak` changes an answer (a verdict, a
  * delay, the tokens billed) for the case a test needs.
  */
-export function roleAnswers(tweak: (role: AgentRole, prompt: string, answer: Answer & { text: string }) => Answer = (_r, _p, a) => a) {
+export function roleAnswers(
+  tweak: (role: AgentRole, prompt: string, answer: Answer & { text: string }) => Answer = (_r, _p, a) => a,
+) {
   const offline = new OfflineProvider();
   return async (request: SeenRequest): Promise<Answer> => {
     const role = roleOf(request.body);
     const prompt = promptOf(request.body);
-    const { text } = await offline.complete({ role, prompt, system: systemOf(request.body), model: 'offline', maxTokens: 1000 });
+    const { text } = await offline.complete({
+      role,
+      prompt,
+      system: systemOf(request.body),
+      model: 'offline',
+      maxTokens: 1000,
+    });
     return tweak(role, prompt, { text });
   };
 }

@@ -30,7 +30,10 @@ export async function planeProcess(name: string, extraEnv: Record<string, string
   };
   const connection = await Connection.connect({ address: temporalAddress });
   let child: ChildProcess | undefined;
-  const exited = () => new Promise((r) => (!child || child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+  const exited = () =>
+    new Promise((r) =>
+      !child || child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r),
+    );
   return {
     taskQueue,
     stateDir,
@@ -44,7 +47,11 @@ export async function planeProcess(name: string, extraEnv: Record<string, string
     },
     start() {
       const log = openSync(join(stateDir, 'control-plane.log'), 'a');
-      child = spawn(process.execPath, tsNodeArgs('workers/control-plane.ts'), { cwd: PROJECT_ROOT, env, stdio: ['ignore', log, log] });
+      child = spawn(process.execPath, tsNodeArgs('workers/control-plane.ts'), {
+        cwd: PROJECT_ROOT,
+        env,
+        stdio: ['ignore', log, log],
+      });
       closeSync(log);
     },
     async kill(signal: NodeJS.Signals) {

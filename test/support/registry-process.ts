@@ -12,7 +12,14 @@ const registry = await RegistryStore.open({ url: url!, namespace: 'vapora', data
 let result: unknown = null;
 if (op === 'put') {
   await registry.manifests.put(developerManifest());
-  await registry.knowledge.share({ key: 'adr/persisted', context_type: 'decision', from_agent: 'architect-001', to_roles: [], data: { kept: true }, ttl_minutes: 60 });
+  await registry.knowledge.share({
+    key: 'adr/persisted',
+    context_type: 'decision',
+    from_agent: 'architect-001',
+    to_roles: [],
+    data: { kept: true },
+    ttl_minutes: 60,
+  });
 } else if (op === 'get') {
   const manifest = await registry.manifests.get('developer');
   const knowledge = await registry.knowledge.get('adr/persisted');

@@ -8,7 +8,9 @@ export function testServers(): { temporalAddress: string; natsUrl: string; tempo
   const natsUrl = process.env.VAPORA_TEST_NATS_URL;
   const temporalCli = process.env.TEMPORAL_CLI_PATH;
   if (!temporalAddress || !natsUrl || !temporalCli) {
-    throw new Error('run the tests with `npm test` (or `npm test -- test/<file>.test.ts`), which starts the servers they need');
+    throw new Error(
+      'run the tests with `npm test` (or `npm test -- test/<file>.test.ts`), which starts the servers they need',
+    );
   }
   return { temporalAddress, natsUrl, temporalCli };
 }

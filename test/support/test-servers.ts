@@ -20,11 +20,23 @@ export async function startTestServers(say: (line: string) => void) {
   const work = mkdtempSync(join(tmpdir(), 'vapora-servers-'));
   const [temporalPort, natsPort] = [await freePort(), await freePort()];
   say(`starting Temporal dev server on 127.0.0.1:${temporalPort} and nats-server on 127.0.0.1:${natsPort}`);
-  const temporal = await startTemporalDevServer({ cli: temporalCli.path, host: '127.0.0.1', port: temporalPort, namespace: 'default', logFile: join(work, 'temporal.log') });
+  const temporal = await startTemporalDevServer({
+    cli: temporalCli.path,
+    host: '127.0.0.1',
+    port: temporalPort,
+    namespace: 'default',
+    logFile: join(work, 'temporal.log'),
+  });
   const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
   await registerSearchAttributes(connection, 'default');
   await connection.close();
-  const nats = await startNatsServer({ bin: natsServer.path, host: '127.0.0.1', port: natsPort, storeDir: join(work, 'nats'), logFile: join(work, 'nats.log') });
+  const nats = await startNatsServer({
+    bin: natsServer.path,
+    host: '127.0.0.1',
+    port: natsPort,
+    storeDir: join(work, 'nats'),
+    logFile: join(work, 'nats.log'),
+  });
   return {
     /** What test/support/servers.ts reads back in the test processes. */
     env: {

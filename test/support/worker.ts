@@ -1,6 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { Server } from 'node:http';
 import { createActivities, openActivityDeps } from '../../activities';
 import { serveRegistryApi } from '../../src/api/registry-api';
@@ -21,7 +27,10 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)), logger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
+    logger,
+  });
   return bundle;
 }
 
@@ -30,7 +39,14 @@ const apis = new WeakMap<RegistryStore, Promise<{ server: Server; port: number }
 function registryApi(registry: RegistryStore) {
   let api = apis.get(registry);
   if (!api) {
-    api = freePort().then(async (port) => ({ port, server: await serveRegistryApi(registry, port, createLogger('test-api', () => undefined)) }));
+    api = freePort().then(async (port) => ({
+      port,
+      server: await serveRegistryApi(
+        registry,
+        port,
+        createLogger('test-api', () => undefined),
+      ),
+    }));
     apis.set(registry, api);
   }
   return api;
@@ -41,14 +57,33 @@ function registryApi(registry: RegistryStore) {
  * given deployer or a process deployer whose state lives in `stateDir`, the registry API its
  * agents use, and a client for it.
  */
-export async function controlPlane(taskQueue: string, { registry, bus, deployer: given }: { registry: RegistryStore; bus: EventBus; deployer?: Deployer }, stateDir = tempDir('plane')) {
+export async function controlPlane(
+  taskQueue: string,
+  { registry, bus, deployer: given }: { registry: RegistryStore; bus: EventBus; deployer?: Deployer },
+  stateDir = tempDir('plane'),
+) {
   const { temporalAddress, natsUrl } = testServers();
   const { port } = await registryApi(registry);
-  const env = { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: 'default', NATS_URL: natsUrl, VAPORA_API_PORT: String(port) };
+  const env = {
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: 'default',
+    NATS_URL: natsUrl,
+    VAPORA_API_PORT: String(port),
+  };
   const deployer: Deployer = given ?? new ProcessDeployer({ stateDir, env, drainMs: 10_000 });
-  const deps = await openActivityDeps(registry, bus, deployer, createLogger('test-plane', () => undefined));
+  const deps = await openActivityDeps(
+    registry,
+    bus,
+    deployer,
+    createLogger('test-plane', () => undefined),
+  );
   const connection = await NativeConnection.connect({ address: temporalAddress });
-  const workers = await createPlaneWorkers({ connection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps) });
+  const workers = await createPlaneWorkers({
+    connection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(deps),
+  });
   const clientConnection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection: clientConnection });
   let running: Promise<void> | undefined;

@@ -50,7 +50,22 @@ export function registerAgent(program: Command): void {
     .action(async (options: { json?: boolean }) => {
       const agents = await new RegistryClient(loadConfig().api.url).agents();
       if (options.json) return printJson(agents);
-      console.log(agents.length ? table(agents.map(row), ['id', 'role', 'version', 'status', 'health', 'load', 'tasks', 'uptime', 'restarts', 'pod']) : 'no agents installed (vapora agent install <manifest>)');
+      console.log(
+        agents.length
+          ? table(agents.map(row), [
+              'id',
+              'role',
+              'version',
+              'status',
+              'health',
+              'load',
+              'tasks',
+              'uptime',
+              'restarts',
+              'pod',
+            ])
+          : 'no agents installed (vapora agent install <manifest>)',
+      );
       for (const a of agents) if (typeof a.status !== 'string') console.log(`\n${a.id}: ${a.status.Error}`);
     });
 
@@ -69,7 +84,8 @@ export function registerAgent(program: Command): void {
             role: m.role,
             llm: `${m.llm_provider}/${m.llm_model}`,
             capabilities: m.capabilities.map((c) => c.id).join(','),
-            needs: m.dependencies.map((d) => `${d.agent_id}>=${d.min_version}${d.optional ? '?' : ''}`).join(',') || '-',
+            needs:
+              m.dependencies.map((d) => `${d.agent_id}>=${d.min_version}${d.optional ? '?' : ''}`).join(',') || '-',
           })),
           ['id', 'version', 'role', 'llm', 'capabilities', 'needs'],
         ),
@@ -78,7 +94,9 @@ export function registerAgent(program: Command): void {
 
   agent
     .command('install <manifest>')
-    .description('install a marketplace manifest by id, or the manifests of a YAML/JSON file or folder, and deploy its instances')
+    .description(
+      'install a marketplace manifest by id, or the manifests of a YAML/JSON file or folder, and deploy its instances',
+    )
     .option('--count <n>', `instances to run (1-${MAX_REPLICAS})`, '1')
     .option('--json', 'print the resulting pools as JSON')
     .action(async (target: string, options: { count: string; json?: boolean }) => {
@@ -97,7 +115,13 @@ export function registerAgent(program: Command): void {
         const done = [];
         for (const [i, manifestId] of ids.entries()) {
           if (!options.json) progress(`installing ${manifestId} (${count} instance${count > 1 ? 's' : ''})…`);
-          done.push(await installPool(client, config.temporal.taskQueue, { manifestId, replicas: count, manifest: manifests[i] }));
+          done.push(
+            await installPool(client, config.temporal.taskQueue, {
+              manifestId,
+              replicas: count,
+              manifest: manifests[i],
+            }),
+          );
         }
         return done;
       });
@@ -117,12 +141,17 @@ export function registerAgent(program: Command): void {
       const replicas = parse(Replicas, n, 'N');
       if (!options.json) progress(`scaling ${manifestId} to ${replicas}…`);
       const status = await withClient(config, (client) =>
-        client.workflow.getHandle(poolId(manifestId)).executeUpdate(scalePool, { args: [replicas] }).catch((e: unknown) => {
-          throw new Error(notInstalled(e, manifestId));
-        }),
+        client.workflow
+          .getHandle(poolId(manifestId))
+          .executeUpdate(scalePool, { args: [replicas] })
+          .catch((e: unknown) => {
+            throw new Error(notInstalled(e, manifestId));
+          }),
       );
       if (options.json) return printJson(status);
-      console.log(`${manifestId}: ${status.agents.length} running${status.agents.length ? ` (${status.agents.join(', ')})` : ''}`);
+      console.log(
+        `${manifestId}: ${status.agents.length} running${status.agents.length ? ` (${status.agents.join(', ')})` : ''}`,
+      );
     });
 
   agent
@@ -134,15 +163,23 @@ export function registerAgent(program: Command): void {
       const config = loadConfig();
       const result = await withClient(config, async (client) => {
         const handle = client.workflow.getHandle(poolId(manifestId));
-        const outcome = await handle.executeUpdate(uninstallPool, { args: [{ force: options.force ?? false }] }).catch((e: unknown) => {
-          throw new Error(notInstalled(e, manifestId));
-        });
+        const outcome = await handle
+          .executeUpdate(uninstallPool, { args: [{ force: options.force ?? false }] })
+          .catch((e: unknown) => {
+            throw new Error(notInstalled(e, manifestId));
+          });
         if (outcome.uninstalled) await handle.result();
         return outcome;
       });
       if (options.json) printJson(result);
-      else if (result.uninstalled) console.log(`${manifestId} uninstalled${result.dependents.length ? ` (forced; ${result.dependents.join(', ')} depended on it)` : ''}`);
-      else console.error(`refused: ${result.dependents.join(', ')} depend on ${manifestId}; uninstall them first or pass --force`);
+      else if (result.uninstalled)
+        console.log(
+          `${manifestId} uninstalled${result.dependents.length ? ` (forced; ${result.dependents.join(', ')} depended on it)` : ''}`,
+        );
+      else
+        console.error(
+          `refused: ${result.dependents.join(', ')} depend on ${manifestId}; uninstall them first or pass --force`,
+        );
       if (!result.uninstalled) process.exitCode = 1;
     });
 
@@ -154,7 +191,9 @@ export function registerAgent(program: Command): void {
       const config = loadConfig();
       const view = await new RegistryClient(config.api.url).agent(agentId);
       if (!view) throw new Error(`no agent "${agentId}" (see \`vapora agent list\`)`);
-      const lifecycle = await withClient(config, (client) => client.workflow.getHandle(`agent-${agentId}`).query(lifecycleStatus)).catch(() => undefined);
+      const lifecycle = await withClient(config, (client) =>
+        client.workflow.getHandle(`agent-${agentId}`).query(lifecycleStatus),
+      ).catch(() => undefined);
       if (options.json) return printJson({ ...view, lifecycle });
       const r = row(view);
       console.log(
@@ -175,5 +214,7 @@ export function registerAgent(program: Command): void {
 
 function notInstalled(error: unknown, manifestId: string): string {
   const message = failureMessage(error);
-  return /not found|workflow execution already completed/i.test(message) ? `${manifestId} is not installed (vapora agent install ${manifestId})` : message;
+  return /not found|workflow execution already completed/i.test(message)
+    ? `${manifestId} is not installed (vapora agent install ${manifestId})`
+    : message;
 }

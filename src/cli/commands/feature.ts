@@ -13,17 +13,28 @@ import { printJson, progress, table } from '../output';
 import { withClient } from '../temporal-client';
 import { featureWorkflowId, webUiLink } from '../workflow-ids';
 
-const Number_ = (what: string) => z.string().regex(/^\d+(\.\d+)?$/, `${what} must be a number`).transform(Number);
+const Number_ = (what: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, `${what} must be a number`)
+    .transform(Number);
 const END_PHASES = new Set(['completed', 'aborted', 'failed']);
 
 /** A readable, unique feature id from its title: "Add rate limiting" → add-rate-limiting-3f9a. */
 function newFeatureId(title: string): string {
-  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
+  const slug = title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
   return `${slug || 'feature'}-${randomBytes(2).toString('hex')}`;
 }
 
 export function registerFeature(program: Command): void {
-  const feature = program.command('feature').description('start and follow features: the pipeline of agents from plan to release');
+  const feature = program
+    .command('feature')
+    .description('start and follow features: the pipeline of agents from plan to release');
 
   feature
     .command('start <title>')
@@ -36,44 +47,60 @@ export function registerFeature(program: Command): void {
     .option('--id <id>', 'feature id (default: from the title)')
     .option('--wait', 'follow the feature live (events from NATS) until it waits for approval or ends')
     .option('--json', 'print JSON: the started feature, then each event and the final status with --wait')
-    .action(async (title: string, o: { description: string; approval: boolean; developers: string; budget: string; approvalTimeout: string; id?: string; wait?: boolean; json?: boolean }) => {
-      const config = loadConfig();
-      const input = parse(
-        FeatureInput,
-        {
-          title,
-          description: o.description,
-          options: {
-            requireApproval: o.approval,
-            developers: parse(Number_('--developers'), o.developers, '--developers'),
-            budget_usd: parse(Number_('--budget'), o.budget, '--budget'),
-            approval_timeout_secs: parse(Number_('--approval-timeout'), o.approvalTimeout, '--approval-timeout'),
-          },
+    .action(
+      async (
+        title: string,
+        o: {
+          description: string;
+          approval: boolean;
+          developers: string;
+          budget: string;
+          approvalTimeout: string;
+          id?: string;
+          wait?: boolean;
+          json?: boolean;
         },
-        'feature',
-      );
-      const id = o.id ? featureWorkflowId(o.id).replace(/^feature-/, '') : newFeatureId(title);
-      const workflowId = `feature-${id}`;
-      const since = new Date(Date.now() - 1000);
-      await withClient(config, async (client) => {
-        await client.workflow.start(featureWorkflow, {
-          taskQueue: config.temporal.taskQueue,
-          workflowId,
-          args: [input],
-          memo: { title },
-          staticSummary: `feature: ${title}`.slice(0, 200),
-          typedSearchAttributes: [{ key: VaporaFeatureId, value: id }],
+      ) => {
+        const config = loadConfig();
+        const input = parse(
+          FeatureInput,
+          {
+            title,
+            description: o.description,
+            options: {
+              requireApproval: o.approval,
+              developers: parse(Number_('--developers'), o.developers, '--developers'),
+              budget_usd: parse(Number_('--budget'), o.budget, '--budget'),
+              approval_timeout_secs: parse(Number_('--approval-timeout'), o.approvalTimeout, '--approval-timeout'),
+            },
+          },
+          'feature',
+        );
+        const id = o.id ? featureWorkflowId(o.id).replace(/^feature-/, '') : newFeatureId(title);
+        const workflowId = `feature-${id}`;
+        const since = new Date(Date.now() - 1000);
+        await withClient(config, async (client) => {
+          await client.workflow.start(featureWorkflow, {
+            taskQueue: config.temporal.taskQueue,
+            workflowId,
+            args: [input],
+            memo: { title },
+            staticSummary: `feature: ${title}`.slice(0, 200),
+            typedSearchAttributes: [{ key: VaporaFeatureId, value: id }],
+          });
+          const started = { workflowId, featureId: id, title, webUi: webUiLink(config, workflowId) };
+          if (o.json) printJson(started);
+          else console.log(`started ${workflowId}: ${title}\n  Web UI  ${started.webUi}`);
+          if (!o.wait) return;
+          const status = await follow(config, workflowId, since, o.json ?? false, () =>
+            client.workflow.getHandle(workflowId).query(featureStatusQuery),
+          );
+          if (o.json) printJson(status);
+          else summarize(status, workflowId);
+          if (status.phase === 'aborted' || status.phase === 'failed') process.exitCode = 1;
         });
-        const started = { workflowId, featureId: id, title, webUi: webUiLink(config, workflowId) };
-        if (o.json) printJson(started);
-        else console.log(`started ${workflowId}: ${title}\n  Web UI  ${started.webUi}`);
-        if (!o.wait) return;
-        const status = await follow(config, workflowId, since, o.json ?? false, () => client.workflow.getHandle(workflowId).query(featureStatusQuery));
-        if (o.json) printJson(status);
-        else summarize(status, workflowId);
-        if (status.phase === 'aborted' || status.phase === 'failed') process.exitCode = 1;
-      });
-    });
+      },
+    );
 
   feature
     .command('list')
@@ -98,7 +125,11 @@ export function registerFeature(program: Command): void {
         return found;
       });
       if (o.json) return printJson(rows);
-      console.log(rows.length ? table(rows, ['id', 'status', 'phase', 'cost', 'started', 'title']) : 'no features yet (vapora feature start "<title>")');
+      console.log(
+        rows.length
+          ? table(rows, ['id', 'status', 'phase', 'cost', 'started', 'title'])
+          : 'no features yet (vapora feature start "<title>")',
+      );
     });
 
   feature
@@ -108,9 +139,14 @@ export function registerFeature(program: Command): void {
     .action(async (raw: string, o: { json?: boolean }) => {
       const workflowId = featureWorkflowId(raw);
       const status = await withClient(loadConfig(), (client) =>
-        client.workflow.getHandle(workflowId).query(featureStatusQuery).catch((e: Error) => {
-          throw new Error(/not found/i.test(e.message) ? `no feature ${workflowId} (vapora feature list)` : e.message);
-        }),
+        client.workflow
+          .getHandle(workflowId)
+          .query(featureStatusQuery)
+          .catch((e: Error) => {
+            throw new Error(
+              /not found/i.test(e.message) ? `no feature ${workflowId} (vapora feature list)` : e.message,
+            );
+          }),
       );
       if (o.json) return printJson(status);
       summarize(status, workflowId);
@@ -118,7 +154,13 @@ export function registerFeature(program: Command): void {
 }
 
 /** Prints the feature's events as they arrive until it waits for a person or ends; returns its status then. */
-async function follow(config: Config, workflowId: string, since: Date, json: boolean, status: () => Promise<FeatureStatus>): Promise<FeatureStatus> {
+async function follow(
+  config: Config,
+  workflowId: string,
+  since: Date,
+  json: boolean,
+  status: () => Promise<FeatureStatus>,
+): Promise<FeatureStatus> {
   const featureId = workflowId.replace(/^feature-/, '');
   const bus = await EventBus.connect(config.nats.url, { name: 'vapora-cli' });
   const stop = new AbortController();
@@ -151,11 +193,20 @@ function summarize(s: FeatureStatus, workflowId: string): void {
   console.log(`  phase   ${s.phase}${s.round ? ` (rework round ${s.round})` : ''}${s.error ? `: ${s.error}` : ''}`);
   console.log(`  cost    $${s.costs.total_usd.toFixed(4)} of $${s.costs.budget_usd} budget, ${s.costs.tokens} tokens`);
   if (s.steps.length) {
-    const rows = s.steps.map((st) => ({ step: st.name, role: st.role, status: st.detached ? `${st.status} (on its own)` : st.status, agent: st.agent_id, verdict: st.verdict, cost: `$${st.cost_usd.toFixed(4)}` }));
+    const rows = s.steps.map((st) => ({
+      step: st.name,
+      role: st.role,
+      status: st.detached ? `${st.status} (on its own)` : st.status,
+      agent: st.agent_id,
+      verdict: st.verdict,
+      cost: `$${st.cost_usd.toFixed(4)}`,
+    }));
     console.log(`\n${table(rows, ['step', 'role', 'status', 'agent', 'verdict', 'cost'])}`);
   }
-  for (const d of s.decisions) console.log(`\n  decision ${d.id}: ${d.decision_type} → ${d.decision} (by ${d.made_by})`);
-  for (const a of s.approvals) console.log(`  ${a.kind} by ${a.by}${a.text ? `: ${a.text}` : ''}${a.applied ? '' : ` — ignored: ${a.ignored}`}`);
+  for (const d of s.decisions)
+    console.log(`\n  decision ${d.id}: ${d.decision_type} → ${d.decision} (by ${d.made_by})`);
+  for (const a of s.approvals)
+    console.log(`  ${a.kind} by ${a.by}${a.text ? `: ${a.text}` : ''}${a.applied ? '' : ` — ignored: ${a.ignored}`}`);
   if (s.pending_approval) {
     console.log(`\nwaiting for approval until ${s.pending_approval.deadline}:`);
     console.log(`  npx vapora approve ${workflowId} [--comment "…"]`);

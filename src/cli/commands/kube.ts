@@ -7,11 +7,19 @@ import { printJson, progress } from '../output';
 import { stopSignal } from '../stop-signal';
 
 export function registerKube(program: Command): void {
-  const kube = program.command('kube').description('a local Kubernetes control plane with simulated nodes (kwok), to try the Kubernetes deployer');
+  const kube = program
+    .command('kube')
+    .description('a local Kubernetes control plane with simulated nodes (kwok), to try the Kubernetes deployer');
   kube
     .command('up')
-    .description('build (first run) and start etcd, kube-apiserver, controller-manager, scheduler and kwok on loopback; Ctrl-C stops them')
-    .option('--dir <dir>', 'where the cluster keeps its state and logs: a new or empty directory, or one it made before (cleared at start)', '')
+    .description(
+      'build (first run) and start etcd, kube-apiserver, controller-manager, scheduler and kwok on loopback; Ctrl-C stops them',
+    )
+    .option(
+      '--dir <dir>',
+      'where the cluster keeps its state and logs: a new or empty directory, or one it made before (cleared at start)',
+      '',
+    )
     .option('--json', 'print the kubeconfig path and API server as one JSON line once ready')
     .action(async (options: { dir: string; json?: boolean }) => {
       const config = loadConfig();
@@ -21,7 +29,14 @@ export function registerKube(program: Command): void {
       if (problem) throw new Error(problem);
       const toolchain = await ensureKubernetesToolchain(config.cacheDir, progress);
       const cluster = await startLocalKubernetes(toolchain, dir, (line) => progress(`starting ${line}`));
-      if (options.json) printJson({ status: 'ready', kubeconfig: cluster.kubeconfig, server: cluster.server, node: cluster.node, kubectl: toolchain.bin.kubectl });
+      if (options.json)
+        printJson({
+          status: 'ready',
+          kubeconfig: cluster.kubeconfig,
+          server: cluster.server,
+          node: cluster.node,
+          kubectl: toolchain.bin.kubectl,
+        });
       else {
         progress(
           [

@@ -9,7 +9,10 @@ export function registerProvision(program: Command): void {
   program
     .command('provision')
     .description('install what this machine lacks: the Temporal CLI (built with Go into the cache) and nats-server')
-    .option('--kubernetes', 'also build the local Kubernetes control plane (kube-apiserver, etcd, kwok, …) with Go into the cache')
+    .option(
+      '--kubernetes',
+      'also build the local Kubernetes control plane (kube-apiserver, etcd, kwok, …) with Go into the cache',
+    )
     .option('--json', 'print what was found or installed as JSON')
     .action(async (options: { kubernetes?: boolean; json?: boolean }) => {
       const config = loadConfig();
@@ -17,7 +20,9 @@ export function registerProvision(program: Command): void {
       const nats = await ensureNatsServer(progress);
       const kubernetes = options.kubernetes ? await ensureKubernetesToolchain(config.cacheDir, progress) : undefined;
       if (options.json) return printJson({ temporal, nats, ...(kubernetes && { kubernetes }) });
-      progress(`temporal     ${temporal.path} (${temporal.version}, ${temporal.source})\nnats-server  ${nats.path} (${nats.version}, ${nats.source})`);
+      progress(
+        `temporal     ${temporal.path} (${temporal.version}, ${temporal.source})\nnats-server  ${nats.path} (${nats.version}, ${nats.source})`,
+      );
       if (kubernetes) progress(`kubernetes   ${Object.values(kubernetes.bin).join('\n             ')}`);
     });
 }

@@ -8,16 +8,32 @@ export function registerTask(program: Command): void {
   const task = program.command('task').description('tasks: each step of a feature, or a task started on its own');
   task
     .command('list')
-    .description('tasks as the registry keeps them: id, role, status, agent, retries, verdict, the model that answered, title')
+    .description(
+      'tasks as the registry keeps them: id, role, status, agent, retries, verdict, the model that answered, title',
+    )
     .option('--feature <id>', 'only the tasks of one feature')
     .option('--status <status>', `only tasks in one status (${TaskStatus.options.join(', ')})`)
     .option('--json', 'print the tasks as JSON')
     .action(async (o: { feature?: string; status?: string; json?: boolean }) => {
       const status = o.status === undefined ? undefined : parse(TaskStatus, o.status, '--status');
-      const tasks = await new RegistryClient(loadConfig().api.url).tasks({ feature_id: o.feature?.replace(/^feature-/, ''), status });
+      const tasks = await new RegistryClient(loadConfig().api.url).tasks({
+        feature_id: o.feature?.replace(/^feature-/, ''),
+        status,
+      });
       tasks.sort((a, b) => a.created_at.localeCompare(b.created_at));
       if (o.json) return printJson(tasks);
-      const rows = tasks.map((t) => ({ id: t.id, role: t.role, status: t.status, agent: t.agent_id, retries: t.retry_count, verdict: t.result?.verdict, llm: t.llm, title: t.title.slice(0, 60) }));
-      console.log(rows.length ? table(rows, ['id', 'role', 'status', 'agent', 'retries', 'verdict', 'llm', 'title']) : 'no tasks');
+      const rows = tasks.map((t) => ({
+        id: t.id,
+        role: t.role,
+        status: t.status,
+        agent: t.agent_id,
+        retries: t.retry_count,
+        verdict: t.result?.verdict,
+        llm: t.llm,
+        title: t.title.slice(0, 60),
+      }));
+      console.log(
+        rows.length ? table(rows, ['id', 'role', 'status', 'agent', 'retries', 'verdict', 'llm', 'title']) : 'no tasks',
+      );
     });
 }

@@ -10,7 +10,9 @@ import { withClient } from '../temporal-client';
 export function registerUp(program: Command): void {
   program
     .command('up')
-    .description('start the whole stack (Temporal dev server + Web UI, NATS JetStream, control-plane worker with embedded SurrealDB) and keep it running')
+    .description(
+      'start the whole stack (Temporal dev server + Web UI, NATS JetStream, control-plane worker with embedded SurrealDB) and keep it running',
+    )
     .option('--json', 'print the endpoints as one JSON line once ready')
     .option('--no-team', 'do not install the default team (one agent per role) on first start')
     .action(async (options: { json?: boolean; team: boolean }) => {
@@ -25,13 +27,19 @@ export function registerUp(program: Command): void {
       const ready = (async () => {
         const endpoints = await stack.start();
         if (options.team) {
-          const installed = await withClient(config, (client) => installTeam(client, config.temporal.taskQueue, loadManifests(CATALOG_DIR), progress));
+          const installed = await withClient(config, (client) =>
+            installTeam(client, config.temporal.taskQueue, loadManifests(CATALOG_DIR), progress),
+          );
           if (installed.length) progress(`default team installed: ${installed.length} agents`);
         }
         if (options.json) printJson({ status: 'ready', ...endpoints, pids: stack.pids() });
         else progress(readyText(endpoints, config.api.url));
       })();
-      const reason = await Promise.race([ready.then(() => Promise.race([stopRequested, failed])), stopRequested, failed]).catch(async (error: unknown) => {
+      const reason = await Promise.race([
+        ready.then(() => Promise.race([stopRequested, failed])),
+        stopRequested,
+        failed,
+      ]).catch(async (error: unknown) => {
         await stack.stop();
         throw error;
       });
