@@ -55,13 +55,11 @@ export async function localCluster() {
     },
     /** A kubeconfig that authenticates as a ServiceAccount (a token from the TokenRequest API), for RBAC to judge. */
     async kubeconfigFor(namespace: string, serviceAccount: string): Promise<string> {
-      const request = await admin
-        .makeApiClient(CoreV1Api)
-        .createNamespacedServiceAccountToken({
-          name: serviceAccount,
-          namespace,
-          body: { spec: { audiences: [], expirationSeconds: 3600 } },
-        });
+      const request = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+        name: serviceAccount,
+        namespace,
+        body: { spec: { audiences: [], expirationSeconds: 3600 } },
+      });
       const kc: KubeConfig = clientFor(cluster.kubeconfig);
       const path = join(dir, `${serviceAccount}.kubeconfig`);
       writeFileSync(
