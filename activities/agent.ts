@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import type { EventBus } from '../src/bus/event-bus';
-import type { AgentSpec } from '../src/fleet/agent-spec';
-import type { AgentTaskInput, AgentTaskOutput, TaskExecutor } from '../src/work/task-executor';
+import type { AgentSpec } from '../src/contracts/agent-spec';
+import type { AgentTaskInput, AgentTaskOutput } from '../src/contracts/agent-task';
+import type { TaskExecutor } from '../src/agent/task-executor';
 
 /** Well inside the task workflow's heartbeat timeout (HEARTBEAT_TIMEOUT in workflows/task.ts). */
 const HEARTBEAT_EVERY_MS = 5_000;

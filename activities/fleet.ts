@@ -1,8 +1,9 @@
 import { Context } from '@temporalio/activity';
 import type { AgentManifest, AgentRole } from '../src/domain';
-import type { FleetService, DeployedAgent } from '../src/fleet/fleet-service';
-import type { HealthStats, WatchOutcome } from '../src/fleet/health-watch';
-import type { Deployment } from '../src/deploy/deployer';
+import type { FleetService } from '../src/control-plane/fleet-service';
+import type { DeployedAgent } from '../src/contracts/fleet';
+import type { HealthStats, WatchOutcome } from '../src/contracts/fleet';
+import type { Deployment } from '../src/contracts/fleet';
 
 /**
  * Heartbeats while `work` runs, so a crashed worker is noticed within the

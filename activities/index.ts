@@ -1,10 +1,10 @@
 import type { AgentMessage, Knowledge } from '../src/domain';
 import type { EventBus, PublishResult } from '../src/bus/event-bus';
 import type { Deployer } from '../src/deploy/deployer';
-import { FleetService } from '../src/fleet/fleet-service';
+import { FleetService } from '../src/control-plane/fleet-service';
 import type { Logger } from '../src/logger';
-import { DecisionService } from '../src/work/decision-service';
-import { FleetView } from '../src/work/fleet-view';
+import { DecisionService } from '../src/control-plane/decision-service';
+import { FleetView } from '../src/control-plane/fleet-view';
 import type { RegistryStore } from '../src/registry/registry-store';
 import { createFleetActivities } from './fleet';
 import { createWorkActivities, type WorkDeps } from './work';

@@ -1,10 +1,10 @@
 import type { Decision, TaskContext } from '../src/domain';
 import type { EventBus } from '../src/bus/event-bus';
 import type { RegistryStore } from '../src/registry/registry-store';
-import type { DecisionRequest, DecisionService } from '../src/work/decision-service';
-import type { FleetView } from '../src/work/fleet-view';
-import type { TaskUpdate } from '../src/work/task-input';
-import { parseWorkflowInput } from '../src/work/workflow-inputs';
+import type { DecisionRequest, DecisionService } from '../src/control-plane/decision-service';
+import type { FleetView } from '../src/control-plane/fleet-view';
+import type { TaskUpdate } from '../src/contracts/task-input';
+import { parseWorkflowInput } from '../src/contracts/workflow-inputs';
 
 export interface WorkDeps {
   registry: RegistryStore;

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EventBus } from '../src/bus/event-bus';
 import { AgentManifest, parse } from '../src/domain';
-import { agentSpecOf } from '../src/fleet/agent-spec';
-import { freePort } from '../src/stack/ports';
-import { PROJECT_ROOT, tsNodeArgs } from '../src/stack/project';
+import { agentSpecOf } from '../src/contracts/agent-spec';
+import { freePort } from '../src/host/ports';
+import { PROJECT_ROOT, tsNodeArgs } from '../src/host/project';
 import { eventually, fastManifest } from './support/fleet';
 import { tempDir, testServers } from './support/servers';
 

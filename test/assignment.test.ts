@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chooseAgent, successRate, type Candidate } from '../src/work/assignment';
+import { chooseAgent, successRate, type Candidate } from '../src/control-plane/assignment';
 
 const agent = (agentId: string, over: Partial<Candidate> = {}): Candidate => ({
   agentId,

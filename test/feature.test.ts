@@ -6,20 +6,15 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { EventBus, type StoredEvent } from '../src/bus/event-bus';
-import { installTeam, poolId } from '../src/fleet/pool-client';
+import { installTeam } from '../src/client/pool-client';
+import { poolWorkflowId } from '../src/contracts/workflow-ids';
 import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
 import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaAgentId, VaporaFeatureId, VaporaStatus } from '../src/temporal/search-attributes';
-import { submitTask } from '../src/work/task-client';
-import {
-  approveSignal,
-  featureStatusQuery,
-  featureWorkflow,
-  rejectSignal,
-  taskStatusQuery,
-  taskWorkflow,
-  uninstallPool,
-} from '../workflows';
+import { submitTask } from '../src/client/task-client';
+import { uninstallPoolUpdate } from '../src/contracts/fleet';
+import { approveSignal, featureStatusQuery, rejectSignal, taskStatusQuery } from '../src/contracts/messages';
+import { featureWorkflow, taskWorkflow } from '../workflows';
 import { agentProcesses, eventually } from './support/fleet';
 import { promptOf, roleAnswers, startLLMServer } from './support/llm-server';
 import { vapora } from './support/cli';
@@ -65,8 +60,8 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     await Promise.all(
       manifests.map((id) =>
         plane.client.workflow
-          .getHandle(poolId(id))
-          .executeUpdate(uninstallPool, { args: [{ force: true }] })
+          .getHandle(poolWorkflowId(id))
+          .executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] })
           .catch(() => undefined),
       ),
     );

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse, AgentManifest } from '../src/domain';
-import { installPool, poolId } from '../src/fleet/pool-client';
-import { lifecycleStatus, uninstallPool } from '../workflows';
+import { installPool } from '../src/client/pool-client';
+import { poolWorkflowId } from '../src/contracts/workflow-ids';
+import { lifecycleStatusQuery, uninstallPoolUpdate } from '../src/contracts/fleet';
 import { agentProcesses, eventually, fastManifest } from './support/fleet';
 import { planeProcess } from './support/plane-process';
 import { unique } from './support/servers';
@@ -26,7 +27,7 @@ describe('fleet recovery', () => {
       const lifecycle = client.workflow.getHandle(`agent-${agentId}`);
       await eventually(
         'the restart to begin',
-        async () => (await lifecycle.query(lifecycleStatus)).phase === 'restarting',
+        async () => (await lifecycle.query(lifecycleStatusQuery)).phase === 'restarting',
         30_000,
         20,
       );
@@ -48,11 +49,11 @@ describe('fleet recovery', () => {
         30_000,
       );
       assert.ok(after.restart_count >= 1);
-      assert.equal((await lifecycle.query(lifecycleStatus)).phase, 'watching');
+      assert.equal((await lifecycle.query(lifecycleStatusQuery)).phase, 'watching');
     } finally {
       await client.workflow
-        .getHandle(poolId(manifestId))
-        .executeUpdate(uninstallPool, { args: [{ force: true }] })
+        .getHandle(poolWorkflowId(manifestId))
+        .executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] })
         .catch(() => undefined);
       await plane.close();
     }

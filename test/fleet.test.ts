@@ -5,7 +5,8 @@ import { EventBus } from '../src/bus/event-bus';
 import { parse, AgentManifest } from '../src/domain';
 import { RegistryStore } from '../src/registry/registry-store';
 import { failureMessage } from '../src/temporal/failure-message';
-import { MAX_RESTARTS_WITHOUT_HEALTH, agentPoolWorkflow, poolStatus, scalePool, uninstallPool } from '../workflows';
+import { poolStatusQuery, scalePoolUpdate, uninstallPoolUpdate } from '../src/contracts/fleet';
+import { MAX_RESTARTS_WITHOUT_HEALTH, agentPoolWorkflow } from '../workflows';
 import { agentProcesses, eventually, fastManifest } from './support/fleet';
 import { testServers, unique } from './support/servers';
 import { controlPlane } from './support/worker';
@@ -40,7 +41,7 @@ describe('agent fleet (real agent processes, real servers)', () => {
     return handle;
   };
   const settle = async (manifestId: string, replicas: number) =>
-    plane.client.workflow.getHandle(`pool-${manifestId}`).executeUpdate(scalePool, { args: [replicas] });
+    plane.client.workflow.getHandle(`pool-${manifestId}`).executeUpdate(scalePoolUpdate, { args: [replicas] });
 
   it('refuses an install whose dependency is missing, and installs in dependency order', async () => {
     const dev = fastManifest(id('dev'), {
@@ -126,17 +127,17 @@ describe('agent fleet (real agent processes, real servers)', () => {
 
   it('refuses to uninstall an agent others depend on, unless forced', async () => {
     const arch = plane.client.workflow.getHandle(`pool-${id('arch')}`);
-    const refused = await arch.executeUpdate(uninstallPool, { args: [{ force: false }] });
+    const refused = await arch.executeUpdate(uninstallPoolUpdate, { args: [{ force: false }] });
     assert.deepEqual(refused, { uninstalled: false, dependents: [id('dev')] });
-    assert.equal((await arch.query(poolStatus)).agents.length, 1);
+    assert.equal((await arch.query(poolStatusQuery)).agents.length, 1);
 
     const dev = plane.client.workflow.getHandle(`pool-${id('dev')}`);
-    assert.deepEqual(await dev.executeUpdate(uninstallPool, { args: [{ force: false }] }), {
+    assert.deepEqual(await dev.executeUpdate(uninstallPoolUpdate, { args: [{ force: false }] }), {
       uninstalled: true,
       dependents: [],
     });
     await dev.result();
-    assert.deepEqual(await arch.executeUpdate(uninstallPool, { args: [{ force: false }] }), {
+    assert.deepEqual(await arch.executeUpdate(uninstallPoolUpdate, { args: [{ force: false }] }), {
       uninstalled: true,
       dependents: [],
     });
@@ -182,7 +183,7 @@ describe('agent fleet (real agent processes, real servers)', () => {
     assert.equal((await registry.instances.get(agentId))?.restart_count, 0, 'no restart loop');
     assert.deepEqual(agentProcesses(agentId), pid, 'the same process, visible for inspection');
     const handle = plane.client.workflow.getHandle(`pool-${manifestId}`);
-    assert.equal((await handle.executeUpdate(uninstallPool, { args: [{ force: false }] })).uninstalled, true);
+    assert.equal((await handle.executeUpdate(uninstallPoolUpdate, { args: [{ force: false }] })).uninstalled, true);
     assert.deepEqual(agentProcesses(agentId), []);
   });
 
@@ -201,7 +202,7 @@ describe('agent fleet (real agent processes, real servers)', () => {
     assert.deepEqual(backoffs, [1, 2, 4, 8], 'each restart after the first waits twice as long');
     await plane.client.workflow
       .getHandle(`pool-${manifestId}`)
-      .executeUpdate(uninstallPool, { args: [{ force: false }] });
+      .executeUpdate(uninstallPoolUpdate, { args: [{ force: false }] });
     assert.deepEqual(agentProcesses(agentId), []);
   });
 });

@@ -4,9 +4,10 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { AgentManifest, parse } from '../src/domain';
-import { installPool, poolId } from '../src/fleet/pool-client';
+import { installPool } from '../src/client/pool-client';
+import { poolWorkflowId } from '../src/contracts/workflow-ids';
 import { LABELS, MEMBERS, deploymentName, poolSelector } from '../src/deploy/agent-workload';
-import { poolStatus, scalePool, uninstallPool } from '../workflows';
+import { poolStatusQuery, scalePoolUpdate, uninstallPoolUpdate } from '../src/contracts/fleet';
 import { failureMessage } from '../src/temporal/failure-message';
 import { eventually, fastManifest } from './support/fleet';
 import { cachedToolchain, kubernetesSkipReason, localCluster } from './support/kubernetes';
@@ -97,7 +98,9 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
   const claims = (pods: V1Pod[]) => pods.map((p) => p.metadata?.labels?.[LABELS.agentId] ?? '(unclaimed)').sort();
   const running = (pods: V1Pod[]) => pods.every((p) => p.status?.phase === 'Running');
   const uninstall = (manifestId: string) =>
-    plane.client.workflow.getHandle(poolId(manifestId)).executeUpdate(uninstallPool, { args: [{ force: true }] });
+    plane.client.workflow
+      .getHandle(poolWorkflowId(manifestId))
+      .executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] });
 
   it('applies the shipped RBAC and control-plane Deployment; the sample worker pod runs', async () => {
     await eventually('the control-plane pod Running', async () => {
@@ -159,8 +162,8 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
   it('scales 1 → 6 → 1: replicas, pods, claims and registry follow', async () => {
     const { manifestId, manifest } = newPool();
     await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 1, manifest });
-    const pool = plane.client.workflow.getHandle(poolId(manifestId));
-    const up = await pool.executeUpdate(scalePool, { args: [6] });
+    const pool = plane.client.workflow.getHandle(poolWorkflowId(manifestId));
+    const up = await pool.executeUpdate(scalePoolUpdate, { args: [6] });
     const ids = [1, 2, 3, 4, 5, 6].map((n) => `${manifestId}-00${n}`);
     assert.deepEqual(up.ready, ids);
     assert.equal(
@@ -174,7 +177,7 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     assert.ok(views.every((v) => v?.status === 'Active'));
     assert.equal(new Set(views.map((v) => v?.instance?.pod_id)).size, 6);
 
-    const down = await pool.executeUpdate(scalePool, { args: [1] });
+    const down = await pool.executeUpdate(scalePoolUpdate, { args: [1] });
     assert.deepEqual(down.ready, [ids[0]]);
     assert.equal(
       (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas,
@@ -240,7 +243,7 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
       assert.deepEqual((await deployerCheck(plane.env)).status, 'ok');
     } finally {
       await other.client.workflow
-        .getHandle(poolId(manifestId))
+        .getHandle(poolWorkflowId(manifestId))
         .terminate()
         .catch(() => undefined);
       await other.close();
@@ -250,9 +253,9 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
   it('converges when the control-plane worker is killed in the middle of a scale-up', async () => {
     const { manifestId, manifest } = newPool();
     await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 1, manifest });
-    const pool = plane.client.workflow.getHandle(poolId(manifestId));
+    const pool = plane.client.workflow.getHandle(poolWorkflowId(manifestId));
     const ids = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `${manifestId}-00${n}`);
-    void pool.executeUpdate(scalePool, { args: [8] }).catch(() => undefined);
+    void pool.executeUpdate(scalePoolUpdate, { args: [8] }).catch(() => undefined);
     await eventually(
       'the scale-up under way',
       async () =>
@@ -313,13 +316,13 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
         async () =>
           !!(await cluster.core.readNamespacedResourceQuota({ name: 'agent-pods', namespace: NAMESPACE })).status?.used,
       );
-      const pool = plane.client.workflow.getHandle(poolId(manifestId));
-      await assert.rejects(pool.executeUpdate(scalePool, { args: [3] }), (error: Error) => {
+      const pool = plane.client.workflow.getHandle(poolWorkflowId(manifestId));
+      await assert.rejects(pool.executeUpdate(scalePoolUpdate, { args: [3] }), (error: Error) => {
         assert.match(failureMessage(error), /exceeded quota: agent-pods/);
         assert.match(failureMessage(error), /ResourceQuota/);
         return true;
       });
-      const status = await pool.query(poolStatus);
+      const status = await pool.query(poolStatusQuery);
       assert.equal(status.phase, 'running');
       assert.ok(
         status.agents.length >= 1 && status.agents.length <= 2,
@@ -329,7 +332,7 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
         'replicas back to what runs',
         async () =>
           (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec
-            ?.replicas === (await pool.query(poolStatus)).agents.length,
+            ?.replicas === (await pool.query(poolStatusQuery)).agents.length,
       );
     } finally {
       await cluster.core.deleteNamespacedResourceQuota({ name: 'agent-pods', namespace: NAMESPACE });

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config';
 import { GoMissing, ensureKubernetesToolchain } from '../src/stack/kubernetes-toolchain';
-import { PROJECT_ROOT } from '../src/stack/project';
+import { PROJECT_ROOT } from '../src/host/project';
 import { startTestServers } from './support/test-servers';
 
 const say = (line: string) => process.stderr.write(`[test] ${line}\n`);

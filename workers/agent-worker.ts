@@ -3,16 +3,16 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { LoadMeter, createAgentActivities } from '../activities/agent';
 import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
-import { RegistryClient } from '../src/api/registry-client';
+import { RegistryClient } from '../src/client/registry-client';
 import { SUBJECTS, parse, type AgentStatus } from '../src/domain';
-import { AgentSpec } from '../src/fleet/agent-spec';
-import { agentTaskQueue } from '../src/temporal/task-queues';
+import { AgentSpec } from '../src/contracts/agent-spec';
+import { agentTaskQueue } from '../src/contracts/task-queues';
 import { LLMRouter } from '../src/llm/llm-router';
 import { createLogger } from '../src/logger';
 import { stopWhenOwnerGone } from '../src/stack/owner-watch';
-import { decide } from '../src/work/decision-maker';
-import { waitForClaim } from '../src/fleet/pod-identity';
-import { TaskExecutor } from '../src/work/task-executor';
+import { decide } from '../src/agent/decision-maker';
+import { waitForClaim } from '../src/agent/pod-identity';
+import { TaskExecutor } from '../src/agent/task-executor';
 
 /**
  * One agent instance: a Temporal worker on its own task queue, an HTTP health

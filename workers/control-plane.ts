@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities, openActivityDeps } from '../activities';
-import { serveRegistryApi } from '../src/api/registry-api';
+import { serveRegistryApi } from '../src/control-plane/registry-api';
 import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
 import { createDeployer } from '../src/deploy/create-deployer';
@@ -11,8 +11,8 @@ import { stopWhenOwnerGone } from '../src/stack/owner-watch';
 import { seedCatalog } from '../src/marketplace/seed-catalog';
 import { RegistryStore } from '../src/registry/registry-store';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
-import { createPlaneWorkers } from '../src/temporal/plane-workers';
-import { ensureDispatchers } from '../src/work/task-client';
+import { createPlaneWorkers } from '../src/control-plane/plane-workers';
+import { ensureDispatchers } from '../src/client/task-client';
 
 /**
  * The control-plane worker: task queue `vapora`, owner of the registry (the

@@ -2,8 +2,6 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
@@ -12,45 +10,24 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { Deployment } from '../src/deploy/deployer';
-import type { DeployedAgent } from '../src/fleet/fleet-service';
-import type { HealthStats, WatchOutcome } from '../src/fleet/health-watch';
+import {
+  agentDeployedSignal,
+  lifecycleStatusQuery,
+  retryAgentSignal,
+  stopAgentSignal,
+  type DeployedAgent,
+  type Deployment,
+  type LifecycleInput,
+  type LifecyclePhase,
+  type LifecycleStatus,
+  type WatchOutcome,
+} from '../src/contracts/fleet';
 import { VaporaStatus } from '../src/temporal/search-attributes';
 
 /** Restarts in a row without one healthy check before the agent is left in Error. */
 export const MAX_RESTARTS_WITHOUT_HEALTH = 5;
 
-export interface LifecycleInput {
-  agentId: string;
-  manifestId: string;
-  /** Carried across continue-as-new. */
-  carried?: { agent: DeployedAgent; stats: HealthStats; restarts: number; failedRestarts: number };
-}
-
-export type LifecyclePhase = 'deploying' | 'watching' | 'restarting' | 'error' | 'stopping';
-
-export interface LifecycleStatus {
-  agentId: string;
-  phase: LifecyclePhase;
-  deployment?: Deployment;
-  restarts: number;
-  lastError?: string;
-  stats: HealthStats;
-}
-
-/** Sent to the parent pool once the instance is deployed, so `scale` returns when the processes exist. */
-export const agentDeployed = defineSignal<[string]>('agentDeployed');
-export const stopAgent = defineSignal<[{ reason: string }]>('stop');
-/** Asks an agent in Error to try again. */
-export const retryAgent = defineSignal('retry');
-export const lifecycleStatus = defineQuery<LifecycleStatus>('status');
-
-const {
-  deployAgent,
-  restartAgent,
-  markAgentError,
-  stopAgent: stopInstance,
-} = proxyActivities<Activities>({
+const { deployAgent, restartAgent, markAgentError, stopAgent } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
@@ -81,18 +58,18 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
     phase = next;
     upsertSearchAttributes([{ key: VaporaStatus, value: next }]);
   };
-  setHandler(lifecycleStatus, status);
-  setHandler(stopAgent, ({ reason }) => {
+  setHandler(lifecycleStatusQuery, status);
+  setHandler(stopAgentSignal, ({ reason }) => {
     stopReason ??= reason;
     watchScope.cancel();
   });
-  setHandler(retryAgent, () => void (retryRequested = true));
+  setHandler(retryAgentSignal, () => void (retryRequested = true));
 
   try {
     if (!agent) {
       agent = await deployAgent(agentId, manifestId);
       const parent = workflowInfo().parent;
-      if (parent) await getExternalWorkflowHandle(parent.workflowId).signal(agentDeployed, agentId);
+      if (parent) await getExternalWorkflowHandle(parent.workflowId).signal(agentDeployedSignal, agentId);
     }
     while (stopReason === undefined) {
       const current: DeployedAgent = agent;
@@ -155,7 +132,7 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
     if (!continuing)
       await CancellationScope.nonCancellable(async () => {
         enter('stopping');
-        const stopping = stopInstance(agentId, manifestId, stopReason ?? 'lifecycle cancelled');
+        const stopping = stopAgent(agentId, manifestId, stopReason ?? 'lifecycle cancelled');
         await (agent ? stopping : stopping.catch(() => undefined));
       });
   }

@@ -4,8 +4,6 @@ import {
   ParentClosePolicy,
   allHandlersFinished,
   condition,
-  defineQuery,
-  defineUpdate,
   proxyActivities,
   setHandler,
   startChild,
@@ -13,48 +11,27 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { AgentManifest } from '../src/domain';
 import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaAgentId, VaporaManifestId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
-import { agentDeployed, agentLifecycleWorkflow, stopAgent } from './agent-lifecycle';
-
-export const MAX_REPLICAS = 1000;
-
-export interface PoolInput {
-  manifestId: string;
-  replicas: number;
-  /** A manifest to add to the marketplace first (from `vapora agent install <file>`). */
-  manifest?: AgentManifest;
-}
-
-export type PoolPhase = 'installing' | 'running' | 'scaling' | 'uninstalling';
-
-export interface PoolStatus {
-  manifestId: string;
-  phase: PoolPhase;
-  desired: number;
-  agents: string[];
-  ready: string[];
-  warnings: string[];
-}
-
-export interface UninstallResult {
-  uninstalled: boolean;
-  /** Installed manifests that still need this one. */
-  dependents: string[];
-}
-
-export const scalePool = defineUpdate<PoolStatus, [number]>('scale');
-export const uninstallPool = defineUpdate<UninstallResult, [{ force: boolean }]>('uninstall');
-export const poolStatus = defineQuery<PoolStatus>('status');
+import {
+  MAX_REPLICAS,
+  agentDeployedSignal,
+  agentIdFor,
+  poolStatusQuery,
+  scalePoolUpdate,
+  stopAgentSignal,
+  uninstallPoolUpdate,
+  type PoolInput,
+  type PoolPhase,
+  type PoolStatus,
+} from '../src/contracts/fleet';
+import { agentLifecycleWorkflow } from './agent-lifecycle';
+import { agentLifecycleWorkflowId } from '../src/contracts/workflow-ids';
 
 const { installManifest, dependentsOf } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', maximumInterval: '10s' },
 });
-
-/** `agentId` of the n-th instance of a pool: developer-001, developer-002, … */
-export const agentIdFor = (manifestId: string, n: number) => `${manifestId}-${String(n).padStart(3, '0')}`;
 
 function checkReplicas(replicas: unknown): void {
   if (!Number.isInteger(replicas) || (replicas as number) < 0 || (replicas as number) > MAX_REPLICAS) {
@@ -98,12 +75,15 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
     upsertSearchAttributes([{ key: VaporaStatus, value: next }]);
   };
 
-  setHandler(poolStatus, status);
+  setHandler(poolStatusQuery, status);
   // A child's signal can arrive in the same activation as its start (signals are handled first), so `starting` counts too.
   const starting = new Set<string>();
-  setHandler(agentDeployed, (agentId) => void ((children.has(agentId) || starting.has(agentId)) && ready.add(agentId)));
   setHandler(
-    scalePool,
+    agentDeployedSignal,
+    (agentId) => void ((children.has(agentId) || starting.has(agentId)) && ready.add(agentId)),
+  );
+  setHandler(
+    scalePoolUpdate,
     async (replicas) => {
       desired = replicas;
       deployFailure = undefined;
@@ -118,7 +98,7 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
       },
     },
   );
-  setHandler(uninstallPool, async ({ force }) => {
+  setHandler(uninstallPoolUpdate, async ({ force }) => {
     const dependents = (await dependentsOf(manifestId)).filter((id) => id !== manifestId);
     if (dependents.length && !force) return { uninstalled: false, dependents };
     uninstalling = true;
@@ -144,7 +124,7 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
   const start = async (agentId: string) => {
     starting.add(agentId);
     const child = await startChild(agentLifecycleWorkflow, {
-      workflowId: `agent-${agentId}`,
+      workflowId: agentLifecycleWorkflowId(agentId),
       args: [{ agentId, manifestId }],
       // Cancelling a lifecycle stops its instance, so closing the pool leaves no process behind.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
@@ -177,7 +157,7 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
   };
   const stop = async (agentId: string) => {
     stopping.add(agentId);
-    await children.get(agentId)?.signal(stopAgent, { reason: uninstalling ? 'uninstalled' : 'scaled down' });
+    await children.get(agentId)?.signal(stopAgentSignal, { reason: uninstalling ? 'uninstalled' : 'scaled down' });
     await condition(() => !children.has(agentId));
   };
 

@@ -1,7 +1,7 @@
 import { condition, setHandler } from '@temporalio/workflow';
 import { describeIssues } from '../src/domain/validation';
-import type { ApprovalSignal, PendingApproval } from '../src/work/approval';
-import { approveSignal, rejectSignal } from './definitions';
+import type { ApprovalSignal, PendingApproval } from '../src/contracts/approval';
+import { approveSignal, rejectSignal } from '../src/contracts/messages';
 import { loadSchemas } from './validate-input';
 
 export type Verdict = { kind: 'approve' | 'reject'; by: string; text: string } | { kind: 'timeout' };

@@ -1,7 +1,7 @@
 import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Decision } from '../src/domain';
-import type { DecisionRequest } from '../src/work/decision-service';
+import type { DecisionRequest } from '../src/control-plane/decision-service';
 import type { ApprovalGate } from './approval-gate';
 
 const { escalate } = proxyActivities<Activities>({

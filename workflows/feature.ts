@@ -13,20 +13,21 @@ import {
 import type { AgentRole, Decision } from '../src/domain';
 import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaCost, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
-import type { DecisionRequest } from '../src/work/decision-service';
+import type { DecisionRequest } from '../src/control-plane/decision-service';
 import type {
   FeatureInput,
   FeaturePhase,
   FeatureStatus,
   FeatureStep,
   ParsedFeatureInput,
-} from '../src/work/feature-input';
-import type { TaskInput, TaskOutcome } from '../src/work/task-input';
+} from '../src/contracts/feature-input';
+import type { TaskInput, TaskOutcome } from '../src/contracts/task-input';
 import { ApprovalGate } from './approval-gate';
-import { featureStatusQuery } from './definitions';
+import { featureStatusQuery } from '../src/contracts/messages';
 import { escalateToDecisionMaker } from './escalation';
 import { taskWorkflow } from './task';
 import { validateInput } from './validate-input';
+import { featureWorkflowId, taskWorkflowId } from '../src/contracts/workflow-ids';
 
 /** Stops the line: the feature ends `aborted` (by decision or person) or `failed` (a step failed for good). */
 class Stop extends Error {
@@ -347,7 +348,7 @@ class Pipeline {
     return {
       name,
       options: {
-        workflowId: `task-${this.featureId}-${name}`,
+        workflowId: taskWorkflowId(`${this.featureId}-${name}`),
         args: [args] as [TaskInput],
         staticSummary: `${role}: ${title}`.slice(0, 200),
         staticDetails: `Step ${name} of feature ${this.featureId} (${this.input.title})`,
@@ -385,7 +386,7 @@ class Pipeline {
       decision_type: type,
       context,
       options,
-      from: `feature-${this.featureId}`,
+      from: featureWorkflowId(this.featureId),
       feature_id: this.featureId,
     };
     return escalateToDecisionMaker(request, this.gate, this.input.options.approval_timeout_secs * 1000, (d: Decision) =>

@@ -1,4 +1,4 @@
-export * from './definitions';
+export * from '../src/contracts/messages';
 export * from './agent-lifecycle';
 export * from './agent-pool';
 export * from './feature';

@@ -1,3 +1,3 @@
 // Loaded through `loadSchemas` only, never imported statically from workflows/ (see validate-input.ts).
-export { ApprovePayload, RejectPayload } from '../src/work/approval';
-export { TaskSubmission } from '../src/work/task-input';
+export { ApprovePayload, RejectPayload } from '../src/contracts/approval';
+export { TaskSubmission } from '../src/contracts/task-input';

@@ -1,16 +1,11 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { StackCheck } from '../src/contracts/workflow-types';
 
 const { shareKnowledge, readKnowledge, publishMessage } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 3 },
 });
-
-export interface StackCheck {
-  registry: 'ok';
-  bus: 'ok';
-  workflowId: string;
-}
 
 /**
  * A round trip through every server the control plane owns: Temporal runs it,

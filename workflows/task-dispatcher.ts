@@ -11,11 +11,12 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { describeIssues } from '../src/domain/validation';
-import type { TaskInput } from '../src/work/task-input';
-import { dispatchTaskQueue } from '../src/temporal/task-queues';
-import { submitTaskUpdate } from './definitions';
+import type { TaskInput } from '../src/contracts/task-input';
+import { dispatchTaskQueue } from '../src/contracts/task-queues';
+import { submitTaskUpdate } from '../src/contracts/messages';
 import { taskWorkflow } from './task';
 import { loadSchemas } from './validate-input';
+import { taskWorkflowId } from '../src/contracts/workflow-ids';
 
 const { assignTask } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '5s',
@@ -59,13 +60,13 @@ export async function taskDispatcherWorkflow(options?: { taskQueue: string }): P
       const args: TaskInput = { ...input, ...(agentId && { assigned_agent: agentId }) };
       // TaskAssigned is already on NATS; the answer waits for the task's workflow to exist.
       await startChild(taskWorkflow, {
-        workflowId: `task-${task_id}`,
+        workflowId: taskWorkflowId(task_id),
         taskQueue,
         args: [args],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         staticSummary: `${input.role}: ${input.title}`.slice(0, 200),
       });
-      return { task_id, workflow_id: `task-${task_id}`, agent_id: agentId };
+      return { task_id, workflow_id: taskWorkflowId(task_id), agent_id: agentId };
     },
     {
       // Invalid submissions are refused before they reach history, naming each bad field.

@@ -15,7 +15,7 @@ import { TimeoutType } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { AgentActivities } from '../activities/agent';
 import type { TaskContext } from '../src/domain';
-import { agentTaskQueue } from '../src/temporal/task-queues';
+import { agentTaskQueue } from '../src/contracts/task-queues';
 import { failureMessage } from '../src/temporal/failure-message';
 import {
   VaporaAgentId,
@@ -24,13 +24,14 @@ import {
   VaporaRole,
   VaporaStatus,
 } from '../src/temporal/search-attributes';
-import type { DecisionRequest } from '../src/work/decision-service';
-import type { ParsedTaskInput, TaskInput, TaskOutcome } from '../src/work/task-input';
-import type { AgentTaskOutput } from '../src/work/task-executor';
+import type { DecisionRequest } from '../src/control-plane/decision-service';
+import type { ParsedTaskInput, TaskInput, TaskOutcome } from '../src/contracts/task-input';
+import type { AgentTaskOutput } from '../src/contracts/agent-task';
 import { ApprovalGate, type Verdict } from './approval-gate';
-import { taskStatusQuery } from './definitions';
+import { taskStatusQuery } from '../src/contracts/messages';
 import { escalateToDecisionMaker } from './escalation';
 import { validateInput } from './validate-input';
+import { taskWorkflowId } from '../src/contracts/workflow-ids';
 
 // Assignment and task records are local activities: short calls into the control plane's
 // memory, SurrealDB and NATS that need no extra round trip through the server.
@@ -124,7 +125,7 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
       decision_type: type,
       context,
       options,
-      from: `task-${taskId}`,
+      from: taskWorkflowId(taskId),
       task_id: taskId,
       feature_id: input.feature_id,
     };

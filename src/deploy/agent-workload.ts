@@ -1,6 +1,6 @@
 import type { V1Deployment, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { AgentManifest } from '../domain';
-import { agentSpecOf } from '../fleet/agent-spec';
+import { agentSpecOf } from '../contracts/agent-spec';
 
 /** Labels and annotations Vapora puts on its Deployments and pods. */
 export const LABELS = {

@@ -1,14 +1,5 @@
+import type { Deployment } from '../contracts/fleet';
 import type { AgentManifest, HealthCheckConfig } from '../domain';
-import type { CheckResult } from '../fleet/health-watch';
-
-/** Where a deployed agent instance runs. `podId` is a pod name, or `pid-<n>` for a local process. */
-export interface Deployment {
-  agentId: string;
-  podId: string;
-  ip: string;
-  port: number;
-  startedAt: string;
-}
 
 export interface DeploySpec {
   agentId: string;
@@ -28,6 +19,13 @@ export interface Deployer {
   restart(spec: DeploySpec): Promise<Deployment>;
   /** One health check of a deployed instance. */
   check(deployment: Deployment, probe: HealthProbe): Promise<CheckResult>;
+}
+
+/** One health check's outcome, with the load the agent reported. */
+export interface CheckResult {
+  ok: boolean;
+  error?: string;
+  runningTasks: number;
 }
 
 /** How an instance's health is judged: its manifest's endpoint and thresholds, and when it last sent a heartbeat. */

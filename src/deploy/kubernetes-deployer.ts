@@ -7,9 +7,9 @@ import {
   type KubeConfig,
   type V1Pod,
 } from '@kubernetes/client-node';
-import type { CheckResult } from '../fleet/health-watch';
 import { AGENT_PORT, DELETION_COST, LABELS, type AgentEnv } from './agent-workload';
-import type { Deployer, Deployment, DeploySpec, HealthProbe } from './deployer';
+import type { CheckResult, Deployer, DeploySpec, HealthProbe } from './deployer';
+import type { Deployment } from '../contracts/fleet';
 import { ApiCalls } from './api-calls';
 import { DeploymentMembers } from './deployment-members';
 import { classifyKubernetesError, isConflict, isFailedTest, isNotFound } from './kubernetes-errors';

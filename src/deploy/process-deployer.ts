@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { isListening, freePort, waitFor } from '../stack/ports';
-import { isRunning } from '../stack/live-process';
-import { PROJECT_ROOT, tsNodeArgs } from '../stack/project';
-import type { Deployer, Deployment, DeploySpec, HealthProbe } from './deployer';
-import { checkOnce, type CheckResult } from '../fleet/health-watch';
-import { agentSpecOf } from '../fleet/agent-spec';
+import { isListening, freePort, waitFor } from '../host/ports';
+import { isRunning } from '../host/live-process';
+import { PROJECT_ROOT, tsNodeArgs } from '../host/project';
+import type { CheckResult, Deployer, DeploySpec, HealthProbe } from './deployer';
+import type { Deployment } from '../contracts/fleet';
+import { checkOnce } from './health-check';
+import { agentSpecOf } from '../contracts/agent-spec';
 
 export interface ProcessDeployerOptions {
   /** Holds one record per running agent (`agents/<id>.json`) and its log (`logs/agents/<id>.log`). */

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFile
 import { join } from 'node:path';
 import { elapsed, findGo, isExecutable } from './executables';
 import { goBuild } from './go-build';
-import { PROJECT_ROOT } from './project';
+import { PROJECT_ROOT } from '../host/project';
 
 /** The Kubernetes release the local control plane is built from (deploy/toolchain/kubernetes/go.mod pins it). */
 export const KUBERNETES_VERSION = '1.36.3';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { KubernetesToolchain } from './kubernetes-toolchain';
-import { freePort, isListening, waitFor } from './ports';
+import { freePort, isListening, waitFor } from '../host/ports';
 import { startUntilReady, type SupervisedProcess } from './supervised-process';
 
 export interface LocalKubernetes {

@@ -1,5 +1,5 @@
 import { firstLine, run, which, type Resolved } from './executables';
-import { isListening } from './ports';
+import { isListening } from '../host/ports';
 import { startUntilReady, type SupervisedProcess } from './supervised-process';
 
 const HOW_TO_INSTALL = `Install nats-server (2.9 or newer, with JetStream):

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger';
-import { isListening } from './ports';
+import { isListening } from '../host/ports';
 import { stackGone } from './stack-file';
 
 export interface OwnerWatch {

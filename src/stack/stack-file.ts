@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { commandLineIs, isRunning } from './live-process';
+import { commandLineIs, isRunning } from '../host/live-process';
 
 const RunningProcess = z.object({ pid: z.number().int().min(1), argv: z.array(z.string()) });
 type RunningProcess = z.infer<typeof RunningProcess>;

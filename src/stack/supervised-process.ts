@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { waitFor } from './ports';
+import { waitFor } from '../host/ports';
 
 export interface ProcessSpec {
   name: string;

@@ -3,10 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { EventBus } from '../../src/bus/event-bus';
 import { AgentManifest, SUBJECTS, parse } from '../../src/domain';
-import { installPool, poolId } from '../../src/fleet/pool-client';
+import { installPool } from '../../src/client/pool-client';
+import { poolWorkflowId } from '../../src/contracts/workflow-ids';
 import { WORKER_TUNING } from '../../src/temporal/worker-tuning';
-import { uninstallPool } from '../../workflows';
-import { submitTask } from '../../src/work/task-client';
+import { uninstallPoolUpdate } from '../../src/contracts/fleet';
+import { submitTask } from '../../src/client/task-client';
 import { agentProcesses, fastManifest } from '../support/fleet';
 import { testServers, unique } from '../support/servers';
 import { failureMessage } from '../../src/temporal/failure-message';
@@ -224,8 +225,8 @@ export async function assignmentBench(
     await running;
     await connection.close();
     await plane.client.workflow
-      .getHandle(poolId('benchwork'))
-      .executeUpdate(uninstallPool, { args: [{ force: true }] });
+      .getHandle(poolWorkflowId('benchwork'))
+      .executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] });
     await plane.close();
   }
   return results;

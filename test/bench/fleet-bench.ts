@@ -1,7 +1,8 @@
 import { AgentManifest, parse } from '../../src/domain';
-import { installPool, poolId } from '../../src/fleet/pool-client';
+import { installPool } from '../../src/client/pool-client';
+import { poolWorkflowId } from '../../src/contracts/workflow-ids';
 import type { RegistryStore } from '../../src/registry/registry-store';
-import { scalePool, uninstallPool } from '../../workflows';
+import { scalePoolUpdate, uninstallPoolUpdate } from '../../src/contracts/fleet';
 import { eventually, fastManifest } from '../support/fleet';
 import type { controlPlane } from '../support/worker';
 import { median, timed } from './stats';
@@ -71,13 +72,13 @@ export async function fleetBench(
   }
   record('kill -9 → replacement healthy', recoveries);
 
-  const pool = plane.client.workflow.getHandle(poolId('bench'));
+  const pool = plane.client.workflow.getHandle(poolWorkflowId('bench'));
   say('scale 1 → 20 → 1');
   record('scale 1 → 20 agent processes (all healthy)', [
-    await timed(() => pool.executeUpdate(scalePool, { args: [20] })),
+    await timed(() => pool.executeUpdate(scalePoolUpdate, { args: [20] })),
   ]);
-  record('scale 20 → 1 (drained and stopped)', [await timed(() => pool.executeUpdate(scalePool, { args: [1] }))]);
-  await pool.executeUpdate(uninstallPool, { args: [{ force: true }] });
+  record('scale 20 → 1 (drained and stopped)', [await timed(() => pool.executeUpdate(scalePoolUpdate, { args: [1] }))]);
+  await pool.executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] });
   return { healthIntervalMs: interval, threshold: manifest.health_check.consecutive_failures_threshold, results };
 }
 

@@ -2,9 +2,10 @@ import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-n
 import { AgentManifest, parse } from '../../src/domain';
 import { poolSelector } from '../../src/deploy/agent-workload';
 import { KubernetesDeployer } from '../../src/deploy/kubernetes-deployer';
-import { installPool, poolId } from '../../src/fleet/pool-client';
+import { installPool } from '../../src/client/pool-client';
+import { poolWorkflowId } from '../../src/contracts/workflow-ids';
 import type { RegistryStore } from '../../src/registry/registry-store';
-import { scalePool, uninstallPool } from '../../workflows';
+import { scalePoolUpdate, uninstallPoolUpdate } from '../../src/contracts/fleet';
 import { eventually, fastManifest } from '../support/fleet';
 import { cachedToolchain, localCluster } from '../support/kubernetes';
 import { testServers } from '../support/servers';
@@ -123,7 +124,7 @@ export async function kubernetesBench(
     'manifest',
   );
   await installPool(plane.client, taskQueue, { manifestId: manifest.id, replicas: 1, manifest });
-  const pool = plane.client.workflow.getHandle(poolId(manifest.id));
+  const pool = plane.client.workflow.getHandle(poolWorkflowId(manifest.id));
   const requests = () => [...deployer.api.made.values()].reduce((a, b) => a + b, 0);
   const active = async () =>
     (await registry.agents.list({ manifest_id: manifest.id })).filter((a) => a.status === 'Active').length;
@@ -134,7 +135,7 @@ export async function kubernetesBench(
   say(`kubernetes: vapora pool scaled 1 → ${size}`);
   let before = requests();
   t = performance.now();
-  const scaled = pool.executeUpdate(scalePool, { args: [size] });
+  const scaled = pool.executeUpdate(scalePoolUpdate, { args: [size] });
   await untilCount(`${size} pool pods Running`, () => running(poolSelector(manifest.id)), size);
   const podsUp = since(t);
   await untilCount(`${size} agents registered Active`, active, size);
@@ -150,14 +151,14 @@ export async function kubernetesBench(
   say(`kubernetes: vapora pool scaled ${size} → 1`);
   before = requests();
   t = performance.now();
-  await pool.executeUpdate(scalePool, { args: [1] });
+  await pool.executeUpdate(scalePoolUpdate, { args: [1] });
   const updateDown = since(t);
   await untilCount('1 pool pod left', () => count(poolSelector(manifest.id)), 1);
   const podsDown = since(t);
   row(`bare Deployment ${size} → 1, pods gone (baseline)`, baselineDown, baselineDown);
   row(`pool ${size} → 1: scale update returned`, updateDown, baselineDown, requests() - before);
   row(`pool ${size} → 1: pods gone`, podsDown, baselineDown);
-  await pool.executeUpdate(uninstallPool, { args: [{ force: true }] });
+  await pool.executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] });
   return { size, requestsByKind: Object.fromEntries(deployer.api.made), rows };
 }
 

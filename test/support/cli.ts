@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { isRunning } from '../../src/stack/live-process';
-import { PROJECT_ROOT } from '../../src/stack/project';
+import { isRunning } from '../../src/host/live-process';
+import { PROJECT_ROOT } from '../../src/host/project';
 
 const VAPORA = 'src/cli/vapora.mjs';
 

@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config';
 import { findKubernetesToolchain } from '../../src/stack/kubernetes-toolchain';
 import { clientFor, startLocalKubernetes } from '../../src/stack/local-kubernetes';
-import { PROJECT_ROOT } from '../../src/stack/project';
+import { PROJECT_ROOT } from '../../src/host/project';
 import { tempDir } from './servers';
 
 /**

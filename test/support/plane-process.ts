@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { RegistryClient } from '../../src/api/registry-client';
-import { freePort } from '../../src/stack/ports';
-import { PROJECT_ROOT, tsNodeArgs } from '../../src/stack/project';
+import { RegistryClient } from '../../src/client/registry-client';
+import { freePort } from '../../src/host/ports';
+import { PROJECT_ROOT, tsNodeArgs } from '../../src/host/project';
 import { tempDir, testServers, unique } from './servers';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import { ensureNatsServer, startNatsServer } from '../../src/stack/nats-server';
-import { freePort } from '../../src/stack/ports';
+import { freePort } from '../../src/host/ports';
 import { ensureTemporalCli } from '../../src/stack/temporal-cli';
 import { startTemporalDevServer } from '../../src/stack/temporal-dev-server';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';

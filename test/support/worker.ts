@@ -9,14 +9,14 @@ import {
 } from '@temporalio/worker';
 import type { Server } from 'node:http';
 import { createActivities, openActivityDeps } from '../../activities';
-import { serveRegistryApi } from '../../src/api/registry-api';
+import { serveRegistryApi } from '../../src/control-plane/registry-api';
 import type { EventBus } from '../../src/bus/event-bus';
 import type { Deployer } from '../../src/deploy/deployer';
 import { ProcessDeployer } from '../../src/deploy/process-deployer';
 import { createLogger } from '../../src/logger';
 import type { RegistryStore } from '../../src/registry/registry-store';
-import { freePort } from '../../src/stack/ports';
-import { createPlaneWorkers } from '../../src/temporal/plane-workers';
+import { freePort } from '../../src/host/ports';
+import { createPlaneWorkers } from '../../src/control-plane/plane-workers';
 import { tempDir, testServers } from './servers';
 
 // Test output is test results: the worker's INFO lines are noise here.

@@ -1,16 +1,17 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { RegistryClient } from '../../api/registry-client';
-import type { AgentView } from '../../api/registry-api';
+import { RegistryClient } from '../../client/registry-client';
+import type { AgentView } from '../../control-plane/registry-api';
 import { loadConfig } from '../../config';
 import { ValidationError, parse, statusLabel, type AgentManifest } from '../../domain';
-import { installPool, poolId } from '../../fleet/pool-client';
+import { installPool } from '../../client/pool-client';
+import { agentLifecycleWorkflowId, poolWorkflowId } from '../../contracts/workflow-ids';
 import { dependencyProblems, installOrder } from '../../marketplace/dependency-graph';
 import { loadManifests } from '../../marketplace/manifest-loader';
 import { failureMessage } from '../../temporal/failure-message';
-import { lifecycleStatus } from '../../../workflows/agent-lifecycle';
-import { MAX_REPLICAS, scalePool, uninstallPool } from '../../../workflows/agent-pool';
+import { lifecycleStatusQuery } from '../../contracts/fleet';
+import { MAX_REPLICAS, scalePoolUpdate, uninstallPoolUpdate } from '../../contracts/fleet';
 import { printJson, progress, table } from '../output';
 import { withClient } from '../temporal-client';
 
@@ -142,8 +143,8 @@ export function registerAgent(program: Command): void {
       if (!options.json) progress(`scaling ${manifestId} to ${replicas}…`);
       const status = await withClient(config, (client) =>
         client.workflow
-          .getHandle(poolId(manifestId))
-          .executeUpdate(scalePool, { args: [replicas] })
+          .getHandle(poolWorkflowId(manifestId))
+          .executeUpdate(scalePoolUpdate, { args: [replicas] })
           .catch((e: unknown) => {
             throw new Error(notInstalled(e, manifestId));
           }),
@@ -162,9 +163,9 @@ export function registerAgent(program: Command): void {
     .action(async (manifestId: string, options: { force?: boolean; json?: boolean }) => {
       const config = loadConfig();
       const result = await withClient(config, async (client) => {
-        const handle = client.workflow.getHandle(poolId(manifestId));
+        const handle = client.workflow.getHandle(poolWorkflowId(manifestId));
         const outcome = await handle
-          .executeUpdate(uninstallPool, { args: [{ force: options.force ?? false }] })
+          .executeUpdate(uninstallPoolUpdate, { args: [{ force: options.force ?? false }] })
           .catch((e: unknown) => {
             throw new Error(notInstalled(e, manifestId));
           });
@@ -192,7 +193,7 @@ export function registerAgent(program: Command): void {
       const view = await new RegistryClient(config.api.url).agent(agentId);
       if (!view) throw new Error(`no agent "${agentId}" (see \`vapora agent list\`)`);
       const lifecycle = await withClient(config, (client) =>
-        client.workflow.getHandle(`agent-${agentId}`).query(lifecycleStatus),
+        client.workflow.getHandle(agentLifecycleWorkflowId(agentId)).query(lifecycleStatusQuery),
       ).catch(() => undefined);
       if (options.json) return printJson({ ...view, lifecycle });
       const r = row(view);

@@ -4,11 +4,11 @@ import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../config';
 import { parse } from '../../domain';
 import { failureMessage } from '../../temporal/failure-message';
-import { ApprovePayload, RejectPayload, type ApprovalSignal } from '../../work/approval';
-import { approveSignal, featureStatusQuery, rejectSignal, taskStatusQuery } from '../../../workflows/definitions';
+import { ApprovePayload, RejectPayload, type ApprovalSignal } from '../../contracts/approval';
+import { approveSignal, featureStatusQuery, rejectSignal, taskStatusQuery } from '../../contracts/messages';
 import { printJson } from '../output';
 import { withClient } from '../temporal-client';
-import { gatedWorkflowId } from '../workflow-ids';
+import { gatedWorkflowId } from '../../contracts/workflow-ids';
 
 const me = () => process.env.USER ?? userInfo().username;
 

@@ -5,13 +5,14 @@ import { loadConfig, type Config } from '../../config';
 import { parse } from '../../domain';
 import { EventBus } from '../../bus/event-bus';
 import { VaporaCost, VaporaFeatureId, VaporaStatus } from '../../temporal/search-attributes';
-import { FeatureInput, type FeatureStatus } from '../../work/feature-input';
-import { featureStatusQuery } from '../../../workflows/definitions';
-import { featureWorkflow } from '../../../workflows/feature';
+import { FeatureInput, type FeatureStatus } from '../../contracts/feature-input';
+import { featureStatusQuery } from '../../contracts/messages';
+import type { FeatureWorkflow } from '../../contracts/workflow-types';
 import { eventLine, eventOf } from '../event-line';
 import { printJson, progress, table } from '../output';
 import { withClient } from '../temporal-client';
-import { featureWorkflowId, webUiLink } from '../workflow-ids';
+import { featureWorkflowId, userFeatureWorkflowId } from '../../contracts/workflow-ids';
+import { webUiLink } from '../web-ui-link';
 
 const Number_ = (what: string) =>
   z
@@ -76,11 +77,11 @@ export function registerFeature(program: Command): void {
           },
           'feature',
         );
-        const id = o.id ? featureWorkflowId(o.id).replace(/^feature-/, '') : newFeatureId(title);
-        const workflowId = `feature-${id}`;
+        const id = o.id ? userFeatureWorkflowId(o.id).replace(/^feature-/, '') : newFeatureId(title);
+        const workflowId = featureWorkflowId(id);
         const since = new Date(Date.now() - 1000);
         await withClient(config, async (client) => {
-          await client.workflow.start(featureWorkflow, {
+          await client.workflow.start<FeatureWorkflow>('featureWorkflow', {
             taskQueue: config.temporal.taskQueue,
             workflowId,
             args: [input],
@@ -137,7 +138,7 @@ export function registerFeature(program: Command): void {
     .description('one feature: phase, steps, pending approval, decisions, costs')
     .option('--json', 'print the status as JSON')
     .action(async (raw: string, o: { json?: boolean }) => {
-      const workflowId = featureWorkflowId(raw);
+      const workflowId = userFeatureWorkflowId(raw);
       const status = await withClient(loadConfig(), (client) =>
         client.workflow
           .getHandle(workflowId)

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { RegistryClient } from '../../api/registry-client';
+import { RegistryClient } from '../../client/registry-client';
 import { loadConfig } from '../../config';
 import { parse, TaskStatus } from '../../domain';
 import { printJson, table } from '../output';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { DevStack, type Endpoints } from '../../stack/dev-stack';
-import { installTeam } from '../../fleet/pool-client';
+import { installTeam } from '../../client/pool-client';
 import { CATALOG_DIR, loadManifests } from '../../marketplace/manifest-loader';
 import { printJson, progress } from '../output';
 import { stopSignal } from '../stop-signal';

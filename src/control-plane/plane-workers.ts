@@ -1,6 +1,6 @@
 import { Worker, type WorkerOptions } from '@temporalio/worker';
-import { dispatchTaskQueue } from './task-queues';
-import { WORKER_TUNING } from './worker-tuning';
+import { dispatchTaskQueue } from '../contracts/task-queues';
+import { WORKER_TUNING } from '../temporal/worker-tuning';
 
 type PlaneWorkerOptions = Omit<WorkerOptions, 'workflowsPath'> & Required<Pick<WorkerOptions, 'workflowBundle'>>;
 

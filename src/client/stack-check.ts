@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { stackCheckWorkflow, type StackCheck } from '../../workflows/stack-check';
+import type { StackCheck, StackCheckWorkflow } from '../contracts/workflow-types';
 
 /** Runs `stackCheckWorkflow` on the control-plane queue: proof that Temporal, the worker, SurrealDB and NATS all work. */
 export async function runStackCheck(options: {
@@ -11,7 +11,7 @@ export async function runStackCheck(options: {
   const connection = await Connection.connect({ address: options.address });
   try {
     const client = new Client({ connection, namespace: options.namespace });
-    return await client.workflow.execute(stackCheckWorkflow, {
+    return await client.workflow.execute<StackCheckWorkflow>('stackCheckWorkflow', {
       taskQueue: options.taskQueue,
       workflowId: `stack-check-${Date.now()}`,
       workflowExecutionTimeout: options.timeoutMs,

@@ -1,5 +1,5 @@
 import type { AgentManifest, Artifact, ArtifactRef, Decision, Knowledge, TaskRecord } from '../domain';
-import type { AgentView } from './registry-api';
+import type { AgentView } from '../control-plane/registry-api';
 
 type Query = Record<string, string | undefined>;
 

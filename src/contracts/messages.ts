@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovePayload, RejectPayload } from '../src/work/approval';
-import type { FeatureStatus } from '../src/work/feature-input';
-import type { TaskOutcome, TaskSubmission, TaskSubmitted } from '../src/work/task-input';
+import type { ApprovePayload, RejectPayload } from './approval';
+import type { FeatureStatus } from './feature-input';
+import type { TaskOutcome, TaskSubmission, TaskSubmitted } from './task-input';
 
 /** Signals and queries shared by the workflows and every client (CLI, tests, code). */
 export const approveSignal = defineSignal<[ApprovePayload]>('approve');

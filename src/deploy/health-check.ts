@@ -1,28 +1,6 @@
-import type { Subscription } from 'nats';
-import type { EventBus } from '../bus/event-bus';
 import type { HealthCheckConfig } from '../domain';
-import type { Deployment } from '../deploy/deployer';
-
-/** Health checks done over an agent's life: uptime_percentage is ok / total. */
-export interface HealthStats {
-  checks: number;
-  ok: number;
-}
-
-export interface CheckResult {
-  ok: boolean;
-  error?: string;
-  runningTasks: number;
-}
-
-export interface WatchOutcome {
-  /** Consecutive failed checks that ended the watch. */
-  failures: number;
-  lastError: string;
-  /** Whether any check passed during this watch (a restart that worked). */
-  sawHealthy: boolean;
-  stats: HealthStats;
-}
+import type { CheckResult } from './deployer';
+import type { Deployment } from '../contracts/fleet';
 
 /** One check: the HTTP health endpoint answers 2xx within the timeout, and a heartbeat arrived recently. */
 export async function checkOnce(
@@ -49,17 +27,4 @@ export async function checkOnce(
   if (now - lastHeartbeatAt > staleAfterMs)
     return { ok: false, error: `no heartbeat for ${Math.round((now - lastHeartbeatAt) / 1000)}s`, runningTasks };
   return { ok: true, runningTasks };
-}
-
-/** Follows an agent's NATS heartbeats; `since` counts as the first one, to give a new instance time to speak. */
-export function followHeartbeats(
-  bus: EventBus,
-  agentId: string,
-  since: number,
-): { last: () => number; stop: () => void } {
-  let last = since;
-  const sub: Subscription = bus.subscribe('vapora.agent.heartbeat', (m) => {
-    if (m.type === 'Heartbeat' && m.agent_id === agentId) last = Date.now();
-  });
-  return { last: () => last, stop: () => sub.unsubscribe() };
 }

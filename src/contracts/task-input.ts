@@ -5,7 +5,7 @@ import { AgentRole } from '../domain/agent-role';
 import { TaskPriority } from '../domain/task';
 import { Identifier } from '../domain/timestamp';
 import type { ApprovalSignal, PendingApproval } from './approval';
-import type { LLMUsage } from './task-executor';
+import type { LLMUsage } from './agent-task';
 
 /** taskWorkflow's input, validated at its boundary; the task id is the workflow id without its `task-` prefix. */
 export const TaskInput = z.object({

@@ -1,25 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EventBus } from '../bus/event-bus';
-import {
-  compareSemVer,
-  statusLabel,
-  type AgentManifest,
-  type AgentRole,
-  type AgentStatus,
-  type HealthCheckConfig,
-} from '../domain';
-import type { Deployer, Deployment } from '../deploy/deployer';
+import { compareSemVer, statusLabel, type AgentManifest, type AgentRole, type AgentStatus } from '../domain';
+import type { Deployer } from '../deploy/deployer';
+import type { Deployment } from '../contracts/fleet';
 import type { Logger } from '../logger';
 import { dependencyProblems } from '../marketplace/dependency-graph';
 import type { RegistryStore } from '../registry/registry-store';
-import { followHeartbeats, type HealthStats, type WatchOutcome } from './health-watch';
-
-export interface DeployedAgent {
-  deployment: Deployment;
-  health: HealthCheckConfig;
-  healthPath: string;
-}
+import { followHeartbeats } from './health-watch';
+import type { DeployedAgent, HealthStats, WatchOutcome } from '../contracts/fleet';
 
 /** What a long-running activity can do: report progress (resumed on retry) and learn it was cancelled. */
 export interface ActivityControl {

@@ -1,13 +1,13 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { DISPATCHER_SHARDS, dispatcherShardId, submitTaskUpdate, taskDispatcherId } from '../../workflows/definitions';
-import { taskDispatcherWorkflow } from '../../workflows/task-dispatcher';
-import { dispatchTaskQueue } from '../temporal/task-queues';
-import type { TaskSubmission, TaskSubmitted } from './task-input';
+import { DISPATCHER_SHARDS, dispatcherShardId, submitTaskUpdate, taskDispatcherId } from '../contracts/messages';
+import { dispatchTaskQueue } from '../contracts/task-queues';
+import type { TaskSubmission, TaskSubmitted } from '../contracts/task-input';
+import type { TaskDispatcherWorkflow } from '../contracts/workflow-types';
 
 const ATTEMPTS = 5;
 
 const startDispatcher = (client: Client, taskQueue: string, workflowId: string) =>
-  client.workflow.start(taskDispatcherWorkflow, {
+  client.workflow.start<TaskDispatcherWorkflow>('taskDispatcherWorkflow', {
     taskQueue: dispatchTaskQueue(taskQueue),
     args: [{ taskQueue }],
     workflowId,

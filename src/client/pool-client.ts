@@ -1,10 +1,10 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { AgentManifest } from '../domain';
 import { failureMessage } from '../temporal/failure-message';
-import { agentPoolWorkflow, scalePool, type PoolStatus } from '../../workflows/agent-pool';
+import { scalePoolUpdate, type PoolStatus } from '../contracts/fleet';
+import type { AgentPoolWorkflow } from '../contracts/workflow-types';
+import { poolWorkflowId } from '../contracts/workflow-ids';
 import { installOrder } from '../marketplace/dependency-graph';
-
-export const poolId = (manifestId: string) => `pool-${manifestId}`;
 
 /** Starts `pool-<manifestId>` and resolves once its instances are deployed; a refused install rejects with the reason. */
 export async function installPool(
@@ -13,9 +13,9 @@ export async function installPool(
   input: { manifestId: string; replicas: number; manifest?: AgentManifest },
 ): Promise<PoolStatus> {
   const handle = await client.workflow
-    .start(agentPoolWorkflow, {
+    .start<AgentPoolWorkflow>('agentPoolWorkflow', {
       taskQueue,
-      workflowId: poolId(input.manifestId),
+      workflowId: poolWorkflowId(input.manifestId),
       args: [input],
       staticSummary: `agent pool ${input.manifestId}`,
     })
@@ -28,7 +28,7 @@ export async function installPool(
       throw error;
     });
   try {
-    return await handle.executeUpdate(scalePool, { args: [input.replicas] });
+    return await handle.executeUpdate(scalePoolUpdate, { args: [input.replicas] });
   } catch (error) {
     // The update fails when the install was refused: the workflow's own failure says why.
     const { status } = await handle.describe();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { MessageOf } from '../domain';
-import type { AgentSpec } from '../fleet/agent-spec';
+import type { AgentSpec } from '../contracts/agent-spec';
 import type { LLMRouter } from '../llm/llm-router';
 import { readJson, systemPrompt } from './agent-prompt';
 

@@ -1,31 +1,10 @@
-import { z } from 'zod';
-import { AGENT_ROLES, TaskContext, parse, type AgentRole, type TaskResult } from '../domain';
+import { AGENT_ROLES, parse, type AgentRole, type TaskContext } from '../domain';
 import type { EventBus } from '../bus/event-bus';
-import type { RegistryClient } from '../api/registry-client';
-import type { AgentSpec } from '../fleet/agent-spec';
+import type { RegistryClient } from '../client/registry-client';
+import type { AgentSpec } from '../contracts/agent-spec';
 import { describeModel, type LLMRouter } from '../llm/llm-router';
 import { readPlan, readVerdict, systemPrompt, taskPrompt } from './agent-prompt';
-
-export const AgentTaskInput = z.object({ task: TaskContext, attempt: z.number().int().min(1) });
-export type AgentTaskInput = z.input<typeof AgentTaskInput>;
-
-export interface LLMUsage {
-  provider: string;
-  model: string;
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  fallbacks: string[];
-  /** Who answered, for people: says so when the offline model stood in for the manifest's (see describeModel). */
-  answered_by: string;
-}
-
-/** What comes back through workflow history: a summary, references to artifacts, usage; never the artifacts themselves. */
-export interface AgentTaskOutput {
-  result: TaskResult;
-  usage: LLMUsage;
-  duration_ms: number;
-}
+import { AgentTaskInput, type AgentTaskOutput } from '../contracts/agent-task';
 
 /** The kind of artifact each role produces. */
 const ARTIFACT_KIND: Record<AgentRole, string> = {

@@ -1,0 +1,92 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AgentManifest, HealthCheckConfig } from '../domain';
+
+/** What agentPoolWorkflow (`pool-<manifestId>`) and agentLifecycleWorkflow (`agent-<agentId>`) share with their clients and activities. */
+
+/** Where a deployed agent instance runs. `podId` is a pod name, or `pid-<n>` for a local process. */
+export interface Deployment {
+  agentId: string;
+  podId: string;
+  ip: string;
+  port: number;
+  startedAt: string;
+}
+
+export interface DeployedAgent {
+  deployment: Deployment;
+  health: HealthCheckConfig;
+  healthPath: string;
+}
+
+/** Health checks done over an agent's life: uptime_percentage is ok / total. */
+export interface HealthStats {
+  checks: number;
+  ok: number;
+}
+
+export interface WatchOutcome {
+  /** Consecutive failed checks that ended the watch. */
+  failures: number;
+  lastError: string;
+  /** Whether any check passed during this watch (a restart that worked). */
+  sawHealthy: boolean;
+  stats: HealthStats;
+}
+
+export const MAX_REPLICAS = 1000;
+
+export interface PoolInput {
+  manifestId: string;
+  replicas: number;
+  /** A manifest to add to the marketplace first (from `vapora agent install <file>`). */
+  manifest?: AgentManifest;
+}
+
+export type PoolPhase = 'installing' | 'running' | 'scaling' | 'uninstalling';
+
+export interface PoolStatus {
+  manifestId: string;
+  phase: PoolPhase;
+  desired: number;
+  agents: string[];
+  ready: string[];
+  warnings: string[];
+}
+
+export interface UninstallResult {
+  uninstalled: boolean;
+  /** Installed manifests that still need this one. */
+  dependents: string[];
+}
+
+export const scalePoolUpdate = defineUpdate<PoolStatus, [number]>('scale');
+export const uninstallPoolUpdate = defineUpdate<UninstallResult, [{ force: boolean }]>('uninstall');
+export const poolStatusQuery = defineQuery<PoolStatus>('status');
+
+/** `agentId` of the n-th instance of a pool: developer-001, developer-002, … */
+export const agentIdFor = (manifestId: string, n: number) => `${manifestId}-${String(n).padStart(3, '0')}`;
+
+export interface LifecycleInput {
+  agentId: string;
+  manifestId: string;
+  /** Carried across continue-as-new. */
+  carried?: { agent: DeployedAgent; stats: HealthStats; restarts: number; failedRestarts: number };
+}
+
+export type LifecyclePhase = 'deploying' | 'watching' | 'restarting' | 'error' | 'stopping';
+
+export interface LifecycleStatus {
+  agentId: string;
+  phase: LifecyclePhase;
+  deployment?: Deployment;
+  restarts: number;
+  lastError?: string;
+  stats: HealthStats;
+}
+
+/** Sent to the parent pool once the instance is deployed, so `scale` returns when the processes exist. */
+export const agentDeployedSignal = defineSignal<[string]>('agentDeployed');
+export const stopAgentSignal = defineSignal<[{ reason: string }]>('stop');
+/** Asks an agent in Error to try again. */
+export const retryAgentSignal = defineSignal('retry');
+export const lifecycleStatusQuery = defineQuery<LifecycleStatus>('status');

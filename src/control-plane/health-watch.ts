@@ -1,0 +1,15 @@
+import type { Subscription } from 'nats';
+import type { EventBus } from '../bus/event-bus';
+
+/** Follows an agent's NATS heartbeats; `since` counts as the first one, to give a new instance time to speak. */
+export function followHeartbeats(
+  bus: EventBus,
+  agentId: string,
+  since: number,
+): { last: () => number; stop: () => void } {
+  let last = since;
+  const sub: Subscription = bus.subscribe('vapora.agent.heartbeat', (m) => {
+    if (m.type === 'Heartbeat' && m.agent_id === agentId) last = Date.now();
+  });
+  return { last: () => last, stop: () => sub.unsubscribe() };
+}
