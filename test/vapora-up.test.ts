@@ -165,7 +165,8 @@ describe('vapora up', () => {
 
     const second = await vaporaUntilJson<Ready>(['up', '--json'], env, 240_000);
     try {
-      assert.equal(workflows('stackCheckWorkflow'), 2, 'Temporal history survives a restart');
+      // One by the first start, one by `vapora doctor`, one by this start.
+      assert.equal(workflows('stackCheckWorkflow'), 3, 'Temporal history survives a restart');
       const bus = await EventBus.connect(env.NATS_URL);
       const kept = [];
       for await (const e of bus.events({ subject: 'vapora.tasks.started' })) kept.push(e.msgId);
@@ -212,7 +213,7 @@ describe('vapora up', () => {
     }
     assert.equal(await exited(third.child), 0, third.stderr());
     const checks = registryProcess(third.first.surreal, 'main', 'knowledge', 'stack-check') as string[];
-    assert.equal(checks.length, 3, 'the registry kept the entry of each run');
+    assert.equal(checks.length, 4, 'the registry kept the entry of each check: three starts and one doctor');
   });
 
   it('names the port and the variable when a port is taken, and starts nothing', async () => {
