@@ -27,9 +27,7 @@ describe('vapora kube up --dir', () => {
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,
-      new RegExp(
-        `refusing to keep the local cluster in ${dir}: it holds 1 entries \\(notes\\.md\\) and was not made by`,
-      ),
+      new RegExp(`refusing to keep the local cluster in ${dir}: it is not empty \\(notes\\.md\\) and was not made by`),
     );
     assert.deepEqual(readdirSync(dir), ['notes.md']);
     assert.equal(readFileSync(join(dir, 'notes.md'), 'utf8'), 'mine');

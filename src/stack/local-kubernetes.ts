@@ -43,7 +43,7 @@ export function clusterDirProblem(dir: string): string | undefined {
   if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
   const entries = readdirSync(dir);
   if (entries.length === 0 || entries.includes(MARKER)) return undefined;
-  return `refusing to keep the local cluster in ${dir}: it holds ${entries.length} entries (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) and was not made by \`vapora kube up\` (no ${MARKER} marker); name a new or empty directory`;
+  return `refusing to keep the local cluster in ${dir}: it is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) and was not made by \`vapora kube up\` (no ${MARKER} marker); name a new or empty directory`;
 }
 
 /**
