@@ -260,6 +260,8 @@ export class DevStack {
       for (const [name, child] of Object.entries(previous.children).filter(([, c]) => stillRunning(c))) {
         this.onProgress(`stopping ${name} (pid ${child.pid}), left running by a vapora up that did not stop`);
         process.kill(child.pid, 'SIGKILL');
+        // Its ports are free only once it is gone.
+        await waitFor(`${name} (pid ${child.pid}) to exit`, async () => !stillRunning(child), { timeoutMs: 10_000 });
       }
       await this.stopAgents('left by that vapora up');
     }
