@@ -7,7 +7,7 @@ import { ensureNatsServer, startNatsServer } from './nats-server';
 import { isListening, isLoopback, splitHostPort, waitFor } from '../host/ports';
 import { PROJECT_ROOT, tsNodeArgs } from '../host/project';
 import { runStackCheck } from '../client/stack-check';
-import { ownCommandLine } from '../host/live-process';
+import { isRunning, ownCommandLine } from '../host/live-process';
 import { readStack, removeStack, stackFile, stillRunning, writeStack } from './stack-file';
 import { SupervisedProcess } from './supervised-process';
 import { ensureTemporalCli } from './temporal-cli';
@@ -260,8 +260,8 @@ export class DevStack {
       for (const [name, child] of Object.entries(previous.children).filter(([, c]) => stillRunning(c))) {
         this.onProgress(`stopping ${name} (pid ${child.pid}), left running by a vapora up that did not stop`);
         process.kill(child.pid, 'SIGKILL');
-        // Its ports are free only once it is gone.
-        await waitFor(`${name} (pid ${child.pid}) to exit`, async () => !stillRunning(child), { timeoutMs: 10_000 });
+        // Its ports are free only once it is gone: any command line, since an exiting process loses its own first.
+        await waitFor(`${name} (pid ${child.pid}) to exit`, async () => !isRunning(child.pid), { timeoutMs: 10_000 });
       }
       await this.stopAgents('left by that vapora up');
     }
