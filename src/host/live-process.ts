@@ -12,15 +12,16 @@ export function isRunning(pid: number, matches: (argv: string[]) => boolean = ()
     return false; // gone, or another user's (EPERM): not ours either way
   }
   let argv: string[];
-  let state: string | undefined;
+  let status: string;
   try {
     argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    state = stat.slice(stat.lastIndexOf(') ') + 2)[0];
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return true;
   }
-  return state !== 'Z' && matches(argv);
+  // A zombie is done once its last thread is: until then it still holds its files and ports.
+  const zombie = /^State:\s+Z/m.test(status) && Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1) <= 1;
+  return !zombie && matches(argv);
 }
 
 /** This process's own command line, as isRunning() will later read it. */
