@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { EventBus, type StoredEvent } from '../src/bus/event-bus';
 import { installTeam } from '../src/client/pool-client';
 import { poolWorkflowId } from '../src/contracts/workflow-ids';
@@ -13,7 +13,13 @@ import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaAgentId, VaporaFeatureId, VaporaStatus } from '../src/temporal/search-attributes';
 import { submitTask } from '../src/client/task-client';
 import { uninstallPoolUpdate } from '../src/contracts/fleet';
-import { approveSignal, featureStatusQuery, rejectSignal, taskStatusQuery } from '../src/contracts/messages';
+import {
+  approveSignal,
+  approveUpdate,
+  featureStatusQuery,
+  rejectSignal,
+  taskStatusQuery,
+} from '../src/contracts/messages';
 import { featureWorkflow, taskWorkflow } from '../workflows';
 import { agentProcesses, eventually } from './support/fleet';
 import { promptOf, roleAnswers, startLLMServer } from './support/llm-server';
@@ -359,6 +365,13 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     const late = await vapora(['approve', workflowId], plane.env);
     assert.equal(late.code, 1);
     assert.match(late.stderr, /has already finished/);
+    const missing = unique('nope');
+    const noStatus = await vapora(['feature', 'status', missing], plane.env);
+    assert.equal(noStatus.code, 1);
+    assert.match(noStatus.stderr, new RegExp(`no feature feature-${missing} \\(vapora feature list\\)`));
+    const noGate = await vapora(['approve', missing], plane.env);
+    assert.equal(noGate.code, 1);
+    assert.match(noGate.stderr, new RegExp(`no workflow feature-${missing} \\(vapora feature list\\)`));
     const noReason = await vapora(['reject', workflowId], plane.env);
     assert.notEqual(noReason.code, 0);
     assert.match(noReason.stderr, /--reason/);
@@ -435,12 +448,13 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.equal(assigned.length, 1, 'the dispatcher announced it once, and the task workflow did not again');
   });
 
-  it('holds a task for approval: a rejection from the CLI sends it back with the reason, an approval completes it', async () => {
+  it('holds a task for approval: the CLI hears at once what its Update did; a rejection sends it back, an approval (once per Update id) completes it', async () => {
     const id = unique('t');
     await submitTask(plane.client, plane.taskQueue, {
       task_id: id,
-      role: 'documenter',
-      title: 'Write the upgrade guide',
+      // Slow (4 s an attempt), so the first approval surely comes before the gate opens.
+      role: 'developer',
+      title: 'Write the upgrade guide [slow]',
       requiresApproval: true,
     });
     const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`);
@@ -454,6 +468,15 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
         60_000,
         200,
       );
+    // Before the gate opens: the Update answers that it was ignored, and why.
+    const early = await vapora(['approve', `task-${id}`, '--by', 'gina'], plane.env);
+    assert.equal(early.code, 1);
+    assert.match(early.stderr, new RegExp(`task-${id} received the approve but ignored it: no approval pending`));
+    // Nobody named: the validator refuses it before it enters history.
+    await assert.rejects(
+      handle.executeUpdate(approveUpdate, { args: [{ by: '', comment: '' }] }),
+      WorkflowUpdateFailedError,
+    );
     await pending(1);
     const rejected = await vapora(
       ['reject', `task-${id}`, '--reason', 'mention the rollback', '--by', 'gina'],
@@ -466,14 +489,20 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       .map((r) => promptOf(r.body))
       .find((p) => p.includes('Rework requested: mention the rollback (gina)'));
     assert.ok(reworked, 'the second attempt was told why');
-    assert.equal((await vapora(['approve', `task-${id}`, '--by', 'gina'], plane.env)).code, 0);
+    // A program that sends the same Update twice (a retry) gets the same answer, applied once.
+    const approve = () =>
+      handle.executeUpdate(approveUpdate, { args: [{ by: 'gina', comment: 'ok' }], updateId: `approve-${id}` });
+    const [first, again] = [await approve(), await approve()];
+    assert.equal(first.applied, true);
+    assert.deepEqual(again, first);
     const outcome = await handle.result();
     assert.equal(outcome.status, 'completed');
     assert.deepEqual(
-      outcome.approvals?.map((a) => [a.kind, a.applied]),
+      outcome.approvals?.map((a) => [a.kind, a.via, a.applied]),
       [
-        ['reject', true],
-        ['approve', true],
+        ['approve', 'update', false],
+        ['reject', 'update', true],
+        ['approve', 'update', true],
       ],
     );
   });

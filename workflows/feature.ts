@@ -68,7 +68,7 @@ export async function featureWorkflow(raw: FeatureInput): Promise<FeatureStatus>
     costs: { total_usd: 0, tokens: 0, budget_usd: options.budget_usd },
   };
   const gate = new ApprovalGate();
-  state.approvals = gate.signals;
+  state.approvals = gate.received;
   setHandler(featureStatusQuery, () => ({ ...state, pending_approval: gate.pending }));
   upsertMemo({ title: input.title });
   upsertSearchAttributes([

@@ -80,7 +80,7 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
     usage: [],
   };
   const gate = new ApprovalGate();
-  state.approvals = gate.signals;
+  state.approvals = gate.received;
   setHandler(taskStatusQuery, () => ({ ...state, pending_approval: gate.pending }));
   upsertSearchAttributes([
     { key: VaporaRole, value: input.role },

@@ -8,14 +8,15 @@ export type ApprovePayload = z.input<typeof ApprovePayload>;
 export const RejectPayload = z.object({ by: z.string().min(1).max(200), reason: z.string().min(1).max(5_000) });
 export type RejectPayload = z.input<typeof RejectPayload>;
 
-/** One signal as received, applied or not, so the history of a gate is plain to see. */
-export interface ApprovalSignal {
+/** One approval or rejection as received (by Update or by signal), applied or not, so the history of a gate is plain to see. */
+export interface ApprovalRecord {
   kind: 'approve' | 'reject';
+  via: 'update' | 'signal';
   by: string;
   text: string;
   at: string;
   applied: boolean;
-  /** Why a signal was not applied: none pending (late or duplicate), or an invalid payload. */
+  /** Why it was not applied: none pending (late or duplicate), or an invalid payload. */
   ignored?: string;
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AgentRole, Decision, TaskStatus } from '../domain';
-import type { ApprovalSignal, PendingApproval } from './approval';
+import type { ApprovalRecord, PendingApproval } from './approval';
 
 /** featureWorkflow's input; the feature id is the workflow id without its `feature-` prefix. */
 export const FeatureInput = z.object({
@@ -70,7 +70,7 @@ export interface FeatureStatus {
   round: number;
   steps: FeatureStep[];
   pending_approval: PendingApproval | null;
-  approvals: ApprovalSignal[];
+  approvals: ApprovalRecord[];
   decisions: Pick<Decision, 'id' | 'decision_type' | 'decision' | 'made_by' | 'reasoning'>[];
   costs: { total_usd: number; tokens: number; budget_usd: number };
   error?: string;

@@ -1,9 +1,16 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovePayload, RejectPayload } from './approval';
+import type { ApprovalRecord, ApprovePayload, RejectPayload } from './approval';
 import type { FeatureStatus } from './feature-input';
 import type { TaskOutcome, TaskSubmission, TaskSubmitted } from './task-input';
 
-/** Signals and queries shared by the workflows and every client (CLI, tests, code). */
+/**
+ * Signals, queries and updates shared by the workflows and every client (CLI,
+ * tests, code). Approvals come as Updates, which answer whether they were
+ * applied or why not, and as signals of the same names, for the `temporal`
+ * CLI and the Web UI; both are recorded alike.
+ */
+export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovePayload]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalRecord, [RejectPayload]>('reject');
 export const approveSignal = defineSignal<[ApprovePayload]>('approve');
 export const rejectSignal = defineSignal<[RejectPayload]>('reject');
 export const taskStatusQuery = defineQuery<TaskOutcome>('status');

@@ -4,7 +4,7 @@ import type { Decision, TaskResult, TaskStatus } from '../domain';
 import { AgentRole } from '../domain/agent-role';
 import { TaskPriority } from '../domain/task';
 import { Identifier } from '../domain/timestamp';
-import type { ApprovalSignal, PendingApproval } from './approval';
+import type { ApprovalRecord, PendingApproval } from './approval';
 import type { LLMUsage } from './agent-task';
 
 /** taskWorkflow's input, validated at its boundary; the task id is the workflow id without its `task-` prefix. */
@@ -77,7 +77,7 @@ export interface TaskOutcome {
   error?: string;
   /** Set by the `status` query: what a person is asked now, and every approve/reject received. */
   pending_approval?: PendingApproval | null;
-  approvals?: ApprovalSignal[];
+  approvals?: ApprovalRecord[];
 }
 
 /** What the control plane records of a task at each step (see recordTask). */

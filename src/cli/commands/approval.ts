@@ -1,11 +1,11 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { loadConfig } from '../../config';
 import { parse } from '../../domain';
 import { failureMessage } from '../../temporal/failure-message';
-import { ApprovePayload, RejectPayload, type ApprovalSignal } from '../../contracts/approval';
-import { approveSignal, featureStatusQuery, rejectSignal, taskStatusQuery } from '../../contracts/messages';
+import { ApprovePayload, RejectPayload, type ApprovalRecord } from '../../contracts/approval';
+import { approveUpdate, rejectUpdate } from '../../contracts/messages';
 import { printJson } from '../output';
 import { withClient } from '../temporal-client';
 import { gatedWorkflowId } from '../../contracts/workflow-ids';
@@ -21,9 +21,7 @@ export function registerApproval(program: Command): void {
     .option('--json', 'print the outcome as JSON')
     .action(async (id: string, o: { by: string; comment: string; json?: boolean }) => {
       const payload = parse(ApprovePayload, { by: o.by, comment: o.comment }, 'approval');
-      await send(gatedWorkflowId(id), o.json, (client, workflowId) =>
-        client.workflow.getHandle(workflowId).signal(approveSignal, payload),
-      );
+      await send(gatedWorkflowId(id), o.json, (handle) => handle.executeUpdate(approveUpdate, { args: [payload] }));
     });
 
   program
@@ -34,49 +32,40 @@ export function registerApproval(program: Command): void {
     .option('--json', 'print the outcome as JSON')
     .action(async (id: string, o: { by: string; reason: string; json?: boolean }) => {
       const payload = parse(RejectPayload, { by: o.by, reason: o.reason }, 'rejection');
-      await send(gatedWorkflowId(id), o.json, (client, workflowId) =>
-        client.workflow.getHandle(workflowId).signal(rejectSignal, payload),
-      );
+      await send(gatedWorkflowId(id), o.json, (handle) => handle.executeUpdate(rejectUpdate, { args: [payload] }));
     });
 }
 
-/** Sends the signal, then reads the workflow's record of it: a signal nobody waited for is said to be ignored, with why. */
+/** Sends the Update and says what the workflow answered: applied, or ignored and why. */
 async function send(
   workflowId: string,
   json: boolean | undefined,
-  signal: (client: Client, workflowId: string) => Promise<void>,
+  update: (handle: WorkflowHandle) => Promise<ApprovalRecord>,
 ): Promise<void> {
   const outcome = await withClient(loadConfig(), async (client) => {
     const handle = client.workflow.getHandle(workflowId);
-    const query = (): Promise<ApprovalSignal[]> =>
-      workflowId.startsWith('task-')
-        ? handle.query(taskStatusQuery).then((s) => s.approvals ?? [])
-        : handle.query(featureStatusQuery).then((s) => s.approvals);
-    const before = await query().catch((e: unknown) => {
-      throw new Error(
-        /not found/i.test(failureMessage(e)) ? `no workflow ${workflowId} (vapora feature list)` : failureMessage(e),
+    try {
+      return await update(handle);
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw new Error(failureMessage(error), { cause: error });
+      // Not found means no running workflow: either there never was one, or it has ended.
+      const ended = await handle.describe().then(
+        () => true,
+        () => false,
       );
-    });
-    await signal(client, workflowId).catch((e: unknown) => {
       throw new Error(
-        /completed|not found/i.test(failureMessage(e))
+        ended
           ? `${workflowId} has already finished: nothing to approve`
-          : failureMessage(e),
+          : `no workflow ${workflowId} (vapora feature list)`,
+        { cause: error },
       );
-    });
-    for (let i = 0; i < 20; i++) {
-      const after = await query();
-      if (after.length > before.length) return after.at(-1)!;
-      await new Promise((r) => setTimeout(r, 150));
     }
-    return undefined;
   });
-  if (json) return printJson({ workflowId, signal: outcome ?? 'sent' });
-  if (!outcome) console.log(`signal sent to ${workflowId}`);
+  if (json) printJson({ workflowId, outcome });
   else if (outcome.applied)
     console.log(`${outcome.kind === 'approve' ? 'approved' : 'rejected'} ${workflowId} (by ${outcome.by})`);
-  else {
-    console.error(`${workflowId} received the ${outcome.kind} but ignored it: ${outcome.ignored}`);
+  if (!outcome.applied) {
+    if (!json) console.error(`${workflowId} received the ${outcome.kind} but ignored it: ${outcome.ignored}`);
     process.exitCode = 1;
   }
 }
