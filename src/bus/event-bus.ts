@@ -3,6 +3,7 @@ import {
   DeliverPolicy,
   Events,
   JSONCodec,
+  NatsError,
   StorageType,
   connect,
   headers,
@@ -15,6 +16,9 @@ import {
 } from 'nats';
 import { AgentMessage, SUBJECTS, TASK_STREAM, describeIssues, parse } from '../domain';
 import { createLogger, type Logger } from '../logger';
+
+/** JetStream's API error code for a stream that does not exist (JSStreamNotFoundErr). */
+const JS_STREAM_NOT_FOUND = 10059;
 
 const codec = JSONCodec<unknown>();
 
@@ -75,7 +79,7 @@ export class EventBus {
       await this.jsm.streams.info(TASK_STREAM.name);
       await this.jsm.streams.update(TASK_STREAM.name, config);
     } catch (error) {
-      if (!String(error).includes('stream not found')) throw error;
+      if (!(error instanceof NatsError && error.jsError()?.err_code === JS_STREAM_NOT_FOUND)) throw error;
       await this.jsm.streams.add({ ...config, storage: StorageType.File });
     }
   }

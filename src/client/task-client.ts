@@ -37,8 +37,8 @@ export async function submitTask(client: Client, taskQueue: string, task: TaskSu
       return await dispatcher.executeUpdate(submitTaskUpdate, { args: [task], updateId: task.task_id });
     } catch (error) {
       if (attempt >= ATTEMPTS) throw error;
-      if (error instanceof WorkflowNotFoundError || /already completed/i.test(String(error))) {
-        // Not running yet, or between two runs (it continues as new): start it and ask again.
+      if (error instanceof WorkflowNotFoundError) {
+        // Not running yet, or between two runs (it continues as new; the server says not found): start it and ask again.
         await startDispatcher(client, taskQueue, workflowId);
       } else if (/wasn't processed by worker|RESOURCE_EXHAUSTED/i.test(String(error))) {
         // The workflow task carrying the update was lost (worker busy or restarting), or the

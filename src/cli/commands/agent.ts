@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -213,9 +214,9 @@ export function registerAgent(program: Command): void {
     });
 }
 
+/** No running pool workflow (never started, or uninstalled and ended) means the manifest is not installed. */
 function notInstalled(error: unknown, manifestId: string): string {
-  const message = failureMessage(error);
-  return /not found|workflow execution already completed/i.test(message)
+  return error instanceof WorkflowNotFoundError
     ? `${manifestId} is not installed (vapora agent install ${manifestId})`
-    : message;
+    : failureMessage(error);
 }

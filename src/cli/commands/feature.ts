@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../../config';
@@ -14,7 +15,7 @@ import { withClient } from '../temporal-client';
 import { featureWorkflowId, userFeatureWorkflowId } from '../../contracts/workflow-ids';
 import { webUiLink } from '../web-ui-link';
 
-const Number_ = (what: string) =>
+const numberOption = (what: string) =>
   z
     .string()
     .regex(/^\d+(\.\d+)?$/, `${what} must be a number`)
@@ -70,9 +71,9 @@ export function registerFeature(program: Command): void {
             description: o.description,
             options: {
               requireApproval: o.approval,
-              developers: parse(Number_('--developers'), o.developers, '--developers'),
-              budget_usd: parse(Number_('--budget'), o.budget, '--budget'),
-              approval_timeout_secs: parse(Number_('--approval-timeout'), o.approvalTimeout, '--approval-timeout'),
+              developers: parse(numberOption('--developers'), o.developers, '--developers'),
+              budget_usd: parse(numberOption('--budget'), o.budget, '--budget'),
+              approval_timeout_secs: parse(numberOption('--approval-timeout'), o.approvalTimeout, '--approval-timeout'),
             },
           },
           'feature',
@@ -109,7 +110,7 @@ export function registerFeature(program: Command): void {
     .option('--limit <n>', 'how many', '20')
     .option('--json', 'print the features as JSON')
     .action(async (o: { limit: string; json?: boolean }) => {
-      const limit = parse(Number_('--limit'), o.limit, '--limit');
+      const limit = parse(numberOption('--limit'), o.limit, '--limit');
       const rows = await withClient(loadConfig(), async (client) => {
         const found = [];
         for await (const w of client.workflow.list({ query: `WorkflowType = 'featureWorkflow'` })) {
@@ -143,10 +144,10 @@ export function registerFeature(program: Command): void {
         client.workflow
           .getHandle(workflowId)
           .query(featureStatusQuery)
-          .catch((e: Error) => {
-            throw new Error(
-              /not found/i.test(e.message) ? `no feature ${workflowId} (vapora feature list)` : e.message,
-            );
+          .catch((e: unknown) => {
+            if (e instanceof WorkflowNotFoundError)
+              throw new Error(`no feature ${workflowId} (vapora feature list)`, { cause: e });
+            throw e;
           }),
       );
       if (o.json) return printJson(status);
