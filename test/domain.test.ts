@@ -8,7 +8,7 @@ import {
   AgentStatus,
   SUBJECTS,
   ValidationError,
-  compareSemVer,
+  SemVer,
   parse,
 } from '../src/domain';
 import { developerManifest } from './support/fixtures';
@@ -112,33 +112,18 @@ describe('AgentManifest', () => {
       'localhost:5000/agents/dev',
       `vapora/agents@sha256:${'a'.repeat(64)}`,
     ]) {
-      parse(AgentManifest, developerManifest({ docker_image: image }), 'manifest');
+      assert.equal(parse(AgentManifest, developerManifest({ docker_image: image }), 'manifest').docker_image, image);
     }
   });
 });
 
-describe('semver ordering', () => {
-  it('follows semver precedence', () => {
-    const sorted = [
-      '1.0.0',
-      '0.9.9',
-      '1.0.0-rc.1',
-      '1.0.0-alpha',
-      '1.0.0-alpha.1',
-      '1.0.0-beta.2',
-      '1.0.0-beta.11',
-      '0.10.0',
-    ].sort(compareSemVer);
-    assert.deepEqual(sorted, [
-      '0.9.9',
-      '0.10.0',
-      '1.0.0-alpha',
-      '1.0.0-alpha.1',
-      '1.0.0-beta.2',
-      '1.0.0-beta.11',
-      '1.0.0-rc.1',
-      '1.0.0',
-    ]);
+describe('semantic versions', () => {
+  it('accepts semantic versions and refuses what only looks like one, naming the rule', () => {
+    for (const v of ['0.10.0', '1.0.0-alpha.1', '1.0.0-beta.11', '1.0.0-rc.1+build.5'])
+      assert.equal(SemVer.parse(v), v);
+    for (const v of ['v1.2.3', '1.2', '01.2.3', '1.2.3-']) {
+      assert.match(SemVer.safeParse(v).error?.issues[0]?.message ?? '', /must be a semantic version/, v);
+    }
   });
 });
 
@@ -171,7 +156,7 @@ describe('AgentMetadata', () => {
       last_health_check: now,
       uptime_percentage: 100,
     };
-    parse(AgentMetadata, agent, 'agent');
+    assert.equal(parse(AgentMetadata, agent, 'agent').uptime_percentage, 100);
     rejects(AgentMetadata, { ...agent, uptime_percentage: 140 }, 'uptime_percentage', /<=100/);
     rejects(AgentMetadata, { ...agent, created_at: 'yesterday' }, 'created_at', /datetime/);
   });

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EventBus } from '../bus/event-bus';
-import { compareSemVer, statusLabel, type AgentManifest, type AgentRole, type AgentStatus } from '../domain';
+import { compare } from 'semver';
+import { statusLabel, type AgentManifest, type AgentRole, type AgentStatus } from '../domain';
 import type { Deployer } from '../deploy/deployer';
 import type { Deployment } from '../contracts/fleet';
 import type { Logger } from '../logger';
@@ -59,7 +60,7 @@ export class FleetService {
       const active = (await this.registry.agents.list({ manifest_id: dep.agent_id })).filter(
         (a) => a.status === 'Active',
       );
-      const good = active.filter((a) => compareSemVer(a.version, dep.min_version) >= 0);
+      const good = active.filter((a) => compare(a.version, dep.min_version) >= 0);
       if (good.length) continue;
       const why = active.length
         ? `${dep.agent_id} ${active[0]!.version} is installed but ${dep.min_version} or newer is required`

@@ -19,7 +19,7 @@ export interface ProcessDeployerOptions {
   drainMs?: number;
 }
 
-const Record_ = z.object({
+const ProcessRecord = z.object({
   agentId: z.string(),
   podId: z.string(),
   ip: z.string(),
@@ -27,7 +27,7 @@ const Record_ = z.object({
   startedAt: z.string(),
   pid: z.number(),
 });
-type ProcessRecord = z.infer<typeof Record_>;
+type ProcessRecord = z.infer<typeof ProcessRecord>;
 
 const AGENT_ENTRY = 'workers/agent-worker.ts';
 
@@ -122,7 +122,7 @@ export class ProcessDeployer implements Deployer {
 
   private read(agentId: string): ProcessRecord | undefined {
     try {
-      return Record_.parse(JSON.parse(readFileSync(this.recordFile(agentId), 'utf8')));
+      return ProcessRecord.parse(JSON.parse(readFileSync(this.recordFile(agentId), 'utf8')));
     } catch {
       return undefined;
     }

@@ -5,7 +5,6 @@ export * from './agent-metadata';
 export * from './agent-instance';
 export * from './agent-manifest';
 export * from './agent-message';
-export * from './agent-state';
 export * from './capability';
 export * from './decision';
 export * from './health-check';

@@ -1,4 +1,5 @@
-import { compareSemVer, type AgentManifest } from '../domain';
+import { compare } from 'semver';
+import type { AgentManifest } from '../domain';
 
 /**
  * Problems with how `manifests` depend on each other and on `known` (manifests
@@ -17,7 +18,7 @@ export function dependencyProblems(manifests: AgentManifest[], known: AgentManif
       }
       if (target.role !== dep.role)
         problems.push(`${m.id}: dependency "${dep.agent_id}" has role ${target.role}, not ${dep.role}`);
-      if (compareSemVer(target.version, dep.min_version) < 0) {
+      if (compare(target.version, dep.min_version) < 0) {
         problems.push(`${m.id}: needs ${dep.agent_id} >= ${dep.min_version}, the marketplace has ${target.version}`);
       }
     }

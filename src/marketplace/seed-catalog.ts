@@ -1,4 +1,4 @@
-import { compareSemVer } from '../domain';
+import { compare } from 'semver';
 import type { RegistryStore } from '../registry/registry-store';
 import { dependencyProblems } from './dependency-graph';
 import { CATALOG_DIR, loadManifests } from './manifest-loader';
@@ -11,7 +11,7 @@ export async function seedCatalog(registry: RegistryStore): Promise<string[]> {
   const added: string[] = [];
   for (const manifest of catalog) {
     const stored = await registry.manifests.get(manifest.id);
-    if (stored && compareSemVer(stored.version, manifest.version) >= 0) continue;
+    if (stored && compare(stored.version, manifest.version) >= 0) continue;
     await registry.manifests.put(manifest);
     added.push(`${manifest.id}@${manifest.version}`);
   }
