@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { EventBus } from '../src/bus/event-bus';
 import { freePort } from '../src/host/ports';
 import type { Endpoints } from '../src/stack/dev-stack';
-import type { AgentView } from '../src/control-plane/registry-api';
+import type { AgentView } from '../src/contracts/registry-api';
 import { AGENT_ROLES } from '../src/domain';
 import { exited, isAlive, vapora, vaporaUntilJson } from './support/cli';
 import { agentProcesses, eventually } from './support/fleet';

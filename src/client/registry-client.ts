@@ -1,76 +1,106 @@
-import type { AgentManifest, Artifact, ArtifactRef, Decision, Knowledge, TaskRecord } from '../domain';
-import type { AgentView } from '../control-plane/registry-api';
+import { z } from 'zod';
+import {
+  AgentView,
+  type DecisionFilter,
+  type KnowledgeFilter,
+  type NewArtifact,
+  type NewKnowledge,
+  type TaskFilter,
+} from '../contracts/registry-api';
+import { AgentManifest, Artifact, ArtifactRef, Decision, Knowledge, TaskRecord, parse } from '../domain';
 
 type Query = Record<string, string | undefined>;
 
-/** Reads (and, for agents, writes artifacts and shared context) through the control-plane worker's API (see registry-api.ts). */
+/**
+ * Reads (and, for agents, writes artifacts and shared context) through the
+ * control-plane worker's API (see src/control-plane/registry-api.ts). Every
+ * reply is checked against its schema before anyone trusts it.
+ */
 export class RegistryClient {
   constructor(private readonly baseUrl: string) {}
 
   agents(): Promise<AgentView[]> {
-    return this.call('GET', '/v1/agents') as Promise<AgentView[]>;
+    return this.call('GET', '/v1/agents', z.array(AgentView));
   }
 
   agent(agentId: string): Promise<AgentView | undefined> {
-    return this.call('GET', `/v1/agents/${encodeURIComponent(agentId)}`, { allowMissing: true }) as Promise<
-      AgentView | undefined
-    >;
+    return this.find(`/v1/agents/${encodeURIComponent(agentId)}`, AgentView);
   }
 
   manifests(): Promise<AgentManifest[]> {
-    return this.call('GET', '/v1/manifests') as Promise<AgentManifest[]>;
+    return this.call('GET', '/v1/manifests', z.array(AgentManifest));
   }
 
-  tasks(filter: Query = {}): Promise<TaskRecord[]> {
-    return this.call('GET', '/v1/tasks', { query: filter }) as Promise<TaskRecord[]>;
+  tasks(filter: TaskFilter = {}): Promise<TaskRecord[]> {
+    return this.call('GET', '/v1/tasks', z.array(TaskRecord), { query: filter });
   }
 
-  decisions(filter: Query = {}): Promise<Decision[]> {
-    return this.call('GET', '/v1/decisions', { query: filter }) as Promise<Decision[]>;
+  decisions(filter: DecisionFilter = {}): Promise<Decision[]> {
+    return this.call('GET', '/v1/decisions', z.array(Decision), { query: filter });
   }
 
   artifact(id: string): Promise<Artifact | undefined> {
-    return this.call('GET', `/v1/artifacts/${encodeURIComponent(id)}`, { allowMissing: true }) as Promise<
-      Artifact | undefined
-    >;
+    return this.find(`/v1/artifacts/${encodeURIComponent(id)}`, Artifact);
   }
 
-  putArtifact(artifact: Omit<Artifact, 'created_at'>): Promise<ArtifactRef> {
-    return this.call('POST', '/v1/artifacts', { body: artifact }) as Promise<ArtifactRef>;
+  putArtifact(artifact: NewArtifact): Promise<ArtifactRef> {
+    return this.call('POST', '/v1/artifacts', ArtifactRef, { body: artifact });
   }
 
-  knowledge(filter: Query = {}): Promise<Knowledge[]> {
-    return this.call('GET', '/v1/knowledge', { query: filter }) as Promise<Knowledge[]>;
+  knowledge(filter: KnowledgeFilter = {}): Promise<Knowledge[]> {
+    return this.call('GET', '/v1/knowledge', z.array(Knowledge), { query: filter });
   }
 
-  shareKnowledge(entry: Omit<Knowledge, 'created_at' | 'expires_at'> & { ttl_minutes: number }): Promise<Knowledge> {
-    return this.call('POST', '/v1/knowledge', { body: entry }) as Promise<Knowledge>;
+  shareKnowledge(entry: NewKnowledge): Promise<Knowledge> {
+    return this.call('POST', '/v1/knowledge', Knowledge, { body: entry });
   }
 
-  private async call(
+  /** A record by id, or undefined when the API has none. */
+  private async find<S extends z.ZodType>(path: string, reply: S): Promise<z.infer<S> | undefined> {
+    const response = await this.send('GET', path, {});
+    return response.status === 404 ? undefined : this.read(response, 'GET', path, reply);
+  }
+
+  private async call<S extends z.ZodType>(
     method: 'GET' | 'POST',
     path: string,
-    options: { query?: Query; body?: unknown; allowMissing?: boolean } = {},
-  ): Promise<unknown> {
+    reply: S,
+    options: { query?: Query; body?: unknown } = {},
+  ): Promise<z.infer<S>> {
+    return this.read(await this.send(method, path, options), method, path, reply);
+  }
+
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { query?: Query; body?: unknown },
+  ): Promise<Response> {
     const query = new URLSearchParams(
       Object.entries(options.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
     ).toString();
-    let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${path}${query ? `?${query}` : ''}`, {
+      return await fetch(`${this.baseUrl}${path}${query ? `?${query}` : ''}`, {
         method,
         headers: options.body === undefined ? undefined : { 'content-type': 'application/json' },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: AbortSignal.timeout(10_000),
       });
-    } catch {
+    } catch (error) {
       throw new Error(
         `the control plane does not answer at ${this.baseUrl} (VAPORA_API_PORT); is the stack up (npm start)?`,
+        { cause: error },
       );
     }
-    if (response.status === 404 && options.allowMissing) return undefined;
+  }
+
+  private async read<S extends z.ZodType>(
+    response: Response,
+    method: string,
+    path: string,
+    reply: S,
+  ): Promise<z.infer<S>> {
     if (!response.ok)
       throw new Error(`registry API ${method} ${path} answered ${response.status}: ${await response.text()}`);
-    return response.json();
+    return parse(reply, await response.json(), `registry API reply to ${method} ${path}`);
   }
 }

@@ -1,44 +1,40 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { z } from 'zod';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { zValidator } from '@hono/zod-validator';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { z } from 'zod';
 import {
-  AgentRole,
-  Artifact,
-  Identifier,
-  Knowledge,
-  TaskStatus,
-  ValidationError,
-  parse,
-  type AgentInstance,
-  type AgentMetadata,
-  type ArtifactRef,
-} from '../domain';
-import type { RegistryStore } from '../registry/registry-store';
+  DecisionFilter,
+  KnowledgeFilter,
+  NewArtifact,
+  NewKnowledge,
+  TaskFilter,
+  type AgentView,
+} from '../contracts/registry-api';
+import { ValidationError, describeIssues, type AgentMetadata, type ArtifactRef } from '../domain';
 import type { Logger } from '../logger';
+import type { RegistryStore } from '../registry/registry-store';
 
-/** An agent as `vapora agent list|show` shows it: its registry record and its running instance. */
-export type AgentView = AgentMetadata & { instance?: AgentInstance };
-
-const NewArtifact = Artifact.omit({ created_at: true });
-const NewKnowledge = Knowledge.omit({ created_at: true, expires_at: true }).extend({
-  ttl_minutes: z.number().int().min(1).max(525_600),
-});
-const TaskFilter = z.object({
-  feature_id: Identifier.optional(),
-  status: TaskStatus.optional(),
-  role: AgentRole.optional(),
-});
-const KnowledgeFilter = z.object({
-  role: AgentRole.optional(),
-  context_type: z.string().min(1).optional(),
-  scope: z.string().min(1).optional(),
-});
 const MAX_BODY = 8 * 1024 * 1024;
+const limited = bodyLimit({
+  maxSize: MAX_BODY,
+  onError: (c) => c.json({ error: `invalid request body:\n  - body: larger than ${MAX_BODY} bytes` }, 413),
+});
 
-type Route = [
-  method: 'GET' | 'POST',
-  path: RegExp,
-  handle: (match: RegExpMatchArray, query: Record<string, string>, body: unknown) => Promise<unknown>,
-];
+/** Checks a body or query with its schema; a refusal names every bad field, as everywhere else. */
+const valid = <T extends z.ZodType>(target: 'json' | 'query', schema: T, subject: string) =>
+  zValidator(target, schema, (result, c) => {
+    if (!result.success) {
+      const error = new ValidationError(subject, describeIssues(result.error, subject));
+      return c.json({ error: error.message }, 400);
+    }
+  });
+
+/** A record, or a 404 naming what is missing. */
+const found = <T>(c: Context, value: T | undefined) =>
+  value === undefined ? c.json({ error: `not found: ${c.req.path}` }, 404) : c.json(value);
 
 /**
  * HTTP view of the registry, served by the control-plane worker on loopback:
@@ -46,91 +42,60 @@ type Route = [
  * the agents read through here. Agents write only what they produce (artifacts
  * and shared context); fleet and task state change through workflows alone.
  */
+export function registryApi(registry: RegistryStore, log: Logger): Hono {
+  const withInstance = async (agent: AgentMetadata): Promise<AgentView> => {
+    const instance = await registry.instances.get(agent.id);
+    return instance ? { ...agent, instance } : agent;
+  };
+  return new Hono()
+    .get('/v1/agents', async (c) => c.json(await Promise.all((await registry.agents.list()).map(withInstance))))
+    .get('/v1/agents/:id', async (c) => {
+      const agent = await registry.agents.get(c.req.param('id'));
+      return found(c, agent && (await withInstance(agent)));
+    })
+    .get('/v1/manifests', async (c) => c.json(await registry.manifests.list()))
+    .get('/v1/manifests/:id', async (c) => found(c, await registry.manifests.get(c.req.param('id'))))
+    .get('/v1/tasks', valid('query', TaskFilter, 'task filter'), async (c) =>
+      c.json(await registry.tasks.list(c.req.valid('query'))),
+    )
+    .get('/v1/decisions', valid('query', DecisionFilter, 'decision filter'), async (c) =>
+      c.json(await registry.decisions.list(c.req.valid('query'))),
+    )
+    .get('/v1/artifacts/:id', async (c) => found(c, await registry.artifacts.get(c.req.param('id'))))
+    .post('/v1/artifacts', limited, valid('json', NewArtifact, 'artifact'), async (c) => {
+      const a = await registry.artifacts.put({ ...c.req.valid('json'), created_at: new Date().toISOString() });
+      return c.json({
+        id: a.id,
+        kind: a.kind,
+        title: a.title,
+        bytes: Buffer.byteLength(a.content),
+      } satisfies ArtifactRef);
+    })
+    .get('/v1/knowledge', valid('query', KnowledgeFilter, 'knowledge filter'), async (c) =>
+      c.json(await registry.knowledge.list(c.req.valid('query'))),
+    )
+    .post('/v1/knowledge', limited, valid('json', NewKnowledge, 'knowledge'), async (c) =>
+      c.json(await registry.knowledge.share(c.req.valid('json'))),
+    )
+    .notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
+    .onError((error, c) => {
+      // Malformed JSON and bodies over the limit: the caller's mistake, said as such.
+      if (error instanceof HTTPException) return c.json({ error: error.message || 'bad request' }, error.status);
+      log.error('registry API failed', { path: c.req.path, error: error.message });
+      return c.json({ error: error.message }, 500);
+    });
+}
+
+/** Serves the registry API on `host:port`; resolves once it listens. */
 export function serveRegistryApi(
   registry: RegistryStore,
   port: number,
   log: Logger,
   host = '127.0.0.1',
 ): Promise<Server> {
-  const routes: Route[] = [
-    [
-      'GET',
-      /^\/v1\/agents$/,
-      async () => Promise.all((await registry.agents.list()).map((a) => withInstance(registry, a))),
-    ],
-    [
-      'GET',
-      /^\/v1\/agents\/([\w.-]+)$/,
-      async (m) => {
-        const agent = await registry.agents.get(m[1]!);
-        return agent && withInstance(registry, agent);
-      },
-    ],
-    ['GET', /^\/v1\/manifests$/, () => registry.manifests.list()],
-    ['GET', /^\/v1\/manifests\/([\w.-]+)$/, (m) => registry.manifests.get(m[1]!)],
-    ['GET', /^\/v1\/tasks$/, (_m, q) => registry.tasks.list(parse(TaskFilter, q, 'task filter'))],
-    ['GET', /^\/v1\/decisions$/, (_m, q) => registry.decisions.list({ feature_id: q.feature_id, task_id: q.task_id })],
-    ['GET', /^\/v1\/artifacts\/([\w.-]+)$/, (m) => registry.artifacts.get(m[1]!)],
-    [
-      'POST',
-      /^\/v1\/artifacts$/,
-      async (_m, _q, body) => {
-        const a = await registry.artifacts.put({
-          ...parse(NewArtifact, body, 'artifact'),
-          created_at: new Date().toISOString(),
-        });
-        return { id: a.id, kind: a.kind, title: a.title, bytes: Buffer.byteLength(a.content) } satisfies ArtifactRef;
-      },
-    ],
-    ['GET', /^\/v1\/knowledge$/, (_m, q) => registry.knowledge.list(parse(KnowledgeFilter, q, 'knowledge filter'))],
-    [
-      'POST',
-      /^\/v1\/knowledge$/,
-      async (_m, _q, body) => registry.knowledge.share(parse(NewKnowledge, body, 'knowledge')),
-    ],
-  ];
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const reply = (status: number, body: unknown) =>
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    const route = routes
-      .map(([method, re, fn]) => [method === req.method && url.pathname.match(re), fn] as const)
-      .find(([m]) => m);
-    if (!route) return reply(404, { error: `no route for ${req.method} ${url.pathname}` });
-    readBody(req)
-      .then((body) => route[1](route[0] as RegExpMatchArray, Object.fromEntries(url.searchParams), body))
-      .then(
-        (body) => (body === undefined ? reply(404, { error: `not found: ${url.pathname}` }) : reply(200, body)),
-        (error: Error) => {
-          if (error instanceof ValidationError) return reply(400, { error: error.message });
-          log.error('registry API failed', { path: url.pathname, error: error.message });
-          reply(500, { error: error.message });
-        },
-      );
-  });
+  const server = createAdaptorServer({ fetch: registryApi(registry, log).fetch }) as Server;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
   });
-}
-
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  if (req.method !== 'POST') return undefined;
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new ValidationError('request body', [`body: larger than ${MAX_BODY} bytes`]);
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new ValidationError('request body', ['body: not valid JSON']);
-  }
-}
-
-async function withInstance(registry: RegistryStore, agent: AgentMetadata): Promise<AgentView> {
-  const instance = await registry.instances.get(agent.id);
-  return instance ? { ...agent, instance } : agent;
 }

@@ -14,7 +14,7 @@ export class ValidationError extends Error {
 const SECRET_FIELD = /pass|secret|token|key/i;
 
 /** One line per issue; `root` names the value itself when the issue is not about one of its fields. */
-export function describeIssues(error: z.ZodError, root = '(root)'): string[] {
+export function describeIssues(error: { issues: readonly z.core.$ZodIssue[] }, root = '(root)'): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.length ? issue.path.map(String).join('.') : root;
     return `${path}: ${issue.message}${shown(path, issue.input)}`;

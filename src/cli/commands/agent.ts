@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { RegistryClient } from '../../client/registry-client';
-import type { AgentView } from '../../control-plane/registry-api';
+import type { AgentView } from '../../contracts/registry-api';
 import { loadConfig } from '../../config';
 import { ValidationError, parse, statusLabel, type AgentManifest } from '../../domain';
 import { installPool } from '../../client/pool-client';

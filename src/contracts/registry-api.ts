@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { AgentInstance, AgentMetadata, AgentRole, Artifact, Identifier, Knowledge, TaskStatus } from '../domain';
+
+/**
+ * What the control plane's registry API takes and answers: the server checks
+ * every body and query against these, the client every reply.
+ */
+
+/** An agent as `vapora agent list|show` shows it: its registry record and its running instance. */
+export const AgentView = AgentMetadata.extend({ instance: AgentInstance.optional() });
+export type AgentView = z.infer<typeof AgentView>;
+
+export const NewArtifact = Artifact.omit({ created_at: true });
+export type NewArtifact = z.input<typeof NewArtifact>;
+
+export const NewKnowledge = Knowledge.omit({ created_at: true, expires_at: true }).extend({
+  ttl_minutes: z.number().int().min(1).max(525_600),
+});
+export type NewKnowledge = z.input<typeof NewKnowledge>;
+
+export const TaskFilter = z.object({
+  feature_id: Identifier.optional(),
+  status: TaskStatus.optional(),
+  role: AgentRole.optional(),
+});
+export type TaskFilter = z.input<typeof TaskFilter>;
+
+export const KnowledgeFilter = z.object({
+  role: AgentRole.optional(),
+  context_type: z.string().min(1).optional(),
+  scope: z.string().min(1).optional(),
+});
+export type KnowledgeFilter = z.input<typeof KnowledgeFilter>;
+
+export const DecisionFilter = z.object({ feature_id: Identifier.optional(), task_id: Identifier.optional() });
+export type DecisionFilter = z.input<typeof DecisionFilter>;

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { RegistryClient } from '../src/client/registry-client';
+import { serveRegistryApi } from '../src/control-plane/registry-api';
+import { createLogger } from '../src/logger';
+import { RegistryStore } from '../src/registry/registry-store';
+import { freePort } from '../src/host/ports';
+
+const listen = (server: Server) =>
+  new Promise<string>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`)),
+  );
+
+describe('registry API (Hono, embedded SurrealDB)', () => {
+  let registry: RegistryStore;
+  let server: Server;
+  let url: string;
+  let client: RegistryClient;
+
+  before(async () => {
+    registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'api' });
+    const port = await freePort();
+    server = await serveRegistryApi(
+      registry,
+      port,
+      createLogger('test-api', () => undefined),
+    );
+    url = `http://127.0.0.1:${port}`;
+    client = new RegistryClient(url);
+  });
+
+  after(async () => {
+    server.close();
+    await registry.close();
+  });
+
+  it('stores and returns what agents write, through the client', async () => {
+    const ref = await client.putArtifact({ id: 'adr-1', kind: 'adr', title: 'ADR', content: '# ADR\n' });
+    assert.deepEqual(ref, { id: 'adr-1', kind: 'adr', title: 'ADR', bytes: 6 });
+    assert.equal((await client.artifact('adr-1'))?.content, '# ADR\n');
+    assert.equal(await client.artifact('nothing-here'), undefined);
+    await client.shareKnowledge({
+      key: 'f-1/architect',
+      context_type: 'adr',
+      from_agent: 'architect-001',
+      to_roles: [],
+      data: { a: 1 },
+      ttl_minutes: 5,
+    });
+    assert.deepEqual(
+      (await client.knowledge({ scope: 'f-1' })).map((k) => [k.key, k.data]),
+      [['f-1/architect', { a: 1 }]],
+    );
+  });
+
+  it('refuses bad bodies and queries with 400, naming the field', async () => {
+    const post = (path: string, body: string) =>
+      fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const badTtl = await post(
+      '/v1/knowledge',
+      JSON.stringify({ key: 'k', context_type: 't', from_agent: 'a', to_roles: [], data: 1, ttl_minutes: 0 }),
+    );
+    assert.equal(badTtl.status, 400);
+    assert.match(
+      ((await badTtl.json()) as { error: string }).error,
+      /^invalid knowledge:\n {2}- ttl_minutes: Too small/,
+    );
+    const badStatus = await fetch(`${url}/v1/tasks?status=sleeping`);
+    assert.equal(badStatus.status, 400);
+    assert.match(
+      ((await badStatus.json()) as { error: string }).error,
+      /invalid task filter:\n {2}- status: Invalid option/,
+    );
+    const malformed = await post('/v1/artifacts', '{not json');
+    assert.equal(malformed.status, 400);
+    const unknown = await fetch(`${url}/v1/nothing`);
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(await unknown.json(), { error: 'no route for GET /v1/nothing' });
+  });
+
+  it('has the client refuse a reply that does not match its schema, naming the field', async () => {
+    const impostor = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('[{"id":5}]'),
+    );
+    try {
+      const wrong = new RegistryClient(await listen(impostor));
+      await assert.rejects(wrong.agents(), /invalid registry API reply to GET \/v1\/agents:\n {2}- 0\.id: /);
+    } finally {
+      impostor.close();
+    }
+  });
+});
