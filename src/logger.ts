@@ -1,23 +1,50 @@
+import type { LogLevel, Logger as TemporalLogger } from '@temporalio/common';
+import { pino } from 'pino';
+
 export type LogFields = Record<string, unknown>;
 
+/** What Vapora's code logs with: a message and its fields. */
 export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
 }
 
-/** One line per event on stderr: time, level, component, message, then key=value fields. */
-export function createLogger(
-  component: string,
-  write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
-): Logger {
-  const log =
-    (level: string) =>
-    (message: string, fields: LogFields = {}) => {
-      const extra = Object.entries(fields)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v ?? null)}`)
-        .join(' ');
-      write(`${new Date().toISOString()} ${level} [${component}] ${message}${extra ? ` ${extra}` : ''}`);
-    };
-  return { info: log('INFO'), warn: log('WARN'), error: log('ERROR') };
+export interface LoggerOptions {
+  /** On every line: who is speaking, e.g. `{ agentId }`. */
+  fields?: LogFields;
+  /** Where lines go instead of stderr (tests keep them). */
+  write?: (line: string) => void;
 }
+
+/**
+ * One JSON line per event on stderr (pino): time, level, component, pid, the
+ * given fields, the message. It is also a Temporal SDK logger, so a worker
+ * installs it as its Runtime's logger and SDK lines (with their workflow,
+ * activity and task queue ids) join the same stream.
+ */
+export function createLogger(component: string, { fields, write }: LoggerOptions = {}): Logger & TemporalLogger {
+  const log = pino(
+    {
+      base: { component, pid: process.pid, ...fields },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+    },
+    write ? { write: (line: string) => write(line.trimEnd()) } : pino.destination({ fd: 2, sync: true }),
+  );
+  const at =
+    (level: 'trace' | 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string, meta: LogFields = {}) =>
+      log[level](meta, message);
+  return {
+    log: (level: LogLevel, message: string, meta?: LogFields) => at(LEVELS[level])(message, meta),
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+  };
+}
+
+const LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;

@@ -21,11 +21,7 @@ describe('registry API (Hono, embedded SurrealDB)', () => {
   before(async () => {
     registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'api' });
     const port = await freePort();
-    server = await serveRegistryApi(
-      registry,
-      port,
-      createLogger('test-api', () => undefined),
-    );
+    server = await serveRegistryApi(registry, port, createLogger('test-api', { write: () => undefined }));
     url = `http://127.0.0.1:${port}`;
     client = new RegistryClient(url);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -101,6 +101,22 @@ describe('vapora up', () => {
       assert.equal(rejected.code, 1);
       for (const field of ['id', 'version', 'role', 'docker_image', 'resources', 'capabilities'])
         assert.match(rejected.stderr, new RegExp(`bad\\.yaml: ${field}: `));
+
+      // Logs are one JSON stream per process: Vapora's lines and the Temporal SDK's, with who is speaking.
+      const logLines = (file: string) =>
+        readFileSync(join(stateDir, 'logs', file), 'utf8')
+          .split('\n')
+          .flatMap((l): Record<string, unknown>[] =>
+            l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : [],
+          );
+      const plane = logLines('worker.log');
+      assert.ok(plane.some((l) => l.component === 'control-plane' && l.msg === 'worker ready'));
+      assert.ok(
+        plane.some((l) => l.sdkComponent === 'worker' && l.taskQueue === 'vapora' && l.msg === 'Worker state changed'),
+      );
+      assert.ok(
+        logLines('agents/developer-001.log').some((l) => l.agentId === 'developer-001' && l.msg === 'agent ready'),
+      );
 
       // With no LLM key set, the offline model answers and every place a person looks says so.
       const doctor = JSON.parse((await cli('doctor', '--json')).stdout) as {

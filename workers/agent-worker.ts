@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { LoadMeter, createAgentActivities } from '../activities/agent';
 import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
@@ -60,7 +60,9 @@ const agentId =
     ? await waitForClaim(process.env.VAPORA_AGENT_ID_FILE, claim.signal).catch(() => process.exit(0))
     : undefined);
 const spec = parse(AgentSpec, { ...given, agent_id: agentId }, 'VAPORA_AGENT_SPEC');
-const log = createLogger(`agent ${spec.agent_id}`);
+const log = createLogger('agent', { fields: { agentId: spec.agent_id, role: spec.role } });
+// The SDK's lines (with workflow and activity ids) join the agent's in one JSON stream.
+Runtime.install({ logger: log });
 const meter = new LoadMeter(spec.max_concurrent_tasks);
 running = { spec, meter };
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
-import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities, openActivityDeps } from '../activities';
 import { serveRegistryApi } from '../src/control-plane/registry-api';
 import { EventBus } from '../src/bus/event-bus';
@@ -19,6 +19,8 @@ import { ensureDispatchers } from '../src/client/task-client';
  * embedded SurrealDB lives in this process) and of the agent deployer.
  */
 const log = createLogger('control-plane');
+// The SDK's lines (with workflow, activity and task queue ids) join Vapora's in one JSON stream.
+Runtime.install({ logger: log });
 const config = loadConfig();
 
 const registry = await RegistryStore.open(config.surreal);

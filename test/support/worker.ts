@@ -41,11 +41,7 @@ function registryApi(registry: RegistryStore) {
   if (!api) {
     api = freePort().then(async (port) => ({
       port,
-      server: await serveRegistryApi(
-        registry,
-        port,
-        createLogger('test-api', () => undefined),
-      ),
+      server: await serveRegistryApi(registry, port, createLogger('test-api', { write: () => undefined })),
     }));
     apis.set(registry, api);
   }
@@ -71,12 +67,7 @@ export async function controlPlane(
     VAPORA_API_PORT: String(port),
   };
   const deployer: Deployer = given ?? new ProcessDeployer({ stateDir, env, drainMs: 10_000 });
-  const deps = await openActivityDeps(
-    registry,
-    bus,
-    deployer,
-    createLogger('test-plane', () => undefined),
-  );
+  const deps = await openActivityDeps(registry, bus, deployer, createLogger('test-plane', { write: () => undefined }));
   const connection = await NativeConnection.connect({ address: temporalAddress });
   const workers = await createPlaneWorkers({
     connection,
