@@ -1,4 +1,12 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { status } from '@grpc/grpc-js';
+import {
+  ApplicationFailure,
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  isGrpcServiceError,
+  type Client,
+} from '@temporalio/client';
 import { DISPATCHER_SHARDS, dispatcherShardId, submitTaskUpdate, taskDispatcherId } from '../contracts/messages';
 import { dispatchTaskQueue } from '../contracts/task-queues';
 import type { TaskSubmission, TaskSubmitted } from '../contracts/task-input';
@@ -40,11 +48,25 @@ export async function submitTask(client: Client, taskQueue: string, task: TaskSu
       if (error instanceof WorkflowNotFoundError) {
         // Not running yet, or between two runs (it continues as new; the server says not found): start it and ask again.
         await startDispatcher(client, taskQueue, workflowId);
-      } else if (/wasn't processed by worker|RESOURCE_EXHAUSTED/i.test(String(error))) {
+      } else if (worthRetrying(error)) {
         // The workflow task carrying the update was lost (worker busy or restarting), or the
         // shard has its fill of updates in flight: ask again after a short, jittered wait.
         await new Promise((r) => setTimeout(r, (20 + Math.random() * 30) * attempt));
       } else throw error;
     }
   }
+}
+
+/**
+ * The server rejected the update because the workflow task carrying it ended
+ * without it (UnprocessedUpdate), or the shard already has its fill of updates
+ * in flight (RESOURCE_EXHAUSTED): both pass.
+ */
+function worthRetrying(error: unknown): boolean {
+  if (error instanceof WorkflowUpdateFailedError) {
+    return error.cause instanceof ApplicationFailure && error.cause.type === 'UnprocessedUpdate';
+  }
+  return (
+    error instanceof ServiceError && isGrpcServiceError(error.cause) && error.cause.code === status.RESOURCE_EXHAUSTED
+  );
 }
