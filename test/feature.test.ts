@@ -545,6 +545,15 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     });
     const described = await feature.describe();
     assert.equal(described.status.name, 'FAILED');
+    const other = await plane.client.workflow.start(featureWorkflow, {
+      taskQueue: plane.taskQueue,
+      workflowId: `feature-${unique('mine')}`,
+      args: [{ title: 'x', feature_id: 'someone-else' }],
+    });
+    await assert.rejects(other.result(), (e: unknown) => {
+      assert.match(failureMessage(e), /feature_id: "someone-else" does not match the workflow id feature-mine-/);
+      return true;
+    });
     const id = unique('bad');
     await assert.rejects(
       submitTask(plane.client, plane.taskQueue, { task_id: id, role: 'wizard' as never, title: 'x', deadline_secs: 0 }),

@@ -7,29 +7,33 @@ import { Worker } from '@temporalio/worker';
 import { workflowBundle } from './support/worker';
 
 /**
- * Histories recorded by Vapora 0.1: a task dispatcher, two dispatched tasks
- * (one approved by signal), a feature through its approval and two of its
- * steps, and a feature still waiting at its gate.
+ * Histories recorded by each release (`npm run record-histories`): 0.1 has a
+ * task dispatcher, two dispatched tasks (one approved by signal), a feature
+ * through its approval and two of its steps, and a feature still waiting at
+ * its gate; 0.2 the same kinds, approved by Update and by signal.
  */
-const RECORDED = new URL('./fixtures/histories-0.1.json.gz', import.meta.url);
+const RELEASES = ['0.1', '0.2'];
 
 describe('workflow replay', () => {
-  it('replays runs begun by Vapora 0.1 with this code, as a restarted worker does with every open run', async () => {
-    const stored: Record<string, string> = JSON.parse(gunzipSync(readFileSync(RECORDED)).toString());
-    const histories = Object.entries(stored).map(([workflowId, encoded]) => ({
-      workflowId,
-      history: proto.temporal.api.history.v1.History.decode(Buffer.from(encoded, 'base64')),
-    }));
-    const replayed: string[] = [];
-    const failed: string[] = [];
-    for await (const { workflowId, error } of Worker.runReplayHistories(
-      { workflowBundle: await workflowBundle(), replayName: 'vapora-0.1' },
-      histories,
-    )) {
-      replayed.push(workflowId);
-      if (error) failed.push(`${workflowId}: ${error.message}`);
-    }
-    assert.deepEqual(failed, []);
-    assert.deepEqual(replayed.sort(), Object.keys(stored).sort());
-  });
+  for (const release of RELEASES) {
+    it(`replays runs begun by Vapora ${release} with this code, as a restarted worker does with every open run`, async () => {
+      const file = new URL(`./fixtures/histories-${release}.json.gz`, import.meta.url);
+      const stored: Record<string, string> = JSON.parse(gunzipSync(readFileSync(file)).toString());
+      const histories = Object.entries(stored).map(([workflowId, encoded]) => ({
+        workflowId,
+        history: proto.temporal.api.history.v1.History.decode(Buffer.from(encoded, 'base64')),
+      }));
+      const replayed: string[] = [];
+      const failed: string[] = [];
+      for await (const { workflowId, error } of Worker.runReplayHistories(
+        { workflowBundle: await workflowBundle(), replayName: `vapora-${release}` },
+        histories,
+      )) {
+        replayed.push(workflowId);
+        if (error) failed.push(`${workflowId}: ${error.message}`);
+      }
+      assert.deepEqual(failed, []);
+      assert.deepEqual(replayed.sort(), Object.keys(stored).sort());
+    });
+  }
 });

@@ -3,6 +3,7 @@ import {
   ChildWorkflowFailure,
   ParentClosePolicy,
   executeChild,
+  patched,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -27,7 +28,7 @@ import { featureStatusQuery } from '../src/contracts/messages';
 import { escalateToDecisionMaker } from './escalation';
 import { taskWorkflow } from './task';
 import { validateInput } from './validate-input';
-import { featureWorkflowId, taskWorkflowId } from '../src/contracts/workflow-ids';
+import { BUSINESS_IDS_IN_INPUTS, featureIdOf, featureWorkflowId, taskWorkflowId } from '../src/contracts/workflow-ids';
 
 /** Stops the line: the feature ends `aborted` (by decision or person) or `failed` (a step failed for good). */
 class Stop extends Error {
@@ -55,7 +56,13 @@ const refs = (named: [string, TaskOutcome | undefined][]): Inputs =>
 export async function featureWorkflow(raw: FeatureInput): Promise<FeatureStatus> {
   const input = await validateInput('featureWorkflow', raw);
   const { options } = input;
-  const featureId = workflowInfo().workflowId.replace(/^feature-/, '');
+  const featureId = input.feature_id ?? featureIdOf(workflowInfo().workflowId);
+  if (featureWorkflowId(featureId) !== workflowInfo().workflowId) {
+    throw ApplicationFailure.nonRetryable(
+      `feature_id: "${featureId}" does not match the workflow id ${workflowInfo().workflowId}`,
+      'InvalidInput',
+    );
+  }
   const state: FeatureStatus = {
     feature_id: featureId,
     title: input.title,
@@ -338,6 +345,8 @@ class Pipeline {
     this.runs.set(base, n);
     const name = n === 1 ? base : `${base}-${n}`;
     const args: TaskInput = {
+      // Runs begun before inputs carried their ids start their steps as they did.
+      ...(patched(BUSINESS_IDS_IN_INPUTS) && { task_id: `${this.featureId}-${name}` }),
       role,
       title,
       description,

@@ -4,6 +4,7 @@ import {
   allHandlersFinished,
   condition,
   makeContinueAsNewFunc,
+  patched,
   proxyLocalActivities,
   setHandler,
   startChild,
@@ -16,7 +17,7 @@ import { dispatchTaskQueue } from '../src/contracts/task-queues';
 import { submitTaskUpdate } from '../src/contracts/messages';
 import { taskWorkflow } from './task';
 import { loadSchemas } from './validate-input';
-import { taskWorkflowId } from '../src/contracts/workflow-ids';
+import { BUSINESS_IDS_IN_INPUTS, taskWorkflowId } from '../src/contracts/workflow-ids';
 
 const { assignTask } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '5s',
@@ -57,7 +58,12 @@ export async function taskDispatcherWorkflow(options?: { taskQueue: string }): P
         inputs: input.inputs,
       };
       const agentId = await assignTask({ task, attempt: 1, exclude: [], deadline });
-      const args: TaskInput = { ...input, ...(agentId && { assigned_agent: agentId }) };
+      const args: TaskInput = {
+        ...input,
+        // Runs begun before inputs carried their ids start their tasks as they did.
+        ...(patched(BUSINESS_IDS_IN_INPUTS) && { task_id }),
+        ...(agentId && { assigned_agent: agentId }),
+      };
       // TaskAssigned is already on NATS; the answer waits for the task's workflow to exist.
       await startChild(taskWorkflow, {
         workflowId: taskWorkflowId(task_id),

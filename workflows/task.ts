@@ -31,7 +31,7 @@ import { ApprovalGate, type Verdict } from './approval-gate';
 import { taskStatusQuery } from '../src/contracts/messages';
 import { escalateToDecisionMaker } from './escalation';
 import { validateInput } from './validate-input';
-import { taskWorkflowId } from '../src/contracts/workflow-ids';
+import { taskIdOf, taskWorkflowId } from '../src/contracts/workflow-ids';
 
 // Assignment and task records are local activities: short calls into the control plane's
 // memory, SurrealDB and NATS that need no extra round trip through the server.
@@ -57,7 +57,7 @@ type DecisionType = DecisionRequest['decision_type'];
  */
 export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
   const input = await validateInput('taskWorkflow', raw);
-  const taskId = workflowInfo().workflowId.replace(/^task-/, '');
+  const taskId = input.task_id ?? taskIdOf(workflowInfo().workflowId);
   const task: TaskContext = {
     task_id: taskId,
     feature_id: input.feature_id,

@@ -3,7 +3,7 @@ import type { AgentManifest } from '../domain';
 import { failureMessage } from '../temporal/failure-message';
 import { scalePoolUpdate, type PoolStatus } from '../contracts/fleet';
 import type { AgentPoolWorkflow } from '../contracts/workflow-types';
-import { poolWorkflowId } from '../contracts/workflow-ids';
+import { manifestIdOf, poolWorkflowId } from '../contracts/workflow-ids';
 import { installOrder } from '../marketplace/dependency-graph';
 
 /** Starts `pool-<manifestId>` and resolves once its instances are deployed; a refused install rejects with the reason. */
@@ -44,7 +44,7 @@ export async function installedPools(client: Client): Promise<string[]> {
   for await (const w of client.workflow.list({
     query: `WorkflowType = 'agentPoolWorkflow' AND ExecutionStatus = 'Running'`,
   })) {
-    ids.push(w.workflowId.replace(/^pool-/, ''));
+    ids.push(manifestIdOf(w.workflowId));
   }
   return ids.sort();
 }

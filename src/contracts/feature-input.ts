@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import type { AgentRole, Decision, TaskStatus } from '../domain';
+import { Identifier } from '../domain/timestamp';
 import type { ApprovalRecord, PendingApproval } from './approval';
 
-/** featureWorkflow's input; the feature id is the workflow id without its `feature-` prefix. */
+/** featureWorkflow's input. */
 export const FeatureInput = z.object({
+  /** The feature's id (its workflow id is `feature-<id>`); absent in runs started by hand, where the workflow id says it. */
+  feature_id: Identifier.optional(),
   title: z.string().min(1).max(500),
   description: z.string().max(20_000).default(''),
   options: z

@@ -7,8 +7,10 @@ import { Identifier } from '../domain/timestamp';
 import type { ApprovalRecord, PendingApproval } from './approval';
 import type { LLMUsage } from './agent-task';
 
-/** taskWorkflow's input, validated at its boundary; the task id is the workflow id without its `task-` prefix. */
+/** taskWorkflow's input, validated at its boundary. */
 export const TaskInput = z.object({
+  /** The task's id (its workflow id is `task-<id>`); absent in runs started before it was passed, where the workflow id says it. */
+  task_id: Identifier.optional(),
   role: AgentRole,
   capability: z.string().min(1).optional(),
   title: z.string().min(1).max(500),

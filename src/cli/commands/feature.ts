@@ -12,7 +12,7 @@ import type { FeatureWorkflow } from '../../contracts/workflow-types';
 import { eventLine, eventOf } from '../event-line';
 import { printJson, progress, table } from '../output';
 import { withClient } from '../temporal-client';
-import { featureWorkflowId, userFeatureWorkflowId } from '../../contracts/workflow-ids';
+import { featureIdOf, featureWorkflowId, userFeatureWorkflowId } from '../../contracts/workflow-ids';
 import { webUiLink } from '../web-ui-link';
 
 const numberOption = (what: string) =>
@@ -78,14 +78,14 @@ export function registerFeature(program: Command): void {
           },
           'feature',
         );
-        const id = o.id ? userFeatureWorkflowId(o.id).replace(/^feature-/, '') : newFeatureId(title);
+        const id = o.id ? featureIdOf(userFeatureWorkflowId(o.id)) : newFeatureId(title);
         const workflowId = featureWorkflowId(id);
         const since = new Date(Date.now() - 1000);
         await withClient(config, async (client) => {
           await client.workflow.start<FeatureWorkflow>('featureWorkflow', {
             taskQueue: config.temporal.taskQueue,
             workflowId,
-            args: [input],
+            args: [{ ...input, feature_id: id }],
             memo: { title },
             staticSummary: `feature: ${title}`.slice(0, 200),
             typedSearchAttributes: [{ key: VaporaFeatureId, value: id }],
@@ -163,7 +163,7 @@ async function follow(
   json: boolean,
   status: () => Promise<FeatureStatus>,
 ): Promise<FeatureStatus> {
-  const featureId = workflowId.replace(/^feature-/, '');
+  const featureId = featureIdOf(workflowId);
   const bus = await EventBus.connect(config.nats.url, { name: 'vapora-cli' });
   const stop = new AbortController();
   const printing = (async () => {

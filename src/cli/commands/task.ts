@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { RegistryClient } from '../../client/registry-client';
 import { loadConfig } from '../../config';
 import { parse, TaskStatus } from '../../domain';
+import { featureIdOf } from '../../contracts/workflow-ids';
 import { printJson, table } from '../output';
 
 export function registerTask(program: Command): void {
@@ -17,7 +18,7 @@ export function registerTask(program: Command): void {
     .action(async (o: { feature?: string; status?: string; json?: boolean }) => {
       const status = o.status === undefined ? undefined : parse(TaskStatus, o.status, '--status');
       const tasks = await new RegistryClient(loadConfig().api.url).tasks({
-        feature_id: o.feature?.replace(/^feature-/, ''),
+        feature_id: o.feature && featureIdOf(o.feature),
         status,
       });
       tasks.sort((a, b) => a.created_at.localeCompare(b.created_at));
