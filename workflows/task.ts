@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   TimeoutFailure,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -270,7 +271,12 @@ async function runOn(
     )
     .then(
       (output) => ({ output }),
-      (error: unknown) => ({ error: describeRunFailure(error, agentId) }),
+      (error: unknown): Run =>
+        // The activity may only run until the deadline, so its start-to-close timer and the deadline timer below
+        // end together; whichever the server fires first, the deadline has passed (runs begun before: as they ran).
+        timeoutOf(error) === TimeoutType.START_TO_CLOSE && patched('activity-timeout-is-deadline')
+          ? { deadline: true }
+          : { error: describeRunFailure(error, agentId) },
     );
   const deadline: Promise<Run | undefined> = timer
     .run(() => sleep(remaining, { summary: `deadline of task ${task.task_id}` }))
@@ -284,9 +290,11 @@ async function runOn(
   return first;
 }
 
+const timeoutOf = (error: unknown) =>
+  error instanceof ActivityFailure && error.cause instanceof TimeoutFailure ? error.cause.timeoutType : undefined;
+
 function describeRunFailure(error: unknown, agentId: string): string {
-  const timeout =
-    error instanceof ActivityFailure && error.cause instanceof TimeoutFailure ? error.cause.timeoutType : undefined;
+  const timeout = timeoutOf(error);
   if (timeout === TimeoutType.SCHEDULE_TO_START) return `agent ${agentId} did not pick the task up (gone?)`;
   if (timeout === TimeoutType.HEARTBEAT) return `agent ${agentId} stopped heartbeating (died?)`;
   return failureMessage(error);
