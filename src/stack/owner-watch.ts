@@ -14,13 +14,12 @@ export interface OwnerWatch {
 /**
  * Calls `onGone` once with the reason when the stack a process belongs to is
  * gone: its `vapora up` died (even by SIGKILL, which nobody can catch) or its
- * control plane stopped answering for longer than a restart takes. Returns a
- * function that stops watching.
+ * control plane stopped answering for longer than a restart takes.
  */
-export function watchOwner(
+function watchOwner(
   { stackFile, apiUrl, apiGraceMs = 30_000, everyMs = 2_000 }: OwnerWatch,
   onGone: (reason: string) => void,
-): () => void {
+): void {
   const url = apiUrl ? new URL(apiUrl) : undefined;
   const api = url && { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
   let answeredAt = Date.now();
@@ -43,7 +42,6 @@ export function watchOwner(
     clearInterval(timer);
     onGone(reason);
   };
-  return () => clearInterval(timer);
 }
 
 /** Drains this process as SIGTERM would once its stack is gone, and exits anyway after `graceMs`. */
