@@ -18,6 +18,7 @@ import { submitTaskUpdate } from '../src/contracts/messages';
 import { taskWorkflow } from './task';
 import { loadSchemas } from './validate-input';
 import { BUSINESS_IDS_IN_INPUTS, taskWorkflowId } from '../src/contracts/workflow-ids';
+import { taskContextOf } from '../src/contracts/task-context';
 
 const { assignTask } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '5s',
@@ -47,16 +48,7 @@ export async function taskDispatcherWorkflow(options?: { taskQueue: string }): P
       const submission = TaskSubmission.parse(raw);
       const { task_id, ...input } = submission;
       const deadline = new Date(Date.now() + input.deadline_secs * 1000).toISOString();
-      const task = {
-        task_id,
-        feature_id: input.feature_id,
-        role: input.role,
-        capability: input.capability,
-        title: input.title,
-        description: input.description,
-        priority: input.priority,
-        inputs: input.inputs,
-      };
+      const task = taskContextOf(task_id, input);
       const agentId = await assignTask({ task, attempt: 1, exclude: [], deadline });
       const args: TaskInput = {
         ...input,

@@ -33,6 +33,7 @@ import { taskStatusQuery } from '../src/contracts/messages';
 import { escalateToDecisionMaker } from './escalation';
 import { validateInput } from './validate-input';
 import { taskIdOf, taskWorkflowId } from '../src/contracts/workflow-ids';
+import { taskContextOf } from '../src/contracts/task-context';
 
 // Assignment and task records are local activities: short calls into the control plane's
 // memory, SurrealDB and NATS that need no extra round trip through the server.
@@ -59,16 +60,7 @@ type DecisionType = DecisionRequest['decision_type'];
 export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
   const input = await validateInput('taskWorkflow', raw);
   const taskId = input.task_id ?? taskIdOf(workflowInfo().workflowId);
-  const task: TaskContext = {
-    task_id: taskId,
-    feature_id: input.feature_id,
-    role: input.role,
-    capability: input.capability,
-    title: input.title,
-    description: input.description,
-    priority: input.priority,
-    inputs: input.inputs,
-  };
+  const task = taskContextOf(taskId, input);
   const state: TaskOutcome = {
     task_id: taskId,
     role: input.role,

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+/** How long a gate waits for a person, in seconds, before the DecisionMaker is asked: a day unless said. */
+export const ApprovalTimeoutSecs = z
+  .number()
+  .int()
+  .min(1)
+  .max(30 * 86_400)
+  .default(86_400);
+
 /** `approve {by, comment}`: the payload of the approve signal, from any client. */
 export const ApprovePayload = z.object({ by: z.string().min(1).max(200), comment: z.string().max(5_000).default('') });
 export type ApprovePayload = z.input<typeof ApprovePayload>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AgentRole, Decision, TaskStatus } from '../domain';
 import { Identifier } from '../domain/timestamp';
-import type { ApprovalRecord, PendingApproval } from './approval';
+import { ApprovalTimeoutSecs, type ApprovalRecord, type PendingApproval } from './approval';
 
 /** featureWorkflow's input. */
 export const FeatureInput = z.object({
@@ -12,12 +12,7 @@ export const FeatureInput = z.object({
   options: z
     .object({
       requireApproval: z.boolean().default(true),
-      approval_timeout_secs: z
-        .number()
-        .int()
-        .min(1)
-        .max(30 * 86_400)
-        .default(86_400),
+      approval_timeout_secs: ApprovalTimeoutSecs,
       developers: z.number().int().min(1).max(10).default(2),
       /** Review rounds before the DecisionMaker settles a rejected change. */
       max_review_rounds: z.number().int().min(1).max(10).default(2),

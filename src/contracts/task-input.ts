@@ -4,7 +4,7 @@ import type { Decision, TaskResult, TaskStatus } from '../domain';
 import { AgentRole } from '../domain/agent-role';
 import { TaskPriority } from '../domain/task';
 import { Identifier } from '../domain/timestamp';
-import type { ApprovalRecord, PendingApproval } from './approval';
+import { ApprovalTimeoutSecs, type ApprovalRecord, type PendingApproval } from './approval';
 import type { LLMUsage } from './agent-task';
 
 /** taskWorkflow's input, validated at its boundary. */
@@ -33,12 +33,7 @@ export const TaskInput = z.object({
   assignment_timeout_secs: z.number().int().min(1).max(86_400).default(120),
   /** How long an agent may take to pick the task up before it counts as gone. */
   pickup_timeout_secs: z.number().int().min(1).max(3_600).default(30),
-  approval_timeout_secs: z
-    .number()
-    .int()
-    .min(1)
-    .max(30 * 86_400)
-    .default(86_400),
+  approval_timeout_secs: ApprovalTimeoutSecs,
   /** The agent the task dispatcher already chose (and announced) for the first attempt. */
   assigned_agent: Identifier.optional(),
 });
