@@ -238,7 +238,10 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       taskQueue: plane.taskQueue,
       workflowId: `feature-${id}`,
       args: [
-        { title: 'Refactor billing [picky]', options: { developers: 1, max_review_rounds: 2, requireApproval: false } },
+        {
+          title: 'Refactor billing [picky]',
+          options: { developers: 1, max_review_rounds: 2, require_approval: false },
+        },
       ],
     });
     const done = await handle.result();
@@ -268,7 +271,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       taskQueue: plane.taskQueue,
       workflowId: `feature-${id}`,
       args: [
-        { title: 'Summarise logs [expensive]', options: { developers: 1, budget_usd: 1, requireApproval: false } },
+        { title: 'Summarise logs [expensive]', options: { developers: 1, budget_usd: 1, require_approval: false } },
       ],
     });
     const waiting = await eventually(
@@ -388,7 +391,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     const handle = await plane.client.workflow.start(featureWorkflow, {
       taskQueue: plane.taskQueue,
       workflowId: `feature-${id}`,
-      args: [{ title: 'Audit trail [slow]', options: { developers: 1, requireApproval: false } }],
+      args: [{ title: 'Audit trail [slow]', options: { developers: 1, require_approval: false } }],
     });
     // Mid-step: the agent has the task and is waiting on its (slow) LLM.
     const since = new Date();
@@ -455,7 +458,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       // Slow (4 s an attempt), so the first approval surely comes before the gate opens.
       role: 'developer',
       title: 'Write the upgrade guide [slow]',
-      requiresApproval: true,
+      require_approval: true,
     });
     const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`);
     const pending = (n: number) =>

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import type { ApplicationFailure } from '@temporalio/common';
 import { AgentManifest, parse } from '../src/domain';
 import { installPool } from '../src/client/pool-client';
 import { poolWorkflowId } from '../src/contracts/workflow-ids';
 import { LABELS, MEMBERS, deploymentName, poolSelector } from '../src/deploy/agent-workload';
 import { poolStatusQuery, scalePoolUpdate, uninstallPoolUpdate } from '../src/contracts/fleet';
 import { failureMessage } from '../src/temporal/failure-message';
+import { classifyKubernetesError, isNamespaceMissing, isPatchNotApplied } from '../src/deploy/kubernetes-errors';
 import { eventually, fastManifest } from './support/fleet';
 import { cachedToolchain, kubernetesSkipReason, localCluster } from './support/kubernetes';
 import { clientFor, startLocalKubernetes } from '../src/stack/local-kubernetes';
@@ -246,6 +248,45 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
         .catch(() => undefined);
       await other.close();
     }
+  });
+
+  it('tells a patch that did not apply, an invalid object and a missing namespace apart by the Status alone', async () => {
+    const name = unique('probe');
+    await cluster.core.createNamespacedConfigMap({
+      namespace: NAMESPACE,
+      body: { metadata: { name, labels: { a: 'b' } } },
+    });
+    const patch = (labels: object, value: string) =>
+      cluster.core.patchNamespacedConfigMap(
+        {
+          name,
+          namespace: NAMESPACE,
+          body: [
+            { op: 'test', path: '/metadata/labels', value: labels },
+            { op: 'add', path: '/metadata/labels/x', value },
+          ],
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      );
+    const stale = await patch({ a: 'changed' }, 'y').catch((e: unknown) => e);
+    assert.ok(isPatchNotApplied(stale), 'a failed test operation');
+    const invalid = await patch({ a: 'b' }, 'not a label').catch((e: unknown) => e);
+    assert.ok(!isPatchNotApplied(invalid) && (invalid as { code: number }).code === 422, 'an invalid label value');
+    const missing = await cluster.core
+      .createNamespacedConfigMap({ namespace: 'no-such-namespace', body: { metadata: { name } } })
+      .catch((e: unknown) => e);
+    assert.ok(isNamespaceMissing(missing), 'a namespace that does not exist');
+    assert.ok(
+      !isNamespaceMissing(stale) &&
+        !isNamespaceMissing(
+          await cluster.core.readNamespacedConfigMap({ name: 'none', namespace: NAMESPACE }).catch((e: unknown) => e),
+        ),
+    );
+    assert.equal(
+      (classifyKubernetesError(missing, 'creating') as ApplicationFailure).type,
+      'KubernetesNamespaceMissing',
+    );
+    await cluster.core.deleteNamespacedConfigMap({ name, namespace: NAMESPACE });
   });
 
   it('converges when the control-plane worker is killed in the middle of a scale-up', async () => {

@@ -75,7 +75,7 @@ try {
       task_id: id,
       role: 'documenter',
       title: `Recorded ${id}`,
-      requiresApproval: true,
+      require_approval: true,
     });
     const handle = client.workflow.getHandle(taskWorkflowId(id));
     await at(handle.workflowId, taskStatusQuery);

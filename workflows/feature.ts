@@ -23,6 +23,7 @@ import type {
   ParsedFeatureInput,
 } from '../src/contracts/feature-input';
 import type { TaskInput, TaskOutcome } from '../src/contracts/task-input';
+import { featureApprovalRequired } from '../src/contracts/approval-required';
 import { ApprovalGate } from './approval-gate';
 import { featureStatusQuery } from '../src/contracts/messages';
 import { escalateToDecisionMaker } from './escalation';
@@ -156,7 +157,7 @@ class Pipeline {
         if (decision === 'abort') throw new Stop('aborted', 'stopped on a blocking security finding');
       }
 
-      const rejection = options.requireApproval ? await this.humanApproval() : undefined;
+      const rejection = featureApprovalRequired(this.input) ? await this.humanApproval() : undefined;
       if (rejection === undefined) {
         await this.release(titleOf, change, adr);
         return;

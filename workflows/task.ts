@@ -27,6 +27,7 @@ import {
 } from '../src/temporal/search-attributes';
 import type { DecisionRequest } from '../src/control-plane/decision-service';
 import type { ParsedTaskInput, TaskInput, TaskOutcome } from '../src/contracts/task-input';
+import { taskApprovalRequired } from '../src/contracts/approval-required';
 import type { AgentTaskOutput } from '../src/contracts/agent-task';
 import { ApprovalGate, type Verdict } from './approval-gate';
 import { taskStatusQuery } from '../src/contracts/messages';
@@ -162,7 +163,7 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
         state.cost_usd += output.usage.cost_usd;
         upsertSearchAttributes([{ key: VaporaCost, value: state.cost_usd }]);
         state.attempts.push({ attempt, agent_id: agentId, outcome: 'completed' });
-        const verdict = input.requiresApproval ? await approve(gate, taskId, input) : { kind: 'approve' as const };
+        const verdict = taskApprovalRequired(input) ? await approve(gate, taskId, input) : { kind: 'approve' as const };
         const approved =
           verdict.kind === 'approve' ||
           (verdict.kind === 'timeout' &&

@@ -11,8 +11,7 @@ import { DISPATCHER_SHARDS, dispatcherShardId, submitTaskUpdate, taskDispatcherI
 import { dispatchTaskQueue } from '../contracts/task-queues';
 import type { TaskSubmission, TaskSubmitted } from '../contracts/task-input';
 import type { TaskDispatcherWorkflow } from '../contracts/workflow-types';
-
-const ATTEMPTS = 5;
+import { jitteredBackoff, retry } from '../host/retry';
 
 const startDispatcher = (client: Client, taskQueue: string, workflowId: string) =>
   client.workflow.start<TaskDispatcherWorkflow>('taskDispatcherWorkflow', {
@@ -40,21 +39,16 @@ export async function ensureDispatchers(client: Client, taskQueue: string): Prom
 export async function submitTask(client: Client, taskQueue: string, task: TaskSubmission): Promise<TaskSubmitted> {
   const workflowId = taskDispatcherId(taskQueue, task.task_id);
   const dispatcher = client.workflow.getHandle(workflowId);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await dispatcher.executeUpdate(submitTaskUpdate, { args: [task], updateId: task.task_id });
-    } catch (error) {
-      if (attempt >= ATTEMPTS) throw error;
-      if (error instanceof WorkflowNotFoundError) {
-        // Not running yet, or between two runs (it continues as new; the server says not found): start it and ask again.
-        await startDispatcher(client, taskQueue, workflowId);
-      } else if (worthRetrying(error)) {
-        // The workflow task carrying the update was lost (worker busy or restarting), or the
-        // shard has its fill of updates in flight: ask again after a short, jittered wait.
-        await new Promise((r) => setTimeout(r, (20 + Math.random() * 30) * attempt));
-      } else throw error;
-    }
-  }
+  return retry(() => dispatcher.executeUpdate(submitTaskUpdate, { args: [task], updateId: task.task_id }), {
+    attempts: 5,
+    delayMs: jitteredBackoff(20),
+    retryable: async (error) => {
+      // Not running yet, or between two runs (it continues as new; the server says not found): start it.
+      if (error instanceof WorkflowNotFoundError)
+        return startDispatcher(client, taskQueue, workflowId).then(() => true);
+      return worthRetrying(error);
+    },
+  });
 }
 
 /**

@@ -2,16 +2,16 @@ import { z } from 'zod';
 import type { AgentRole, Decision, TaskStatus } from '../domain';
 import { Identifier } from '../domain/timestamp';
 import { ApprovalTimeoutSecs, type ApprovalRecord, type PendingApproval } from './approval';
+import { acceptingOldName } from './old-spelling';
 
-/** featureWorkflow's input. */
-export const FeatureInput = z.object({
+const FeatureInputFields = z.object({
   /** The feature's id (its workflow id is `feature-<id>`); absent in runs started by hand, where the workflow id says it. */
   feature_id: Identifier.optional(),
   title: z.string().min(1).max(500),
   description: z.string().max(20_000).default(''),
   options: z
     .object({
-      requireApproval: z.boolean().default(true),
+      require_approval: z.boolean().default(true),
       approval_timeout_secs: ApprovalTimeoutSecs,
       developers: z.number().int().min(1).max(10).default(2),
       /** Review rounds before the DecisionMaker settles a rejected change. */
@@ -30,8 +30,14 @@ export const FeatureInput = z.object({
     // prefault: an absent options object still gets every default above.
     .prefault({}),
 });
-export type FeatureInput = z.input<typeof FeatureInput>;
-export type ParsedFeatureInput = z.infer<typeof FeatureInput>;
+/** featureWorkflow's input; `options.require_approval` was spelled `requireApproval` before 0.3. */
+export const FeatureInput = acceptingOldName(FeatureInputFields, {
+  old: 'requireApproval',
+  current: 'require_approval',
+  within: 'options',
+});
+export type FeatureInput = z.input<typeof FeatureInputFields>;
+export type ParsedFeatureInput = z.infer<typeof FeatureInputFields>;
 
 export type FeaturePhase =
   | 'planning'

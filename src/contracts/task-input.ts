@@ -6,9 +6,9 @@ import { TaskPriority } from '../domain/task';
 import { Identifier } from '../domain/timestamp';
 import { ApprovalTimeoutSecs, type ApprovalRecord, type PendingApproval } from './approval';
 import type { LLMUsage } from './agent-task';
+import { acceptingOldName } from './old-spelling';
 
-/** taskWorkflow's input, validated at its boundary. */
-export const TaskInput = z.object({
+const TaskInputFields = z.object({
   /** The task's id (its workflow id is `task-<id>`); absent in runs started before it was passed, where the workflow id says it. */
   task_id: Identifier.optional(),
   role: AgentRole,
@@ -26,8 +26,8 @@ export const TaskInput = z.object({
     .min(1)
     .max(30 * 86_400)
     .default(1_800),
-  /** A person approves the result (signal `approve`/`reject`) before the task completes. */
-  requiresApproval: z.boolean().default(false),
+  /** A person approves the result (update or signal `approve`/`reject`) before the task completes. */
+  require_approval: z.boolean().default(false),
   max_attempts: z.number().int().min(1).max(10).default(3),
   /** How long to wait for an agent of the role with spare capacity before escalating. */
   assignment_timeout_secs: z.number().int().min(1).max(86_400).default(120),
@@ -37,12 +37,18 @@ export const TaskInput = z.object({
   /** The agent the task dispatcher already chose (and announced) for the first attempt. */
   assigned_agent: Identifier.optional(),
 });
-export type TaskInput = z.input<typeof TaskInput>;
-export type ParsedTaskInput = z.infer<typeof TaskInput>;
+// Spelled `requiresApproval` before 0.3.
+const OLD_NAME = { old: 'requiresApproval', current: 'require_approval' };
 
+/** taskWorkflow's input, validated at its boundary. */
+export const TaskInput = acceptingOldName(TaskInputFields, OLD_NAME);
+export type TaskInput = z.input<typeof TaskInputFields>;
+export type ParsedTaskInput = z.infer<typeof TaskInputFields>;
+
+const TaskSubmissionFields = TaskInputFields.omit({ assigned_agent: true }).extend({ task_id: Identifier });
 /** A task handed to the dispatcher (see workflows/task-dispatcher.ts): its id is chosen by the submitter. */
-export const TaskSubmission = TaskInput.omit({ assigned_agent: true }).extend({ task_id: Identifier });
-export type TaskSubmission = z.input<typeof TaskSubmission>;
+export const TaskSubmission = acceptingOldName(TaskSubmissionFields, OLD_NAME);
+export type TaskSubmission = z.input<typeof TaskSubmissionFields>;
 
 export interface TaskSubmitted {
   task_id: string;

@@ -8,6 +8,7 @@ import type { Deployment } from '../contracts/fleet';
 import type { Logger } from '../logger';
 import { dependencyProblems } from '../marketplace/dependency-graph';
 import type { RegistryStore } from '../registry/registry-store';
+import { waitFor } from '../host/retry';
 import { followHeartbeats } from './health-watch';
 import type { DeployedAgent, HealthStats, WatchOutcome } from '../contracts/fleet';
 
@@ -123,12 +124,16 @@ export class FleetService {
   /** Gives a new instance `threshold` intervals to pass a check, so dependents can install once it returns. */
   private async awaitFirstHealthy(agentId: string, { deployment, health, healthPath }: DeployedAgent): Promise<void> {
     const since = Date.now();
-    const deadline = since + health.consecutive_failures_threshold * health.interval_secs * 1000;
-    while (Date.now() < deadline) {
-      if ((await this.deployer.check(deployment, { path: healthPath, config: health, lastHeartbeatAt: since })).ok)
-        return this.setStatus(agentId, 'Active', 'deployed and healthy');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const healthy = await waitFor(
+      `${agentId} to pass a health check`,
+      async () =>
+        (await this.deployer.check(deployment, { path: healthPath, config: health, lastHeartbeatAt: since })).ok,
+      { timeoutMs: health.consecutive_failures_threshold * health.interval_secs * 1000, intervalMs: 200 },
+    ).then(
+      () => true,
+      () => false, // not yet healthy: the health watch takes it from here
+    );
+    if (healthy) await this.setStatus(agentId, 'Active', 'deployed and healthy');
   }
 
   /** Checks health every interval until `threshold` consecutive checks fail, keeping the registry current. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   AppsV1Api,
@@ -12,7 +13,7 @@ import type { CheckResult, Deployer, DeploySpec, HealthProbe } from './deployer'
 import type { Deployment } from '../contracts/fleet';
 import { ApiCalls } from './api-calls';
 import { DeploymentMembers } from './deployment-members';
-import { classifyKubernetesError, isConflict, isFailedTest, isNotFound } from './kubernetes-errors';
+import { classifyKubernetesError, isConflict, isNotFound, isPatchNotApplied } from './kubernetes-errors';
 import { PodIndex, claimOf, isReady, isTerminating } from './pod-index';
 
 export interface KubernetesDeployerOptions {
@@ -185,17 +186,18 @@ export class KubernetesDeployer implements Deployer {
    */
   private async unlessPodsFail(manifestId: string, agentId: string, handedOut: Promise<V1Pod>): Promise<V1Pod> {
     for (;;) {
-      const pod = await Promise.race([handedOut, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))]);
+      const pod = await Promise.race([handedOut, sleep(5_000, undefined)]);
       if (pod) return pod;
       const failure = await this.members.replicaFailure(manifestId);
       if (failure) {
         const queue = this.queue(manifestId);
         const at = queue.findIndex((w) => w.agentId === agentId);
         if (at >= 0) queue.splice(at, 1);
-        throw classifyKubernetesError(
-          { code: 403, body: { message: failure } },
-          `no pod can be created for ${agentId}`,
-        );
+        throw ApplicationFailure.create({
+          type: 'KubernetesPodsRefused',
+          message: `no pod can be created for ${agentId}: ${failure} (the ReplicaSet's pods are refused: check the namespace ResourceQuota, LimitRange and admission policies)`,
+          nonRetryable: true,
+        });
       }
     }
   }
@@ -240,7 +242,7 @@ export class KubernetesDeployer implements Deployer {
         },
         (error: unknown) => {
           this.reserved.delete(nameOf(pod));
-          if (isConflict(error) || isNotFound(error) || isFailedTest(error))
+          if (isConflict(error) || isNotFound(error) || isPatchNotApplied(error))
             waiters.unshift(waiter); // claimed or gone meanwhile: try the next free pod
           else waiter.reject(error);
           this.handOut(index, manifestId);

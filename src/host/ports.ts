@@ -36,22 +36,3 @@ export function splitHostPort(address: string): { host: string; port: number } {
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
-
-/**
- * Polls `check` (a throw counts as "not yet") until it returns true; fails after
- * `timeoutMs`, or at once when `failIf` returns a reason.
- */
-export async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  options: { timeoutMs: number; intervalMs?: number; failIf?: () => string | undefined },
-): Promise<void> {
-  const deadline = Date.now() + options.timeoutMs;
-  while (Date.now() < deadline) {
-    const failure = options.failIf?.();
-    if (failure) throw new Error(`${what}: ${failure}`);
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
-  }
-  throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}`);
-}

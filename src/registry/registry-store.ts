@@ -1,4 +1,4 @@
-import { Surreal, createRemoteEngines } from 'surrealdb';
+import { ServerError, Surreal, createRemoteEngines, isRetryableConflict } from 'surrealdb';
 import { createNodeEngines } from '@surrealdb/node';
 import type { z } from 'zod';
 import {
@@ -26,22 +26,16 @@ export interface RegistryOptions {
 
 type Columns = Record<string, string | undefined>;
 
-const CONFLICT_ATTEMPTS = 5;
-
 /**
- * Runs a query again when SurrealDB reports a write conflict between
- * concurrent transactions (its error says it "can be retried").
+ * A write conflict between concurrent transactions, which the SDK then runs
+ * again. SurrealDB 3.1 reports it as a structured QueryError (the SDK's own
+ * predicate); the embedded engine @surrealdb/node 3.0.3, the newest on npm,
+ * still reports a ServerError whose text is all it carries (an InternalError or
+ * a QueryError without details), matched as the SDK documents for servers
+ * before 3.1. Drop the second test with that engine.
  */
-async function retryingConflicts<T>(query: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await query();
-    } catch (error) {
-      if (attempt >= CONFLICT_ATTEMPTS || !/can be retried/i.test(String(error))) throw error;
-      await new Promise((r) => setTimeout(r, attempt * 5 + Math.random() * 10));
-    }
-  }
-}
+const isWriteConflict = (error: unknown) =>
+  isRetryableConflict(error) || (error instanceof ServerError && error.message.includes('can be retried'));
 
 /** One table: validated records in, validated records out, parameterized SurrealQL only. */
 export class Collection<S extends z.ZodType, F extends Columns> {
@@ -58,15 +52,13 @@ export class Collection<S extends z.ZodType, F extends Columns> {
   async put(value: z.input<S>): Promise<z.infer<S>> {
     const record = parse(this.schema, value, this.table);
     const content = { ...this.columnsOf(record), doc: record };
-    await retryingConflicts(() =>
-      this.db
-        .query('UPSERT type::record($tb, $key) CONTENT $content RETURN NONE', {
-          tb: this.table,
-          key: this.keyOf(record),
-          content,
-        })
-        .collect(),
-    );
+    await this.db
+      .query('UPSERT type::record($tb, $key) CONTENT $content RETURN NONE', {
+        tb: this.table,
+        key: this.keyOf(record),
+        content,
+      })
+      .collect();
     return record;
   }
 
@@ -133,12 +125,10 @@ export class Collection<S extends z.ZodType, F extends Columns> {
   }
 
   async remove(key: string): Promise<boolean> {
-    const [deleted] = await retryingConflicts(() =>
-      this.db
-        .query<[unknown[]]>('DELETE type::record($tb, $key) RETURN BEFORE', { tb: this.table, key })
-        .json()
-        .collect(),
-    );
+    const [deleted] = await this.db
+      .query<[unknown[]]>('DELETE type::record($tb, $key) RETURN BEFORE', { tb: this.table, key })
+      .json()
+      .collect();
     return deleted.length > 0;
   }
 }
@@ -210,9 +200,7 @@ export class KnowledgeStore {
   async purgeExpired(now = new Date()): Promise<void> {
     this.lastPurge = now.getTime();
     // Not through Collection: a bulk delete by an indexed column, still fully parameterized.
-    await retryingConflicts(() =>
-      this.db.query('DELETE knowledge WHERE expires_at <= $now', { now: now.toISOString() }).collect(),
-    );
+    await this.db.query('DELETE knowledge WHERE expires_at <= $now', { now: now.toISOString() }).collect();
   }
 }
 
@@ -297,7 +285,12 @@ export class RegistryStore {
     const db = new Surreal({ engines: { ...createRemoteEngines(), ...createNodeEngines() } });
     const authentication =
       options.username && options.password ? { username: options.username, password: options.password } : undefined;
-    await db.connect(options.url, { namespace: options.namespace, database: options.database, authentication });
+    await db.connect(options.url, {
+      namespace: options.namespace,
+      database: options.database,
+      authentication,
+      retry: { attempts: 5, retryDelay: 5, retryDelayMax: 200, retryable: isWriteConflict },
+    });
     await db.use({ namespace: options.namespace, database: options.database });
     await db.query(SCHEMA).collect();
     return new RegistryStore(db);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { KubernetesToolchain } from './kubernetes-toolchain';
-import { freePort, isListening, waitFor } from '../host/ports';
+import { freePort, isListening } from '../host/ports';
+import { waitFor } from '../host/retry';
 import { startUntilReady, type SupervisedProcess } from './supervised-process';
 
 export interface LocalKubernetes {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { waitFor } from '../host/ports';
+import { waitFor } from '../host/retry';
 
 export interface ProcessSpec {
   name: string;

@@ -70,7 +70,7 @@ export function registerFeature(program: Command): void {
             title,
             description: o.description,
             options: {
-              requireApproval: o.approval,
+              require_approval: o.approval,
               developers: parse(numberOption('--developers'), o.developers, '--developers'),
               budget_usd: parse(numberOption('--budget'), o.budget, '--budget'),
               approval_timeout_secs: parse(numberOption('--approval-timeout'), o.approvalTimeout, '--approval-timeout'),

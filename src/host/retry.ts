@@ -1,0 +1,48 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface RetryOptions {
+  /** Tries in all, the first included. */
+  attempts: number;
+  /** Whether the failure may pass on another try; it may also do what lets the next try succeed. */
+  retryable: (error: unknown) => boolean | Promise<boolean>;
+  /** How long to wait after failed try number `attempt` (from 1). */
+  delayMs: (attempt: number) => number;
+  signal?: AbortSignal;
+}
+
+/** Runs `work` again while its failures may pass: the one retry loop outside what libraries retry themselves. */
+export async function retry<T>(work: () => Promise<T>, options: RetryOptions): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= options.attempts || !(await options.retryable(error))) throw error;
+      await sleep(options.delayMs(attempt), undefined, { signal: options.signal });
+    }
+  }
+}
+
+/** A wait growing with each try, jittered so that callers failing together do not retry together. */
+export const jitteredBackoff =
+  (baseMs: number) =>
+  (attempt: number): number =>
+    (baseMs + Math.random() * baseMs) * attempt;
+
+/**
+ * Polls `check` (a throw counts as "not yet") until it returns true; fails after
+ * `timeoutMs`, or at once when `failIf` returns a reason.
+ */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  options: { timeoutMs: number; intervalMs?: number; failIf?: () => string | undefined },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline) {
+    const failure = options.failIf?.();
+    if (failure) throw new Error(`${what}: ${failure}`);
+    if (await check().catch(() => false)) return;
+    await sleep(options.intervalMs ?? 100);
+  }
+  throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}`);
+}
