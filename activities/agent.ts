@@ -1,8 +1,18 @@
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { EventBus } from '../src/bus/event-bus';
 import type { AgentSpec } from '../src/contracts/agent-spec';
-import type { AgentTaskInput, AgentTaskOutput } from '../src/contracts/agent-task';
-import type { TaskExecutor } from '../src/agent/task-executor';
+import type {
+  AgentTaskInput,
+  AgentTaskOutput,
+  FinishTaskInput,
+  ModelCallInput,
+  ModelCallOutput,
+  TaskBegun,
+  ToolCallInput,
+  ToolCallOutput,
+} from '../src/contracts/agent-task';
+import type { Progress, TaskExecutor } from '../src/agent/task-executor';
 
 /** Well inside the task workflow's heartbeat timeout (HEARTBEAT_TIMEOUT in workflows/task.ts). */
 const HEARTBEAT_EVERY_MS = 5_000;
@@ -26,43 +36,60 @@ export class LoadMeter {
   }
 }
 
-/** Activities served on the agent's own task queue (`agent-<agentId>`). */
+/** Activities served on the agent's own task queue (`agent-<agentId>`): the steps of a task's tool loop. */
 export function createAgentActivities(spec: AgentSpec, meter: LoadMeter, executor: TaskExecutor, bus: EventBus) {
+  /**
+   * Runs one step of a task; each progress line is a TaskProgress event
+   * (deduplicated per attempt and line) and the activity heartbeats
+   * throughout, even during a long LLM call, so only a dead agent misses its
+   * heartbeat timeout.
+   */
+  async function acting<I extends AgentTaskInput, O>(input: I, work: (i: I, progress: Progress) => Promise<O>) {
+    const context = Context.current();
+    let last = { percent: 0, step: 'starting' };
+    const beating = setInterval(() => context.heartbeat(last), HEARTBEAT_EVERY_MS);
+    try {
+      return await meter.track(() =>
+        work(input, async (percent, step) => {
+          last = { percent, step };
+          context.heartbeat(last);
+          await bus.publish(
+            {
+              type: 'TaskProgress',
+              task_id: input.task.task_id,
+              agent_id: spec.agent_id,
+              progress_percent: percent,
+              current_step: step,
+            },
+            `${input.task.task_id}/progress/${input.attempt}/${createHash('sha1').update(step).digest('hex').slice(0, 16)}`,
+          );
+        }),
+      );
+    } finally {
+      clearInterval(beating);
+    }
+  }
+
   return {
     /** Which process answers on this queue: proof that the queue is served by the agent it names. */
     async identify(): Promise<{ agentId: string; role: string; pid: number; load: number }> {
       return meter.track(async () => ({ agentId: spec.agent_id, role: spec.role, pid: process.pid, load: meter.load }));
     },
-
-    /**
-     * Runs a task; each progress step is a TaskProgress event (deduplicated per
-     * attempt and step) and the activity heartbeats throughout, even during a
-     * long LLM call, so only a dead agent misses its heartbeat timeout.
-     */
+    async beginTask(input: AgentTaskInput): Promise<TaskBegun> {
+      return acting(input, (i, p) => executor.begin(i, p));
+    },
+    async callModel(input: ModelCallInput): Promise<ModelCallOutput> {
+      return acting(input, (i, p) => executor.callModel(i, p));
+    },
+    async callTool(input: ToolCallInput): Promise<ToolCallOutput> {
+      return acting(input, (i, p) => executor.callTool(i, p));
+    },
+    async finishTask(input: FinishTaskInput): Promise<AgentTaskOutput> {
+      return acting(input, (i, p) => executor.finish(i, p));
+    },
+    /** The whole task in one activity: what runs started before the tool loop still schedule. */
     async executeTask(input: AgentTaskInput): Promise<AgentTaskOutput> {
-      const context = Context.current();
-      let last = { percent: 0, step: 'starting' };
-      const beating = setInterval(() => context.heartbeat(last), HEARTBEAT_EVERY_MS);
-      try {
-        return await meter.track(() =>
-          executor.execute(input, async (percent, step) => {
-            last = { percent, step };
-            context.heartbeat(last);
-            await bus.publish(
-              {
-                type: 'TaskProgress',
-                task_id: input.task.task_id,
-                agent_id: spec.agent_id,
-                progress_percent: percent,
-                current_step: step,
-              },
-              `${input.task.task_id}/progress/${input.attempt}/${percent}`,
-            );
-          }),
-        );
-      } finally {
-        clearInterval(beating);
-      }
+      return acting(input, (i, p) => executor.execute(i, p));
     },
   };
 }

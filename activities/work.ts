@@ -5,8 +5,12 @@ import type { DecisionRequest, DecisionService } from '../src/control-plane/deci
 import type { FleetView } from '../src/control-plane/fleet-view';
 import type { TaskUpdate } from '../src/contracts/task-input';
 import { parseWorkflowInput } from '../src/contracts/workflow-inputs';
+import { createFeatureWorkspace, type FeatureWorkspace } from '../src/control-plane/feature-workspace';
+import { git } from '../src/host/git';
 
 export interface WorkDeps {
+  /** Where feature workspaces live (the control plane's state directory). */
+  stateDir: string;
   registry: RegistryStore;
   bus: EventBus;
   view: FleetView;
@@ -14,8 +18,17 @@ export interface WorkDeps {
 }
 
 /** Control-plane activities of the work: assignment (a local activity), task records and events, escalation. */
-export function createWorkActivities({ registry, bus, view, decisions }: WorkDeps) {
+export function createWorkActivities({ stateDir, registry, bus, view, decisions }: WorkDeps) {
   return {
+    /** The feature's git workspace, created once (asked again, it finds it). */
+    async createWorkspace(featureId: string): Promise<FeatureWorkspace> {
+      return createFeatureWorkspace(stateDir, featureId);
+    },
+    /** The last commit of a workspace's main. */
+    async workspaceHead(repo: string): Promise<string> {
+      return (await git(repo, ['rev-parse', 'main'])).trim();
+    },
+
     /** Chooses an agent from memory and announces it; run as a local activity so assignment costs no extra round trip. */
     async assignTask(input: {
       task: TaskContext;

@@ -22,7 +22,9 @@ import {
 } from '../src/contracts/messages';
 import { featureWorkflow, taskWorkflow } from '../workflows';
 import { agentProcesses, eventually } from './support/fleet';
-import { promptOf, roleAnswers, startLLMServer } from './support/llm-server';
+import { promptOf, roleAnswers, roleOf, startLLMServer, toolResultsOf } from './support/llm-server';
+import type { FeatureDiff } from '../src/client/feature-diff';
+import { completedActivities } from './support/history';
 import { vapora } from './support/cli';
 import { planeProcess } from './support/plane-process';
 import { testServers, unique } from './support/servers';
@@ -183,6 +185,32 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
         stream.filter((e) => 'task_id' in e.message && e.message.task_id === step.task_id).length,
       );
     }
+
+    // The developers' code is in the feature's workspace, a commit per developer step naming the step and the
+    // agent, and `vapora feature diff` shows it; reviewers got the diff and read the files through their tools.
+    assert.ok(done.workspace, 'the result names the workspace');
+    const { stdout } = await vapora(['feature', 'diff', `feature-${id}`, '--json'], plane.env);
+    const changes = JSON.parse(stdout) as FeatureDiff;
+    assert.equal(changes.base, done.workspace.base);
+    for (const file of ['add-rate-limiting-to-the-login-api', 'add-rate-limiting-to-the-login-api-part-2'])
+      for (const path of [`src/${file}.ts`, `test/${file}.test.ts`])
+        assert.ok(
+          changes.files.some((f) => f.path === path && f.added > 0),
+          `${path} in ${changes.files.map((f) => f.path).join(', ')}`,
+        );
+    assert.match(changes.diff, /\+export function addRateLimitingToTheLoginApi\(\)/);
+    const devCommits = changes.commits.filter((c) => /^Implement/.test(c.subject));
+    assert.equal(devCommits.length, 2, 'one commit per developer step');
+    const body = await run('git', ['-C', done.workspace.repo, 'log', '--format=%B', devCommits[0]!.commit, '-1']);
+    assert.match(body.stdout, /Step: developer task .*-dev-\d, attempt 1\nAgent: developer-001/);
+    const reviews = llm.seen.filter(
+      (r) => roleOf(r.body) === 'code-reviewer' && promptOf(r.body).includes('login API'),
+    );
+    assert.ok(reviews.some((r) => promptOf(r.body).includes('+++ b/src/add-rate-limiting-to-the-login-api')));
+    assert.ok(
+      reviews.some((r) => toolResultsOf(r.body).some((t) => t.output.includes('export function'))),
+      'a reviewer read the code through read_text_file',
+    );
 
     // The key went into request headers only: not into history, events or logs.
     const history = JSON.stringify(await handle.fetchHistory());
@@ -386,14 +414,14 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.match(bad.stderr, /options\.developers: Too small/);
   });
 
-  it('completes a feature after the control plane and the working agent are killed mid-step, without duplicates', async () => {
+  it('completes a feature after the control plane and the working agent are killed mid-step, resuming the step, without duplicates', async () => {
     const id = unique('f');
     const handle = await plane.client.workflow.start(featureWorkflow, {
       taskQueue: plane.taskQueue,
       workflowId: `feature-${id}`,
       args: [{ title: 'Audit trail [slow]', options: { developers: 1, require_approval: false } }],
     });
-    // Mid-step: the agent has the task and is waiting on its (slow) LLM.
+    // Mid-step: the agent has the task, has made one tool call, and is waiting on its (slow) LLM.
     const since = new Date();
     const working = await eventually(
       'a developer waiting on its LLM',
@@ -402,7 +430,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
           if (
             e.message.type === 'TaskProgress' &&
             e.message.task_id === `${id}-dev-1` &&
-            e.message.progress_percent === 30
+            e.message.current_step.startsWith('step 2: asking')
           )
             return (await plane.registry.agent(e.message.agent_id))?.instance;
         }
@@ -428,7 +456,24 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     const trail = stream
       .filter((e) => 'task_id' in e.message && e.message.task_id === `${id}-dev-1`)
       .map((e) => e.msgId);
-    assert.equal(dev.length, 2, `the developer step was handed out again after its agent died: ${trail.join(', ')}`);
+    // The step resumed on its restarted agent after its last completed call: not handed out again, the call in
+    // flight asked again, every call completed once.
+    assert.equal(dev.length, 1, `the developer step stayed with its agent: ${trail.join(', ')}`);
+    const history = (await plane.client.workflow.getHandle(`task-${id}-dev-1`).fetchHistory()).events ?? [];
+    assert.ok(
+      history.some((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1),
+      'the call in flight ran again',
+    );
+    const step = ['callModel', 'callTool'];
+    assert.deepEqual(completedActivities(history), [
+      'beginTask',
+      ...step,
+      ...step,
+      ...step,
+      ...step,
+      'callModel',
+      'finishTask',
+    ]);
   });
 
   it('takes a task through the dispatcher: assigned at once, run to completion, submitted once however often it is sent', async () => {

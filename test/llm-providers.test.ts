@@ -3,16 +3,24 @@ import { after, describe, it } from 'node:test';
 import { loadConfig } from '../src/config';
 import { LLMError, type LLMRequest } from '../src/llm/llm-client';
 import { LLMRouter, describeModel } from '../src/llm/llm-router';
-import { OfflineProvider } from '../src/llm/offline-provider';
+import { OfflineModel } from '../src/llm/offline-model';
+import { jsonSchema, tool, type ModelMessage } from 'ai';
 import { costUsd } from '../src/llm/pricing';
-import { startLLMServer, systemOf, promptOf, type Answer, type SeenRequest } from './support/llm-server';
+import {
+  startLLMServer,
+  systemOf,
+  promptOf,
+  toolNamesOf,
+  toolResultsOf,
+  type Answer,
+  type SeenRequest,
+} from './support/llm-server';
 
 const request = (over: Partial<LLMRequest> = {}): LLMRequest => ({
   model: 'claude-sonnet-4-5',
   system: 'You are the developer agent.',
   prompt: 'Task: Add rate limiting\nWrite the code.',
   maxTokens: 1000,
-  role: 'developer',
   ...over,
 });
 
@@ -59,6 +67,63 @@ describe('LLM providers (real clients against a local server speaking each wire 
       if (c.auth) assert.equal(seen.headers[c.auth[0]], c.auth[1]);
       assert.equal(systemOf(seen.body), 'You are the developer agent.');
       assert.match(promptOf(seen.body), /Task: Add rate limiting/);
+    });
+  }
+
+  const writeFile = tool({
+    description: 'Write a file in the workspace',
+    inputSchema: jsonSchema<{ path: string; content: string }>({
+      type: 'object',
+      properties: { path: { type: 'string' }, content: { type: 'string' } },
+      required: ['path', 'content'],
+    }),
+  });
+
+  for (const c of cases) {
+    it(`${c.provider}: offers tools, reads a tool call, and carries its result back in its wire format`, async () => {
+      const s = await server();
+      next = (r) =>
+        toolResultsOf(r.body).length
+          ? { text: 'wrote it' }
+          : { text: '', toolCalls: [{ id: 'call_1', name: 'write_file', input: { path: 'src/a.ts', content: 'x' } }] };
+      const key = c.auth?.[1].replace('Bearer ', '');
+      const router = new LLMRouter({ [c.provider]: { apiKey: key, baseUrl: s.url } });
+      const messages: ModelMessage[] = [{ role: 'user', content: 'Task: Add rate limiting' }];
+      const first = await router.complete(
+        c.provider,
+        request({ model: c.model, messages, tools: { write_file: writeFile } }),
+      );
+      assert.deepEqual(toolNamesOf(s.seen.at(-1)!.body), ['write_file']);
+      assert.equal(first.toolCalls.length, 1);
+      assert.equal(first.toolCalls[0]!.toolName, 'write_file');
+      assert.deepEqual(first.toolCalls[0]!.input, { path: 'src/a.ts', content: 'x' });
+      const call = first.toolCalls[0]!;
+      const second = await router.complete(
+        c.provider,
+        request({
+          model: c.model,
+          tools: { write_file: writeFile },
+          messages: [
+            ...messages,
+            ...first.messages,
+            {
+              role: 'tool',
+              content: [
+                {
+                  type: 'tool-result',
+                  toolCallId: call.toolCallId,
+                  toolName: call.toolName,
+                  output: { type: 'text', value: 'wrote src/a.ts' },
+                },
+              ],
+            },
+          ],
+        }),
+      );
+      assert.equal(second.text, 'wrote it');
+      assert.deepEqual(second.toolCalls, []);
+      const [result] = toolResultsOf(s.seen.at(-1)!.body);
+      assert.match(result!.output, /wrote src\/a\.ts/);
     });
   }
 
@@ -120,14 +185,14 @@ describe('LLM providers (real clients against a local server speaking each wire 
     const router = new LLMRouter({ claude: { apiKey: 'k-12345678', baseUrl: s.url } });
     await assert.rejects(
       router.complete('claude', request()),
-      /unexpected response: content: Invalid input: expected array/,
+      /unexpected response: .*content: Invalid input: expected array/,
     );
   });
 
   it('uses the deterministic offline provider when no key is set', async () => {
     const router = new LLMRouter(loadConfig({}).llm);
     assert.deepEqual(
-      router.chain('claude', 'claude-opus-4-1').map((c) => c.client.provider),
+      router.chain('claude', 'claude-opus-4-1').map((c) => c.provider.provider),
       ['offline'],
     );
     const [a, b] = [await router.complete('claude', request()), await router.complete('claude', request())];
@@ -161,15 +226,58 @@ describe('LLM providers (real clients against a local server speaking each wire 
   });
 
   it('offline artifacts are shaped by role: a plan as JSON, an ADR, verdicts, a decision among the options', async () => {
-    const offline = new OfflineProvider();
-    const say = async (role: LLMRequest['role'], prompt = 'Task: Login rate limit') =>
-      (await offline.complete(request({ role, prompt }))).text;
-    const plan = JSON.parse(await say('orchestrator'));
+    const router = new LLMRouter({});
+    const say = async (role: string, prompt = 'Task: Login rate limit') =>
+      (await router.complete('offline', request({ system: `You are the ${role}.`, prompt }))).text;
+    const plan = JSON.parse(await say('Orchestrator'));
     assert.ok(plan.subtasks.some((t: { role: string }) => t.role === 'developer'));
-    assert.match(await say('architect'), /^# ADR: Login rate limit/);
-    assert.match(await say('code-reviewer'), /VERDICT: approve/);
-    const decision = JSON.parse(await say('decision-maker', 'Task: deadline missed\nOptions: retry, abort'));
+    assert.match(await say('Architect'), /^# ADR: Login rate limit/);
+    assert.match(await say('Code Reviewer'), /VERDICT: approve/);
+    const decision = JSON.parse(await say('Decision Maker', 'Task: deadline missed\nOptions: retry, abort'));
     assert.equal(decision.decision, 'retry');
+  });
+
+  it('the offline model calls the tools it is offered as its role would, one per step, then answers', async () => {
+    const model = new OfflineModel();
+    const tools = ['create_directory', 'write_file'].map((name) => ({
+      type: 'function' as const,
+      name,
+      inputSchema: { type: 'object' as const },
+    }));
+    const call = async (toolResults: number) =>
+      model.doGenerate({
+        tools,
+        prompt: [
+          { role: 'system', content: 'You are a Developer.' },
+          { role: 'user', content: [{ type: 'text', text: 'Task: Implement: Add a /health endpoint' }] },
+          ...Array.from({ length: toolResults }, (_, i) => ({
+            role: 'tool' as const,
+            content: [
+              {
+                type: 'tool-result' as const,
+                toolCallId: `offline-${i + 1}`,
+                toolName: 'write_file',
+                output: { type: 'text' as const, value: 'ok' },
+              },
+            ],
+          })),
+        ],
+      });
+    const steps = await Promise.all([0, 1, 2, 3, 4].map(call));
+    assert.deepEqual(
+      steps.map((s) =>
+        s.content.map((c) => (c.type === 'tool-call' ? `${c.toolName} ${JSON.parse(c.input).path}` : c.type)),
+      ),
+      [
+        ['create_directory src'],
+        ['write_file src/add-a-health-endpoint.ts'],
+        ['create_directory test'],
+        ['write_file test/add-a-health-endpoint.test.ts'],
+        ['text'],
+      ],
+    );
+    assert.equal(steps[0]!.finishReason.unified, 'tool-calls');
+    assert.deepEqual(await call(1), steps[1], 'deterministic');
   });
 
   it('reads provider settings from the environment, Ollama by URL alone', () => {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { LoadMeter, createAgentActivities } from '../activities/agent';
@@ -68,7 +69,13 @@ running = { spec, meter };
 
 const bus = await EventBus.connect(config.nats.url, { name: `vapora-agent-${spec.agent_id}`, logger: log });
 const router = new LLMRouter(config.llm);
-const executor = new TaskExecutor(spec, { bus, registry: new RegistryClient(config.api.url), router });
+const executor = new TaskExecutor(spec, {
+  bus,
+  registry: new RegistryClient(config.api.url),
+  router,
+  // Clones of feature workspaces, one per task attempt: kept across a restart of this agent.
+  workDir: join(config.stateDir, 'work', spec.agent_id),
+});
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const worker = await Worker.create({
   connection,
@@ -118,6 +125,7 @@ process.once('SIGTERM', () => {
 });
 // Worker.run() returns after SIGTERM/SIGINT once running activities have finished.
 await worker.run();
+await executor.closeAll();
 clearInterval(heartbeats);
 await beat();
 health.close();

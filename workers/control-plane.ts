@@ -33,7 +33,7 @@ try {
   const seeded = await seedCatalog(registry);
   if (seeded.length) log.info('marketplace catalog added', { manifests: seeded });
   const deployer = createDeployer(config, log);
-  const deps = await openActivityDeps(registry, bus, deployer, log);
+  const deps = await openActivityDeps(config.stateDir, registry, bus, deployer, log);
   const workers = await createPlaneWorkers({
     connection,
     namespace: config.temporal.namespace,

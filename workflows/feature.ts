@@ -4,6 +4,7 @@ import {
   ParentClosePolicy,
   executeChild,
   patched,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -23,6 +24,7 @@ import type {
   ParsedFeatureInput,
 } from '../src/contracts/feature-input';
 import type { TaskInput, TaskOutcome } from '../src/contracts/task-input';
+import type { Activities } from '../activities';
 import { featureApprovalRequired } from '../src/contracts/approval-required';
 import { ApprovalGate } from './approval-gate';
 import { featureStatusQuery } from '../src/contracts/messages';
@@ -30,6 +32,11 @@ import { escalateToDecisionMaker } from './escalation';
 import { taskWorkflow } from './task';
 import { validateInput } from './validate-input';
 import { BUSINESS_IDS_IN_INPUTS, featureIdOf, featureWorkflowId, taskWorkflowId } from '../src/contracts/workflow-ids';
+
+const { createWorkspace, workspaceHead } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumInterval: '10s' },
+});
 
 /** Stops the line: the feature ends `aborted` (by decision or person) or `failed` (a step failed for good). */
 class Stop extends Error {
@@ -85,7 +92,13 @@ export async function featureWorkflow(raw: FeatureInput): Promise<FeatureStatus>
   ]);
   const pipeline = new Pipeline(featureId, input, state, gate);
   try {
+    // Its own git workspace, which the agents change through their tools (runs begun before had none).
+    if (patched('feature-workspace')) {
+      const { repo, base } = await createWorkspace(featureId);
+      state.workspace = { repo, base, commit: base };
+    }
     await pipeline.run();
+    if (state.workspace) state.workspace.commit = await workspaceHead(state.workspace.repo);
     pipeline.phase('completed', 'completed');
     return state;
   } catch (error) {
@@ -354,6 +367,10 @@ class Pipeline {
       inputs,
       feature_id: this.featureId,
       deadline_secs: this.input.options.step_deadline_secs,
+      ...(this.state.workspace && {
+        workspace: this.state.workspace.repo,
+        budget_usd: Math.max(0, this.state.costs.budget_usd - this.state.costs.total_usd),
+      }),
     };
     return {
       name,

@@ -35,6 +35,7 @@ import { escalateToDecisionMaker } from './escalation';
 import { validateInput } from './validate-input';
 import { taskIdOf, taskWorkflowId } from '../src/contracts/workflow-ids';
 import { taskContextOf } from '../src/contracts/task-context';
+import { HEARTBEAT_TIMEOUT, toolLoop } from './tool-loop';
 
 // Assignment and task records are local activities: short calls into the control plane's
 // memory, SurrealDB and NATS that need no extra round trip through the server.
@@ -43,9 +44,6 @@ const { assignTask, recordTask } = proxyLocalActivities<Activities>({
   retry: { maximumInterval: '5s' },
 });
 const agent = proxyActivities<AgentActivities>({ startToCloseTimeout: '30 minutes' });
-
-/** The activity's heartbeat is how a dead agent is noticed mid-task; agents beat every 5 s. */
-const HEARTBEAT_TIMEOUT = '20s';
 const MAX_ESCALATIONS = 2;
 
 type Run = { output: AgentTaskOutput } | { error: string } | { deadline: true };
@@ -250,17 +248,20 @@ async function runOn(
   const timer = new CancellationScope();
   const running: Promise<Run> = work
     .run(() =>
-      agent.executeTask.executeWithOptions(
-        {
-          taskQueue: agentTaskQueue(agentId),
-          scheduleToStartTimeout: `${input.pickup_timeout_secs}s`,
-          startToCloseTimeout: remaining,
-          heartbeatTimeout: HEARTBEAT_TIMEOUT,
-          retry: { maximumAttempts: 1 },
-          summary: `${input.role} ${agentId}: ${input.title}`.slice(0, 200),
-        },
-        [{ task, attempt }],
-      ),
+      // Each LLM and tool call its own activity (runs begun before: the whole task in one).
+      patched('tool-loop')
+        ? toolLoop(agentId, { task, attempt }, input, remaining)
+        : agent.executeTask.executeWithOptions(
+            {
+              taskQueue: agentTaskQueue(agentId),
+              scheduleToStartTimeout: `${input.pickup_timeout_secs}s`,
+              startToCloseTimeout: remaining,
+              heartbeatTimeout: HEARTBEAT_TIMEOUT,
+              retry: { maximumAttempts: 1 },
+              summary: `${input.role} ${agentId}: ${input.title}`.slice(0, 200),
+            },
+            [{ task, attempt }],
+          ),
     )
     .then(
       (output) => ({ output }),

@@ -22,7 +22,6 @@ export async function decide(
     system: systemPrompt('decision-maker'),
     prompt: `Task: decide on ${request.decision_type} for ${request.from_agent}\nContext: ${request.context}\nOptions: ${request.options.join(', ')}`,
     maxTokens: 1024,
-    role: 'decision-maker',
   });
   const parsed = Answer.safeParse(readJson(answer.text));
   const valid = parsed.success && request.options.includes(parsed.data.decision);

@@ -1,10 +1,25 @@
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ModelMessage, ToolResultPart } from 'ai';
 import { AGENT_ROLES, parse, type AgentRole, type TaskContext } from '../domain';
 import type { EventBus } from '../bus/event-bus';
 import type { RegistryClient } from '../client/registry-client';
 import type { AgentSpec } from '../contracts/agent-spec';
+import {
+  AgentTaskInput,
+  FinishTaskInput,
+  ModelCallInput,
+  ToolCallInput,
+  type AgentTaskOutput,
+  type LLMUsage,
+  type ModelCallOutput,
+  type TaskBegun,
+  type ToolCallOutput,
+} from '../contracts/agent-task';
 import { describeModel, type LLMRouter } from '../llm/llm-router';
 import { readPlan, readVerdict, systemPrompt, taskPrompt } from './agent-prompt';
-import { AgentTaskInput, type AgentTaskOutput } from '../contracts/agent-task';
+import { McpToolbox } from './mcp-toolbox';
+import { WorkingCopy } from './working-copy';
 
 /** The kind of artifact each role produces. */
 const ARTIFACT_KIND: Record<AgentRole, string> = {
@@ -28,86 +43,310 @@ const CONTEXT_TTL_MINUTES = 24 * 60;
 
 export type Progress = (percent: number, step: string) => Promise<void>;
 
+/** The opening of a task's conversation, and each LLM answer and tool result after it: artifacts, read back by id. */
+interface Opening {
+  prompt: string;
+}
+interface Answer {
+  messages: ModelMessage[];
+  text: string;
+  tool_calls: { id: string; name: string; input: unknown }[];
+  usage: LLMUsage;
+}
+interface ToolResult {
+  tool_call_id: string;
+  tool_name: string;
+  text: string;
+  is_error: boolean;
+}
+
+/** What one attempt of a task holds open in this process: its clone of the workspace and its MCP servers. */
+interface Session {
+  copy?: WorkingCopy;
+  toolbox?: McpToolbox;
+}
+
+const short = (value: unknown, max = 80) => {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+};
+
+/** A tool call for people (Web UI, events): its name and its path, or its arguments in short. */
+const describeCall = (name: string, input: unknown) => {
+  const path = (input as { path?: unknown } | undefined)?.path;
+  return `${name} ${typeof path === 'string' ? path : short(input, 60)}`;
+};
+
 /**
- * Runs one task on this agent: reads its inputs and the shared context for
- * its role, asks its LLM (through the router's fallback chain), stores the
- * output as an artifact, shares a summary, and reports progress on the way.
+ * Runs tasks on this agent as a loop the task workflow drives, one activity
+ * per call: `begin` reads the inputs and opens the conversation, `callModel`
+ * makes the next LLM call, `callTool` runs one tool call it asked for, and
+ * `finish` commits what the tools changed and stores the result. Every
+ * answer and tool result is stored as an artifact as soon as it exists, so
+ * history carries summaries only, and a call asked again after a crash
+ * returns what was stored instead of paying for the LLM call twice.
  */
 export class TaskExecutor {
+  private readonly sessions = new Map<string, Promise<Session>>();
+
   constructor(
     private readonly spec: AgentSpec,
-    private readonly deps: { bus: EventBus; registry: RegistryClient; router: LLMRouter },
+    private readonly deps: { bus: EventBus; registry: RegistryClient; router: LLMRouter; workDir: string },
   ) {}
 
-  async execute(raw: AgentTaskInput, progress: Progress): Promise<AgentTaskOutput> {
-    const started = Date.now();
+  async begin(raw: AgentTaskInput, progress: Progress): Promise<TaskBegun> {
     const { task, attempt } = parse(AgentTaskInput, raw, 'task input');
-    const { bus, registry, router } = this.deps;
+    const { bus, registry } = this.deps;
     await bus.publish(
       { type: 'TaskStarted', task_id: task.task_id, agent_id: this.spec.agent_id, timestamp: new Date().toISOString() },
       `${task.task_id}/started/${attempt}`,
     );
-
-    await progress(10, 'reading inputs and shared context');
-    const scope = task.feature_id ?? task.task_id;
-    const [inputs, context, help] = await Promise.all([
+    await progress(5, 'reading inputs and shared context');
+    const [inputs, context, help, session] = await Promise.all([
       Promise.all(
         Object.entries(task.inputs).map(async ([name, id]) => ({
           name,
           content: (await registry.artifact(id))?.content ?? `(artifact ${id} is gone)`,
         })),
       ),
-      registry.knowledge({ role: task.role, scope }),
+      registry.knowledge({ role: task.role, scope: task.feature_id ?? task.task_id }),
       this.askForHelp(task),
+      this.session(task, attempt),
     ]);
+    if (!(await this.load(task, attempt, 'c0')))
+      await this.store<Opening>(task, attempt, 'c0', { prompt: taskPrompt(task, inputs, context, help) });
+    const tools = session.toolbox?.names ?? [];
+    return { tools, max_steps: tools.length ? (this.spec.tools?.max_steps ?? 1) : 1 };
+  }
 
+  async callModel(raw: ModelCallInput, progress: Progress): Promise<ModelCallOutput> {
+    const { task, attempt, step } = parse(ModelCallInput, raw, 'model call');
     const asked = { provider: this.spec.llm_provider, model: this.spec.llm_model };
-    await progress(30, `asking ${router.answering(asked)}`);
-    const answer = await router.complete(this.spec.llm_provider, {
-      model: this.spec.llm_model,
-      system: systemPrompt(task.role),
-      prompt: taskPrompt(task, inputs, context, help),
-      maxTokens: 4096,
-      role: task.role,
-    });
+    // Answered before a crash: the answer is stored, and the call is not paid twice.
+    let answer = await this.load<Answer>(task, attempt, `m${step}`);
+    if (!answer) {
+      const [session, messages] = await Promise.all([
+        this.session(task, attempt),
+        this.conversation(task, attempt, step),
+      ]);
+      await progress(this.percent(step), `step ${step}: asking ${this.deps.router.answering(asked)}`);
+      const tools = session.toolbox?.names.length ? session.toolbox.definitions() : undefined;
+      const response = await this.deps.router.complete(this.spec.llm_provider, {
+        model: this.spec.llm_model,
+        system: systemPrompt(task.role),
+        messages,
+        tools,
+        maxTokens: 4096,
+      });
+      answer = await this.store<Answer>(task, attempt, `m${step}`, {
+        messages: response.messages,
+        text: response.text,
+        tool_calls: response.toolCalls.map((c) => ({ id: c.toolCallId, name: c.toolName, input: c.input })),
+        usage: {
+          provider: response.provider,
+          model: response.model,
+          input_tokens: response.inputTokens,
+          output_tokens: response.outputTokens,
+          cost_usd: response.costUsd,
+          fallbacks: response.fallbacks,
+          answered_by: describeModel(asked, { provider: response.provider, model: response.model }),
+        },
+      });
+    }
+    return {
+      tool_calls: answer.tool_calls.map((c) => ({ id: c.id, name: c.name, summary: describeCall(c.name, c.input) })),
+      usage: answer.usage,
+    };
+  }
 
-    await progress(80, 'storing the artifact');
+  async callTool(raw: ToolCallInput, progress: Progress): Promise<ToolCallOutput> {
+    const { task, attempt, step, call_id } = parse(ToolCallInput, raw, 'tool call');
+    const answer = await this.load<Answer>(task, attempt, `m${step}`);
+    const index = answer?.tool_calls.findIndex((c) => c.id === call_id) ?? -1;
+    if (!answer || index < 0)
+      throw ApplicationFailure.create({
+        type: 'UnknownToolCall',
+        message: `step ${step} of task ${task.task_id} asked for no tool call ${call_id}`,
+        nonRetryable: true,
+      });
+    const call = answer.tool_calls[index]!;
+    let result = await this.load<ToolResult>(task, attempt, `t${step}-${index}`);
+    if (!result) {
+      await progress(this.percent(step), `step ${step}: ${describeCall(call.name, call.input)}`);
+      const { toolbox } = await this.session(task, attempt);
+      if (!toolbox)
+        throw ApplicationFailure.create({
+          type: 'ToolNotAllowed',
+          message: `the model asked for tool "${call.name}", but ${this.spec.agent_id} declares no tools`,
+          nonRetryable: true,
+        });
+      const outcome = await toolbox.call(call.name, call.input).catch(async (error: unknown) => {
+        // A server that failed mid-call starts afresh for the next attempt; the working copy stays.
+        if (error instanceof ApplicationFailure && error.type === 'McpServerFailed') {
+          this.sessions.delete(`${task.task_id}/${attempt}`);
+          await toolbox.close();
+        }
+        throw error;
+      });
+      result = await this.store<ToolResult>(task, attempt, `t${step}-${index}`, {
+        tool_call_id: call.id,
+        tool_name: call.name,
+        text: outcome.text,
+        is_error: outcome.isError,
+      });
+    }
+    return { ok: !result.is_error, summary: short(result.text, 200) };
+  }
+
+  async finish(raw: FinishTaskInput, progress: Progress): Promise<AgentTaskOutput> {
+    const { task, attempt, steps, usage, stopped } = parse(FinishTaskInput, raw, 'task finish');
+    const opening = await this.deps.registry.artifact(this.id(task, attempt, 'c0'));
+    const last = steps ? await this.load<Answer>(task, attempt, `m${steps}`) : undefined;
+    const text = last?.text || `Stopped after ${steps} LLM calls (${stopped ?? 'no answer'}).`;
+    await progress(95, stopped ? `stopped (${stopped}): storing the result` : 'storing the result');
+    const session = await this.session(task, attempt);
+    const change = await session.copy?.commitAndPush(
+      `${task.title}\n\nStep: ${task.role} task ${task.task_id}, attempt ${attempt}\nAgent: ${this.spec.agent_id}` +
+        (task.feature_id ? `\nFeature: ${task.feature_id}` : ''),
+    );
     const kind = ARTIFACT_KIND[task.role];
-    const artifact = await registry.putArtifact({
+    const artifact = await this.deps.registry.putArtifact({
       id: `${task.task_id}-a${attempt}`,
       kind,
       title: task.title,
-      content: answer.text,
+      // Whoever reviews the step reads its diff with it.
+      content: change?.changed ? `${text}\n\n--- diff of ${change.commit} ---\n${change.diff}` : text,
       feature_id: task.feature_id,
       task_id: task.task_id,
     });
-    const summary = answer.text.replace(/\s+/g, ' ').trim().slice(0, 200);
+    const summary = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+    const scope = task.feature_id ?? task.task_id;
     const shared = {
       key: `${scope}/${task.role}`,
       context_type: kind,
       from_agent: this.spec.agent_id,
       to_roles: [],
-      data: { summary, artifact: artifact.id },
+      data: { summary, artifact: artifact.id, ...(change?.changed && { commit: change.commit, files: change.files }) },
       ttl_minutes: CONTEXT_TTL_MINUTES,
     };
-    await registry.shareKnowledge(shared);
-    await bus.publish({ type: 'ShareContext', ...shared });
+    await this.deps.registry.shareKnowledge(shared);
+    await this.deps.bus.publish({ type: 'ShareContext', ...shared });
+    await this.close(task, attempt, session);
 
-    const plan = task.role === 'orchestrator' ? readPlan(answer.text, task.title) : undefined;
+    const plan = task.role === 'orchestrator' ? readPlan(text, task.title) : undefined;
     await progress(100, plan?.fallback ? 'done (default plan: the answer was not a valid plan)' : 'done');
     return {
-      result: { success: true, summary, verdict: readVerdict(answer.text), artifacts: [artifact], plan: plan?.plan },
-      usage: {
-        provider: answer.provider,
-        model: answer.model,
-        input_tokens: answer.inputTokens,
-        output_tokens: answer.outputTokens,
-        cost_usd: answer.costUsd,
-        fallbacks: answer.fallbacks,
-        answered_by: describeModel(asked, { provider: answer.provider, model: answer.model }),
+      result: {
+        success: true,
+        summary,
+        verdict: readVerdict(text),
+        artifacts: [artifact],
+        plan: plan?.plan,
+        ...(change?.changed && { commit: change.commit, files: change.files }),
       },
-      duration_ms: Date.now() - started,
+      usage: total(usage, { provider: this.spec.llm_provider, model: this.spec.llm_model }),
+      duration_ms: opening ? Date.now() - Date.parse(opening.created_at) : 0,
     };
+  }
+
+  /**
+   * The whole loop in one activity, for task runs started before each call
+   * was an activity of its own (they still schedule `executeTask`).
+   */
+  async execute(raw: AgentTaskInput, progress: Progress): Promise<AgentTaskOutput> {
+    const { max_steps } = await this.begin(raw, progress);
+    const usage: LLMUsage[] = [];
+    for (let step = 1; ; step++) {
+      const answer = await this.callModel({ ...raw, step }, progress);
+      usage.push(answer.usage);
+      if (!answer.tool_calls.length || step >= max_steps) return this.finish({ ...raw, steps: step, usage }, progress);
+      for (const call of answer.tool_calls) await this.callTool({ ...raw, step, call_id: call.id }, progress);
+    }
+  }
+
+  /** Closes what every open attempt holds (the agent is stopping). */
+  async closeAll(): Promise<void> {
+    const open = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(open.map(async (s) => (await s.catch((): Session => ({}))).toolbox?.close()));
+  }
+
+  private percent(step: number): number {
+    return Math.min(90, 10 + Math.round((80 * (step - 1)) / (this.spec.tools?.max_steps ?? 1)));
+  }
+
+  /** The conversation before the `step`th LLM call: the opening, then each answer with its tool results. */
+  private async conversation(task: TaskContext, attempt: number, step: number): Promise<ModelMessage[]> {
+    const opening = await this.load<Opening>(task, attempt, 'c0');
+    if (!opening) throw new Error(`task ${task.task_id} attempt ${attempt} was not begun`);
+    const messages: ModelMessage[] = [{ role: 'user', content: opening.prompt }];
+    for (let before = 1; before < step; before++) {
+      const answer = await this.load<Answer>(task, attempt, `m${before}`);
+      if (!answer) throw new Error(`task ${task.task_id} attempt ${attempt} has no answer to step ${before}`);
+      messages.push(...answer.messages);
+      const results = await Promise.all(
+        answer.tool_calls.map((_c, i) => this.load<ToolResult>(task, attempt, `t${before}-${i}`)),
+      );
+      const parts: ToolResultPart[] = results.flatMap((r) =>
+        r
+          ? [
+              {
+                type: 'tool-result',
+                toolCallId: r.tool_call_id,
+                toolName: r.tool_name,
+                output: r.is_error ? { type: 'error-text', value: r.text } : { type: 'text', value: r.text },
+              },
+            ]
+          : [],
+      );
+      if (parts.length) messages.push({ role: 'tool', content: parts });
+    }
+    return messages;
+  }
+
+  private session(task: TaskContext, attempt: number): Promise<Session> {
+    const key = `${task.task_id}/${attempt}`;
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = (async () => {
+        const copy = task.workspace
+          ? await WorkingCopy.open(task.workspace, join(this.deps.workDir, `${task.task_id}-a${attempt}`))
+          : undefined;
+        const toolbox = this.spec.tools ? await McpToolbox.open(this.spec.tools, copy?.dir) : undefined;
+        return { copy, toolbox };
+      })();
+      // A failed start is not kept: the activity's next attempt tries again.
+      session.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, session);
+    }
+    return session;
+  }
+
+  private async close(task: TaskContext, attempt: number, session: Session): Promise<void> {
+    this.sessions.delete(`${task.task_id}/${attempt}`);
+    await session.toolbox?.close();
+    session.copy?.remove();
+  }
+
+  private id(task: TaskContext, attempt: number, part: string): string {
+    return `${task.task_id}-a${attempt}-${part}`;
+  }
+
+  private async load<T>(task: TaskContext, attempt: number, part: string): Promise<T | undefined> {
+    const artifact = await this.deps.registry.artifact(this.id(task, attempt, part));
+    return artifact ? (JSON.parse(artifact.content) as T) : undefined;
+  }
+
+  private async store<T>(task: TaskContext, attempt: number, part: string, value: T): Promise<T> {
+    await this.deps.registry.putArtifact({
+      id: this.id(task, attempt, part),
+      kind: 'conversation',
+      title: `${task.title} (${part})`,
+      content: JSON.stringify(value),
+      feature_id: task.feature_id,
+      task_id: task.task_id,
+    });
+    return value;
   }
 
   /** A task outside this agent's capabilities asks the other roles for help; the first offer joins the prompt. */
@@ -131,4 +370,18 @@ export class TaskExecutor {
       return [];
     }
   }
+}
+
+/** A task's LLM calls as one usage record: tokens and cost summed, who answered last. */
+function total(calls: LLMUsage[], manifest: { provider: string; model: string }): LLMUsage {
+  const last = calls.at(-1);
+  return {
+    provider: last?.provider ?? manifest.provider,
+    model: last?.model ?? manifest.model,
+    input_tokens: calls.reduce((n, c) => n + c.input_tokens, 0),
+    output_tokens: calls.reduce((n, c) => n + c.output_tokens, 0),
+    cost_usd: calls.reduce((n, c) => n + c.cost_usd, 0),
+    fallbacks: calls.flatMap((c) => c.fallbacks),
+    answered_by: last?.answered_by ?? `${manifest.provider} ${manifest.model}`,
+  };
 }

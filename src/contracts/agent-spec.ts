@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentRole, Capability, Identifier, LLMProvider, SemVer, type AgentManifest } from '../domain';
+import { AgentRole, AgentTools, Capability, Identifier, LLMProvider, SemVer, type AgentManifest } from '../domain';
 
 /** What an agent process is told about itself (VAPORA_AGENT_SPEC), checked at its boundary. */
 export const AgentSpec = z.object({
@@ -13,6 +13,7 @@ export const AgentSpec = z.object({
   capabilities: z.array(Capability),
   llm_provider: LLMProvider,
   llm_model: z.string().min(1),
+  tools: AgentTools.optional(),
 });
 export type AgentSpec = z.infer<typeof AgentSpec>;
 
@@ -28,4 +29,5 @@ export const agentSpecOf = (agentId: string, manifest: AgentManifest, port: numb
   capabilities: manifest.capabilities,
   llm_provider: manifest.llm_provider,
   llm_model: manifest.llm_model,
+  tools: manifest.tools,
 });

@@ -16,6 +16,43 @@ export interface LLMUsage {
   answered_by: string;
 }
 
+/** One call of the task's tool loop: the `step`th LLM call, or a tool call it asked for. */
+export const ModelCallInput = AgentTaskInput.extend({ step: z.number().int().min(1) });
+export type ModelCallInput = z.input<typeof ModelCallInput>;
+export const ToolCallInput = ModelCallInput.extend({ call_id: z.string().min(1) });
+export type ToolCallInput = z.input<typeof ToolCallInput>;
+export const FinishTaskInput = AgentTaskInput.extend({
+  steps: z.number().int().min(0),
+  usage: z.array(z.custom<LLMUsage>()),
+  /** Why the loop ended before the model was done, if it did. */
+  stopped: z.enum(['max-steps', 'budget']).optional(),
+});
+export type FinishTaskInput = z.input<typeof FinishTaskInput>;
+
+/** What the agent offers the task: the tools its model may call, and how many LLM calls the loop may make. */
+export interface TaskBegun {
+  tools: string[];
+  max_steps: number;
+}
+
+/** A tool call the model asked for, as history shows it: the arguments in short (they are stored in full). */
+export interface ToolCallRequest {
+  id: string;
+  name: string;
+  summary: string;
+}
+
+export interface ModelCallOutput {
+  tool_calls: ToolCallRequest[];
+  usage: LLMUsage;
+}
+
+export interface ToolCallOutput {
+  ok: boolean;
+  /** The start of the result; the whole result is an artifact the next LLM call reads. */
+  summary: string;
+}
+
 /** What comes back through workflow history: a summary, references to artifacts, usage; never the artifacts themselves. */
 export interface AgentTaskOutput {
   result: TaskResult;

@@ -77,5 +77,7 @@ export interface FeatureStatus {
   approvals: ApprovalRecord[];
   decisions: Pick<Decision, 'id' | 'decision_type' | 'decision' | 'made_by' | 'reasoning'>[];
   costs: { total_usd: number; tokens: number; budget_usd: number };
+  /** The feature's git workspace: what it changed is `base`..`commit` (see `vapora feature diff`). */
+  workspace?: { repo: string; base: string; commit: string };
   error?: string;
 }

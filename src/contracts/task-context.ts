@@ -11,4 +11,5 @@ export const taskContextOf = (task_id: string, input: ParsedTaskInput): TaskCont
   description: input.description,
   priority: input.priority,
   inputs: input.inputs,
+  workspace: input.workspace,
 });

@@ -19,6 +19,10 @@ const TaskInputFields = z.object({
   inputs: z.record(z.string().min(1), Identifier).default({}),
   priority: TaskPriority.default('normal'),
   feature_id: Identifier.optional(),
+  /** The feature's workspace repository: the agent acts on a clone of it through its tools. */
+  workspace: z.string().min(1).optional(),
+  /** What the task's LLM calls may cost at most (the feature's budget left): its tool loop stops there. */
+  budget_usd: z.number().min(0).optional(),
   /** Seconds from the start for the work to be done; a durable timer holds the workflow to it. */
   deadline_secs: z
     .number()

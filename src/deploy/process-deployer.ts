@@ -58,7 +58,13 @@ export class ProcessDeployer implements Deployer {
       cwd: PROJECT_ROOT,
       detached: true,
       stdio: ['ignore', log, log],
-      env: { ...process.env, ...this.options.env, VAPORA_AGENT_SPEC: JSON.stringify(spec) },
+      // The agent keeps its working copies under the same state directory as its records.
+      env: {
+        ...process.env,
+        ...this.options.env,
+        VAPORA_STATE_DIR: this.options.stateDir,
+        VAPORA_AGENT_SPEC: JSON.stringify(spec),
+      },
     });
     closeSync(log);
     child.unref();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AgentTools } from './agent-tools';
 import { AgentRole } from './agent-role';
 import { Capability } from './capability';
 import { HealthCheckConfig } from './health-check';
@@ -46,6 +47,8 @@ export const AgentManifest = z
     llm_provider: LLMProvider,
     llm_model: z.string().min(1),
     max_concurrent_tasks: z.number().int().min(1).max(1000),
+    /** MCP tools the agent acts through; without them it answers in text alone. */
+    tools: AgentTools.optional(),
     documentation: z.string().default(''),
   })
   .superRefine((m, ctx) => {

@@ -4,6 +4,7 @@ export * from './agent-status';
 export * from './agent-metadata';
 export * from './agent-instance';
 export * from './agent-manifest';
+export * from './agent-tools';
 export * from './agent-message';
 export * from './capability';
 export * from './decision';

@@ -15,6 +15,8 @@ export const TaskContext = z.object({
   description: z.string().max(20_000).default(''),
   priority: TaskPriority.default('normal'),
   inputs: z.record(z.string(), z.string()).default({}),
+  /** The feature's workspace (a git repository the agent clones and pushes to), when the task has one. */
+  workspace: z.string().min(1).optional(),
 });
 export type TaskContext = z.infer<typeof TaskContext>;
 
@@ -44,6 +46,9 @@ export const TaskResult = z.object({
   artifacts: z.array(ArtifactRef).default([]),
   /** Only the Orchestrator's planning task returns one. */
   plan: FeaturePlan.optional(),
+  /** The workspace commit that holds what the task changed (absent when it changed nothing). */
+  commit: z.string().optional(),
+  files: z.array(z.string()).optional(),
 });
 export type TaskResult = z.infer<typeof TaskResult>;
 

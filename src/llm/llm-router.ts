@@ -1,23 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { APICallError, generateText, type LanguageModel } from 'ai';
 import { PROVIDER_VARIABLES, type LLMSettings } from '../config';
-import type { LLMProvider } from '../domain';
-import { anthropicFormat } from './anthropic-format';
-import { geminiFormat } from './gemini-format';
-import { HttpProvider } from './http-provider';
-import { LLMError, type LLMClient, type LLMRequest, type LLMResponse } from './llm-client';
-import { OfflineProvider } from './offline-provider';
-import { ollamaFormat } from './ollama-format';
-import { openaiFormat } from './openai-format';
-import type { WireFormat } from './wire-format';
-
-type RemoteProvider = keyof LLMSettings;
-
-const FORMATS: Record<RemoteProvider, WireFormat> = {
-  claude: anthropicFormat,
-  openai: openaiFormat,
-  gemini: geminiFormat,
-  ollama: ollamaFormat,
-};
+import { describeIssues, type LLMProvider } from '../domain';
+import type { z } from 'zod';
+import { LLMError, type LLMRequest, type LLMResponse, type LLMToolCall } from './llm-client';
+import { OfflineModel } from './offline-model';
+import { costUsd } from './pricing';
+import { languageModel, type RemoteProvider } from './provider-models';
 
 /** The model a fallback provider is asked for when the manifest named another provider. */
 export const FALLBACK_MODELS: Record<RemoteProvider, string> = {
@@ -56,13 +45,21 @@ export function describeModel(asked: ModelRef, answering: ModelRef): string {
 /** One call's answer, and the providers that failed before it (without their keys). */
 export type RoutedResponse = LLMResponse & { fallbacks: string[] };
 
+/** A configured provider: its AI SDK model for a model id, and its key, never to appear in a message. */
+interface Provider {
+  provider: LLMProvider;
+  model(id: string): LanguageModel;
+  secret?: string;
+}
+
 /**
  * Picks the provider for a call: the manifest's own (the spec's optimal LLM
  * for the role) when configured, then every other configured provider in
- * turn on errors and 429s; the offline provider when none is configured.
+ * turn on errors and 429s; the offline model when none is configured. The AI
+ * SDK speaks each provider's wire format; retries and fallbacks are Vapora's.
  */
 export class LLMRouter {
-  private readonly clients = new Map<LLMProvider, LLMClient>();
+  private readonly providers = new Map<LLMProvider, Provider>();
 
   constructor(
     settings: LLMSettings,
@@ -71,21 +68,21 @@ export class LLMRouter {
     for (const [provider, s] of Object.entries(settings) as [
       RemoteProvider,
       NonNullable<LLMSettings[RemoteProvider]>,
-    ][]) {
-      this.clients.set(provider, new HttpProvider(FORMATS[provider], { ...s, timeoutMs: options.timeoutMs }));
-    }
-    if (this.clients.size === 0) this.clients.set('offline', new OfflineProvider());
+    ][])
+      this.providers.set(provider, { provider, model: (id) => languageModel(provider, s, id), secret: s.apiKey });
+    if (this.providers.size === 0)
+      this.providers.set('offline', { provider: 'offline', model: () => new OfflineModel() });
   }
 
   /** The providers tried, in order, for a manifest's provider and model. */
-  chain(provider: LLMProvider, model: string): { client: LLMClient; model: string }[] {
-    const own = this.clients.get(provider);
-    const others = [...this.clients.values()].filter((c) => c !== own);
+  chain(provider: LLMProvider, model: string): { provider: Provider; model: string }[] {
+    const own = this.providers.get(provider);
+    const others = [...this.providers.values()].filter((p) => p !== own);
     return [
-      ...(own ? [{ client: own, model }] : []),
-      ...others.map((client) => ({
-        client,
-        model: client.provider === 'offline' ? 'offline' : FALLBACK_MODELS[client.provider],
+      ...(own ? [{ provider: own, model }] : []),
+      ...others.map((p) => ({
+        provider: p,
+        model: p.provider === 'offline' ? 'offline' : FALLBACK_MODELS[p.provider],
       })),
     ];
   }
@@ -93,33 +90,111 @@ export class LLMRouter {
   /** Who will answer a call for this provider and model, first in the chain (see describeModel). */
   answering(asked: ModelRef): string {
     const first = this.chain(asked.provider, asked.model)[0]!;
-    return describeModel(asked, { provider: first.client.provider, model: first.model });
+    return describeModel(asked, { provider: first.provider.provider, model: first.model });
   }
 
   async complete(provider: LLMProvider, request: LLMRequest): Promise<RoutedResponse> {
     const failures: string[] = [];
     const wait = this.options.sleep ?? sleep;
-    for (const { client, model } of this.chain(provider, request.model)) {
+    for (const route of this.chain(provider, request.model)) {
       for (let attempt = 1; ; attempt++) {
         try {
-          return { ...(await client.complete({ ...request, model })), fallbacks: failures };
+          return { ...(await this.call(route.provider, route.model, request)), fallbacks: failures };
         } catch (error) {
-          if (!(error instanceof LLMError)) throw error;
-          const retryAfter = error.retryAfterMs;
+          const failure = asLLMError(route.provider, error);
+          const retryAfter = failure.retryAfterMs;
           if (
             attempt === 1 &&
-            error.retryable &&
+            failure.retryable &&
             retryAfter !== undefined &&
             retryAfter <= (this.options.maxRetryAfterMs ?? 10_000)
           ) {
             await wait(retryAfter);
             continue;
           }
-          failures.push(error.message);
+          failures.push(failure.message);
           break;
         }
       }
     }
     throw new LLMError(provider, `every provider failed: ${failures.join(' | ')}`, true);
   }
+
+  private async call(route: Provider, model: string, request: LLMRequest): Promise<LLMResponse> {
+    const { provider } = route;
+    const conversation = request.messages ? { messages: request.messages } : { prompt: request.prompt ?? '' };
+    const result = await generateText({
+      model: route.model(model),
+      system: request.system,
+      ...conversation,
+      tools: request.tools,
+      maxOutputTokens: request.maxTokens,
+      maxRetries: 0,
+      abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? 120_000),
+    });
+    const inputTokens = result.usage.inputTokens ?? 0;
+    const outputTokens = result.usage.outputTokens ?? 0;
+    return {
+      provider,
+      model,
+      text: result.text,
+      toolCalls: result.toolCalls.map(({ toolCallId, toolName, input }): LLMToolCall => ({
+        toolCallId,
+        toolName,
+        input: input as unknown,
+      })),
+      messages: result.response.messages,
+      inputTokens,
+      outputTokens,
+      costUsd: costUsd(provider, model, inputTokens, outputTokens),
+    };
+  }
+}
+
+/** Retry-After as delta-seconds or an HTTP date, in milliseconds. */
+export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** The fields that did not match, from the schema error the SDK's validation carries as a cause. */
+function describeCause(error: Error): string {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause)
+    if ('issues' in cause && Array.isArray(cause.issues))
+      return describeIssues(cause as unknown as { issues: z.core.$ZodIssue[] }, 'body').join('; ');
+  return error.message;
+}
+
+/**
+ * What went wrong with a call, for the fallback chain and for people: the
+ * HTTP status and the start of the provider's answer, with the key (which
+ * providers may echo back) redacted.
+ */
+function asLLMError({ provider, secret }: Provider, error: unknown): LLMError {
+  const redact = (text: string) => (secret && secret.length >= 8 ? text.split(secret).join('[redacted]') : text);
+  if (APICallError.isInstance(error)) {
+    const status = error.statusCode;
+    // A 2xx whose body is not the provider's wire format: what did not match, from the SDK's validation.
+    if (status && status < 300)
+      return new LLMError(
+        provider,
+        `unexpected response: ${redact(describeCause(error)).slice(0, 300)}`,
+        false,
+        status,
+      );
+    const detail = redact((error.responseBody ?? error.message).slice(0, 300));
+    return new LLMError(
+      provider,
+      status ? `HTTP ${status}: ${detail}` : `request failed: ${detail}`,
+      error.isRetryable,
+      status,
+      retryAfterMs(error.responseHeaders?.['retry-after']),
+    );
+  }
+  const { name, message } = error instanceof Error ? error : new Error(String(error));
+  if (name === 'TimeoutError' || name === 'AbortError') return new LLMError(provider, 'no answer in time', true);
+  return new LLMError(provider, `unexpected response: ${redact(message).slice(0, 300)}`, false);
 }

@@ -67,7 +67,13 @@ export async function controlPlane(
     VAPORA_API_PORT: String(port),
   };
   const deployer: Deployer = given ?? new ProcessDeployer({ stateDir, env, drainMs: 10_000 });
-  const deps = await openActivityDeps(registry, bus, deployer, createLogger('test-plane', { write: () => undefined }));
+  const deps = await openActivityDeps(
+    stateDir,
+    registry,
+    bus,
+    deployer,
+    createLogger('test-plane', { write: () => undefined }),
+  );
   const connection = await NativeConnection.connect({ address: temporalAddress });
   const workers = await createPlaneWorkers({
     connection,

@@ -26,13 +26,14 @@ async function dependencies(config: Config): Promise<Check[]> {
   const temporal = findTemporalCli(config.cacheDir);
   const nats = findNatsServer();
   const go = which('go', ['/usr/local/go/bin']);
+  const gitPath = which('git');
   const nodeMajor = Number(process.versions.node.split('.')[0]);
   return [
     {
       check: 'node',
-      status: nodeMajor >= 20 ? 'ok' : 'failed',
+      status: nodeMajor >= 22 ? 'ok' : 'failed',
       detail: `${process.execPath} (${process.version})`,
-      fix: nodeMajor >= 20 ? undefined : 'install Node.js 20 or newer',
+      fix: nodeMajor >= 22 ? undefined : 'install Node.js 22 or newer, or run `eval "$(bash scripts/node-22.sh)"`',
     },
     temporal
       ? {
@@ -45,6 +46,14 @@ async function dependencies(config: Config): Promise<Check[]> {
           status: 'missing',
           detail: 'not on PATH, TEMPORAL_CLI_PATH or in the cache',
           fix: PROVISION,
+        },
+    gitPath
+      ? { check: 'git', status: 'ok', detail: `${gitPath} (${firstLine(gitPath, ['--version'])}); feature workspaces` }
+      : {
+          check: 'git',
+          status: 'missing',
+          detail: 'not on PATH; feature workspaces are git repositories',
+          fix: 'install git (apt-get install git)',
         },
     nats
       ? { check: 'nats-server', status: 'ok', detail: `${nats.path} (${nats.version}; from ${nats.source})` }

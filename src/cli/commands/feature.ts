@@ -14,6 +14,7 @@ import { printJson, progress, table } from '../output';
 import { withClient } from '../temporal-client';
 import { featureIdOf, featureWorkflowId, userFeatureWorkflowId } from '../../contracts/workflow-ids';
 import { webUiLink } from '../web-ui-link';
+import { featureDiff } from '../../client/feature-diff';
 
 const numberOption = (what: string) =>
   z
@@ -140,19 +141,44 @@ export function registerFeature(program: Command): void {
     .option('--json', 'print the status as JSON')
     .action(async (raw: string, o: { json?: boolean }) => {
       const workflowId = userFeatureWorkflowId(raw);
-      const status = await withClient(loadConfig(), (client) =>
-        client.workflow
-          .getHandle(workflowId)
-          .query(featureStatusQuery)
-          .catch((e: unknown) => {
-            if (e instanceof WorkflowNotFoundError)
-              throw new Error(`no feature ${workflowId} (vapora feature list)`, { cause: e });
-            throw e;
-          }),
-      );
+      const status = await queryStatus(loadConfig(), workflowId);
       if (o.json) return printJson(status);
       summarize(status, workflowId);
     });
+
+  feature
+    .command('diff <id>')
+    .description("what the feature changed in its workspace: the files, each step's commit, and the unified diff")
+    .option('--stat', 'only the files changed, with lines added and deleted')
+    .option('--json', 'print files, commits and the diff as JSON')
+    .action(async (raw: string, o: { stat?: boolean; json?: boolean }) => {
+      const workflowId = userFeatureWorkflowId(raw);
+      const status = await queryStatus(loadConfig(), workflowId);
+      if (!status.workspace)
+        throw new Error(`feature ${workflowId} has no workspace (it was started before features had one)`);
+      const changes = await featureDiff(status.workspace);
+      if (o.json) return printJson(o.stat ? { ...changes, diff: undefined } : changes);
+      console.log(`workspace ${changes.repo}  ${changes.base.slice(0, 10)}..${changes.commit.slice(0, 10)}`);
+      for (const c of changes.commits) console.log(`  ${c.commit.slice(0, 10)} ${c.subject}`);
+      if (!changes.files.length) return console.log('no file changed');
+      const rows = changes.files.map((f) => ({ file: f.path, added: `+${f.added}`, deleted: `-${f.deleted}` }));
+      console.log(table(rows, ['file', 'added', 'deleted']));
+      if (!o.stat) process.stdout.write(`\n${changes.diff}`);
+    });
+}
+
+/** A feature's status by its query; a feature that does not exist is said so. */
+function queryStatus(config: Config, workflowId: string): Promise<FeatureStatus> {
+  return withClient(config, (client) =>
+    client.workflow
+      .getHandle(workflowId)
+      .query(featureStatusQuery)
+      .catch((e: unknown) => {
+        if (e instanceof WorkflowNotFoundError)
+          throw new Error(`no feature ${workflowId} (vapora feature list)`, { cause: e });
+        throw e;
+      }),
+  );
 }
 
 /** Prints the feature's events as they arrive until it waits for a person or ends; returns its status then. */
@@ -194,6 +220,10 @@ function summarize(s: FeatureStatus, workflowId: string): void {
   console.log(`${workflowId}: ${s.title}`);
   console.log(`  phase   ${s.phase}${s.round ? ` (rework round ${s.round})` : ''}${s.error ? `: ${s.error}` : ''}`);
   console.log(`  cost    $${s.costs.total_usd.toFixed(4)} of $${s.costs.budget_usd} budget, ${s.costs.tokens} tokens`);
+  if (s.workspace)
+    console.log(
+      `  code    ${s.workspace.repo} at ${s.workspace.commit.slice(0, 10)} (npx vapora feature diff ${workflowId})`,
+    );
   if (s.steps.length) {
     const rows = s.steps.map((st) => ({
       step: st.name,

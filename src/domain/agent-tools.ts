@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/** Stands for the task's workspace (its feature's git working copy) in an MCP server's arguments. */
+export const WORKSPACE_PLACEHOLDER = '${workspace}';
+
+const ServerName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a short lowercase name such as "workspace"');
+
+/** An MCP server the agent starts (a stdio command) or reaches (a Streamable HTTP URL). */
+export const McpServer = z.union(
+  [
+    z.strictObject({
+      name: ServerName,
+      command: z.string().min(1),
+      args: z.array(z.string()).default([]),
+    }),
+    z.strictObject({
+      name: ServerName,
+      url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of a Streamable HTTP MCP endpoint' }),
+    }),
+  ],
+  { error: 'must have either a command (stdio) or a url (Streamable HTTP), not both' },
+);
+export type McpServer = z.infer<typeof McpServer>;
+
+/** The tools an agent may call: the MCP servers it uses and an allowlist of their tool names. */
+export const AgentTools = z
+  .object({
+    mcp_servers: z.array(McpServer).min(1, 'declare at least one MCP server, or leave tools out'),
+    /** Tool names as the servers name them; any other tool the servers offer is neither shown nor callable. */
+    allow: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a tool name such as "read_text_file"')).min(1),
+    /** LLM calls in one task at most: the loop ends there (with the last answer) even if the model wants more tools. */
+    max_steps: z.number().int().min(1).max(100).default(12),
+  })
+  .superRefine((tools, ctx) => {
+    const names = new Set<string>();
+    tools.mcp_servers.forEach((server, i) => {
+      if (names.has(server.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mcp_servers', i, 'name'],
+          message: `duplicate server "${server.name}"`,
+        });
+      names.add(server.name);
+    });
+    const allowed = new Set<string>();
+    tools.allow.forEach((name, i) => {
+      if (allowed.has(name)) ctx.addIssue({ code: 'custom', path: ['allow', i], message: `"${name}" is listed twice` });
+      allowed.add(name);
+    });
+  });
+export type AgentTools = z.infer<typeof AgentTools>;
