@@ -5,10 +5,8 @@ import type { AgentSpec } from '../src/contracts/agent-spec';
 import type {
   AgentTaskInput,
   AgentTaskOutput,
-  FinishTaskInput,
   ModelCallInput,
   ModelCallOutput,
-  TaskBegun,
   ToolCallInput,
   ToolCallOutput,
 } from '../src/contracts/agent-task';
@@ -75,17 +73,11 @@ export function createAgentActivities(spec: AgentSpec, meter: LoadMeter, executo
     async identify(): Promise<{ agentId: string; role: string; pid: number; load: number }> {
       return meter.track(async () => ({ agentId: spec.agent_id, role: spec.role, pid: process.pid, load: meter.load }));
     },
-    async beginTask(input: AgentTaskInput): Promise<TaskBegun> {
-      return acting(input, (i, p) => executor.begin(i, p));
-    },
     async callModel(input: ModelCallInput): Promise<ModelCallOutput> {
       return acting(input, (i, p) => executor.callModel(i, p));
     },
     async callTool(input: ToolCallInput): Promise<ToolCallOutput> {
       return acting(input, (i, p) => executor.callTool(i, p));
-    },
-    async finishTask(input: FinishTaskInput): Promise<AgentTaskOutput> {
-      return acting(input, (i, p) => executor.finish(i, p));
     },
     /** The whole task in one activity: what runs started before the tool loop still schedule. */
     async executeTask(input: AgentTaskInput): Promise<AgentTaskOutput> {

@@ -15,7 +15,7 @@ export interface ActivityDeps extends WorkDeps {
 
 /** The control plane's services over one registry, bus and deployer; `close` stops the in-memory fleet view. */
 export async function openActivityDeps(
-  stateDir: string,
+  workspaces: { stateDir: string; gitUrl?: string },
   registry: RegistryStore,
   bus: EventBus,
   deployer: Deployer,
@@ -23,7 +23,7 @@ export async function openActivityDeps(
 ): Promise<ActivityDeps & { close(): void }> {
   const view = await FleetView.open(registry, bus);
   return {
-    stateDir,
+    ...workspaces,
     registry,
     bus,
     view,

@@ -11,6 +11,8 @@ import { git } from '../src/host/git';
 export interface WorkDeps {
   /** Where feature workspaces live (the control plane's state directory). */
   stateDir: string;
+  /** Where agents reach them as Git remotes (the registry API's `/git`), when it serves them. */
+  gitUrl?: string;
   registry: RegistryStore;
   bus: EventBus;
   view: FleetView;
@@ -18,11 +20,11 @@ export interface WorkDeps {
 }
 
 /** Control-plane activities of the work: assignment (a local activity), task records and events, escalation. */
-export function createWorkActivities({ stateDir, registry, bus, view, decisions }: WorkDeps) {
+export function createWorkActivities({ stateDir, gitUrl, registry, bus, view, decisions }: WorkDeps) {
   return {
     /** The feature's git workspace, created once (asked again, it finds it). */
     async createWorkspace(featureId: string): Promise<FeatureWorkspace> {
-      return createFeatureWorkspace(stateDir, featureId);
+      return createFeatureWorkspace(stateDir, featureId, gitUrl);
     },
     /** The last commit of a workspace's main. */
     async workspaceHead(repo: string): Promise<string> {

@@ -140,8 +140,14 @@ describe('vapora up', () => {
       const offline = 'offline model (no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5)';
       assert.match(
         run.stderr,
-        /dev-1 +30% asking offline model \(no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5\)\n/,
+        /dev-1 +10% step 1: asking offline model \(no ANTHROPIC_API_KEY; set it to use claude-sonnet-4-5\)\n/,
       );
+      // Each tool call shows live, and the developer's files are in the feature's workspace.
+      assert.match(run.stderr, /dev-1 +\d+% step 2: write_file src\/offline-check\.ts\n/);
+      const diff = await cli('feature', 'diff', 'offline-check', '--stat');
+      assert.equal(diff.code, 0, diff.stderr);
+      assert.match(diff.stdout, /src\/offline-check\.ts +\+4 +-0/);
+      assert.match(diff.stdout, /test\/offline-check\.test\.ts/);
       assert.doesNotMatch(run.stderr, /asking claude/);
       const tasks = JSON.parse((await cli('task', 'list', '--feature', 'offline-check', '--json')).stdout) as {
         id: string;

@@ -3,6 +3,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities, openActivityDeps } from '../activities';
 import { serveRegistryApi } from '../src/control-plane/registry-api';
+import { workspacesDir } from '../src/control-plane/feature-workspace';
 import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
 import { createDeployer } from '../src/deploy/create-deployer';
@@ -26,14 +27,23 @@ const config = loadConfig();
 const registry = await RegistryStore.open(config.surreal);
 const bus = await EventBus.connect(config.nats.url, { name: 'vapora-control-plane', logger: log });
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const api = await serveRegistryApi(registry, config.api.port, log, config.api.host);
+const api = await serveRegistryApi(registry, config.api.port, log, {
+  host: config.api.host,
+  workspaces: workspacesDir(config.stateDir),
+});
 try {
   const added = await registerSearchAttributes(connection, config.temporal.namespace);
   if (added.length) log.info('registered search attributes', { added });
   const seeded = await seedCatalog(registry);
   if (seeded.length) log.info('marketplace catalog added', { manifests: seeded });
   const deployer = createDeployer(config, log);
-  const deps = await openActivityDeps(config.stateDir, registry, bus, deployer, log);
+  const deps = await openActivityDeps(
+    { stateDir: config.stateDir, gitUrl: `${config.api.url}/git` },
+    registry,
+    bus,
+    deployer,
+    log,
+  );
   const workers = await createPlaneWorkers({
     connection,
     namespace: config.temporal.namespace,

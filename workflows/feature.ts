@@ -94,8 +94,8 @@ export async function featureWorkflow(raw: FeatureInput): Promise<FeatureStatus>
   try {
     // Its own git workspace, which the agents change through their tools (runs begun before had none).
     if (patched('feature-workspace')) {
-      const { repo, base } = await createWorkspace(featureId);
-      state.workspace = { repo, base, commit: base };
+      const { repo, base, url } = await createWorkspace(featureId);
+      state.workspace = { repo, base, commit: base, url };
     }
     await pipeline.run();
     if (state.workspace) state.workspace.commit = await workspaceHead(state.workspace.repo);
@@ -368,7 +368,8 @@ class Pipeline {
       feature_id: this.featureId,
       deadline_secs: this.input.options.step_deadline_secs,
       ...(this.state.workspace && {
-        workspace: this.state.workspace.repo,
+        // Over HTTP where the control plane serves it, so agents anywhere (pods too) reach it alike.
+        workspace: this.state.workspace.url ?? this.state.workspace.repo,
         budget_usd: Math.max(0, this.state.costs.budget_usd - this.state.costs.total_usd),
       }),
     };

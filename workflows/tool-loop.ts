@@ -1,6 +1,6 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { AgentActivities } from '../activities/agent';
-import type { AgentTaskInput, AgentTaskOutput, LLMUsage } from '../src/contracts/agent-task';
+import type { AgentTaskInput, AgentTaskOutput } from '../src/contracts/agent-task';
 import type { ParsedTaskInput } from '../src/contracts/task-input';
 import { agentTaskQueue } from '../src/contracts/task-queues';
 
@@ -13,7 +13,8 @@ export const HEARTBEAT_TIMEOUT = '20s';
  * A task's work on one agent, one activity per call on the agent's own
  * queue: LLM call → the tool calls it asks for → LLM call … until the model
  * answers without tools, the manifest's step limit is reached, or the
- * budget is spent. Each completed call is in history, so a crash resumes
+ * budget is spent; the LLM call that ends it returns the task's output (a
+ * task without tools is one activity). Each completed call is in history, so a crash resumes
  * after it; the agent stores every answer as it gets it, so a call retried
  * after a crash mid-way returns that answer instead of paying for it again.
  */
@@ -32,22 +33,13 @@ export async function toolLoop(
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput'] },
     summary: summary.slice(0, 200),
   });
-  const begun = await agent.beginTask.executeWithOptions(options(`${input.role} ${agentId}: ${input.title}`), [task]);
-  const usage: LLMUsage[] = [];
-  let stopped: 'max-steps' | 'budget' | undefined;
-  let step = 1;
-  for (; ; step++) {
-    const answer = await agent.callModel.executeWithOptions(options(`LLM call ${step}`), [{ ...task, step }]);
-    usage.push(answer.usage);
-    if (!answer.tool_calls.length) break;
-    if (step >= begun.max_steps) stopped = 'max-steps';
-    else if (input.budget_usd !== undefined && usage.reduce((n, u) => n + u.cost_usd, 0) >= input.budget_usd)
-      stopped = 'budget';
-    if (stopped) break;
+  for (let step = 1; ; step++) {
+    const summary = step === 1 ? `${input.role} ${agentId}: ${input.title}` : `LLM call ${step}`;
+    const answer = await agent.callModel.executeWithOptions(options(summary), [
+      { ...task, step, budget_usd: input.budget_usd },
+    ]);
+    if ('output' in answer) return answer.output;
     for (const call of answer.tool_calls)
       await agent.callTool.executeWithOptions(options(call.summary), [{ ...task, step, call_id: call.id }]);
   }
-  return agent.finishTask.executeWithOptions(options(`store the result of ${input.title}`), [
-    { ...task, steps: step, usage, stopped },
-  ]);
 }

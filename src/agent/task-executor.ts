@@ -6,16 +6,15 @@ import type { EventBus } from '../bus/event-bus';
 import type { RegistryClient } from '../client/registry-client';
 import type { AgentSpec } from '../contracts/agent-spec';
 import {
-  AgentTaskInput,
-  FinishTaskInput,
   ModelCallInput,
   ToolCallInput,
+  type AgentTaskInput,
   type AgentTaskOutput,
   type LLMUsage,
   type ModelCallOutput,
-  type TaskBegun,
   type ToolCallOutput,
 } from '../contracts/agent-task';
+import { LLMError } from '../llm/llm-client';
 import { describeModel, type LLMRouter } from '../llm/llm-router';
 import { readPlan, readVerdict, systemPrompt, taskPrompt } from './agent-prompt';
 import { McpToolbox } from './mcp-toolbox';
@@ -60,6 +59,11 @@ interface ToolResult {
   is_error: boolean;
 }
 
+/** Why a task ended before its model was done. */
+type Stopped = 'max-steps' | 'budget';
+
+const sum = (answers: Answer[], field: 'cost_usd') => answers.reduce((n, a) => n + a.usage[field], 0);
+
 /** What one attempt of a task holds open in this process: its clone of the workspace and its MCP servers. */
 interface Session {
   copy?: WorkingCopy;
@@ -79,9 +83,9 @@ const describeCall = (name: string, input: unknown) => {
 
 /**
  * Runs tasks on this agent as a loop the task workflow drives, one activity
- * per call: `begin` reads the inputs and opens the conversation, `callModel`
- * makes the next LLM call, `callTool` runs one tool call it asked for, and
- * `finish` commits what the tools changed and stores the result. Every
+ * per call: `callModel` makes the next LLM call (the first also reads the
+ * inputs and opens the conversation; the last commits what the tools changed
+ * and stores the result), `callTool` runs one tool call it asked for. Every
  * answer and tool result is stored as an artifact as soon as it exists, so
  * history carries summaries only, and a call asked again after a crash
  * returns what was stored instead of paying for the LLM call twice.
@@ -94,65 +98,23 @@ export class TaskExecutor {
     private readonly deps: { bus: EventBus; registry: RegistryClient; router: LLMRouter; workDir: string },
   ) {}
 
-  async begin(raw: AgentTaskInput, progress: Progress): Promise<TaskBegun> {
-    const { task, attempt } = parse(AgentTaskInput, raw, 'task input');
-    const { bus, registry } = this.deps;
-    await bus.publish(
-      { type: 'TaskStarted', task_id: task.task_id, agent_id: this.spec.agent_id, timestamp: new Date().toISOString() },
-      `${task.task_id}/started/${attempt}`,
-    );
-    await progress(5, 'reading inputs and shared context');
-    const [inputs, context, help, session] = await Promise.all([
-      Promise.all(
-        Object.entries(task.inputs).map(async ([name, id]) => ({
-          name,
-          content: (await registry.artifact(id))?.content ?? `(artifact ${id} is gone)`,
-        })),
-      ),
-      registry.knowledge({ role: task.role, scope: task.feature_id ?? task.task_id }),
-      this.askForHelp(task),
-      this.session(task, attempt),
-    ]);
-    if (!(await this.load(task, attempt, 'c0')))
-      await this.store<Opening>(task, attempt, 'c0', { prompt: taskPrompt(task, inputs, context, help) });
-    const tools = session.toolbox?.names ?? [];
-    return { tools, max_steps: tools.length ? (this.spec.tools?.max_steps ?? 1) : 1 };
-  }
-
+  /**
+   * The `step`th LLM call of a task. The first also begins it (reads its
+   * inputs and opens the conversation); one whose answer asks for no tool, or
+   * that reaches the manifest's step limit or the budget, also finishes it.
+   */
   async callModel(raw: ModelCallInput, progress: Progress): Promise<ModelCallOutput> {
-    const { task, attempt, step } = parse(ModelCallInput, raw, 'model call');
-    const asked = { provider: this.spec.llm_provider, model: this.spec.llm_model };
+    const { task, attempt, step, budget_usd } = parse(ModelCallInput, raw, 'model call');
+    if (step === 1) await this.begin(task, attempt, progress);
     // Answered before a crash: the answer is stored, and the call is not paid twice.
-    let answer = await this.load<Answer>(task, attempt, `m${step}`);
-    if (!answer) {
-      const [session, messages] = await Promise.all([
-        this.session(task, attempt),
-        this.conversation(task, attempt, step),
-      ]);
-      await progress(this.percent(step), `step ${step}: asking ${this.deps.router.answering(asked)}`);
-      const tools = session.toolbox?.names.length ? session.toolbox.definitions() : undefined;
-      const response = await this.deps.router.complete(this.spec.llm_provider, {
-        model: this.spec.llm_model,
-        system: systemPrompt(task.role),
-        messages,
-        tools,
-        maxTokens: 4096,
-      });
-      answer = await this.store<Answer>(task, attempt, `m${step}`, {
-        messages: response.messages,
-        text: response.text,
-        tool_calls: response.toolCalls.map((c) => ({ id: c.toolCallId, name: c.toolName, input: c.input })),
-        usage: {
-          provider: response.provider,
-          model: response.model,
-          input_tokens: response.inputTokens,
-          output_tokens: response.outputTokens,
-          cost_usd: response.costUsd,
-          fallbacks: response.fallbacks,
-          answered_by: describeModel(asked, { provider: response.provider, model: response.model }),
-        },
-      });
-    }
+    const answer =
+      (await this.load<Answer>(task, attempt, `m${step}`)) ?? (await this.ask(task, attempt, step, progress));
+    const finish = (stopped?: Stopped) =>
+      this.finish(task, attempt, step, stopped, progress).then((output) => ({ output }));
+    if (!answer.tool_calls.length) return finish();
+    if (step >= (this.spec.tools?.max_steps ?? 1)) return finish('max-steps');
+    if (budget_usd !== undefined && sum(await this.answers(task, attempt, step), 'cost_usd') >= budget_usd)
+      return finish('budget');
     return {
       tool_calls: answer.tool_calls.map((c) => ({ id: c.id, name: c.name, summary: describeCall(c.name, c.input) })),
       usage: answer.usage,
@@ -198,11 +160,107 @@ export class TaskExecutor {
     return { ok: !result.is_error, summary: short(result.text, 200) };
   }
 
-  async finish(raw: FinishTaskInput, progress: Progress): Promise<AgentTaskOutput> {
-    const { task, attempt, steps, usage, stopped } = parse(FinishTaskInput, raw, 'task finish');
-    const opening = await this.deps.registry.artifact(this.id(task, attempt, 'c0'));
-    const last = steps ? await this.load<Answer>(task, attempt, `m${steps}`) : undefined;
-    const text = last?.text || `Stopped after ${steps} LLM calls (${stopped ?? 'no answer'}).`;
+  /**
+   * The whole loop in one activity, for task runs started before each call
+   * was an activity of its own (they still schedule `executeTask`).
+   */
+  async execute(raw: AgentTaskInput, progress: Progress): Promise<AgentTaskOutput> {
+    for (let step = 1; ; step++) {
+      const answer = await this.callModel({ ...raw, step }, progress);
+      if ('output' in answer) return answer.output;
+      for (const call of answer.tool_calls) await this.callTool({ ...raw, step, call_id: call.id }, progress);
+    }
+  }
+
+  /** Closes what every open attempt holds (the agent is stopping). */
+  async closeAll(): Promise<void> {
+    const open = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(open.map(async (s) => (await s.catch((): Session => ({}))).toolbox?.close()));
+  }
+
+  /** Reads the task's inputs and opens its conversation, once (a retried first call finds it open). */
+  private async begin(task: TaskContext, attempt: number, progress: Progress): Promise<void> {
+    if (await this.load(task, attempt, 'c0')) return;
+    const { bus, registry } = this.deps;
+    await bus.publish(
+      { type: 'TaskStarted', task_id: task.task_id, agent_id: this.spec.agent_id, timestamp: new Date().toISOString() },
+      `${task.task_id}/started/${attempt}`,
+    );
+    await progress(5, 'reading inputs and shared context');
+    const [inputs, context, help] = await Promise.all([
+      Promise.all(
+        Object.entries(task.inputs).map(async ([name, id]) => ({
+          name,
+          content: (await registry.artifact(id))?.content ?? `(artifact ${id} is gone)`,
+        })),
+      ),
+      registry.knowledge({ role: task.role, scope: task.feature_id ?? task.task_id }),
+      this.askForHelp(task),
+    ]);
+    await this.store<Opening>(task, attempt, 'c0', { prompt: taskPrompt(task, inputs, context, help) });
+  }
+
+  /** Makes the LLM call of a step, with the conversation so far and the tools, and stores its answer. */
+  private async ask(task: TaskContext, attempt: number, step: number, progress: Progress): Promise<Answer> {
+    const asked = { provider: this.spec.llm_provider, model: this.spec.llm_model };
+    const [session, messages] = await Promise.all([
+      this.session(task, attempt),
+      this.conversation(task, attempt, step),
+    ]);
+    await progress(this.percent(step), `step ${step}: asking ${this.deps.router.answering(asked)}`);
+    const tools = session.toolbox?.names.length ? session.toolbox.definitions() : undefined;
+    const response = await this.deps.router
+      .complete(this.spec.llm_provider, {
+        model: this.spec.llm_model,
+        system: systemPrompt(task.role),
+        messages,
+        tools,
+        maxTokens: 4096,
+      })
+      .catch((error: unknown) => {
+        // The router has tried every provider: the task's own attempts (reassignment, escalation) take it from here.
+        if (error instanceof LLMError)
+          throw ApplicationFailure.create({ type: 'LLMFailed', message: error.message, nonRetryable: true });
+        throw error;
+      });
+    return this.store<Answer>(task, attempt, `m${step}`, {
+      messages: response.messages,
+      text: response.text,
+      tool_calls: response.toolCalls.map((c) => ({ id: c.toolCallId, name: c.toolName, input: c.input })),
+      usage: {
+        provider: response.provider,
+        model: response.model,
+        input_tokens: response.inputTokens,
+        output_tokens: response.outputTokens,
+        cost_usd: response.costUsd,
+        fallbacks: response.fallbacks,
+        answered_by: describeModel(asked, { provider: response.provider, model: response.model }),
+      },
+    });
+  }
+
+  /** The stored answers of steps 1 to `steps`. */
+  private async answers(task: TaskContext, attempt: number, steps: number): Promise<Answer[]> {
+    const all = await Promise.all(
+      Array.from({ length: steps }, (_, i) => this.load<Answer>(task, attempt, `m${i + 1}`)),
+    );
+    return all.filter((a): a is Answer => a !== undefined);
+  }
+
+  /** Commits what the tools changed, stores the result as the role's artifact and shares its summary. */
+  private async finish(
+    task: TaskContext,
+    attempt: number,
+    steps: number,
+    stopped: Stopped | undefined,
+    progress: Progress,
+  ): Promise<AgentTaskOutput> {
+    const [opening, answers] = await Promise.all([
+      this.deps.registry.artifact(this.id(task, attempt, 'c0')),
+      this.answers(task, attempt, steps),
+    ]);
+    const text = answers.at(-1)?.text || `Stopped after ${steps} LLM calls (${stopped ?? 'no answer'}).`;
     await progress(95, stopped ? `stopped (${stopped}): storing the result` : 'storing the result');
     const session = await this.session(task, attempt);
     const change = await session.copy?.commitAndPush(
@@ -244,31 +302,12 @@ export class TaskExecutor {
         plan: plan?.plan,
         ...(change?.changed && { commit: change.commit, files: change.files }),
       },
-      usage: total(usage, { provider: this.spec.llm_provider, model: this.spec.llm_model }),
+      usage: total(
+        answers.map((a) => a.usage),
+        { provider: this.spec.llm_provider, model: this.spec.llm_model },
+      ),
       duration_ms: opening ? Date.now() - Date.parse(opening.created_at) : 0,
     };
-  }
-
-  /**
-   * The whole loop in one activity, for task runs started before each call
-   * was an activity of its own (they still schedule `executeTask`).
-   */
-  async execute(raw: AgentTaskInput, progress: Progress): Promise<AgentTaskOutput> {
-    const { max_steps } = await this.begin(raw, progress);
-    const usage: LLMUsage[] = [];
-    for (let step = 1; ; step++) {
-      const answer = await this.callModel({ ...raw, step }, progress);
-      usage.push(answer.usage);
-      if (!answer.tool_calls.length || step >= max_steps) return this.finish({ ...raw, steps: step, usage }, progress);
-      for (const call of answer.tool_calls) await this.callTool({ ...raw, step, call_id: call.id }, progress);
-    }
-  }
-
-  /** Closes what every open attempt holds (the agent is stopping). */
-  async closeAll(): Promise<void> {
-    const open = [...this.sessions.values()];
-    this.sessions.clear();
-    await Promise.all(open.map(async (s) => (await s.catch((): Session => ({}))).toolbox?.close()));
   }
 
   private percent(step: number): number {

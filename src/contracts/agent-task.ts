@@ -17,23 +17,14 @@ export interface LLMUsage {
 }
 
 /** One call of the task's tool loop: the `step`th LLM call, or a tool call it asked for. */
-export const ModelCallInput = AgentTaskInput.extend({ step: z.number().int().min(1) });
-export type ModelCallInput = z.input<typeof ModelCallInput>;
-export const ToolCallInput = ModelCallInput.extend({ call_id: z.string().min(1) });
-export type ToolCallInput = z.input<typeof ToolCallInput>;
-export const FinishTaskInput = AgentTaskInput.extend({
-  steps: z.number().int().min(0),
-  usage: z.array(z.custom<LLMUsage>()),
-  /** Why the loop ended before the model was done, if it did. */
-  stopped: z.enum(['max-steps', 'budget']).optional(),
+export const ModelCallInput = AgentTaskInput.extend({
+  step: z.number().int().min(1),
+  /** What the task's LLM calls may cost in all: once spent, the task ends with the answer it has. */
+  budget_usd: z.number().min(0).optional(),
 });
-export type FinishTaskInput = z.input<typeof FinishTaskInput>;
-
-/** What the agent offers the task: the tools its model may call, and how many LLM calls the loop may make. */
-export interface TaskBegun {
-  tools: string[];
-  max_steps: number;
-}
+export type ModelCallInput = z.input<typeof ModelCallInput>;
+export const ToolCallInput = AgentTaskInput.extend({ step: z.number().int().min(1), call_id: z.string().min(1) });
+export type ToolCallInput = z.input<typeof ToolCallInput>;
 
 /** A tool call the model asked for, as history shows it: the arguments in short (they are stored in full). */
 export interface ToolCallRequest {
@@ -42,10 +33,8 @@ export interface ToolCallRequest {
   summary: string;
 }
 
-export interface ModelCallOutput {
-  tool_calls: ToolCallRequest[];
-  usage: LLMUsage;
-}
+/** The tool calls to make next, or the task's output when the model is done (or the steps or budget are). */
+export type ModelCallOutput = { tool_calls: ToolCallRequest[]; usage: LLMUsage } | { output: AgentTaskOutput };
 
 export interface ToolCallOutput {
   ok: boolean;

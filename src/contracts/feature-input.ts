@@ -78,6 +78,6 @@ export interface FeatureStatus {
   decisions: Pick<Decision, 'id' | 'decision_type' | 'decision' | 'made_by' | 'reasoning'>[];
   costs: { total_usd: number; tokens: number; budget_usd: number };
   /** The feature's git workspace: what it changed is `base`..`commit` (see `vapora feature diff`). */
-  workspace?: { repo: string; base: string; commit: string };
+  workspace?: { repo: string; base: string; commit: string; url?: string };
   error?: string;
 }

@@ -16,6 +16,7 @@ import {
 import { ValidationError, describeIssues, type AgentMetadata, type ArtifactRef } from '../domain';
 import type { Logger } from '../logger';
 import type { RegistryStore } from '../registry/registry-store';
+import { gitHttp } from './git-http';
 
 const MAX_BODY = 8 * 1024 * 1024;
 const limited = bodyLimit({
@@ -42,12 +43,15 @@ const found = <T>(c: Context, value: T | undefined) =>
  * the agents read through here. Agents write only what they produce (artifacts
  * and shared context); fleet and task state change through workflows alone.
  */
-export function registryApi(registry: RegistryStore, log: Logger): Hono {
+export function registryApi(registry: RegistryStore, log: Logger, workspaces?: string): Hono {
   const withInstance = async (agent: AgentMetadata): Promise<AgentView> => {
     const instance = await registry.instances.get(agent.id);
     return instance ? { ...agent, instance } : agent;
   };
-  return new Hono()
+  const api = new Hono();
+  // The feature workspaces as Git remotes, for agents that cannot reach the control plane's disk (pods).
+  if (workspaces) api.route('/git', gitHttp(workspaces));
+  return api
     .get('/v1/agents', async (c) => c.json(await Promise.all((await registry.agents.list()).map(withInstance))))
     .get('/v1/agents/:id', async (c) => {
       const agent = await registry.agents.get(c.req.param('id'));
@@ -91,11 +95,11 @@ export function serveRegistryApi(
   registry: RegistryStore,
   port: number,
   log: Logger,
-  host = '127.0.0.1',
+  options: { host?: string; workspaces?: string } = {},
 ): Promise<Server> {
-  const server = createAdaptorServer({ fetch: registryApi(registry, log).fetch }) as Server;
+  const server = createAdaptorServer({ fetch: registryApi(registry, log, options.workspaces).fetch }) as Server;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
+    server.listen(port, options.host ?? '127.0.0.1', () => resolve(server));
   });
 }

@@ -126,9 +126,18 @@ export function offlineToolCall(
 }
 
 const CODE = (subject: string, name: string) =>
-  `// ${subject}\nexport function ${camel(name)}(): { ok: true; feature: string } {\n  return { ok: true, feature: '${name}' };\n}\n`;
+  `// ${subject}\nexport function ${camel(name)}(): { ok: true; feature: string } {\n  return { ok: true, feature: "${name}" };\n}\n`;
+// The files a developer writes are another project's: double quotes, as most TypeScript projects have them.
 const TEST = (subject: string, name: string) =>
-  `// ${subject}\nimport assert from 'node:assert/strict';\nimport { test } from 'node:test';\nimport { ${camel(name)} } from '../src/${name}';\n\ntest('${name}', () => assert.equal(${camel(name)}().ok, true));\n`;
+  [
+    `// ${subject}`,
+    'import assert from "node:assert/strict";',
+    'import { test } from "node:test";',
+    `import { ${camel(name)} } from "../src/${name}";`,
+    '',
+    `test("${name}", () => assert.equal(${camel(name)}().ok, true));`,
+    '',
+  ].join('\n');
 const camel = (name: string) =>
   name.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase()).replace(/^[0-9]/, '_$&');
 

@@ -10,6 +10,7 @@ import {
 import type { Server } from 'node:http';
 import { createActivities, openActivityDeps } from '../../activities';
 import { serveRegistryApi } from '../../src/control-plane/registry-api';
+import { workspacesDir } from '../../src/control-plane/feature-workspace';
 import type { EventBus } from '../../src/bus/event-bus';
 import type { Deployer } from '../../src/deploy/deployer';
 import { ProcessDeployer } from '../../src/deploy/process-deployer';
@@ -36,12 +37,14 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 /** The registry API of the plane serving `registry`, on a free port: agents read and write through it. */
 const apis = new WeakMap<RegistryStore, Promise<{ server: Server; port: number }>>();
-function registryApi(registry: RegistryStore) {
+function registryApi(registry: RegistryStore, stateDir: string) {
   let api = apis.get(registry);
   if (!api) {
     api = freePort().then(async (port) => ({
       port,
-      server: await serveRegistryApi(registry, port, createLogger('test-api', { write: () => undefined })),
+      server: await serveRegistryApi(registry, port, createLogger('test-api', { write: () => undefined }), {
+        workspaces: workspacesDir(stateDir),
+      }),
     }));
     apis.set(registry, api);
   }
@@ -59,7 +62,7 @@ export async function controlPlane(
   stateDir = tempDir('plane'),
 ) {
   const { temporalAddress, natsUrl } = testServers();
-  const { port } = await registryApi(registry);
+  const { port } = await registryApi(registry, stateDir);
   const env = {
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: 'default',
@@ -68,7 +71,7 @@ export async function controlPlane(
   };
   const deployer: Deployer = given ?? new ProcessDeployer({ stateDir, env, drainMs: 10_000 });
   const deps = await openActivityDeps(
-    stateDir,
+    { stateDir, gitUrl: `http://127.0.0.1:${port}/git` },
     registry,
     bus,
     deployer,
@@ -88,6 +91,8 @@ export async function controlPlane(
     client,
     deployer,
     stateDir,
+    /** Where its registry API serves the feature workspaces as Git remotes. */
+    gitUrl: `http://127.0.0.1:${port}/git`,
     /** Runs the workers until `shutdown`. */
     run() {
       running = workers.run();
