@@ -82,15 +82,21 @@ export function agentDeployment(
                 { name: 'VAPORA_AGENT_SPEC', value: JSON.stringify(spec) },
                 { name: 'VAPORA_AGENT_ID_FILE', value: POD_LABELS_FILE },
                 { name: 'VAPORA_AGENT_HOST', value: '0.0.0.0' },
+                // Its clones of feature workspaces: scratch space of the pod, cloned again if the pod is replaced.
+                { name: 'VAPORA_STATE_DIR', value: '/var/lib/vapora' },
               ],
               envFrom: [{ secretRef: { name: LLM_KEYS_SECRET, optional: true } }],
               resources: resourcesOf(manifest),
               readinessProbe: probe(1),
               livenessProbe: probe(consecutive_failures_threshold, '?live'),
-              volumeMounts: [{ name: 'pod-info', mountPath: '/etc/vapora/pod', readOnly: true }],
+              volumeMounts: [
+                { name: 'pod-info', mountPath: '/etc/vapora/pod', readOnly: true },
+                { name: 'work', mountPath: '/var/lib/vapora' },
+              ],
             },
           ],
           volumes: [
+            { name: 'work', emptyDir: {} },
             {
               name: 'pod-info',
               downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] },
