@@ -3,8 +3,9 @@
  * servers, the control plane and the catalog's agents (offline model), and
  * keeps their histories in test/fixtures/histories-<version>.json.gz: a task
  * dispatcher, dispatched tasks approved by Update and by signal, a feature
- * through its approval, and a feature waiting at its gate. test/replay.test.ts
- * replays every release's histories with today's code. Run once per release.
+ * through its approval with its ADR and first developer steps, and a feature
+ * waiting at its gate. test/replay.test.ts replays every release's histories
+ * with today's code. Run once per release.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -87,6 +88,8 @@ try {
     approved.workflowId,
     waiting.workflowId,
     taskWorkflowId('recorded-approved-adr'),
+    // A developer's step: its LLM and tool calls on the feature's workspace.
+    taskWorkflowId('recorded-approved-dev-1'),
     taskWorkflowId('recorded-task-update'),
     taskWorkflowId('recorded-task-signal'),
     taskDispatcherId(plane.taskQueue, 'recorded-task-update'),

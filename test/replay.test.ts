@@ -10,9 +10,10 @@ import { workflowBundle } from './support/worker';
  * Histories recorded by each release (`npm run record-histories`): 0.1 has a
  * task dispatcher, two dispatched tasks (one approved by signal), a feature
  * through its approval and two of its steps, and a feature still waiting at
- * its gate; 0.2 the same kinds, approved by Update and by signal.
+ * its gate; 0.2 the same kinds, approved by Update and by signal; 0.3 the
+ * same, with each task's LLM and tool calls as activities of their own.
  */
-const RELEASES = ['0.1', '0.2'];
+const RELEASES = ['0.1', '0.2', '0.3'];
 
 describe('workflow replay', () => {
   for (const release of RELEASES) {
