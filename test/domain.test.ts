@@ -85,6 +85,54 @@ describe('AgentManifest', () => {
       /semantic version/,
     );
   });
+  it('refuses invalid tool declarations at install, naming every problem', () => {
+    const error = (() => {
+      try {
+        parse(
+          AgentManifest,
+          developerManifest({
+            tools: {
+              mcp_servers: [
+                { name: 'workspace', command: 'mcp-server-filesystem', url: 'http://127.0.0.1:9/mcp' },
+                { name: 'Docs Server', url: 'ftp://example.test' },
+                { name: 'git', command: 'mcp-server-git' },
+              ],
+              allow: ['read_text_file', 'rm -rf', 'read_text_file'],
+              max_steps: 0,
+            },
+          }),
+          'manifest',
+        );
+      } catch (e) {
+        return e as ValidationError;
+      }
+    })();
+    assert.ok(error, 'refused');
+    const problems = error.problems.join('\n');
+    assert.match(problems, /tools\.mcp_servers\.0: must have either a command \(stdio\) or a url/);
+    assert.match(problems, /tools\.mcp_servers\.1\.(name|url): /);
+    assert.match(problems, /tools\.allow\.1: must be a tool name/);
+    assert.match(problems, /tools\.allow\.2: tool "read_text_file" is listed twice/);
+    assert.match(problems, /tools\.max_steps: Too small/);
+    const git = { name: 'git', command: 'mcp-server-git' };
+    rejects(
+      AgentManifest,
+      developerManifest({ tools: { mcp_servers: [git, git], allow: ['git_status'] } }),
+      'tools.mcp_servers.1',
+      /server "git" is listed twice/,
+    );
+    const ok = parse(
+      AgentManifest,
+      developerManifest({
+        tools: {
+          mcp_servers: [{ name: 'workspace', command: 'mcp-server-filesystem', args: ['${workspace}'] }],
+          allow: ['write_file'],
+        },
+      }),
+      'manifest',
+    );
+    assert.equal(ok.tools?.max_steps, 12);
+  });
   it('refuses self and duplicate dependencies', () => {
     rejects(
       AgentManifest,

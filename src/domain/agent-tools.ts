@@ -22,30 +22,30 @@ export const McpServer = z.union(
 );
 export type McpServer = z.infer<typeof McpServer>;
 
+/** Each value once: a repeated one is named by its place. */
+const unique =
+  <T>(label: (item: T) => string, what: string) =>
+  (items: T[], ctx: z.RefinementCtx) => {
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      if (seen.has(label(item)))
+        ctx.addIssue({ code: 'custom', path: [i], message: `${what} "${label(item)}" is listed twice` });
+      seen.add(label(item));
+    });
+  };
+
 /** The tools an agent may call: the MCP servers it uses and an allowlist of their tool names. */
-export const AgentTools = z
-  .object({
-    mcp_servers: z.array(McpServer).min(1, 'declare at least one MCP server, or leave tools out'),
-    /** Tool names as the servers name them; any other tool the servers offer is neither shown nor callable. */
-    allow: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a tool name such as "read_text_file"')).min(1),
-    /** LLM calls in one task at most: the loop ends there (with the last answer) even if the model wants more tools. */
-    max_steps: z.number().int().min(1).max(100).default(12),
-  })
-  .superRefine((tools, ctx) => {
-    const names = new Set<string>();
-    tools.mcp_servers.forEach((server, i) => {
-      if (names.has(server.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['mcp_servers', i, 'name'],
-          message: `duplicate server "${server.name}"`,
-        });
-      names.add(server.name);
-    });
-    const allowed = new Set<string>();
-    tools.allow.forEach((name, i) => {
-      if (allowed.has(name)) ctx.addIssue({ code: 'custom', path: ['allow', i], message: `"${name}" is listed twice` });
-      allowed.add(name);
-    });
-  });
+export const AgentTools = z.object({
+  mcp_servers: z
+    .array(McpServer)
+    .min(1, 'declare at least one MCP server, or leave tools out')
+    .superRefine(unique((s) => s.name, 'server')),
+  /** Tool names as the servers name them; any other tool the servers offer is neither shown nor callable. */
+  allow: z
+    .array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a tool name such as "read_text_file"'))
+    .min(1, 'allow at least one tool')
+    .superRefine(unique((name) => name, 'tool')),
+  /** LLM calls in one task at most: the loop ends there (with the last answer) even if the model wants more tools. */
+  max_steps: z.number().int().min(1).max(100).default(12),
+});
 export type AgentTools = z.infer<typeof AgentTools>;
