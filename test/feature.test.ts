@@ -212,6 +212,15 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       'a reviewer read the code through read_text_file',
     );
 
+    // Later steps get what earlier steps of the same feature wrote (retrieved by BM25), and nothing of another's.
+    const testerPrompt = llm.seen
+      .map((r) => promptOf(r.body))
+      .find((p) => p.startsWith('Task: Test: Add rate limiting to the login API'));
+    assert.ok(testerPrompt, "the tester's prompt");
+    const cited = [...testerPrompt.matchAll(/^\[((?:artifact|knowledge):[^\]]+)\]/gm)].map((m) => m[1]!);
+    assert.ok(cited.length > 0, `passages of earlier steps in the prompt:\n${testerPrompt}`);
+    for (const source of cited) assert.ok(source.split(':')[1]!.startsWith(id), `${source} is of feature ${id}`);
+
     // The key went into request headers only: not into history, events or logs.
     const history = JSON.stringify(await handle.fetchHistory());
     assert.ok(!history.includes(API_KEY));

@@ -1,9 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities, openActivityDeps } from '../activities';
 import { serveRegistryApi } from '../src/control-plane/registry-api';
 import { workspacesDir } from '../src/control-plane/feature-workspace';
+import { Client } from '@temporalio/client';
+import { mcpOverHttp } from '../src/client/mcp-server';
+import { featureStatus } from '../src/client/feature-status';
+import { RegistryClient } from '../src/client/registry-client';
 import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
 import { createDeployer } from '../src/deploy/create-deployer';
@@ -27,9 +30,15 @@ const config = loadConfig();
 const registry = await RegistryStore.open(config.surreal);
 const bus = await EventBus.connect(config.nats.url, { name: 'vapora-control-plane', logger: log });
 const connection = await NativeConnection.connect({ address: config.temporal.address });
+const temporal = new Client({ connection, namespace: config.temporal.namespace });
 const api = await serveRegistryApi(registry, config.api.port, log, {
   host: config.api.host,
   workspaces: workspacesDir(config.stateDir),
+  mcp: mcpOverHttp({
+    registry: new RegistryClient(config.api.url),
+    featureStatus: (id) => featureStatus(temporal, id),
+    bus,
+  }),
 });
 try {
   const added = await registerSearchAttributes(connection, config.temporal.namespace);
@@ -54,7 +63,7 @@ try {
     activities: createActivities(deps),
   });
   // The dispatcher shards run before the first task arrives (each would otherwise start on its first task).
-  await ensureDispatchers(new Client({ connection, namespace: config.temporal.namespace }), config.temporal.taskQueue);
+  await ensureDispatchers(temporal, config.temporal.taskQueue);
   log.info('worker ready', {
     taskQueue: config.temporal.taskQueue,
     temporal: config.temporal.address,

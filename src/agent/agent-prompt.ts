@@ -1,4 +1,5 @@
 import { FeaturePlan, type AgentRole, type Knowledge, type TaskContext, type TaskResult } from '../domain';
+import type { ContextHit } from '../contracts/registry-api';
 
 /** Each role's brief, from the spec's description of what the role does. */
 const BRIEFS: Record<AgentRole, string> = {
@@ -32,6 +33,7 @@ export function taskPrompt(
   inputs: { name: string; content: string }[],
   context: Knowledge[],
   help: string[] = [],
+  passages: ContextHit[] = [],
 ): string {
   return [
     `Task: ${task.title}`,
@@ -41,6 +43,8 @@ export function taskPrompt(
     context.length > 0 &&
       `Shared context:\n${context.map((k) => `- ${k.context_type} from ${k.from_agent}: ${JSON.stringify(k.data)}`).join('\n')}`,
     help.length > 0 && `Help offered by: ${help.join(', ')}`,
+    passages.length > 0 &&
+      `Relevant passages from earlier steps (cite them by source):\n${passages.map((p) => `[${p.source}] ${p.text}`).join('\n')}`,
   ]
     .filter(Boolean)
     .join('\n\n');

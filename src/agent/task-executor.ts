@@ -5,6 +5,7 @@ import { AGENT_ROLES, parse, type AgentRole, type TaskContext } from '../domain'
 import type { EventBus } from '../bus/event-bus';
 import type { RegistryClient } from '../client/registry-client';
 import type { AgentSpec } from '../contracts/agent-spec';
+import type { ContextHit } from '../contracts/registry-api';
 import {
   ModelCallInput,
   ToolCallInput,
@@ -36,6 +37,9 @@ const ARTIFACT_KIND: Record<AgentRole, string> = {
   'decision-maker': 'decision',
   orchestrator: 'plan',
 };
+
+/** Passages of earlier steps in a prompt: about a thousand tokens. */
+const PASSAGE_BUDGET = 4_000;
 
 /** Shared context lives this long: a working day of a feature. */
 const CONTEXT_TTL_MINUTES = 24 * 60;
@@ -188,7 +192,7 @@ export class TaskExecutor {
       `${task.task_id}/started/${attempt}`,
     );
     await progress(5, 'reading inputs and shared context');
-    const [inputs, context, help] = await Promise.all([
+    const [inputs, context, help, passages] = await Promise.all([
       Promise.all(
         Object.entries(task.inputs).map(async ([name, id]) => ({
           name,
@@ -197,8 +201,26 @@ export class TaskExecutor {
       ),
       registry.knowledge({ role: task.role, scope: task.feature_id ?? task.task_id }),
       this.askForHelp(task),
+      this.relevantPassages(task),
     ]);
-    await this.store<Opening>(task, attempt, 'c0', { prompt: taskPrompt(task, inputs, context, help) });
+    await this.store<Opening>(task, attempt, 'c0', { prompt: taskPrompt(task, inputs, context, help, passages) });
+  }
+
+  /**
+   * What earlier steps of the task's feature wrote that bears on it (BM25 on
+   * its title and description), the inputs it is handed whole left out,
+   * within about PASSAGE_BUDGET characters.
+   */
+  private async relevantPassages(task: TaskContext): Promise<ContextHit[]> {
+    if (!task.feature_id) return [];
+    const given = new Set(Object.values(task.inputs).map((id) => `artifact:${id}`));
+    const hits = await this.deps.registry.searchContext({
+      q: `${task.title} ${task.description}`.slice(0, 2_000),
+      feature_id: task.feature_id,
+      k: 8,
+    });
+    let budget = PASSAGE_BUDGET;
+    return hits.filter((h) => !given.has(h.source) && (budget -= h.text.length) >= 0);
   }
 
   /** Makes the LLM call of a step, with the conversation so far and the tools, and stores its answer. */

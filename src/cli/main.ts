@@ -6,6 +6,8 @@ import { registerEvents } from './commands/events';
 import { registerFeature } from './commands/feature';
 import { registerKube } from './commands/kube';
 import { registerTask } from './commands/task';
+import { registerContext } from './commands/context';
+import { registerMcp } from './commands/mcp';
 import { registerDoctor } from './commands/doctor';
 import { registerProvision } from './commands/provision';
 import { registerUp } from './commands/up';
@@ -22,6 +24,8 @@ registerAgent(program);
 registerFeature(program);
 registerApproval(program);
 registerTask(program);
+registerContext(program);
+registerMcp(program);
 registerEvents(program);
 registerKube(program);
 

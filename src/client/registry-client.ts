@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import {
   AgentView,
+  ArtifactSummary,
+  ContextHit,
+  type ArtifactFilter,
   type DecisionFilter,
   type KnowledgeFilter,
   type NewArtifact,
@@ -41,6 +44,17 @@ export class RegistryClient {
 
   artifact(id: string): Promise<Artifact | undefined> {
     return this.find(`/v1/artifacts/${encodeURIComponent(id)}`, Artifact);
+  }
+
+  artifacts(filter: ArtifactFilter = {}): Promise<ArtifactSummary[]> {
+    return this.call('GET', '/v1/artifacts', z.array(ArtifactSummary), { query: filter });
+  }
+
+  /** The passages of the shared context (artifacts, knowledge) that answer `q` best, with their sources. */
+  searchContext({ q, feature_id, k }: { q: string; feature_id?: string; k?: number }): Promise<ContextHit[]> {
+    return this.call('GET', '/v1/context/search', z.array(ContextHit), {
+      query: { q, feature_id, k: k === undefined ? undefined : String(k) },
+    });
   }
 
   putArtifact(artifact: NewArtifact): Promise<ArtifactRef> {

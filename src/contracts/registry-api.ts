@@ -34,3 +34,34 @@ export type KnowledgeFilter = z.input<typeof KnowledgeFilter>;
 
 export const DecisionFilter = z.object({ feature_id: Identifier.optional(), task_id: Identifier.optional() });
 export type DecisionFilter = z.input<typeof DecisionFilter>;
+
+export const ArtifactFilter = z.object({
+  feature_id: Identifier.optional(),
+  task_id: Identifier.optional(),
+  kind: z.string().min(1).optional(),
+});
+export type ArtifactFilter = z.input<typeof ArtifactFilter>;
+
+/** A search of the shared context: what to look for, where, and how many passages. */
+export const ContextQuery = z.object({
+  q: z.string().trim().min(1, 'say what to search for').max(2_000),
+  feature_id: Identifier.optional(),
+  k: z.coerce.number().int().min(1).max(50).default(5),
+});
+export type ContextQuery = z.input<typeof ContextQuery>;
+
+/** A passage found, with its source: cite it by `source` (`artifact:<id>` or `knowledge:<key>`). */
+export const ContextHit = z.object({
+  source: z.string(),
+  kind: z.string(),
+  title: z.string(),
+  text: z.string(),
+  feature_id: z.string().optional(),
+  author: z.string().optional(),
+  score: z.number(),
+});
+export type ContextHit = z.infer<typeof ContextHit>;
+
+/** An artifact as listed: everything but its content. */
+export const ArtifactSummary = Artifact.omit({ content: true }).extend({ bytes: z.number().int().min(0) });
+export type ArtifactSummary = z.infer<typeof ArtifactSummary>;

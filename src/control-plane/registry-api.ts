@@ -6,7 +6,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { z } from 'zod';
 import {
+  ArtifactFilter,
+  ContextQuery,
   DecisionFilter,
+  type ArtifactSummary,
   KnowledgeFilter,
   NewArtifact,
   NewKnowledge,
@@ -43,7 +46,11 @@ const found = <T>(c: Context, value: T | undefined) =>
  * the agents read through here. Agents write only what they produce (artifacts
  * and shared context); fleet and task state change through workflows alone.
  */
-export function registryApi(registry: RegistryStore, log: Logger, workspaces?: string): Hono {
+export function registryApi(
+  registry: RegistryStore,
+  log: Logger,
+  { workspaces, mcp }: { workspaces?: string; mcp?: (request: Request) => Promise<Response> } = {},
+): Hono {
   const withInstance = async (agent: AgentMetadata): Promise<AgentView> => {
     const instance = await registry.instances.get(agent.id);
     return instance ? { ...agent, instance } : agent;
@@ -51,6 +58,8 @@ export function registryApi(registry: RegistryStore, log: Logger, workspaces?: s
   const api = new Hono();
   // The feature workspaces as Git remotes, for agents that cannot reach the control plane's disk (pods).
   if (workspaces) api.route('/git', gitHttp(workspaces));
+  // Vapora as an MCP server over Streamable HTTP (see src/client/mcp-server.ts).
+  if (mcp) api.all('/mcp', (c) => mcp(c.req.raw));
   return api
     .get('/v1/agents', async (c) => c.json(await Promise.all((await registry.agents.list()).map(withInstance))))
     .get('/v1/agents/:id', async (c) => {
@@ -65,7 +74,18 @@ export function registryApi(registry: RegistryStore, log: Logger, workspaces?: s
     .get('/v1/decisions', valid('query', DecisionFilter, 'decision filter'), async (c) =>
       c.json(await registry.decisions.list(c.req.valid('query'))),
     )
+    .get('/v1/artifacts', valid('query', ArtifactFilter, 'artifact filter'), async (c) =>
+      c.json(
+        (await registry.artifacts.list(c.req.valid('query')))
+          .filter((a) => a.kind !== 'conversation')
+          .map(({ content, ...a }): ArtifactSummary => ({ ...a, bytes: Buffer.byteLength(content) })),
+      ),
+    )
     .get('/v1/artifacts/:id', async (c) => found(c, await registry.artifacts.get(c.req.param('id'))))
+    .get('/v1/context/search', valid('query', ContextQuery, 'context query'), async (c) => {
+      const { q, feature_id, k } = c.req.valid('query');
+      return c.json(await registry.passages.search({ text: q, feature_id, k }));
+    })
     .post('/v1/artifacts', limited, valid('json', NewArtifact, 'artifact'), async (c) => {
       const a = await registry.artifacts.put({ ...c.req.valid('json'), created_at: new Date().toISOString() });
       return c.json({
@@ -95,9 +115,9 @@ export function serveRegistryApi(
   registry: RegistryStore,
   port: number,
   log: Logger,
-  options: { host?: string; workspaces?: string } = {},
+  options: { host?: string; workspaces?: string; mcp?: (request: Request) => Promise<Response> } = {},
 ): Promise<Server> {
-  const server = createAdaptorServer({ fetch: registryApi(registry, log, options.workspaces).fetch }) as Server;
+  const server = createAdaptorServer({ fetch: registryApi(registry, log, options).fetch }) as Server;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, options.host ?? '127.0.0.1', () => resolve(server));

@@ -14,6 +14,7 @@ import {
   type AgentRole,
 } from '../domain';
 import { SCHEMA, type Table } from './registry-schema';
+import { PASSAGE_SCHEMA, PassageIndex } from './passage-index';
 
 export interface RegistryOptions {
   /** `mem://`, `surrealkv://path` (embedded) or `ws://host:port` (a server): one code path for all. */
@@ -47,6 +48,8 @@ export class Collection<S extends z.ZodType, F extends Columns> {
     private readonly schema: S,
     private readonly keyOf: (record: z.infer<S>) => string,
     private readonly columnsOf: (record: z.infer<S>) => F,
+    /** Keeps what is derived from a record (its search passages) in step with it. */
+    private readonly derived?: { put(record: z.infer<S>): Promise<void>; remove(key: string): Promise<void> },
   ) {}
 
   async put(value: z.input<S>): Promise<z.infer<S>> {
@@ -59,6 +62,7 @@ export class Collection<S extends z.ZodType, F extends Columns> {
         content,
       })
       .collect();
+    await this.derived?.put(record);
     return record;
   }
 
@@ -129,6 +133,7 @@ export class Collection<S extends z.ZodType, F extends Columns> {
       .query<[unknown[]]>('DELETE type::record($tb, $key) RETURN BEFORE', { tb: this.table, key })
       .json()
       .collect();
+    if (deleted.length) await this.derived?.remove(key);
     return deleted.length > 0;
   }
 }
@@ -147,7 +152,10 @@ export class KnowledgeStore {
   >;
   private lastPurge = 0;
 
-  constructor(private readonly db: Surreal) {
+  constructor(
+    private readonly db: Surreal,
+    private readonly passages: PassageIndex,
+  ) {
     this.entries = new Collection(
       db,
       'knowledge',
@@ -159,6 +167,21 @@ export class KnowledgeStore {
         expires_at: k.expires_at,
         scope: scopeOf(k.key),
       }),
+      {
+        put: (k) =>
+          passages.index(
+            {
+              source: `knowledge:${k.key}`,
+              kind: k.context_type,
+              title: `${k.context_type} from ${k.from_agent}`,
+              feature_id: scopeOf(k.key),
+              author: k.from_agent,
+              expires_at: k.expires_at,
+            },
+            textOf(k.data),
+          ),
+        remove: (key) => passages.remove(`knowledge:${key}`),
+      },
     );
   }
 
@@ -201,7 +224,15 @@ export class KnowledgeStore {
     this.lastPurge = now.getTime();
     // Not through Collection: a bulk delete by an indexed column, still fully parameterized.
     await this.db.query('DELETE knowledge WHERE expires_at <= $now', { now: now.toISOString() }).collect();
+    await this.passages.purgeExpired(now);
   }
+}
+
+/** What a knowledge entry says, as text to search: its summary when it has one, else its data. */
+function textOf(data: unknown): string {
+  if (typeof data === 'string') return data;
+  const summary = (data as { summary?: unknown } | null)?.summary;
+  return typeof summary === 'string' ? summary : JSON.stringify(data);
 }
 
 /** The registry and shared context of the spec, kept in SurrealDB. */
@@ -213,8 +244,10 @@ export class RegistryStore {
   readonly decisions;
   readonly artifacts;
   readonly knowledge;
+  readonly passages: PassageIndex;
 
   private constructor(private readonly db: Surreal) {
+    this.passages = new PassageIndex(db);
     this.manifests = new Collection(
       db,
       'manifest',
@@ -277,8 +310,25 @@ export class RegistryStore {
         feature_id: a.feature_id,
         task_id: a.task_id,
       }),
+      {
+        // A task's conversation (prompts, tool results) is working state, not something to cite.
+        put: (a) =>
+          a.kind === 'conversation'
+            ? Promise.resolve()
+            : this.passages.index(
+                {
+                  source: `artifact:${a.id}`,
+                  kind: a.kind,
+                  title: a.title,
+                  feature_id: a.feature_id,
+                  author: a.task_id,
+                },
+                a.content,
+              ),
+        remove: (id) => this.passages.remove(`artifact:${id}`),
+      },
     );
-    this.knowledge = new KnowledgeStore(db);
+    this.knowledge = new KnowledgeStore(db, this.passages);
   }
 
   static async open(options: RegistryOptions): Promise<RegistryStore> {
@@ -292,7 +342,7 @@ export class RegistryStore {
       retry: { attempts: 5, retryDelay: 5, retryDelayMax: 200, retryable: isWriteConflict },
     });
     await db.use({ namespace: options.namespace, database: options.database });
-    await db.query(SCHEMA).collect();
+    await db.query(SCHEMA + PASSAGE_SCHEMA).collect();
     return new RegistryStore(db);
   }
 

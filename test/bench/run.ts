@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --only fleet|assignment|kubernetes] [-- --pods N]`: figures against
+ * `npm run bench [-- --json] [-- --only fleet|assignment|kubernetes|retrieval] [-- --pods N]`: figures against
  * real servers and real agent processes, each beside a baseline measured in
  * the same process on the same servers.
  */
@@ -18,6 +18,7 @@ const { testServers, unique } = await import('../support/servers');
 const { fleetBench, printFleet } = await import('./fleet-bench');
 const { assignmentBench, printAssignment } = await import('./assignment-bench');
 const { kubernetesBench, printKubernetes } = await import('./kubernetes-bench');
+const { retrievalBench, printRetrieval } = await import('./retrieval-bench');
 const pods = process.argv.includes('--pods') ? Number(process.argv[process.argv.indexOf('--pods') + 1]) : 1000;
 
 const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'bench' });
@@ -43,6 +44,7 @@ const report: Record<string, unknown> = {};
 try {
   if (wanted('assignment')) report.assignment = await assignmentBench(bus, say, onStop);
   if (wanted('fleet')) report.fleet = await fleetBench(plane, registry, taskQueue, say);
+  if (wanted('retrieval')) report.retrieval = await retrievalBench(say);
   if (wanted('kubernetes')) {
     const kubeQueue = unique('bench-kube');
     report.kubernetes = await kubernetesBench(
@@ -75,5 +77,6 @@ else {
   if (report.assignment) printAssignment(report.assignment as Awaited<ReturnType<typeof assignmentBench>>);
   if (report.fleet) printFleet(report.fleet as Awaited<ReturnType<typeof fleetBench>>);
   if (report.kubernetes) printKubernetes(report.kubernetes as Awaited<ReturnType<typeof kubernetesBench>>);
+  if (report.retrieval) printRetrieval(report.retrieval as Awaited<ReturnType<typeof retrievalBench>>);
 }
 process.exit(code);

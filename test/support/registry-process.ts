@@ -1,6 +1,6 @@
 /**
  * Runs one registry operation in its own process and prints the result as JSON:
- *   registry-process.ts <url> <database> put | get | knowledge <context_type>
+ *   registry-process.ts <url> <database> put | get | knowledge <context_type> | search <text>
  * The embedded engine holds its file until the process exits, which is exactly
  * the restart a persistence test needs.
  */
@@ -24,6 +24,8 @@ if (op === 'put') {
   const manifest = await registry.manifests.get('developer');
   const knowledge = await registry.knowledge.get('adr/persisted');
   result = { manifest: manifest?.name ?? null, knowledge: knowledge?.data ?? null };
+} else if (op === 'search') {
+  result = (await registry.passages.search({ text: arg! })).map((p) => p.source);
 } else if (op === 'knowledge') {
   result = (await registry.knowledge.list({ context_type: arg })).map((k) => k.key);
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../../config';
@@ -15,6 +14,7 @@ import { withClient } from '../temporal-client';
 import { featureIdOf, featureWorkflowId, userFeatureWorkflowId } from '../../contracts/workflow-ids';
 import { webUiLink } from '../web-ui-link';
 import { featureDiff } from '../../client/feature-diff';
+import { featureStatus } from '../../client/feature-status';
 
 const numberOption = (what: string) =>
   z
@@ -168,18 +168,8 @@ export function registerFeature(program: Command): void {
 }
 
 /** A feature's status by its query; a feature that does not exist is said so. */
-function queryStatus(config: Config, workflowId: string): Promise<FeatureStatus> {
-  return withClient(config, (client) =>
-    client.workflow
-      .getHandle(workflowId)
-      .query(featureStatusQuery)
-      .catch((e: unknown) => {
-        if (e instanceof WorkflowNotFoundError)
-          throw new Error(`no feature ${workflowId} (vapora feature list)`, { cause: e });
-        throw e;
-      }),
-  );
-}
+const queryStatus = (config: Config, workflowId: string): Promise<FeatureStatus> =>
+  withClient(config, (client) => featureStatus(client, featureIdOf(workflowId)));
 
 /** Prints the feature's events as they arrive until it waits for a person or ends; returns its status then. */
 async function follow(

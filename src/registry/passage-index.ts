@@ -1,0 +1,154 @@
+import { RecordId, type Surreal } from 'surrealdb';
+
+/**
+ * Full-text retrieval over what agents produce: artifacts and shared
+ * knowledge are cut into passages as they are written and indexed with BM25
+ * (SurrealDB's analyzer and full-text index: offline, no model needed).
+ */
+export const PASSAGE_SCHEMA = `
+DEFINE ANALYZER IF NOT EXISTS vapora_text TOKENIZERS class FILTERS lowercase, ascii, snowball(english);
+DEFINE TABLE IF NOT EXISTS passage SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS source ON passage TYPE string;
+DEFINE FIELD IF NOT EXISTS kind ON passage TYPE string;
+DEFINE FIELD IF NOT EXISTS title ON passage TYPE string;
+DEFINE FIELD IF NOT EXISTS text ON passage TYPE string;
+DEFINE FIELD IF NOT EXISTS feature_id ON passage TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS author ON passage TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS expires_at ON passage TYPE option<string>;
+DEFINE INDEX IF NOT EXISTS passage_source ON passage FIELDS source;
+DEFINE INDEX IF NOT EXISTS passage_feature ON passage FIELDS feature_id;
+DEFINE INDEX IF NOT EXISTS passage_text ON passage FIELDS text FULLTEXT ANALYZER vapora_text BM25;
+`;
+
+/** Where a passage comes from: an artifact or a knowledge entry, and what a reader needs to cite it. */
+export interface PassageSource {
+  /** `artifact:<id>` or `knowledge:<key>`. */
+  source: string;
+  kind: string;
+  title: string;
+  feature_id?: string;
+  author?: string;
+  expires_at?: string;
+}
+
+export interface Passage extends PassageSource {
+  text: string;
+  score: number;
+}
+
+/** Candidates kept per query word before the words' scores are summed. */
+const TERM_CANDIDATES = 50;
+
+/** Passages of about this many characters: a paragraph or a few, enough to answer from. */
+const PASSAGE_CHARS = 800;
+
+// Words every question has and no answer is found by.
+const STOPWORDS = new Set(
+  'a an and are as at be by can do does for from has have how i in is it its of on or the this that to was what when where which who why will with'.split(
+    ' ',
+  ),
+);
+
+/** Cuts text at paragraph boundaries into passages of about PASSAGE_CHARS (a longer paragraph at sentence ends). */
+export function passagesOf(text: string): string[] {
+  const pieces = text
+    .split(/\n\s*\n/)
+    .flatMap((p) => (p.length <= PASSAGE_CHARS ? [p] : p.split(/(?<=[.!?])\s+/)))
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const passages: string[] = [];
+  let current = '';
+  for (const piece of pieces) {
+    if (current && current.length + piece.length > PASSAGE_CHARS) {
+      passages.push(current);
+      current = '';
+    }
+    current = current ? `${current}\n\n${piece}` : piece.slice(0, PASSAGE_CHARS * 2);
+  }
+  if (current) passages.push(current);
+  return passages;
+}
+
+/** The distinct words of a query worth searching for. */
+const termsOf = (query: string) => [
+  ...new Set(
+    query
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter((t) => t.length > 1 && !STOPWORDS.has(t)),
+  ),
+];
+
+export class PassageIndex {
+  constructor(private readonly db: Surreal) {}
+
+  /** Replaces the passages of `source` with those of `text` (none for an empty text). */
+  async index(source: PassageSource, text: string): Promise<void> {
+    const rows = passagesOf(text).map((passage, i) => ({
+      id: `${source.source}#${i}`,
+      content: { ...clean(source), text: passage },
+    }));
+    await this.db
+      .query(
+        'BEGIN; DELETE passage WHERE source = $source; FOR $row IN $rows { UPSERT type::record("passage", $row.id) CONTENT $row.content RETURN NONE; }; COMMIT;',
+        { source: source.source, rows },
+      )
+      .collect();
+  }
+
+  async remove(source: string): Promise<void> {
+    await this.db.query('DELETE passage WHERE source = $source', { source }).collect();
+  }
+
+  /**
+   * The `k` passages that answer `query` best, BM25 over any of its words (the
+   * index matches all words of a query at once, so each word is asked alone
+   * for its best candidates and their scores summed, as BM25 sums them), live
+   * ones only, optionally within one feature.
+   */
+  async search(query: { text: string; feature_id?: string; k?: number }, now = new Date()): Promise<Passage[]> {
+    const scope = query.feature_id ? 'AND feature_id = $feature' : '';
+    const vars = { now: now.toISOString(), feature: query.feature_id };
+    const perTerm = await Promise.all(
+      termsOf(query.text).map((term) =>
+        this.db
+          .query<[{ id: string; score: number }[]]>(
+            // The best of each word only: a common word matches much, and only its best can reach the top k.
+            `SELECT meta::id(id) AS id, search::score(1) AS score FROM passage
+             WHERE text @1@ $term AND (expires_at = NONE OR expires_at > $now) ${scope}
+             ORDER BY score DESC LIMIT $limit`,
+            { ...vars, term, limit: TERM_CANDIDATES },
+          )
+          .json()
+          .collect(),
+      ),
+    );
+    const scores = new Map<string, number>();
+    for (const [rows] of perTerm) for (const { id, score } of rows) scores.set(id, (scores.get(id) ?? 0) + score);
+    const best = [...scores].sort((a, b) => b[1] - a[1]).slice(0, query.k ?? 5);
+    if (!best.length) return [];
+    const [rows] = await this.db
+      .query<[(PassageSource & { id: string; text: string })[]]>(
+        'SELECT meta::id(id) AS id, source, kind, title, text, feature_id, author, expires_at FROM $ids',
+        { ids: best.map(([id]) => new RecordId('passage', id)) },
+      )
+      .json()
+      .collect();
+    const byId = new Map(rows.map(({ id, ...row }) => [id, row]));
+    return best.flatMap(([id, score]) => {
+      const row = byId.get(id);
+      return row ? [{ ...row, score }] : [];
+    });
+  }
+
+  async purgeExpired(now = new Date()): Promise<void> {
+    await this.db
+      .query('DELETE passage WHERE expires_at != NONE AND expires_at <= $now', { now: now.toISOString() })
+      .collect();
+  }
+}
+
+/** SurrealDB stores NONE for an absent option, never undefined. */
+function clean(source: PassageSource): Record<string, string> {
+  return Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, Connection } from '@temporalio/client';
+import type { Server } from 'node:http';
+import { EventBus } from '../src/bus/event-bus';
+import { featureStatus } from '../src/client/feature-status';
+import { mcpOverHttp } from '../src/client/mcp-server';
+import { RegistryClient } from '../src/client/registry-client';
+import { serveRegistryApi } from '../src/control-plane/registry-api';
+import { createLogger } from '../src/logger';
+import { freePort } from '../src/host/ports';
+import { PROJECT_ROOT } from '../src/host/project';
+import { RegistryStore } from '../src/registry/registry-store';
+import { DOCUMENTS, QUESTIONS } from './fixtures/retrieval-corpus';
+import { tempDir, testServers, unique } from './support/servers';
+import { registryProcess } from './support/registry-process-client';
+
+const artifact = (id: string, content: string, feature_id: string) => ({
+  id,
+  kind: id.split('-')[0]!,
+  title: id,
+  content,
+  feature_id,
+  created_at: new Date().toISOString(),
+});
+
+describe('retrieval over the shared context (embedded SurrealDB, BM25)', () => {
+  it('finds the document that answers a question in the top 5, for at least 90% of the questions', async (t) => {
+    const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'rag' });
+    try {
+      for (const [id, text] of Object.entries(DOCUMENTS)) await registry.artifacts.put(artifact(id, text, 'corpus'));
+      const missed: string[] = [];
+      for (const [question, expected] of QUESTIONS) {
+        const found = await registry.passages.search({ text: question, feature_id: 'corpus', k: 5 });
+        if (!found.some((p) => p.source === `artifact:${expected}`)) missed.push(`${question} → ${expected}`);
+      }
+      const recall = 1 - missed.length / QUESTIONS.length;
+      t.diagnostic(
+        `recall@5 ${recall.toFixed(3)} over ${QUESTIONS.length} questions, ${Object.keys(DOCUMENTS).length} documents`,
+      );
+      assert.ok(Object.keys(DOCUMENTS).length >= 50 && QUESTIONS.length >= 30);
+      assert.ok(recall >= 0.9, `recall@5 ${recall}; missed:\n${missed.join('\n')}`);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('keeps features apart, forgets what expired or was removed', async () => {
+    const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'scopes' });
+    const now = new Date('2030-01-01T00:00:00Z');
+    try {
+      await registry.artifacts.put(artifact('adr-one', 'The ledger uses double entry bookkeeping', 'feature-one'));
+      await registry.artifacts.put(
+        artifact('adr-two', 'The ledger of feature two is kept in a spreadsheet', 'feature-two'),
+      );
+      await registry.knowledge.share(
+        {
+          key: 'feature-one/fact',
+          context_type: 'fact',
+          from_agent: 'architect-001',
+          to_roles: [],
+          data: 'The ledger closes at midnight UTC',
+          ttl_minutes: 5,
+        },
+        now,
+      );
+      const sources = async (feature_id?: string, at = now) =>
+        (await registry.passages.search({ text: 'ledger', feature_id, k: 10 }, at)).map((p) => p.source).sort();
+      assert.deepEqual(await sources('feature-one'), ['artifact:adr-one', 'knowledge:feature-one/fact']);
+      assert.deepEqual(await sources('feature-two'), ['artifact:adr-two']);
+      assert.equal((await sources()).length, 3);
+      const later = new Date(now.getTime() + 10 * 60_000);
+      assert.deepEqual(await sources('feature-one', later), ['artifact:adr-one'], 'an expired fact is not found');
+      await registry.knowledge.purgeExpired(later);
+      await registry.artifacts.remove('adr-one');
+      assert.deepEqual(await sources('feature-one', later), [], 'a removed artifact is gone from the index');
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('keeps its index when the store is reopened (surrealkv, another process)', () => {
+    const url = `surrealkv://${join(tempDir('rag'), 'db')}`;
+    registryProcess(url, 'rag', 'put');
+    assert.deepEqual(registryProcess(url, 'rag', 'search', 'kept'), ['knowledge:adr/persisted']);
+  });
+});
+
+describe('Vapora as an MCP server (the official MCP client, over stdio and Streamable HTTP)', () => {
+  const { temporalAddress, natsUrl } = testServers();
+  let registry: RegistryStore;
+  let bus: EventBus;
+  let temporal: Client;
+  let api: Server;
+  let port: number;
+
+  before(async () => {
+    registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'mcp' });
+    bus = await EventBus.connect(natsUrl);
+    temporal = new Client({ connection: await Connection.connect({ address: temporalAddress }) });
+    port = await freePort();
+    api = await serveRegistryApi(registry, port, createLogger('test-api', { write: () => undefined }), {
+      mcp: mcpOverHttp({
+        registry: new RegistryClient(`http://127.0.0.1:${port}`),
+        featureStatus: (id) => featureStatus(temporal, id),
+        bus,
+      }),
+    });
+    await registry.artifacts.put(
+      artifact('adr-shown', '# ADR: Add a /health endpoint\n\nIt answers 200 with the version.', 'f-mcp'),
+    );
+  });
+  after(async () => {
+    api.close();
+    await temporal.connection.close();
+    await bus.close();
+    await registry.close();
+  });
+
+  const transports = {
+    'Streamable HTTP': () => new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)),
+    stdio: () =>
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [join(PROJECT_ROOT, 'src/cli/vapora.mjs'), 'mcp'],
+        env: {
+          ...(process.env as Record<string, string>),
+          VAPORA_API_PORT: String(port),
+          TEMPORAL_ADDRESS: temporalAddress,
+          NATS_URL: natsUrl,
+        },
+      }),
+  };
+
+  for (const [name, transport] of Object.entries(transports)) {
+    it(`over ${name}: lists the tools and resources, and each tool answers, bad arguments and unknown ids included`, async () => {
+      const client = new McpClient({ name: 'vapora-test', version: '1.0.0' });
+      await client.connect(transport());
+      try {
+        const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+        assert.deepEqual(tools, [
+          'feature_status',
+          'get_artifact',
+          'list_agents',
+          'list_artifacts',
+          'request_decision',
+          'request_help',
+          'search_context',
+          'share_knowledge',
+        ]);
+        const templates = (await client.listResourceTemplates()).resourceTemplates.map((r) => r.uriTemplate).sort();
+        assert.deepEqual(templates, ['vapora://agents/{id}', 'vapora://artifacts/{id}', 'vapora://features/{id}']);
+
+        const text = (result: Awaited<ReturnType<typeof client.callTool>>) =>
+          (result.content as { text: string }[]).map((c) => c.text).join('');
+        const key = `f-mcp/${unique('fact')}`;
+        const shared = await client.callTool({
+          name: 'share_knowledge',
+          arguments: {
+            key,
+            context_type: 'constraint',
+            from: 'a person',
+            data: 'The health endpoint needs no authentication',
+          },
+        });
+        assert.ok(!shared.isError, text(shared));
+        const found = JSON.parse(
+          text(
+            await client.callTool({
+              name: 'search_context',
+              arguments: { query: 'health endpoint authentication', feature: 'f-mcp' },
+            }),
+          ),
+        ) as { source: string }[];
+        assert.ok(
+          found.some((f) => f.source === `knowledge:${key}`),
+          'search_context finds what share_knowledge stored',
+        );
+        assert.ok(found.some((f) => f.source === 'artifact:adr-shown'));
+
+        const adr = JSON.parse(text(await client.callTool({ name: 'get_artifact', arguments: { id: 'adr-shown' } })));
+        assert.match(adr.content, /# ADR: Add a \/health endpoint/);
+        const listed = JSON.parse(
+          text(await client.callTool({ name: 'list_artifacts', arguments: { feature: 'f-mcp' } })),
+        );
+        assert.deepEqual(
+          listed.map((a: { id: string }) => a.id),
+          ['adr-shown'],
+        );
+        assert.deepEqual(JSON.parse(text(await client.callTool({ name: 'list_agents', arguments: {} }))), []);
+        const resource = await client.readResource({ uri: 'vapora://artifacts/adr-shown' });
+        assert.match((resource.contents[0] as { text: string }).text, /It answers 200/);
+
+        const unknown = await client.callTool({ name: 'get_artifact', arguments: { id: 'nope' } });
+        assert.equal(unknown.isError, true);
+        assert.match(text(unknown), /no artifact nope/);
+        const bad = await client
+          .callTool({ name: 'search_context', arguments: { query: '', k: 0 } })
+          .catch((e: Error) => ({
+            isError: true,
+            content: [{ text: e.message }],
+          }));
+        assert.equal(bad.isError, true);
+        assert.match(text(bad as never), /query/);
+        assert.match(text(bad as never), /k/);
+        const noFeature = await client.callTool({ name: 'feature_status', arguments: { feature: 'missing-one' } });
+        assert.equal(noFeature.isError, true);
+        assert.match(text(noFeature), /no feature feature-missing-one/);
+        const noHelp = await client.callTool({
+          name: 'request_help',
+          arguments: { from: 'a person', roles: ['tester'], context: 'anyone?', wait_secs: 1 },
+        });
+        assert.equal(noHelp.isError, true);
+        assert.match(text(noHelp), /no agent of tester offered help within 1s/);
+      } finally {
+        await client.close();
+      }
+    });
+  }
+});
