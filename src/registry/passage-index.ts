@@ -1,4 +1,4 @@
-import { RecordId, type Surreal } from 'surrealdb';
+import type { Surreal } from 'surrealdb';
 
 /**
  * Full-text retrieval over what agents produce: artifacts and shared
@@ -35,9 +35,6 @@ export interface Passage extends PassageSource {
   text: string;
   score: number;
 }
-
-/** Candidates kept per query word before the words' scores are summed. */
-const TERM_CANDIDATES = 50;
 
 /** Passages of about this many characters: a paragraph or a few, enough to answer from. */
 const PASSAGE_CHARS = 800;
@@ -101,44 +98,24 @@ export class PassageIndex {
   }
 
   /**
-   * The `k` passages that answer `query` best, BM25 over any of its words (the
-   * index matches all words of a query at once, so each word is asked alone
-   * for its best candidates and their scores summed, as BM25 sums them), live
+   * The `k` passages that answer `query` best: BM25 over any of its words
+   * (`@1,OR@`: the index's own OR, where `@@` would ask for every word), live
    * ones only, optionally within one feature.
    */
   async search(query: { text: string; feature_id?: string; k?: number }, now = new Date()): Promise<Passage[]> {
+    const terms = termsOf(query.text);
+    if (!terms.length) return [];
     const scope = query.feature_id ? 'AND feature_id = $feature' : '';
-    const vars = { now: now.toISOString(), feature: query.feature_id };
-    const perTerm = await Promise.all(
-      termsOf(query.text).map((term) =>
-        this.db
-          .query<[{ id: string; score: number }[]]>(
-            // The best of each word only: a common word matches much, and only its best can reach the top k.
-            `SELECT meta::id(id) AS id, search::score(1) AS score FROM passage
-             WHERE text @1@ $term AND (expires_at = NONE OR expires_at > $now) ${scope}
-             ORDER BY score DESC LIMIT $limit`,
-            { ...vars, term, limit: TERM_CANDIDATES },
-          )
-          .json()
-          .collect(),
-      ),
-    );
-    const scores = new Map<string, number>();
-    for (const [rows] of perTerm) for (const { id, score } of rows) scores.set(id, (scores.get(id) ?? 0) + score);
-    const best = [...scores].sort((a, b) => b[1] - a[1]).slice(0, query.k ?? 5);
-    if (!best.length) return [];
     const [rows] = await this.db
-      .query<[(PassageSource & { id: string; text: string })[]]>(
-        'SELECT meta::id(id) AS id, source, kind, title, text, feature_id, author, expires_at FROM $ids',
-        { ids: best.map(([id]) => new RecordId('passage', id)) },
+      .query<[Passage[]]>(
+        `SELECT source, kind, title, text, feature_id, author, expires_at, search::score(1) AS score FROM passage
+         WHERE text @1,OR@ $terms AND (expires_at = NONE OR expires_at > $now) ${scope}
+         ORDER BY score DESC LIMIT $k`,
+        { terms: terms.join(' '), now: now.toISOString(), feature: query.feature_id, k: query.k ?? 5 },
       )
       .json()
       .collect();
-    const byId = new Map(rows.map(({ id, ...row }) => [id, row]));
-    return best.flatMap(([id, score]) => {
-      const row = byId.get(id);
-      return row ? [{ ...row, score }] : [];
-    });
+    return rows;
   }
 
   async purgeExpired(now = new Date()): Promise<void> {
