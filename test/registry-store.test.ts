@@ -1,39 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
-import { ValidationError, type AgentMetadata } from '../src/domain';
+import { ValidationError } from '../src/domain';
 import { RegistryStore } from '../src/registry/registry-store';
-import { developerManifest } from './support/fixtures';
+import { agentMetadata as agent, developerManifest } from './support/fixtures';
 import { registryProcess } from './support/registry-process-client';
 import { tempDir } from './support/servers';
 
 const options = (url: string) => ({ url, namespace: 'vapora', database: 'test' });
-
-function agent(id: string, overrides: Partial<AgentMetadata> = {}): AgentMetadata {
-  const now = new Date().toISOString();
-  return {
-    id,
-    manifest_id: 'developer',
-    role: 'developer',
-    name: 'Developer',
-    version: '0.1.0',
-    status: 'Active',
-    capabilities: [{ id: 'implement-code', name: 'Implement', description: '', complexity: 'Medium' }],
-    skills: ['ts'],
-    llm_provider: 'offline',
-    llm_model: 'offline-1',
-    dependencies: ['architect'],
-    dependents: [],
-    health_check: { interval_secs: 5, timeout_secs: 2, consecutive_failures_threshold: 3, auto_restart_enabled: true },
-    max_concurrent_tasks: 2,
-    current_tasks: 0,
-    queue_depth: 0,
-    created_at: now,
-    last_health_check: now,
-    uptime_percentage: 100,
-    ...overrides,
-  };
-}
 
 describe('registry store (embedded SurrealDB)', () => {
   let registry: RegistryStore;

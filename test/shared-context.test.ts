@@ -18,6 +18,20 @@ import { RegistryStore } from '../src/registry/registry-store';
 import { DOCUMENTS, QUESTIONS } from './fixtures/retrieval-corpus';
 import { tempDir, testServers, unique } from './support/servers';
 import { registryProcess } from './support/registry-process-client';
+import { agentMetadata } from './support/fixtures';
+
+/** A task the agent developer-042 had, created a minute apart in order. */
+const taskRecord = (id: string, status: 'completed' | 'running', minute = status === 'running' ? 2 : 1) => ({
+  id,
+  role: 'developer' as const,
+  title: id,
+  status,
+  agent_id: 'developer-042',
+  priority: 'normal' as const,
+  retry_count: 0,
+  created_at: `2030-01-01T00:0${minute}:00.000Z`,
+  updated_at: `2030-01-01T00:0${minute}:00.000Z`,
+});
 
 const artifact = (id: string, content: string, feature_id: string) => ({
   id,
@@ -110,6 +124,12 @@ describe('Vapora as an MCP server (the official MCP client, over stdio and Strea
         bus,
       }),
     });
+    await registry.agents.put(agentMetadata('developer-042'));
+    for (const [id, status] of [
+      ['ctx-done', 'completed'],
+      ['ctx-running', 'running'],
+    ] as const)
+      await registry.tasks.put(taskRecord(id, status));
     await registry.artifacts.put(
       artifact('adr-shown', '# ADR: Add a /health endpoint\n\nIt answers 200 with the version.', 'f-mcp'),
     );
@@ -145,6 +165,7 @@ describe('Vapora as an MCP server (the official MCP client, over stdio and Strea
         assert.deepEqual(tools, [
           'feature_status',
           'get_artifact',
+          'get_context',
           'list_agents',
           'list_artifacts',
           'request_decision',
@@ -191,7 +212,12 @@ describe('Vapora as an MCP server (the official MCP client, over stdio and Strea
           listed.map((a: { id: string }) => a.id),
           ['adr-shown'],
         );
-        assert.deepEqual(JSON.parse(text(await client.callTool({ name: 'list_agents', arguments: {} }))), []);
+        assert.deepEqual(
+          JSON.parse(text(await client.callTool({ name: 'list_agents', arguments: { role: 'developer' } }))).map(
+            (a: { id: string }) => a.id,
+          ),
+          ['developer-042'],
+        );
         const resource = await client.readResource({ uri: 'vapora://artifacts/adr-shown' });
         assert.match((resource.contents[0] as { text: string }).text, /It answers 200/);
 
@@ -207,6 +233,19 @@ describe('Vapora as an MCP server (the official MCP client, over stdio and Strea
         assert.equal(bad.isError, true);
         assert.match(text(bad as never), /query/);
         assert.match(text(bad as never), /k/);
+        const state = JSON.parse(
+          text(await client.callTool({ name: 'get_context', arguments: { agent_id: 'developer-042' } })),
+        );
+        assert.equal(state.agent.id, 'developer-042');
+        assert.deepEqual(
+          state.current_tasks.map((t: { id: string }) => t.id),
+          ['ctx-running'],
+        );
+        assert.deepEqual(
+          state.recent_tasks.map((t: { id: string }) => t.id),
+          ['ctx-done'],
+        );
+        assert.equal((await client.callTool({ name: 'get_context', arguments: { agent_id: 'nobody' } })).isError, true);
         const noFeature = await client.callTool({ name: 'feature_status', arguments: { feature: 'missing-one' } });
         assert.equal(noFeature.isError, true);
         assert.match(text(noFeature), /no feature feature-missing-one/);

@@ -95,6 +95,26 @@ export function vaporaMcpServer({ registry, featureStatus, bus }: McpDeps): McpS
     async ({ role }) => json((await registry.agents()).filter((a) => !role || a.role === role)),
   );
   server.registerTool(
+    'get_context',
+    {
+      description:
+        "An agent's state (the spec's get_context): its record, the tasks it works on and its last ones, the decisions on them, and the shared knowledge meant for its role",
+      inputSchema: { agent_id: z.string().min(1) },
+    },
+    async ({ agent_id }) => {
+      const agent = await registry.agent(agent_id);
+      if (!agent) return fail(`no agent ${agent_id} (list_agents)`);
+      const tasks = (await registry.tasks({ agent_id })).sort((a, b) => b.created_at.localeCompare(a.created_at));
+      const current = tasks.filter((t) => t.status === 'assigned' || t.status === 'running');
+      const recent = tasks.filter((t) => !current.includes(t)).slice(0, 5);
+      const decisions = (
+        await Promise.all([...current, ...recent].map((t) => registry.decisions({ task_id: t.id })))
+      ).flat();
+      const knowledge = (await registry.knowledge({ role: agent.role })).slice(-10);
+      return json({ agent, current_tasks: current, recent_tasks: recent, decisions, knowledge });
+    },
+  );
+  server.registerTool(
     'request_help',
     {
       description: 'Ask the agents of some roles for help; the first offer (or none within the wait) is the answer',

@@ -20,6 +20,7 @@ export type NewKnowledge = z.input<typeof NewKnowledge>;
 
 export const TaskFilter = z.object({
   feature_id: Identifier.optional(),
+  agent_id: Identifier.optional(),
   status: TaskStatus.optional(),
   role: AgentRole.optional(),
 });

@@ -1,4 +1,4 @@
-import type { AgentManifestInput } from '../../src/domain';
+import type { AgentManifestInput, AgentMetadata } from '../../src/domain';
 
 /** A valid developer manifest; tests change one field at a time. */
 export function developerManifest(overrides: Partial<AgentManifestInput> = {}): AgentManifestInput {
@@ -18,6 +18,33 @@ export function developerManifest(overrides: Partial<AgentManifestInput> = {}): 
     llm_provider: 'claude',
     llm_model: 'claude-sonnet-4-5',
     max_concurrent_tasks: 3,
+    ...overrides,
+  };
+}
+
+/** A registered developer agent; tests change what they need. */
+export function agentMetadata(id: string, overrides: Partial<AgentMetadata> = {}): AgentMetadata {
+  const now = new Date().toISOString();
+  return {
+    id,
+    manifest_id: 'developer',
+    role: 'developer',
+    name: 'Developer',
+    version: '0.1.0',
+    status: 'Active',
+    capabilities: [{ id: 'implement-code', name: 'Implement', description: '', complexity: 'Medium' }],
+    skills: ['ts'],
+    llm_provider: 'offline',
+    llm_model: 'offline-1',
+    dependencies: ['architect'],
+    dependents: [],
+    health_check: { interval_secs: 5, timeout_secs: 2, consecutive_failures_threshold: 3, auto_restart_enabled: true },
+    max_concurrent_tasks: 2,
+    current_tasks: 0,
+    queue_depth: 0,
+    created_at: now,
+    last_health_check: now,
+    uptime_percentage: 100,
     ...overrides,
   };
 }
