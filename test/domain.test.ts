@@ -11,7 +11,7 @@ import {
   SemVer,
   parse,
 } from '../src/domain';
-import { developerManifest } from './support/fixtures';
+import { agentMetadata, developerManifest } from './support/fixtures';
 
 /** Asserts that parsing fails with a problem line that starts with `path:` and mentions `rule`. */
 function rejects(schema: Parameters<typeof parse>[0], value: unknown, path: string, rule: RegExp) {
@@ -177,33 +177,7 @@ describe('semantic versions', () => {
 
 describe('AgentMetadata', () => {
   it('requires uptime as a percentage', () => {
-    const now = new Date().toISOString();
-    const agent = {
-      id: 'developer-001',
-      manifest_id: 'developer',
-      role: 'developer',
-      name: 'Dev',
-      version: '0.1.0',
-      status: 'Active',
-      capabilities: [],
-      skills: [],
-      llm_provider: 'offline',
-      llm_model: 'offline-1',
-      dependencies: [],
-      dependents: [],
-      health_check: {
-        interval_secs: 5,
-        timeout_secs: 2,
-        consecutive_failures_threshold: 3,
-        auto_restart_enabled: true,
-      },
-      max_concurrent_tasks: 2,
-      current_tasks: 0,
-      queue_depth: 0,
-      created_at: now,
-      last_health_check: now,
-      uptime_percentage: 100,
-    };
+    const agent = agentMetadata('developer-001');
     assert.equal(parse(AgentMetadata, agent, 'agent').uptime_percentage, 100);
     rejects(AgentMetadata, { ...agent, uptime_percentage: 140 }, 'uptime_percentage', /<=100/);
     rejects(AgentMetadata, { ...agent, created_at: 'yesterday' }, 'created_at', /datetime/);
