@@ -33,12 +33,13 @@ export async function toolLoop(
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput'] },
     summary: summary.slice(0, 200),
   });
+  let spent = 0;
   for (let step = 1; ; step++) {
     const summary = step === 1 ? `${input.role} ${agentId}: ${input.title}` : `LLM call ${step}`;
-    const answer = await agent.callModel.executeWithOptions(options(summary), [
-      { ...task, step, budget_usd: input.budget_usd },
-    ]);
+    const budget_usd = input.budget_usd === undefined ? undefined : input.budget_usd - spent;
+    const answer = await agent.callModel.executeWithOptions(options(summary), [{ ...task, step, budget_usd }]);
     if ('output' in answer) return answer.output;
+    spent += answer.usage.cost_usd;
     for (const call of answer.tool_calls)
       await agent.callTool.executeWithOptions(options(call.summary), [{ ...task, step, call_id: call.id }]);
   }

@@ -66,8 +66,6 @@ interface ToolResult {
 /** Why a task ended before its model was done. */
 type Stopped = 'max-steps' | 'budget';
 
-const sum = (answers: Answer[], field: 'cost_usd') => answers.reduce((n, a) => n + a.usage[field], 0);
-
 /** What one attempt of a task holds open in this process: its clone of the workspace and its MCP servers. */
 interface Session {
   copy?: WorkingCopy;
@@ -117,8 +115,7 @@ export class TaskExecutor {
       this.finish(task, attempt, step, stopped, progress).then((output) => ({ output }));
     if (!answer.tool_calls.length) return finish();
     if (step >= (this.spec.tools?.max_steps ?? 1)) return finish('max-steps');
-    if (budget_usd !== undefined && sum(await this.answers(task, attempt, step), 'cost_usd') >= budget_usd)
-      return finish('budget');
+    if (budget_usd !== undefined && answer.usage.cost_usd >= budget_usd) return finish('budget');
     return {
       tool_calls: answer.tool_calls.map((c) => ({ id: c.id, name: c.name, summary: describeCall(c.name, c.input) })),
       usage: answer.usage,

@@ -19,7 +19,7 @@ export interface LLMUsage {
 /** One call of the task's tool loop: the `step`th LLM call, or a tool call it asked for. */
 export const ModelCallInput = AgentTaskInput.extend({
   step: z.number().int().min(1),
-  /** What the task's LLM calls may cost in all: once spent, the task ends with the answer it has. */
+  /** What this and the task's later LLM calls may cost (its budget less what earlier calls spent): once spent, the task ends with the answer it has. */
   budget_usd: z.number().min(0).optional(),
 });
 export type ModelCallInput = z.input<typeof ModelCallInput>;

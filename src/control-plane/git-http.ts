@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
-import { git } from '../host/git';
 
 /** What a Git smart-HTTP request may name: a feature's repository and one of the protocol's paths. */
 const GIT_PATH = /^\/[A-Za-z0-9][A-Za-z0-9_.-]*\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/;
@@ -29,17 +28,13 @@ export function gitHttp(workspaces: string): Hono {
       HTTP_CONTENT_ENCODING: c.req.header('content-encoding') ?? '',
       HTTP_GIT_PROTOCOL: c.req.header('git-protocol') ?? '',
     };
-    const child = spawn(await gitExecutable(), ['http-backend'], { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'ignore'] });
     const body = c.req.raw.body;
     if (body) Readable.fromWeb(body as never).pipe(child.stdin);
     else child.stdin.end();
     return cgiResponse(child.stdout);
   });
 }
-
-let gitCommand: Promise<string> | undefined;
-/** `git` itself: its http-backend is a subcommand wherever Git is installed. */
-const gitExecutable = () => (gitCommand ??= git('.', ['--version']).then(() => 'git'));
 
 /** Reads a CGI program's headers (up to the blank line), then streams the rest as the response body. */
 function cgiResponse(stdout: Readable): Promise<Response> {
