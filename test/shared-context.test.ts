@@ -97,6 +97,26 @@ describe('retrieval over the shared context (embedded SurrealDB, BM25)', () => {
     }
   });
 
+  it('leaves out words too common to rank by, and keeps their counts through rewrites and removals', async () => {
+    const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'common' });
+    try {
+      // 400 passages say "service request"; one says where the bucket lives.
+      for (let i = 0; i < 400; i++)
+        await registry.artifacts.put(artifact(`note-${i}`, `The service handles request number ${i}.`, 'f'));
+      await registry.artifacts.put(artifact('bucket', 'The service keeps its token bucket in Redis.', 'f'));
+      const top = async (text: string) => (await registry.passages.search({ text, k: 1 }))[0]?.source;
+      assert.equal(await top('Which service request keeps the token bucket?'), 'artifact:bucket');
+      // Rewritten and removed passages give their counts back: both words are rare again, so both are searched.
+      for (let i = 0; i < 400; i++)
+        if (i === 7) await registry.artifacts.put(artifact('note-7', 'A request for a bucket of paint.', 'f'));
+        else await registry.artifacts.remove(`note-${i}`);
+      const both = await registry.passages.search({ text: 'service request', k: 5 });
+      assert.deepEqual(both.map((p) => p.source).sort(), ['artifact:bucket', 'artifact:note-7']);
+    } finally {
+      await registry.close();
+    }
+  });
+
   it('keeps its index when the store is reopened (surrealkv, another process)', () => {
     const url = `surrealkv://${join(tempDir('rag'), 'db')}`;
     registryProcess(url, 'rag', 'put');

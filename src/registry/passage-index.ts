@@ -4,6 +4,12 @@ import type { Surreal } from 'surrealdb';
  * Full-text retrieval over what agents produce: artifacts and shared
  * knowledge are cut into passages as they are written and indexed with BM25
  * (SurrealDB's analyzer and full-text index: offline, no model needed).
+ *
+ * `term` keeps each analyzed word's document frequency, written in the same
+ * transaction as the passages, so a search can leave out the words too common
+ * to rank by (Elasticsearch's common-terms cutoff): BM25 scores every passage
+ * a searched word matches, and one word found in thousands of passages would
+ * cost more than all the rest while moving the ranking least.
  */
 export const PASSAGE_SCHEMA = `
 DEFINE ANALYZER IF NOT EXISTS vapora_text TOKENIZERS class FILTERS lowercase, ascii, snowball(english);
@@ -18,7 +24,26 @@ DEFINE FIELD IF NOT EXISTS expires_at ON passage TYPE option<string>;
 DEFINE INDEX IF NOT EXISTS passage_source ON passage FIELDS source;
 DEFINE INDEX IF NOT EXISTS passage_feature ON passage FIELDS feature_id;
 DEFINE INDEX IF NOT EXISTS passage_text ON passage FIELDS text FULLTEXT ANALYZER vapora_text BM25;
+DEFINE TABLE IF NOT EXISTS term SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS df ON term TYPE int;
+IF !(SELECT VALUE id FROM term LIMIT 1) { ${countTerms('(SELECT VALUE text FROM passage)', 1)} };
 `;
+
+/** Adds `sign` to the document frequency of every word of the passage texts `texts` (a SurrealQL expression). */
+function countTerms(texts: string, sign: 1 | -1): string {
+  return `INSERT INTO term array::map(array::flatten(array::map(${texts}, |$t| array::distinct(search::analyze('vapora_text', $t)))), |$t| { id: $t, df: ${sign} }) ON DUPLICATE KEY UPDATE df ${sign > 0 ? '+=' : '-='} 1 RETURN NONE`;
+}
+
+/** Deletes the passages `where` selects, and their words' counts. */
+const forget = (where: string) =>
+  `LET $gone = SELECT VALUE text FROM passage WHERE ${where}; ${countTerms('$gone', -1)}; DELETE passage WHERE ${where};`;
+
+/**
+ * How many passage matches a search may score: the rarest words of a query
+ * are kept while their document frequencies add up to no more than this
+ * (the rarest is always kept).
+ */
+const SCORED_MATCHES = 300;
 
 /** Where a passage comes from: an artifact or a knowledge entry, and what a reader needs to cite it. */
 export interface PassageSource {
@@ -87,14 +112,16 @@ export class PassageIndex {
     }));
     await this.db
       .query(
-        'BEGIN; DELETE passage WHERE source = $source; FOR $row IN $rows { UPSERT type::record("passage", $row.id) CONTENT $row.content RETURN NONE; }; COMMIT;',
+        `BEGIN; ${forget('source = $source')}
+         FOR $row IN $rows { UPSERT type::record("passage", $row.id) CONTENT $row.content RETURN NONE; };
+         ${countTerms('array::map($rows, |$r| $r.content.text)', 1)}; COMMIT;`,
         { source: source.source, rows },
       )
       .collect();
   }
 
   async remove(source: string): Promise<void> {
-    await this.db.query('DELETE passage WHERE source = $source', { source }).collect();
+    await this.db.query(`BEGIN; ${forget('source = $source')} COMMIT;`, { source }).collect();
   }
 
   /**
@@ -103,7 +130,7 @@ export class PassageIndex {
    * ones only, optionally within one feature.
    */
   async search(query: { text: string; feature_id?: string; k?: number }, now = new Date()): Promise<Passage[]> {
-    const terms = termsOf(query.text);
+    const terms = await this.rarest(termsOf(query.text));
     if (!terms.length) return [];
     const scope = query.feature_id ? 'AND feature_id = $feature' : '';
     const [rows] = await this.db
@@ -120,8 +147,29 @@ export class PassageIndex {
 
   async purgeExpired(now = new Date()): Promise<void> {
     await this.db
-      .query('DELETE passage WHERE expires_at != NONE AND expires_at <= $now', { now: now.toISOString() })
+      .query(`BEGIN; ${forget('expires_at != NONE AND expires_at <= $now')} COMMIT;`, { now: now.toISOString() })
       .collect();
+  }
+
+  /** The words of `words` worth scoring: found in the index, rarest first, within SCORED_MATCHES. */
+  private async rarest(words: string[]): Promise<string[]> {
+    if (!words.length) return [];
+    const [counts] = await this.db
+      .query<[number[]]>(
+        "RETURN $words.map(|$w| type::record('term', search::analyze('vapora_text', $w)[0] ?? '').df ?? 0)",
+        { words },
+      )
+      .collect();
+    const found = words.map((word, i) => ({ word, df: counts[i] ?? 0 })).filter((t) => t.df > 0);
+    found.sort((a, b) => a.df - b.df);
+    const kept: string[] = [];
+    let matches = 0;
+    for (const { word, df } of found) {
+      if (kept.length && matches + df > SCORED_MATCHES) break;
+      kept.push(word);
+      matches += df;
+    }
+    return kept;
   }
 }
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RegistryStore } from '../../src/registry/registry-store';
 import { DOCUMENTS, QUESTIONS } from '../fixtures/retrieval-corpus';
 import { latencies, timed, type Latencies } from './stats';
@@ -43,7 +46,13 @@ export interface RetrievalReport {
  * reads by key from the same store in the same process.
  */
 export async function retrievalBench(say: (line: string) => void): Promise<RetrievalReport> {
-  const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'retrieval' });
+  // The store `npm start` keeps the registry in (embedded surrealkv on disk), not mem://.
+  const dir = mkdtempSync(join(tmpdir(), 'vapora-retrieval-'));
+  const registry = await RegistryStore.open({
+    url: `surrealkv://${dir}/db`,
+    namespace: 'vapora',
+    database: 'retrieval',
+  });
   try {
     const put = (id: string, content: string, feature_id: string) =>
       registry.artifacts.put({
@@ -95,12 +104,13 @@ export async function retrievalBench(say: (line: string) => void): Promise<Retri
     };
   } finally {
     await registry.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
 export function printRetrieval(r: RetrievalReport): void {
   console.log(
-    `\nRetrieval: BM25 over ${r.chunks} passages in SurrealDB (embedded), indexed in ${(r.indexMs / 1000).toFixed(1)} s`,
+    `\nRetrieval: BM25 over ${r.chunks} passages in SurrealDB (embedded surrealkv), indexed in ${(r.indexMs / 1000).toFixed(1)} s`,
   );
   console.log(
     `  search     p50 ${r.search.p50} ms  p95 ${r.search.p95} ms  p99 ${r.search.p99} ms  (${r.search.samples} searches)`,
