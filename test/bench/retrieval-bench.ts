@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { RegistryStore } from '../../src/registry/registry-store';
 import { DOCUMENTS, QUESTIONS } from '../fixtures/retrieval-corpus';
+import { tempDir } from '../support/servers';
 import { latencies, timed, type Latencies } from './stats';
 
 const CHUNKS = 10_000;
@@ -47,7 +46,7 @@ export interface RetrievalReport {
  */
 export async function retrievalBench(say: (line: string) => void): Promise<RetrievalReport> {
   // The store `npm start` keeps the registry in (embedded surrealkv on disk), not mem://.
-  const dir = mkdtempSync(join(tmpdir(), 'vapora-retrieval-'));
+  const dir = tempDir('retrieval');
   const registry = await RegistryStore.open({
     url: `surrealkv://${dir}/db`,
     namespace: 'vapora',
