@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { parse, type LLMProvider } from './domain';
+import { ValidationError, parse, type LLMProvider } from './domain';
 
 const HostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port, e.g. "localhost:7233"');
 const Port = z.coerce.number().int().min(1).max(65535);
@@ -48,6 +48,14 @@ const Env = z.object({
   GEMINI_API_KEY: z.string().min(1).optional(),
   GEMINI_BASE_URL: z.string().url().optional(),
   OLLAMA_BASE_URL: z.string().url().optional(),
+  // Vectors beside BM25 in retrieval: "<provider>:<model>" of a configured provider, e.g. "openai:text-embedding-3-small".
+  VAPORA_EMBEDDING_MODEL: z
+    .string()
+    .regex(
+      /^(openai|gemini|ollama):\S+$/,
+      'must be "<openai|gemini|ollama>:<model>", e.g. "openai:text-embedding-3-small"',
+    )
+    .optional(),
 });
 
 /** The environment variables Vapora reads. */
@@ -68,7 +76,16 @@ export interface Config {
   surreal: { url: string; namespace: string; database: string; username?: string; password?: string };
   /** Configured LLM providers; keys stay here and in request headers, nowhere else. */
   llm: LLMSettings;
+  /** The model that embeds passages for retrieval, if one is configured (else BM25 alone). */
+  embedding?: EmbeddingSettings;
 }
+
+export interface EmbeddingSettings {
+  provider: EmbeddingProvider;
+  model: string;
+  settings: ProviderSettings;
+}
+export type EmbeddingProvider = 'openai' | 'gemini' | 'ollama';
 
 export interface ProviderSettings {
   apiKey?: string;
@@ -89,6 +106,12 @@ export const DEFAULTS = { temporalAddress: 'localhost:7233', natsUrl: 'nats://lo
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parse(Env, env, 'environment');
   const stateDir = resolve(e.VAPORA_STATE_DIR);
+  const llm: LLMSettings = {
+    ...(e.ANTHROPIC_API_KEY && { claude: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL } }),
+    ...(e.OPENAI_API_KEY && { openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL } }),
+    ...(e.GEMINI_API_KEY && { gemini: { apiKey: e.GEMINI_API_KEY, baseUrl: e.GEMINI_BASE_URL } }),
+    ...(e.OLLAMA_BASE_URL && { ollama: { baseUrl: e.OLLAMA_BASE_URL } }),
+  };
   return {
     stateDir,
     cacheDir: resolve(e.VAPORA_CACHE_DIR),
@@ -114,13 +137,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       username: e.SURREAL_USER,
       password: e.SURREAL_PASS,
     },
-    llm: {
-      ...(e.ANTHROPIC_API_KEY && { claude: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL } }),
-      ...(e.OPENAI_API_KEY && { openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL } }),
-      ...(e.GEMINI_API_KEY && { gemini: { apiKey: e.GEMINI_API_KEY, baseUrl: e.GEMINI_BASE_URL } }),
-      ...(e.OLLAMA_BASE_URL && { ollama: { baseUrl: e.OLLAMA_BASE_URL } }),
-    },
+    llm,
+    embedding: e.VAPORA_EMBEDDING_MODEL ? embeddingSettings(e.VAPORA_EMBEDDING_MODEL, llm) : undefined,
   };
+}
+
+/** The embedding model's provider must be configured: its key (or Ollama's URL) is what reaches it. */
+function embeddingSettings(value: string, llm: LLMSettings): EmbeddingSettings {
+  const provider = value.slice(0, value.indexOf(':')) as EmbeddingProvider;
+  const settings = llm[provider];
+  if (!settings)
+    throw new ValidationError('environment', [
+      `VAPORA_EMBEDDING_MODEL: ${provider} needs ${PROVIDER_VARIABLES[provider]} to be set (got "${value}")`,
+    ]);
+  return { provider, model: value.slice(provider.length + 1), settings };
 }
 
 /** What an agent process is told to find the stack (LLM keys it inherits from its parent's environment). */

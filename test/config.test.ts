@@ -45,6 +45,23 @@ describe('configuration from the environment', () => {
       },
     );
   });
+  it('takes an embedding model of a configured provider, and names what is missing otherwise', () => {
+    assert.equal(loadConfig({}).embedding, undefined);
+    const config = loadConfig({ OPENAI_API_KEY: 'sk-x', VAPORA_EMBEDDING_MODEL: 'openai:text-embedding-3-small' });
+    assert.deepEqual(config.embedding, {
+      provider: 'openai',
+      model: 'text-embedding-3-small',
+      settings: { apiKey: 'sk-x', baseUrl: undefined },
+    });
+    assert.throws(
+      () => loadConfig({ VAPORA_EMBEDDING_MODEL: 'gemini:text-embedding-004' }),
+      /VAPORA_EMBEDDING_MODEL: gemini needs GEMINI_API_KEY to be set/,
+    );
+    assert.throws(
+      () => loadConfig({ VAPORA_EMBEDDING_MODEL: 'claude:x' }),
+      /VAPORA_EMBEDDING_MODEL: must be "<openai\|gemini\|ollama>:<model>"/,
+    );
+  });
   it('never echoes a value that may be a secret', () => {
     assert.throws(
       () => parse(z.object({ SURREAL_PASS: z.string().min(12) }), { SURREAL_PASS: 'hunter2' }, 'environment'),

@@ -16,6 +16,8 @@ import { freePort } from '../src/host/ports';
 import { PROJECT_ROOT } from '../src/host/project';
 import { RegistryStore } from '../src/registry/registry-store';
 import { DOCUMENTS, QUESTIONS } from './fixtures/retrieval-corpus';
+import { createEmbedder } from '../src/llm/embedding-model';
+import { startEmbeddingServer } from './support/embedding-server';
 import { tempDir, testServers, unique } from './support/servers';
 import { registryProcess } from './support/registry-process-client';
 import { agentMetadata } from './support/fixtures';
@@ -42,17 +44,29 @@ const artifact = (id: string, content: string, feature_id: string) => ({
   created_at: new Date().toISOString(),
 });
 
-describe('retrieval over the shared context (embedded SurrealDB, BM25)', () => {
+/** The corpus's questions asked of `registry`: recall@5, and the questions whose source was not in the top 5. */
+async function recallAt5(registry: RegistryStore) {
+  const missed: string[] = [];
+  for (const [question, expected] of QUESTIONS) {
+    const found = await registry.passages.search({ text: question, feature_id: 'corpus', k: 5 });
+    if (!found.some((p) => p.source === `artifact:${expected}`)) missed.push(`${question} → ${expected}`);
+  }
+  return { recall: 1 - missed.length / QUESTIONS.length, missed };
+}
+
+const putCorpus = async (registry: RegistryStore) => {
+  for (const [id, text] of Object.entries(DOCUMENTS)) await registry.artifacts.put(artifact(id, text, 'corpus'));
+};
+
+const top5 = async (registry: RegistryStore, text: string) =>
+  (await registry.passages.search({ text, k: 5 })).map((p) => p.source);
+
+describe('retrieval over the shared context (embedded SurrealDB: BM25, and vectors with an embedding model)', () => {
   it('finds the document that answers a question in the top 5, for at least 90% of the questions', async (t) => {
     const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'rag' });
     try {
-      for (const [id, text] of Object.entries(DOCUMENTS)) await registry.artifacts.put(artifact(id, text, 'corpus'));
-      const missed: string[] = [];
-      for (const [question, expected] of QUESTIONS) {
-        const found = await registry.passages.search({ text: question, feature_id: 'corpus', k: 5 });
-        if (!found.some((p) => p.source === `artifact:${expected}`)) missed.push(`${question} → ${expected}`);
-      }
-      const recall = 1 - missed.length / QUESTIONS.length;
+      await putCorpus(registry);
+      const { recall, missed } = await recallAt5(registry);
       t.diagnostic(
         `recall@5 ${recall.toFixed(3)} over ${QUESTIONS.length} questions, ${Object.keys(DOCUMENTS).length} documents`,
       );
@@ -60,6 +74,47 @@ describe('retrieval over the shared context (embedded SurrealDB, BM25)', () => {
       assert.ok(recall >= 0.9, `recall@5 ${recall}; missed:\n${missed.join('\n')}`);
     } finally {
       await registry.close();
+    }
+  });
+
+  it('fuses BM25 with vectors from an embedding model (a local server speaking the OpenAI embeddings wire format)', async (t) => {
+    const server = await startEmbeddingServer();
+    const embedder = createEmbedder({
+      provider: 'openai',
+      model: 'trigrams-256',
+      settings: { apiKey: 'sk-embedding-test', baseUrl: server.url },
+    });
+    const lines: string[] = [];
+    const log = createLogger('test', { write: (line) => lines.push(line) });
+    const hybrid = await RegistryStore.open(
+      { url: 'mem://', namespace: 'vapora', database: 'hybrid' },
+      { embedder, log },
+    );
+    const words = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'words' });
+    try {
+      await Promise.all([putCorpus(hybrid), putCorpus(words)]);
+      const { recall, missed } = await recallAt5(hybrid);
+      t.diagnostic(`hybrid recall@5 ${recall.toFixed(3)} over ${QUESTIONS.length} questions`);
+      assert.ok(recall >= 0.9, `recall@5 ${recall}; missed:\n${missed.join('\n')}`);
+      assert.equal(await hybrid.passages.embedMissing(), 0, 'every passage got its vector as it was written');
+      assert.ok(server.seen.every((r) => r.headers.authorization === 'Bearer sk-embedding-test'));
+
+      // Every word misspelt: none is in the index, so words alone find nothing; the vectors still do.
+      const misspelt = 'requsts usr tokn buckt';
+      assert.deepEqual(await top5(words, misspelt), []);
+      assert.ok((await top5(hybrid, misspelt)).includes('artifact:adr-rate-limit'));
+
+      // The model refuses: the artifact is stored and found by its words, and gets its vector once the model is back.
+      server.state.refusing = true;
+      await hybrid.artifacts.put(artifact('adr-reconcile', 'The quarterly reconciliation job runs at 02:00 UTC.', 'x'));
+      assert.equal((await top5(hybrid, 'reconciliation'))[0], 'artifact:adr-reconcile');
+      assert.ok(lines.some((l) => l.includes('embedding model failed')));
+      assert.ok(!lines.some((l) => l.includes('sk-embedding-test')), 'the key is never logged');
+      server.state.refusing = false;
+      assert.equal(await hybrid.passages.embedMissing(), 1);
+      assert.equal((await top5(hybrid, 'quartrly reconcilation'))[0], 'artifact:adr-reconcile');
+    } finally {
+      await Promise.all([hybrid.close(), words.close(), server.close()]);
     }
   });
 

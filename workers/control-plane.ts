@@ -11,6 +11,7 @@ import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
 import { createDeployer } from '../src/deploy/create-deployer';
 import { createLogger } from '../src/logger';
+import { createEmbedder } from '../src/llm/embedding-model';
 import { stopWhenOwnerGone } from '../src/stack/owner-watch';
 import { seedCatalog } from '../src/marketplace/seed-catalog';
 import { RegistryStore } from '../src/registry/registry-store';
@@ -27,7 +28,14 @@ const log = createLogger('control-plane');
 Runtime.install({ logger: log });
 const config = loadConfig();
 
-const registry = await RegistryStore.open(config.surreal);
+const embedder = config.embedding && createEmbedder(config.embedding);
+const registry = await RegistryStore.open(config.surreal, { embedder, log });
+if (embedder)
+  // Passages written before the model was configured (or while it failed) get their vectors in the background.
+  void registry.passages
+    .embedMissing()
+    .then((embedded) => embedded && log.info('passages embedded', { model: embedder.model, embedded }))
+    .catch((error: Error) => log.warn('embedding model failed', { model: embedder.model, error: error.message }));
 const bus = await EventBus.connect(config.nats.url, { name: 'vapora-control-plane', logger: log });
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const temporal = new Client({ connection, namespace: config.temporal.namespace });

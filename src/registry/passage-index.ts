@@ -1,4 +1,6 @@
-import type { Surreal } from 'surrealdb';
+import type { RecordId, Surreal } from 'surrealdb';
+import type { Embedder } from '../llm/embedding-model';
+import type { Logger } from '../logger';
 
 /**
  * Full-text retrieval over what agents produce: artifacts and shared
@@ -10,6 +12,11 @@ import type { Surreal } from 'surrealdb';
  * to rank by (Elasticsearch's common-terms cutoff): BM25 scores every passage
  * a searched word matches, and one word found in thousands of passages would
  * cost more than all the rest while moving the ranking least.
+ *
+ * With an embedding model configured, each passage also gets a vector in an
+ * HNSW index, and a search fuses the two rankings (reciprocal rank fusion):
+ * words find the passages that say it, vectors those that mean it.
+ * `embedding_model:current` names the model the vectors come from.
  */
 export const PASSAGE_SCHEMA = `
 DEFINE ANALYZER IF NOT EXISTS vapora_text TOKENIZERS class FILTERS lowercase, ascii, snowball(english);
@@ -21,11 +28,15 @@ DEFINE FIELD IF NOT EXISTS text ON passage TYPE string;
 DEFINE FIELD IF NOT EXISTS feature_id ON passage TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS author ON passage TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS expires_at ON passage TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS embedding ON passage TYPE option<array<float>>;
 DEFINE INDEX IF NOT EXISTS passage_source ON passage FIELDS source;
 DEFINE INDEX IF NOT EXISTS passage_feature ON passage FIELDS feature_id;
 DEFINE INDEX IF NOT EXISTS passage_text ON passage FIELDS text FULLTEXT ANALYZER vapora_text BM25;
 DEFINE TABLE IF NOT EXISTS term SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS df ON term TYPE int;
+DEFINE TABLE IF NOT EXISTS embedding_model SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS model ON embedding_model TYPE string;
+DEFINE FIELD IF NOT EXISTS dimension ON embedding_model TYPE int;
 IF !(SELECT VALUE id FROM term LIMIT 1) { ${countTerms('(SELECT VALUE text FROM passage)', 1)} };
 `;
 
@@ -45,6 +56,16 @@ const forget = (where: string) =>
  */
 const SCORED_MATCHES = 300;
 
+/** Each ranking's candidates for fusion, and the HNSW search's breadth (ef). */
+const CANDIDATES = 20;
+const EF = 64;
+/** Reciprocal rank fusion's constant: a passage ranked r contributes 1 / (RRF_K + r). */
+const RRF_K = 60;
+/** Passages embedded per request when vectors are filled in for passages written without them. */
+const EMBED_BATCH = 32;
+
+const FIELDS = 'source, kind, title, text, feature_id, author, expires_at';
+
 /** Where a passage comes from: an artifact or a knowledge entry, and what a reader needs to cite it. */
 export interface PassageSource {
   /** `artifact:<id>` or `knowledge:<key>`. */
@@ -60,6 +81,9 @@ export interface Passage extends PassageSource {
   text: string;
   score: number;
 }
+
+/** A passage as a ranking returns it: BM25's score, the vector distance, or the fused score. */
+type Ranked = PassageSource & { text: string; score?: number; rrf_score?: number };
 
 /** Passages of about this many characters: a paragraph or a few, enough to answer from. */
 const PASSAGE_CHARS = 800;
@@ -102,13 +126,22 @@ const termsOf = (query: string) => [
 ];
 
 export class PassageIndex {
-  constructor(private readonly db: Surreal) {}
+  /** The HNSW index is set up for the embedder's model, with this dimension. */
+  private vectorIndex?: Promise<void>;
+
+  constructor(
+    private readonly db: Surreal,
+    private readonly embedder?: Embedder,
+    private readonly log?: Logger,
+  ) {}
 
   /** Replaces the passages of `source` with those of `text` (none for an empty text). */
   async index(source: PassageSource, text: string): Promise<void> {
-    const rows = passagesOf(text).map((passage, i) => ({
+    const texts = passagesOf(text);
+    const vectors = await this.embed(texts, 'passages are stored without vectors until embedMissing');
+    const rows = texts.map((passage, i) => ({
       id: `${source.source}#${i}`,
-      content: { ...clean(source), text: passage },
+      content: { ...clean(source), text: passage, ...(vectors && { embedding: vectors[i] }) },
     }));
     await this.db
       .query(
@@ -126,29 +159,122 @@ export class PassageIndex {
 
   /**
    * The `k` passages that answer `query` best: BM25 over any of its words
-   * (`@1,OR@`: the index's own OR, where `@@` would ask for every word), live
-   * ones only, optionally within one feature.
+   * (`@1,OR@`: the index's own OR, where `@@` would ask for every word), fused
+   * with the nearest vectors when there is an embedding model; live ones
+   * only, optionally within one feature.
    */
   async search(query: { text: string; feature_id?: string; k?: number }, now = new Date()): Promise<Passage[]> {
-    const terms = await this.rarest(termsOf(query.text));
-    if (!terms.length) return [];
-    const scope = query.feature_id ? 'AND feature_id = $feature' : '';
-    const [rows] = await this.db
-      .query<[Passage[]]>(
-        `SELECT source, kind, title, text, feature_id, author, expires_at, search::score(1) AS score FROM passage
-         WHERE text @1,OR@ $terms AND (expires_at = NONE OR expires_at > $now) ${scope}
-         ORDER BY score DESC LIMIT $k`,
-        { terms: terms.join(' '), now: now.toISOString(), feature: query.feature_id, k: query.k ?? 5 },
-      )
+    const [terms, vector] = await Promise.all([
+      this.rarest(termsOf(query.text)),
+      this.embed([query.text], 'searching by words alone').then((v) => v?.[0]),
+    ]);
+    if (!terms.length && !vector) return [];
+    const live = `(expires_at = NONE OR expires_at > $now) ${query.feature_id ? 'AND feature_id = $feature' : ''}`;
+    const byWords = `SELECT id, ${FIELDS}, search::score(1) AS score FROM passage
+      WHERE text @1,OR@ $terms AND ${live} ORDER BY score DESC LIMIT $n`;
+    const byMeaning = `SELECT id, ${FIELDS}, vector::distance::knn() AS distance FROM passage
+      WHERE embedding <|${CANDIDATES},${EF}|> $vector AND ${live} ORDER BY distance`;
+    const k = query.k ?? 5;
+    const ranked = vector ? `search::rrf([$words, (${byMeaning})], $k, ${RRF_K})` : '$words';
+    const [, rows] = await this.db
+      .query<[null, Ranked[]]>(`LET $words = ${terms.length ? `(${byWords})` : '[]'}; RETURN ${ranked};`, {
+        terms: terms.join(' '),
+        vector,
+        now: now.toISOString(),
+        feature: query.feature_id,
+        k,
+        n: vector ? CANDIDATES : k,
+      })
       .json()
       .collect();
-    return rows;
+    return rows.map(({ source, kind, title, feature_id, author, expires_at, text, score, rrf_score }) => ({
+      ...(clean({ source, kind, title, feature_id, author, expires_at }) as unknown as PassageSource),
+      text,
+      score: rrf_score ?? score ?? 0,
+    }));
+  }
+
+  /**
+   * Gives vectors to the passages that have none: those written while the
+   * model failed or before it was configured, or by another model. Returns
+   * how many it embedded; throws if the model does.
+   */
+  async embedMissing(): Promise<number> {
+    if (!this.embedder) return 0;
+    let embedded = 0;
+    for (;;) {
+      const [rows] = await this.db
+        .query<[{ id: RecordId; text: string }[]]>('SELECT id, text FROM passage WHERE embedding = NONE LIMIT $n', {
+          n: EMBED_BATCH,
+        })
+        .collect();
+      if (!rows.length) return embedded;
+      const vectors = await this.embedder.embed(rows.map((r) => r.text));
+      await this.useModel(vectors[0]!.length);
+      // A passage rewritten meanwhile keeps the vector of its new text.
+      await this.db
+        .query('FOR $r IN $rows { UPDATE $r.id SET embedding = $r.embedding WHERE text = $r.text RETURN NONE; };', {
+          rows: rows.map((r, i) => ({ ...r, embedding: vectors[i] })),
+        })
+        .collect();
+      embedded += rows.length;
+    }
   }
 
   async purgeExpired(now = new Date()): Promise<void> {
     await this.db
       .query(`BEGIN; ${forget('expires_at != NONE AND expires_at <= $now')} COMMIT;`, { now: now.toISOString() })
       .collect();
+  }
+
+  /** Vectors for `texts` from the embedding model, or none (no model, or it failed: `fallback` says what happens then). */
+  private async embed(texts: string[], fallback: string): Promise<number[][] | undefined> {
+    if (!this.embedder || !texts.length) return undefined;
+    try {
+      const vectors = await this.embedder.embed(texts);
+      await this.useModel(vectors[0]!.length);
+      return vectors;
+    } catch (error) {
+      this.log?.warn(`embedding model failed: ${fallback}`, {
+        model: this.embedder.model,
+        error: (error as Error).message,
+      });
+      return undefined;
+    }
+  }
+
+  /**
+   * Makes the HNSW index fit the embedder's vectors, once per process. Vectors
+   * of another model (or size) mean nothing beside this one's: they are
+   * dropped, and embedMissing gives those passages new ones.
+   */
+  private useModel(dimension: number): Promise<void> {
+    const model = this.embedder!.model;
+    this.vectorIndex ??= (async () => {
+      const [current] = await this.db
+        .query<[{ model: string; dimension: number } | undefined]>(
+          'RETURN embedding_model:current.{ model, dimension }',
+        )
+        .json()
+        .collect();
+      if (current?.model === model && current.dimension === dimension) return;
+      if (!Number.isInteger(dimension) || dimension < 1) throw new Error(`${model} returned a vector of ${dimension}`);
+      await this.db
+        .query(
+          `BEGIN;
+           REMOVE INDEX IF EXISTS passage_vector ON passage;
+           UPDATE passage SET embedding = NONE WHERE embedding != NONE RETURN NONE;
+           DEFINE INDEX passage_vector ON passage FIELDS embedding HNSW DIMENSION ${dimension} DIST COSINE;
+           UPSERT embedding_model:current CONTENT { model: $model, dimension: $dimension } RETURN NONE;
+           COMMIT;`,
+          { model, dimension },
+        )
+        .collect();
+      this.log?.info('passage vectors set up', { model, dimension });
+    })();
+    // A failed setup is tried again by the next caller.
+    this.vectorIndex.catch(() => (this.vectorIndex = undefined));
+    return this.vectorIndex;
   }
 
   /** The words of `words` worth scoring: found in the index, rarest first, within SCORED_MATCHES. */
@@ -174,6 +300,6 @@ export class PassageIndex {
 }
 
 /** SurrealDB stores NONE for an absent option, never undefined. */
-function clean(source: PassageSource): Record<string, string> {
-  return Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined));
+function clean(source: object): Record<string, string> {
+  return Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== null));
 }

@@ -15,6 +15,8 @@ import {
 } from '../domain';
 import { SCHEMA, type Table } from './registry-schema';
 import { PASSAGE_SCHEMA, PassageIndex } from './passage-index';
+import type { Embedder } from '../llm/embedding-model';
+import type { Logger } from '../logger';
 
 export interface RegistryOptions {
   /** `mem://`, `surrealkv://path` (embedded) or `ws://host:port` (a server): one code path for all. */
@@ -23,6 +25,12 @@ export interface RegistryOptions {
   database: string;
   username?: string;
   password?: string;
+}
+
+/** How passages are found besides their words: an embedding model, and where its failures are logged. */
+export interface Retrieval {
+  embedder?: Embedder;
+  log?: Logger;
 }
 
 type Columns = Record<string, string | undefined>;
@@ -246,8 +254,11 @@ export class RegistryStore {
   readonly knowledge;
   readonly passages: PassageIndex;
 
-  private constructor(private readonly db: Surreal) {
-    this.passages = new PassageIndex(db);
+  private constructor(
+    private readonly db: Surreal,
+    retrieval: Retrieval,
+  ) {
+    this.passages = new PassageIndex(db, retrieval.embedder, retrieval.log);
     this.manifests = new Collection(
       db,
       'manifest',
@@ -331,7 +342,7 @@ export class RegistryStore {
     this.knowledge = new KnowledgeStore(db, this.passages);
   }
 
-  static async open(options: RegistryOptions): Promise<RegistryStore> {
+  static async open(options: RegistryOptions, retrieval: Retrieval = {}): Promise<RegistryStore> {
     const db = new Surreal({ engines: { ...createRemoteEngines(), ...createNodeEngines() } });
     const authentication =
       options.username && options.password ? { username: options.username, password: options.password } : undefined;
@@ -343,7 +354,7 @@ export class RegistryStore {
     });
     await db.use({ namespace: options.namespace, database: options.database });
     await db.query(SCHEMA + PASSAGE_SCHEMA).collect();
-    return new RegistryStore(db);
+    return new RegistryStore(db, retrieval);
   }
 
   /**
