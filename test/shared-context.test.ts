@@ -18,6 +18,8 @@ import { RegistryStore } from '../src/registry/registry-store';
 import { DOCUMENTS, QUESTIONS } from './fixtures/retrieval-corpus';
 import { createEmbedder } from '../src/llm/embedding-model';
 import { startEmbeddingServer } from './support/embedding-server';
+import { takeInSharedContext } from '../src/control-plane/context-intake';
+import { eventually } from './support/fleet';
 import { tempDir, testServers, unique } from './support/servers';
 import { registryProcess } from './support/registry-process-client';
 import { agentMetadata } from './support/fixtures';
@@ -176,6 +178,56 @@ describe('retrieval over the shared context (embedded SurrealDB: BM25, and vecto
     const url = `surrealkv://${join(tempDir('rag'), 'db')}`;
     registryProcess(url, 'rag', 'put');
     assert.deepEqual(registryProcess(url, 'rag', 'search', 'kept'), ['knowledge:adr/persisted']);
+  });
+});
+
+describe('ShareContext messages on the bus (real nats-server with JetStream)', () => {
+  const { natsUrl } = testServers();
+
+  it('are stored as shared knowledge and searchable, once, also when shared while the control plane was away', async () => {
+    const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'intake' });
+    const log = createLogger('test', { write: () => undefined });
+    const bus = await EventBus.connect(natsUrl, { logger: log });
+    const stack = unique('intake');
+    const share = (key: string | undefined, data: unknown, from_agent = 'outside-agent') =>
+      bus.publish({ type: 'ShareContext', key, from_agent, to_roles: [], context_type: 'fact', data, ttl_minutes: 30 });
+    const stored = (key: string) => eventually(`knowledge ${key}`, () => registry.knowledge.get(key), 10_000, 50);
+    let stop = await takeInSharedContext(bus, registry, log, stack);
+    try {
+      // Agents outside Vapora share facts on the bus: with a key, and without one (stored under the agent's name).
+      await share('feature-bus/cache', { summary: 'The cache is warmed from the nightly snapshot.' });
+      await share(undefined, 'The build runner disk is 91% full.', 'monitor-007');
+      assert.deepEqual((await stored('feature-bus/cache')).data, {
+        summary: 'The cache is warmed from the nightly snapshot.',
+      });
+      assert.equal((await stored('monitor-007/fact')).data, 'The build runner disk is 91% full.');
+      const found = await registry.passages.search({ text: 'how is the cache warmed', feature_id: 'feature-bus' });
+      assert.equal(found[0]?.source, 'knowledge:feature-bus/cache');
+
+      // Shared while the control plane is away: the durable consumer kept it.
+      stop();
+      await share('feature-bus/while-away', 'Shared while the registry was away.');
+      stop = await takeInSharedContext(bus, registry, log, stack);
+      assert.equal((await stored('feature-bus/while-away')).data, 'Shared while the registry was away.');
+
+      // Stored through the API and broadcast, as Vapora's agents do: stored once (the entry is not rewritten).
+      const direct = await registry.knowledge.share({
+        key: 'feature-bus/once',
+        context_type: 'fact',
+        from_agent: 'architect-001',
+        to_roles: [],
+        data: 'Stored once.',
+        ttl_minutes: 30,
+      });
+      await share('feature-bus/once', 'Stored once.', 'architect-001');
+      await share('feature-bus/after', 'Read after the broadcast.');
+      await stored('feature-bus/after'); // messages are handled in order
+      assert.equal((await registry.knowledge.get('feature-bus/once'))?.created_at, direct.created_at);
+    } finally {
+      stop();
+      await bus.close();
+      await registry.close();
+    }
   });
 });
 

@@ -17,6 +17,7 @@ import { seedCatalog } from '../src/marketplace/seed-catalog';
 import { RegistryStore } from '../src/registry/registry-store';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
 import { createPlaneWorkers } from '../src/control-plane/plane-workers';
+import { takeInSharedContext } from '../src/control-plane/context-intake';
 import { ensureDispatchers } from '../src/client/task-client';
 
 /**
@@ -48,6 +49,7 @@ const api = await serveRegistryApi(registry, config.api.port, log, {
     bus,
   }),
 });
+const stopIntake = await takeInSharedContext(bus, registry, log, config.temporal.taskQueue);
 try {
   const added = await registerSearchAttributes(connection, config.temporal.namespace);
   if (added.length) log.info('registered search attributes', { added });
@@ -86,6 +88,7 @@ try {
   deps.close();
   await deployer.close?.();
 } finally {
+  stopIntake();
   api.close();
   await connection.close();
   await bus.close();

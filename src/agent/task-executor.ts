@@ -306,8 +306,9 @@ export class TaskExecutor {
       data: { summary, artifact: artifact.id, ...(change?.changed && { commit: change.commit, files: change.files }) },
       ttl_minutes: CONTEXT_TTL_MINUTES,
     };
+    // Stored before the next step can ask for it; broadcast for every other reader (stored once, see context-intake).
     await this.deps.registry.shareKnowledge(shared);
-    await this.deps.bus.publish({ type: 'ShareContext', ...shared });
+    await this.deps.bus.publish({ type: 'ShareContext', ...shared }, `${task.task_id}/shared/${attempt}`);
     await this.close(task, attempt, session);
 
     const plan = task.role === 'orchestrator' ? readPlan(text, task.title) : undefined;

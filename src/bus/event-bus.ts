@@ -4,17 +4,19 @@ import {
   Events,
   JSONCodec,
   NatsError,
+  RetentionPolicy,
   StorageType,
   connect,
   headers,
   nanos,
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
   type Msg,
   type NatsConnection,
   type Subscription,
 } from 'nats';
-import { AgentMessage, SUBJECTS, TASK_STREAM, describeIssues, parse } from '../domain';
+import { AgentMessage, CONTEXT_STREAM, SUBJECTS, TASK_STREAM, describeIssues, parse } from '../domain';
 import { createLogger, type Logger } from '../logger';
 
 /** JetStream's API error code for a stream that does not exist (JSStreamNotFoundErr). */
@@ -24,6 +26,21 @@ const codec = JSONCodec<unknown>();
 
 /** Window in which JetStream drops a publish whose Nats-Msg-Id it has already stored. */
 const DEDUPE_WINDOW_MS = 10 * 60_000;
+
+/**
+ * The streams, and how each keeps its messages: task events for replay;
+ * shared context until every durable reader (each stack's registry) has
+ * stored it, a week at most.
+ */
+const STREAMS = [
+  { ...TASK_STREAM, retention: RetentionPolicy.Limits, max_age: 0 },
+  { ...CONTEXT_STREAM, retention: RetentionPolicy.Interest, max_age: nanos(7 * 24 * 3_600_000) },
+];
+const streamed = (subject: string) =>
+  subject.startsWith('vapora.tasks.') || (CONTEXT_STREAM.subjects as readonly string[]).includes(subject);
+
+/** A message not handled is delivered again after this long. */
+const REDELIVER_AFTER_MS = 2_000;
 
 export interface PublishResult {
   /** Stream sequence for stream subjects; undefined for plain broadcasts. */
@@ -65,34 +82,33 @@ export class EventBus {
     })();
     const jsm = await nc.jetstreamManager();
     const bus = new EventBus(nc, nc.jetstream(), jsm, log);
-    await bus.ensureStream();
+    await bus.ensureStreams();
     return bus;
   }
 
-  private async ensureStream(): Promise<void> {
-    const config = {
-      name: TASK_STREAM.name,
-      subjects: [...TASK_STREAM.subjects],
-      duplicate_window: nanos(DEDUPE_WINDOW_MS),
-    };
-    try {
-      await this.jsm.streams.info(TASK_STREAM.name);
-      await this.jsm.streams.update(TASK_STREAM.name, config);
-    } catch (error) {
-      if (!(error instanceof NatsError && error.jsError()?.err_code === JS_STREAM_NOT_FOUND)) throw error;
-      await this.jsm.streams.add({ ...config, storage: StorageType.File });
+  private async ensureStreams(): Promise<void> {
+    for (const { name, subjects, retention, max_age } of STREAMS) {
+      const config = { name, subjects: [...subjects], max_age, duplicate_window: nanos(DEDUPE_WINDOW_MS) };
+      try {
+        await this.jsm.streams.info(name);
+        await this.jsm.streams.update(name, config);
+      } catch (error) {
+        if (!(error instanceof NatsError && error.jsError()?.err_code === JS_STREAM_NOT_FOUND)) throw error;
+        await this.jsm.streams.add({ ...config, retention, storage: StorageType.File });
+      }
     }
   }
 
   /**
-   * Publishes a message on its subject. Task events go through JetStream with
-   * `msgId` as Nats-Msg-Id, so a retried publish is stored once.
+   * Publishes a message on its subject. Task events and shared context go
+   * through JetStream with `msgId` as Nats-Msg-Id, so a retried publish is
+   * stored once; subscribers see them as any other message.
    */
   async publish(message: AgentMessage, msgId?: string): Promise<PublishResult> {
     const valid = parse(AgentMessage, message, `${message.type ?? 'message'} message`);
     const subject = SUBJECTS[valid.type];
     const data = codec.encode(valid);
-    if (subject.startsWith('vapora.tasks.')) {
+    if (streamed(subject)) {
       const ack = await this.js.publish(subject, data, msgId ? { msgID: msgId } : undefined);
       return { seq: ack.seq, duplicate: ack.duplicate };
     }
@@ -119,6 +135,41 @@ export class EventBus {
           .catch((e: unknown) => this.log.error('handler failed', { subject, error: String(e) }));
       },
     });
+  }
+
+  /**
+   * Hands each message of `stream` to `handler` (with the time it was
+   * published) through the durable consumer `durable`, which the server keeps
+   * while its reader is away, and acknowledges it once handled; one the
+   * handler throws on comes back after REDELIVER_AFTER_MS. Returns how to stop.
+   */
+  async consume(
+    stream: string,
+    durable: string,
+    handler: (message: AgentMessage, published: Date) => Promise<void>,
+  ): Promise<() => void> {
+    await this.jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit });
+    const messages = await (await this.js.consumers.get(stream, durable)).consume();
+    void (async () => {
+      for await (const raw of messages) await this.handle(raw, stream, handler);
+    })();
+    return () => void messages.stop();
+  }
+
+  private async handle(
+    raw: JsMsg,
+    stream: string,
+    handler: (message: AgentMessage, published: Date) => Promise<void>,
+  ): Promise<void> {
+    const message = this.decode(raw);
+    if (!message) return raw.term(); // logged by decode; never valid, so never delivered again
+    try {
+      await handler(message, new Date(raw.info.timestampNanos / 1e6));
+      raw.ack();
+    } catch (error) {
+      this.log.error('handler failed', { stream, error: String(error) });
+      raw.nak(REDELIVER_AFTER_MS);
+    }
   }
 
   /** Request/reply: sends a message and returns the validated reply. */

@@ -44,6 +44,8 @@ export const AgentMessage = z.discriminatedUnion('type', [
   }),
   variant('HelpOffered', { from_agent: z.string().min(1), to_agent: z.string().min(1), capability: Capability }),
   variant('ShareContext', {
+    /** Not in the spec: where it is stored, "<scope>/<topic>" (a feature's id as scope); else "<from_agent>/<context_type>". */
+    key: z.string().min(1).optional(),
     from_agent: z.string().min(1),
     to_roles: z.array(AgentRole),
     context_type: z.string().min(1),
@@ -93,3 +95,6 @@ export const SUBJECTS = {
 } as const satisfies Record<AgentMessageType, string>;
 
 export const TASK_STREAM = { name: 'vapora_tasks', subjects: ['vapora.tasks.>'] } as const;
+
+/** Shared context waits here until the registry has stored it (a work queue: gone once acknowledged). */
+export const CONTEXT_STREAM = { name: 'vapora_context', subjects: [SUBJECTS.ShareContext] } as const;
