@@ -96,6 +96,7 @@ describe('AgentManifest', () => {
                 { name: 'workspace', command: 'mcp-server-filesystem', url: 'http://127.0.0.1:9/mcp' },
                 { name: 'Docs Server', url: 'ftp://example.test' },
                 { name: 'git', command: 'mcp-server-git' },
+                { name: 'docs' } as unknown as { name: 'vapora' }, // only Vapora's own server is named alone
               ],
               allow: ['read_text_file', 'rm -rf', 'read_text_file'],
               max_steps: 0,
@@ -111,6 +112,7 @@ describe('AgentManifest', () => {
     const problems = error.problems.join('\n');
     assert.match(problems, /tools\.mcp_servers\.0: must have either a command \(stdio\) or a url/);
     assert.match(problems, /tools\.mcp_servers\.1\.(name|url): /);
+    assert.match(problems, /tools\.mcp_servers\.3: .*or be "name: vapora" alone/);
     assert.match(problems, /tools\.allow\.1: must be a tool name/);
     assert.match(problems, /tools\.allow\.2: tool "read_text_file" is listed twice/);
     assert.match(problems, /tools\.max_steps: Too small/);
@@ -125,13 +127,17 @@ describe('AgentManifest', () => {
       AgentManifest,
       developerManifest({
         tools: {
-          mcp_servers: [{ name: 'workspace', command: 'mcp-server-filesystem', args: ['${workspace}'] }],
-          allow: ['write_file'],
+          mcp_servers: [
+            { name: 'workspace', command: 'mcp-server-filesystem', args: ['${workspace}'] },
+            { name: 'vapora' },
+          ],
+          allow: ['write_file', 'search_context'],
         },
       }),
       'manifest',
     );
     assert.equal(ok.tools?.max_steps, 12);
+    assert.deepEqual(ok.tools?.mcp_servers[1], { name: 'vapora' });
   });
   it('refuses self and duplicate dependencies', () => {
     rejects(

@@ -22,7 +22,7 @@ import {
 } from '../src/contracts/messages';
 import { featureWorkflow, taskWorkflow } from '../workflows';
 import { agentProcesses, eventually } from './support/fleet';
-import { promptOf, roleAnswers, roleOf, startLLMServer, toolResultsOf } from './support/llm-server';
+import { promptOf, roleAnswers, roleOf, startLLMServer, toolResultsOf, toolNamesOf } from './support/llm-server';
 import type { FeatureDiff } from '../src/client/feature-diff';
 import { completedActivities } from './support/history';
 import { vapora } from './support/cli';
@@ -210,6 +210,14 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.ok(
       reviews.some((r) => toolResultsOf(r.body).some((t) => t.output.includes('export function'))),
       'a reviewer read the code through read_text_file',
+    );
+    assert.ok(
+      reviews.some((r) => toolNamesOf(r.body).includes('search_context')),
+      "reviewers are offered Vapora's MCP tools",
+    );
+    assert.ok(
+      reviews.some((r) => toolResultsOf(r.body).some((t) => t.output.includes(`"source": "artifact:${id}-dev-`))),
+      "a reviewer found the feature's code through Vapora's MCP server (search_context)",
     );
 
     // Later steps get what earlier steps of the same feature wrote (retrieved by BM25), and nothing of another's.

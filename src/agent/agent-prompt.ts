@@ -37,6 +37,7 @@ export function taskPrompt(
 ): string {
   return [
     `Task: ${task.title}`,
+    task.feature_id && `Feature: ${task.feature_id}`,
     task.description && `Description: ${task.description}`,
     task.capability && `Capability: ${task.capability}`,
     ...inputs.map((i) => `--- ${i.name} ---\n${i.content}`),

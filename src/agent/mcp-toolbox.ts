@@ -46,7 +46,8 @@ export class McpToolbox {
     private readonly allow: string[],
   ) {}
 
-  static async open(declared: AgentTools, workspace: string | undefined): Promise<McpToolbox> {
+  /** `vaporaMcp` is where Vapora's own MCP server answers (the stack's API `/mcp`). */
+  static async open(declared: AgentTools, workspace: string | undefined, vaporaMcp: URL): Promise<McpToolbox> {
     const tools = new Map<string, Offered>();
     const clients: Client[] = [];
     const allowed = new Set(declared.allow);
@@ -55,7 +56,7 @@ export class McpToolbox {
         const inWorkspace = 'command' in server && server.args.includes(WORKSPACE_PLACEHOLDER);
         if (inWorkspace && !workspace) continue; // a task without a workspace gets no workspace tools
         const client = new Client({ name: 'vapora-agent', version: '0.3.0' });
-        const transport = transportFor(server, workspace);
+        const transport = transportFor(server, workspace, vaporaMcp);
         await client.connect(transport).catch((error: Error) => {
           throw new Error(`${server.name}: ${error.message}${said(transport)}`);
         });
@@ -124,8 +125,9 @@ export class McpToolbox {
   }
 }
 
-function transportFor(server: McpServer, workspace: string | undefined): Transport {
-  if ('url' in server) return new StreamableHTTPClientTransport(new URL(server.url));
+function transportFor(server: McpServer, workspace: string | undefined, vaporaMcp: URL): Transport {
+  if (!('command' in server))
+    return new StreamableHTTPClientTransport('url' in server ? new URL(server.url) : vaporaMcp);
   const transport = new StdioClientTransport({
     command: server.command,
     args: server.args.map((a) => a.split(WORKSPACE_PLACEHOLDER).join(workspace ?? '')),

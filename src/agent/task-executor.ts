@@ -371,7 +371,9 @@ export class TaskExecutor {
         const copy = task.workspace
           ? await WorkingCopy.open(task.workspace, join(this.deps.workDir, `${task.task_id}-a${attempt}`))
           : undefined;
-        const toolbox = this.spec.tools ? await McpToolbox.open(this.spec.tools, copy?.dir) : undefined;
+        const toolbox = this.spec.tools
+          ? await McpToolbox.open(this.spec.tools, copy?.dir, this.deps.registry.mcpUrl)
+          : undefined;
         return { copy, toolbox };
       })();
       // A failed start is not kept: the activity's next attempt tries again.

@@ -22,6 +22,11 @@ type Query = Record<string, string | undefined>;
 export class RegistryClient {
   constructor(private readonly baseUrl: string) {}
 
+  /** Where the same API serves Vapora as an MCP server (Streamable HTTP). */
+  get mcpUrl(): URL {
+    return new URL(`${this.baseUrl.replace(/\/$/, '')}/mcp`);
+  }
+
   agents(): Promise<AgentView[]> {
     return this.call('GET', '/v1/agents', z.array(AgentView));
   }

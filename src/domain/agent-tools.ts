@@ -5,9 +5,17 @@ export const WORKSPACE_PLACEHOLDER = '${workspace}';
 
 const ServerName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a short lowercase name such as "workspace"');
 
-/** An MCP server the agent starts (a stdio command) or reaches (a Streamable HTTP URL). */
+/** Vapora's own MCP server (shared context: search_context, get_artifact, …), at the stack's API `/mcp`. */
+export const VAPORA_MCP_SERVER = 'vapora';
+
+/**
+ * An MCP server the agent starts (a stdio command) or reaches (a Streamable
+ * HTTP URL), or Vapora's own, named alone: the same server any MCP client
+ * reaches, so agents and people share context through one path.
+ */
 export const McpServer = z.union(
   [
+    z.strictObject({ name: z.literal(VAPORA_MCP_SERVER) }),
     z.strictObject({
       name: ServerName,
       command: z.string().min(1),
@@ -18,7 +26,9 @@ export const McpServer = z.union(
       url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of a Streamable HTTP MCP endpoint' }),
     }),
   ],
-  { error: 'must have either a command (stdio) or a url (Streamable HTTP), not both' },
+  {
+    error: `must have either a command (stdio) or a url (Streamable HTTP), not both; or be "name: ${VAPORA_MCP_SERVER}" alone`,
+  },
 );
 export type McpServer = z.infer<typeof McpServer>;
 

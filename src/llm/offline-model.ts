@@ -78,14 +78,18 @@ export interface ToolCall {
 /**
  * What each role does with the tools it is offered, one call per step, by how
  * many results it has seen: a developer writes the code and its test, a
- * documenter the docs, a reviewer reads the change, a tester lists and reads
- * the tests. Roles without tools, or out of calls, answer in text.
+ * documenter the docs, a reviewer searches the feature's shared context and
+ * reads the change, a tester lists and reads the tests. Roles without tools,
+ * or out of calls, answer in text.
  */
 function plannedCalls(role: AgentRole, subject: string, prompt: string): ToolCall[] {
   // Parallel developers get parts of one feature ("Implement part 2 of 2: …"): each writes its own files.
   const part = firstLine(prompt, 'Task').match(/\bpart (\d+) of \d+/i)?.[1];
   const name = slug(subject) + (part && part !== '1' ? `-part-${part}` : '');
   const changed = [...prompt.matchAll(/^\+\+\+ b\/(.+)$/gm)].map((m) => m[1]!);
+  // What earlier steps of the feature wrote about the subject, through Vapora's MCP server.
+  const feature = firstLine(prompt, 'Feature');
+  const search = feature ? [{ name: 'search_context', input: { query: subject, feature, k: 3 } }] : [];
   switch (role) {
     case 'developer':
       return [
@@ -100,11 +104,14 @@ function plannedCalls(role: AgentRole, subject: string, prompt: string): ToolCal
         { name: 'write_file', input: { path: `docs/${name}.md`, content: ARTIFACTS.documenter(subject, prompt) } },
       ];
     case 'code-reviewer':
-      return (changed.length ? changed : ['.'])
-        .slice(0, 3)
-        .map((path) =>
-          path === '.' ? { name: 'list_directory', input: { path } } : { name: 'read_text_file', input: { path } },
-        );
+      return [
+        ...search,
+        ...(changed.length ? changed : ['.'])
+          .slice(0, 3)
+          .map((path) =>
+            path === '.' ? { name: 'list_directory', input: { path } } : { name: 'read_text_file', input: { path } },
+          ),
+      ];
     case 'tester':
       return [
         { name: 'list_directory', input: { path: 'test' } },
