@@ -6,6 +6,8 @@ import type { Logger } from '../src/logger';
 import { DecisionService } from '../src/control-plane/decision-service';
 import { FleetView } from '../src/control-plane/fleet-view';
 import type { RegistryStore } from '../src/registry/registry-store';
+import { createMetrics, type Metrics } from '../src/observability/metrics';
+import type { ScrapeTargets } from '../src/control-plane/scrape-targets';
 import { createFleetActivities } from './fleet';
 import { createWorkActivities, type WorkDeps } from './work';
 
@@ -20,14 +22,17 @@ export async function openActivityDeps(
   bus: EventBus,
   deployer: Deployer,
   log: Logger,
+  observed: { metrics?: Metrics; targets?: ScrapeTargets } = {},
 ): Promise<ActivityDeps & { close(): void }> {
   const view = await FleetView.open(registry, bus);
+  const metrics = observed.metrics ?? createMetrics();
   return {
     ...workspaces,
     registry,
     bus,
     view,
-    fleet: new FleetService(registry, bus, deployer, log),
+    metrics,
+    fleet: new FleetService(registry, bus, deployer, log, metrics, observed.targets),
     decisions: new DecisionService(registry, bus, log),
     close: () => view.close(),
   };

@@ -7,6 +7,7 @@ import type { TaskUpdate } from '../src/contracts/task-input';
 import { parseWorkflowInput } from '../src/contracts/workflow-inputs';
 import { createFeatureWorkspace, type FeatureWorkspace } from '../src/control-plane/feature-workspace';
 import { git } from '../src/host/git';
+import type { Metrics } from '../src/observability/metrics';
 
 export interface WorkDeps {
   /** Where feature workspaces live (the control plane's state directory). */
@@ -17,10 +18,11 @@ export interface WorkDeps {
   bus: EventBus;
   view: FleetView;
   decisions: DecisionService;
+  metrics: Metrics;
 }
 
 /** Control-plane activities of the work: assignment (a local activity), task records and events, escalation. */
-export function createWorkActivities({ stateDir, gitUrl, registry, bus, view, decisions }: WorkDeps) {
+export function createWorkActivities({ stateDir, gitUrl, registry, bus, view, decisions, metrics }: WorkDeps) {
   return {
     /** The feature's git workspace, created once (asked again, it finds it). */
     async createWorkspace(featureId: string): Promise<FeatureWorkspace> {
@@ -37,6 +39,8 @@ export function createWorkActivities({ stateDir, gitUrl, registry, bus, view, de
       attempt: number;
       exclude: string[];
       deadline: string;
+      /** When the task was submitted, for the first assignment's latency. */
+      submitted_at?: string;
     }): Promise<string | null> {
       const chosen = view.assign({ role: input.task.role, capability: input.task.capability, exclude: input.exclude });
       if (!chosen) return null;
@@ -50,6 +54,7 @@ export function createWorkActivities({ stateDir, gitUrl, registry, bus, view, de
         },
         `${input.task.task_id}/assigned/${input.attempt}`,
       );
+      if (input.submitted_at) metrics.assignmentSeconds.observe((Date.now() - Date.parse(input.submitted_at)) / 1000);
       return chosen.agentId;
     },
 
@@ -78,6 +83,7 @@ export function createWorkActivities({ stateDir, gitUrl, registry, bus, view, de
       if (!u.agent_id || (u.status !== 'completed' && u.status !== 'failed')) return;
       const succeeded = u.status === 'completed';
       const tokens = u.usage ? u.usage.input_tokens + u.usage.output_tokens : 0;
+      countTask(metrics, u);
       view.release(u.agent_id, succeeded);
       await registry.instances.update(u.agent_id, (i) => ({
         ...i,
@@ -118,7 +124,21 @@ export function createWorkActivities({ stateDir, gitUrl, registry, bus, view, de
 
     /** RequestDecision to the DecisionMaker agent; the decision is stored and published once. */
     async escalate(request: DecisionRequest): Promise<Decision> {
+      metrics.escalations.inc({ reason: request.decision_type });
       return decisions.decide(request);
     },
   };
+}
+
+/** An ended task in the metrics: its outcome, its time on the agent, and its tokens and cost by who answered. */
+function countTask(metrics: Metrics, u: TaskUpdate): void {
+  const { role } = u;
+  metrics.tasks.inc({ role, outcome: u.status });
+  if (u.status === 'completed' && u.duration_ms !== undefined)
+    metrics.taskDurationSeconds.observe({ role }, u.duration_ms / 1000);
+  if (!u.usage) return;
+  const { provider, model } = u.usage;
+  metrics.llmTokens.inc({ provider, model, role, kind: 'input' }, u.usage.input_tokens);
+  metrics.llmTokens.inc({ provider, model, role, kind: 'output' }, u.usage.output_tokens);
+  metrics.llmCostUsd.inc({ provider, model, role }, u.usage.cost_usd);
 }

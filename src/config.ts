@@ -48,6 +48,10 @@ const Env = z.object({
   GEMINI_API_KEY: z.string().min(1).optional(),
   GEMINI_BASE_URL: z.string().url().optional(),
   OLLAMA_BASE_URL: z.string().url().optional(),
+  // The control plane's Temporal SDK metrics (Prometheus text at /metrics); set by `vapora up --observability`.
+  VAPORA_TEMPORAL_METRICS_PORT: Port.optional(),
+  // Where `vapora up --observability` starts Prometheus.
+  VAPORA_PROMETHEUS_PORT: Port.default(9090),
   // Vectors beside BM25 in retrieval: "<provider>:<model>" of a configured provider, e.g. "openai:text-embedding-3-small".
   VAPORA_EMBEDDING_MODEL: z
     .string()
@@ -76,6 +80,8 @@ export interface Config {
   surreal: { url: string; namespace: string; database: string; username?: string; password?: string };
   /** Configured LLM providers; keys stay here and in request headers, nowhere else. */
   llm: LLMSettings;
+  /** Prometheus, and the port the control plane's Temporal SDK serves its metrics on (if any). */
+  observability: { prometheusPort: number; temporalMetricsPort?: number };
   /** The model that embeds passages for retrieval, if one is configured (else BM25 alone). */
   embedding?: EmbeddingSettings;
 }
@@ -138,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       password: e.SURREAL_PASS,
     },
     llm,
+    observability: { prometheusPort: e.VAPORA_PROMETHEUS_PORT, temporalMetricsPort: e.VAPORA_TEMPORAL_METRICS_PORT },
     embedding: e.VAPORA_EMBEDDING_MODEL ? embeddingSettings(e.VAPORA_EMBEDDING_MODEL, llm) : undefined,
   };
 }

@@ -10,6 +10,7 @@ import { AgentSpec } from '../src/contracts/agent-spec';
 import { agentTaskQueue } from '../src/contracts/task-queues';
 import { LLMRouter } from '../src/llm/llm-router';
 import { createLogger } from '../src/logger';
+import { createMetrics } from '../src/observability/metrics';
 import { stopWhenOwnerGone } from '../src/stack/owner-watch';
 import { decide } from '../src/agent/decision-maker';
 import { waitForClaim } from '../src/agent/pod-identity';
@@ -30,8 +31,16 @@ let status: AgentStatus = 'Scaling';
 let running: { spec: AgentSpec; meter: LoadMeter } | undefined; // eslint-disable-line prefer-const -- read by the health endpoint before it is set
 
 // Up first: a pod's liveness probe (`?live`) passes while it waits to be claimed; readiness needs an Active agent.
+const metrics = createMetrics();
 const health = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://agent');
+  // Prometheus scrapes the same port the health checks use (the control plane lists it as a target).
+  if (url.pathname === '/metrics') {
+    void metrics.registry
+      .metrics()
+      .then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
+    return;
+  }
   if (url.pathname !== '/health') {
     res.writeHead(404).end();
     return;
@@ -67,7 +76,7 @@ Runtime.install({ logger: log });
 const meter = new LoadMeter(spec.max_concurrent_tasks);
 running = { spec, meter };
 
-const bus = await EventBus.connect(config.nats.url, { name: `vapora-agent-${spec.agent_id}`, logger: log });
+const bus = await EventBus.connect(config.nats.url, { name: `vapora-agent-${spec.agent_id}`, logger: log, metrics });
 const router = new LLMRouter(config.llm);
 const executor = new TaskExecutor(spec, {
   bus,

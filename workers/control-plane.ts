@@ -19,15 +19,25 @@ import { registerSearchAttributes } from '../src/temporal/register-search-attrib
 import { createPlaneWorkers } from '../src/control-plane/plane-workers';
 import { takeInSharedContext } from '../src/control-plane/context-intake';
 import { ensureDispatchers } from '../src/client/task-client';
+import { createMetrics } from '../src/observability/metrics';
+import { gaugeSources } from '../src/control-plane/gauge-sources';
+import { ScrapeTargets, scrapeTargetsFile } from '../src/control-plane/scrape-targets';
 
 /**
  * The control-plane worker: task queue `vapora`, owner of the registry (the
  * embedded SurrealDB lives in this process) and of the agent deployer.
  */
 const log = createLogger('control-plane');
-// The SDK's lines (with workflow, activity and task queue ids) join Vapora's in one JSON stream.
-Runtime.install({ logger: log });
 const config = loadConfig();
+const { temporalMetricsPort } = config.observability;
+// The SDK's lines (with workflow, activity and task queue ids) join Vapora's in one JSON stream; its metrics
+// (workflow and activity latencies, poller and slot use) are served for Prometheus when a port is given.
+Runtime.install({
+  logger: log,
+  ...(temporalMetricsPort && {
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${temporalMetricsPort}` } } },
+  }),
+});
 
 const embedder = config.embedding && createEmbedder(config.embedding);
 const registry = await RegistryStore.open(config.surreal, { embedder, log });
@@ -37,11 +47,15 @@ if (embedder)
     .embedMissing()
     .then((embedded) => embedded && log.info('passages embedded', { model: embedder.model, embedded }))
     .catch((error: Error) => log.warn('embedding model failed', { model: embedder.model, error: error.message }));
-const bus = await EventBus.connect(config.nats.url, { name: 'vapora-control-plane', logger: log });
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const metrics = createMetrics(gaugeSources(registry, temporal));
+const bus = await EventBus.connect(config.nats.url, { name: 'vapora-control-plane', logger: log, metrics });
+const targets = new ScrapeTargets(registry, scrapeTargetsFile(config.stateDir));
+await targets.update();
 const api = await serveRegistryApi(registry, config.api.port, log, {
   host: config.api.host,
+  metrics: metrics.registry,
   workspaces: workspacesDir(config.stateDir),
   mcp: mcpOverHttp({
     registry: new RegistryClient(config.api.url),
@@ -62,6 +76,7 @@ try {
     bus,
     deployer,
     log,
+    { metrics, targets },
   );
   const workers = await createPlaneWorkers({
     connection,

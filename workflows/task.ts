@@ -225,7 +225,14 @@ async function assign(
 ): Promise<string | null> {
   const giveUpAt = Date.now() + input.assignment_timeout_secs * 1000;
   for (let wait = 500; ; wait = Math.min(wait * 2, 10_000)) {
-    const agentId = await assignTask({ task, attempt, exclude, deadline: new Date(deadlineAt).toISOString() });
+    const agentId = await assignTask({
+      task,
+      attempt,
+      exclude,
+      deadline: new Date(deadlineAt).toISOString(),
+      // The first assignment is timed from the task's submission (its workflow's start).
+      submitted_at: attempt === 1 ? workflowInfo().startTime.toISOString() : undefined,
+    });
     if (agentId) return agentId;
     // Everyone excluded has failed this task: let them try again rather than wait for nobody.
     if (exclude.length) exclude.length = 0;

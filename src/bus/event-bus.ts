@@ -18,6 +18,7 @@ import {
 } from 'nats';
 import { AgentMessage, CONTEXT_STREAM, SUBJECTS, TASK_STREAM, describeIssues, parse } from '../domain';
 import { createLogger, type Logger } from '../logger';
+import type { Metrics } from '../observability/metrics';
 
 /** JetStream's API error code for a stream that does not exist (JSStreamNotFoundErr). */
 const JS_STREAM_NOT_FOUND = 10059;
@@ -63,9 +64,13 @@ export class EventBus {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly log: Logger,
+    private readonly metrics?: Pick<Metrics, 'eventsPublished'>,
   ) {}
 
-  static async connect(url: string, options: { name?: string; logger?: Logger } = {}): Promise<EventBus> {
+  static async connect(
+    url: string,
+    options: { name?: string; logger?: Logger; metrics?: Pick<Metrics, 'eventsPublished'> } = {},
+  ): Promise<EventBus> {
     const log = options.logger ?? createLogger('bus');
     const nc = await connect({
       servers: url,
@@ -81,7 +86,7 @@ export class EventBus {
       }
     })();
     const jsm = await nc.jetstreamManager();
-    const bus = new EventBus(nc, nc.jetstream(), jsm, log);
+    const bus = new EventBus(nc, nc.jetstream(), jsm, log, options.metrics);
     await bus.ensureStreams();
     return bus;
   }
@@ -108,6 +113,7 @@ export class EventBus {
     const valid = parse(AgentMessage, message, `${message.type ?? 'message'} message`);
     const subject = SUBJECTS[valid.type];
     const data = codec.encode(valid);
+    this.metrics?.eventsPublished.inc({ subject });
     if (streamed(subject)) {
       const ack = await this.js.publish(subject, data, msgId ? { msgID: msgId } : undefined);
       return { seq: ack.seq, duplicate: ack.duplicate };

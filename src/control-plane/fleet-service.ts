@@ -10,6 +10,8 @@ import { dependencyProblems } from '../marketplace/dependency-graph';
 import type { RegistryStore } from '../registry/registry-store';
 import { waitFor } from '../host/retry';
 import { followHeartbeats } from './health-watch';
+import type { Metrics } from '../observability/metrics';
+import type { ScrapeTargets } from './scrape-targets';
 import type { DeployedAgent, HealthStats, WatchOutcome } from '../contracts/fleet';
 
 /** What a long-running activity can do: report progress (resumed on retry) and learn it was cancelled. */
@@ -27,6 +29,9 @@ export class FleetService {
     private readonly bus: EventBus,
     private readonly deployer: Deployer,
     private readonly log: Logger,
+    private readonly metrics: Metrics,
+    /** Prometheus's file of agent targets, rewritten as instances come and go. */
+    private readonly targets?: ScrapeTargets,
   ) {}
 
   /**
@@ -150,11 +155,13 @@ export class FleetService {
     let sawHealthy = false;
     try {
       for (;;) {
+        const timer = this.metrics.healthCheckSeconds.startTimer();
         const result = await this.deployer.check(deployment, {
           path: healthPath,
           config: health,
           lastHeartbeatAt: heartbeats.last(),
         });
+        timer({ ok: String(result.ok) });
         stats = { checks: stats.checks + 1, ok: stats.ok + (result.ok ? 1 : 0) };
         failures = result.ok ? 0 : failures + 1;
         sawHealthy ||= result.ok;
@@ -178,6 +185,7 @@ export class FleetService {
     const deployment = await this.deployer.restart({ agentId, manifest });
     const previous = await this.registry.instances.get(agentId);
     await this.putInstance(agentId, deployment, (previous?.restart_count ?? 0) + 1, (previous?.error_count ?? 0) + 1);
+    this.metrics.agentRestarts.inc({ role: manifest.role });
     this.log.info('agent restarted', { agentId, reason, podId: deployment.podId });
     return deployment;
   }
@@ -192,6 +200,7 @@ export class FleetService {
     await this.deployer.stop(agentId, manifestId);
     await this.registry.instances.remove(agentId);
     await this.registry.agents.remove(agentId);
+    await this.targets?.update();
     if ((await this.registry.agents.count({ manifest_id: manifestId })) === 0) await this.syncDependents();
   }
 
@@ -261,6 +270,7 @@ export class FleetService {
       tokens_used: previous?.tokens_used ?? 0,
       cost_incurred: previous?.cost_incurred ?? 0,
     });
+    await this.targets?.update();
   }
 
   /** Keeps each agent's `dependents` equal to the installed manifests that depend on its manifest. */

@@ -19,6 +19,7 @@ import {
 import { ValidationError, describeIssues, type AgentMetadata, type ArtifactRef } from '../domain';
 import type { Logger } from '../logger';
 import type { RegistryStore } from '../registry/registry-store';
+import type { Registry } from 'prom-client';
 import { gitHttp } from './git-http';
 
 const MAX_BODY = 8 * 1024 * 1024;
@@ -40,17 +41,23 @@ const valid = <T extends z.ZodType>(target: 'json' | 'query', schema: T, subject
 const found = <T>(c: Context, value: T | undefined) =>
   value === undefined ? c.json({ error: `not found: ${c.req.path}` }, 404) : c.json(value);
 
+/** What the API serves beside the registry, where the control plane has it. */
+export interface ApiParts {
+  /** The feature workspaces' directory, served as Git remotes at `/git`. */
+  workspaces?: string;
+  /** Vapora's MCP server at `/mcp`. */
+  mcp?: (request: Request) => Promise<Response>;
+  /** The process's metrics at `/metrics`. */
+  metrics?: Registry;
+}
+
 /**
  * HTTP view of the registry, served by the control-plane worker on loopback:
  * the embedded SurrealDB can be opened by one process only, so the CLI and
  * the agents read through here. Agents write only what they produce (artifacts
  * and shared context); fleet and task state change through workflows alone.
  */
-export function registryApi(
-  registry: RegistryStore,
-  log: Logger,
-  { workspaces, mcp }: { workspaces?: string; mcp?: (request: Request) => Promise<Response> } = {},
-): Hono {
+export function registryApi(registry: RegistryStore, log: Logger, { workspaces, mcp, metrics }: ApiParts = {}): Hono {
   const withInstance = async (agent: AgentMetadata): Promise<AgentView> => {
     const instance = await registry.instances.get(agent.id);
     return instance ? { ...agent, instance } : agent;
@@ -60,6 +67,9 @@ export function registryApi(
   if (workspaces) api.route('/git', gitHttp(workspaces));
   // Vapora as an MCP server over Streamable HTTP (see src/client/mcp-server.ts).
   if (mcp) api.all('/mcp', (c) => mcp(c.req.raw));
+  // Prometheus's text format, for its scrapes.
+  if (metrics)
+    api.get('/metrics', async (c) => c.body(await metrics.metrics(), 200, { 'content-type': metrics.contentType }));
   return api
     .get('/v1/agents', async (c) => c.json(await Promise.all((await registry.agents.list()).map(withInstance))))
     .get('/v1/agents/:id', async (c) => {
@@ -115,7 +125,7 @@ export function serveRegistryApi(
   registry: RegistryStore,
   port: number,
   log: Logger,
-  options: { host?: string; workspaces?: string; mcp?: (request: Request) => Promise<Response> } = {},
+  options: ApiParts & { host?: string } = {},
 ): Promise<Server> {
   const server = createAdaptorServer({ fetch: registryApi(registry, log, options).fetch }) as Server;
   return new Promise((resolve, reject) => {

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { agentEnv, type Config } from '../config';
 import { ProcessDeployer } from '../deploy/process-deployer';
 import { ensureNatsServer, startNatsServer } from './nats-server';
-import { isListening, isLoopback, splitHostPort } from '../host/ports';
+import { freePort, isListening, isLoopback, splitHostPort } from '../host/ports';
+import { scrapeTargetsFile } from '../control-plane/scrape-targets';
+import { ensurePrometheus, startPrometheus } from './prometheus';
 import { waitFor } from '../host/retry';
 import { PROJECT_ROOT, tsNodeArgs } from '../host/project';
 import { runStackCheck } from '../client/stack-check';
@@ -23,6 +25,13 @@ export interface Endpoints {
   taskQueue: string;
   stateDir: string;
   started: string[];
+  /** Prometheus's UI, when started with `--observability`. */
+  prometheus?: string;
+}
+
+export interface StackOptions {
+  /** Also Prometheus, scraping the control plane, its Temporal SDK, the dev server and every agent. */
+  observability?: boolean;
 }
 
 export class PortInUseError extends Error {
@@ -104,6 +113,7 @@ export class DevStack {
   constructor(
     private readonly config: Config,
     private readonly onProgress: (line: string) => void,
+    private readonly options: StackOptions = {},
   ) {
     this.failed = new Promise((resolve) => (this.giveUp = resolve));
     this.file = stackFile(config.stateDir);
@@ -142,6 +152,14 @@ export class DevStack {
     }
     if (await isListening('127.0.0.1', config.api.port))
       throw new PortInUseError(config.api.port, 'registry API', 'VAPORA_API_PORT', otherPort);
+    const { prometheusPort } = config.observability;
+    const observed = this.options.observability;
+    if (observed && (await isListening('127.0.0.1', prometheusPort)))
+      throw new PortInUseError(prometheusPort, 'Prometheus', 'VAPORA_PROMETHEUS_PORT', otherPort);
+    // Ports nobody names: Prometheus finds them in the configuration written for it.
+    const metricsPorts = observed
+      ? { sdk: await freePort(), server: startTemporal ? await freePort() : undefined }
+      : undefined;
 
     if (startTemporal) {
       const cli = await ensureTemporalCli(config.cacheDir, onProgress);
@@ -155,6 +173,7 @@ export class DevStack {
           dbFile: join(config.stateDir, 'temporal.db'),
           namespace: config.temporal.namespace,
           logFile: join(logs, 'temporal.log'),
+          metricsPort: metricsPorts?.server,
         }),
       );
       started.push('temporal');
@@ -202,6 +221,7 @@ export class DevStack {
             SURREAL_URL: config.surreal.url,
             // The worker and the agents it deploys exit when this stack is gone (see src/stack/owner-watch.ts).
             VAPORA_STACK_FILE: this.file,
+            ...(metricsPorts && { VAPORA_TEMPORAL_METRICS_PORT: String(metricsPorts.sdk) }),
           },
         }),
     );
@@ -217,6 +237,31 @@ export class DevStack {
       this.failed.then((error) => Promise.reject(error)),
     ]);
 
+    let prometheus: string | undefined;
+    if (metricsPorts) {
+      const bin = await ensurePrometheus(onProgress);
+      const dir = join(config.stateDir, 'observability');
+      mkdirSync(dir, { recursive: true });
+      prometheus = `http://127.0.0.1:${prometheusPort}`;
+      onProgress(`starting Prometheus on ${prometheus} (${bin.version.split(' (')[0]})`);
+      await this.supervise('prometheus', () =>
+        startPrometheus({
+          bin: bin.path,
+          host: '127.0.0.1',
+          port: prometheusPort,
+          dir,
+          logFile: join(logs, 'prometheus.log'),
+          sources: {
+            controlPlane: `127.0.0.1:${config.api.port}`,
+            temporalSdk: `127.0.0.1:${metricsPorts.sdk}`,
+            temporalServer: metricsPorts.server ? `127.0.0.1:${metricsPorts.server}` : undefined,
+            agentsFile: scrapeTargetsFile(config.stateDir),
+          },
+        }),
+      );
+      started.push('prometheus');
+    }
+
     return {
       temporal: config.temporal.address,
       namespace: config.temporal.namespace,
@@ -226,6 +271,7 @@ export class DevStack {
       taskQueue: config.temporal.taskQueue,
       stateDir: config.stateDir,
       started,
+      prometheus,
     };
   }
 

@@ -11,6 +11,8 @@ export interface TemporalDevServerOptions {
   dbFile?: string;
   namespace: string;
   logFile: string;
+  /** Where the server serves its own Prometheus metrics; omit for none. */
+  metricsPort?: number;
 }
 
 /** `temporal server start-dev`, ready when the namespace answers. */
@@ -29,6 +31,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   ];
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
   const address = `${options.host}:${options.port}`;
   return startUntilReady(
     { name: 'temporal', command: options.cli, args, logFile: options.logFile },

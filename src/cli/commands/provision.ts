@@ -2,27 +2,35 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import { ensureKubernetesToolchain } from '../../stack/kubernetes-toolchain';
 import { ensureNatsServer } from '../../stack/nats-server';
+import { ensurePrometheus } from '../../stack/prometheus';
 import { ensureTemporalCli } from '../../stack/temporal-cli';
 import { printJson, progress } from '../output';
 
 export function registerProvision(program: Command): void {
   program
     .command('provision')
-    .description('install what this machine lacks: the Temporal CLI (built with Go into the cache) and nats-server')
+    .description(
+      'install what this machine lacks: the Temporal CLI (built with Go into the cache) and nats-server (and Prometheus, Kubernetes)',
+    )
     .option(
       '--kubernetes',
       'also build the local Kubernetes control plane (kube-apiserver, etcd, kwok, …) with Go into the cache',
     )
+    .option('--observability', 'also install Prometheus (with promtool), from Debian as nats-server')
     .option('--json', 'print what was found or installed as JSON')
-    .action(async (options: { kubernetes?: boolean; json?: boolean }) => {
+    .action(async (options: { kubernetes?: boolean; observability?: boolean; json?: boolean }) => {
       const config = loadConfig();
       const temporal = await ensureTemporalCli(config.cacheDir, progress);
       const nats = await ensureNatsServer(progress);
+      const prometheus = options.observability ? await ensurePrometheus(progress) : undefined;
       const kubernetes = options.kubernetes ? await ensureKubernetesToolchain(config.cacheDir, progress) : undefined;
-      if (options.json) return printJson({ temporal, nats, ...(kubernetes && { kubernetes }) });
+      if (options.json)
+        return printJson({ temporal, nats, ...(prometheus && { prometheus }), ...(kubernetes && { kubernetes }) });
       progress(
         `temporal     ${temporal.path} (${temporal.version}, ${temporal.source})\nnats-server  ${nats.path} (${nats.version}, ${nats.source})`,
       );
+      if (prometheus)
+        progress(`prometheus   ${prometheus.path} (${prometheus.version.split(' (')[0]}, ${prometheus.source})`);
       if (kubernetes) progress(`kubernetes   ${Object.values(kubernetes.bin).join('\n             ')}`);
     });
 }

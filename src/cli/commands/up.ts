@@ -15,9 +15,13 @@ export function registerUp(program: Command): void {
     )
     .option('--json', 'print the endpoints as one JSON line once ready')
     .option('--no-team', 'do not install the default team (one agent per role) on first start')
-    .action(async (options: { json?: boolean; team: boolean }) => {
+    .option(
+      '--observability',
+      "also start Prometheus ($VAPORA_PROMETHEUS_PORT, 9090) scraping the control plane, Temporal and every agent, with Vapora's alert rules",
+    )
+    .action(async (options: { json?: boolean; team: boolean; observability?: boolean }) => {
       const config = loadConfig();
-      const stack = new DevStack(config, progress);
+      const stack = new DevStack(config, progress, { observability: options.observability });
       // Listened for before anything starts: a signal while starting stops what has started so far.
       const stopRequested = stopSignal();
       const failed = stack.failed.then((error) => {
@@ -60,6 +64,7 @@ function readyText(endpoints: Endpoints, apiUrl: string): string {
     `  NATS        ${endpoints.nats} (JetStream stream vapora_tasks)`,
     `  SurrealDB   ${endpoints.surreal}`,
     `  Worker      task queue "${endpoints.taskQueue}", registry API ${apiUrl}`,
+    ...(endpoints.prometheus ? [`  Prometheus  ${endpoints.prometheus} (alerts: ${endpoints.prometheus}/alerts)`] : []),
     `  State       ${endpoints.stateDir} (logs in logs/)`,
     '',
     'Agents: npx vapora agent list. Work: npx vapora feature start "<title>" --wait. Press Ctrl-C to stop.',

@@ -1,0 +1,38 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { RegistryStore } from '../registry/registry-store';
+
+/** Where the control plane of a state directory keeps the agents' targets, and `vapora up --observability` reads them. */
+export const scrapeTargetsFile = (stateDir: string) => join(stateDir, 'observability', 'agents.json');
+
+/**
+ * Prometheus's file-based service discovery of the agents: each instance's
+ * health endpoint (which serves `/metrics` too), with its agent id and role,
+ * rewritten whole from the registry whenever an instance comes or goes.
+ */
+export class ScrapeTargets {
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly registry: RegistryStore,
+    readonly file: string,
+  ) {}
+
+  /** Rewrites the file; calls run one after another, so an older view never lands after a newer one. */
+  update(): Promise<void> {
+    this.last = this.last.catch(() => undefined).then(() => this.write());
+    return this.last;
+  }
+
+  private async write(): Promise<void> {
+    const [instances, agents] = await Promise.all([this.registry.instances.list(), this.registry.agents.list()]);
+    const roles = new Map(agents.map((a) => [a.id, a.role]));
+    const groups = instances
+      .filter((i) => roles.has(i.agent_id))
+      .map((i) => ({ targets: [`${i.ip}:${i.port}`], labels: { agent_id: i.agent_id, role: roles.get(i.agent_id)! } }));
+    // Prometheus may read the file at any moment: it sees the old one or the new one, never half of one.
+    mkdirSync(dirname(this.file), { recursive: true });
+    writeFileSync(`${this.file}.tmp`, `${JSON.stringify(groups, null, 2)}\n`);
+    renameSync(`${this.file}.tmp`, this.file);
+  }
+}
