@@ -49,7 +49,9 @@ export async function taskDispatcherWorkflow(options?: { taskQueue: string }): P
       const { task_id, ...input } = submission;
       const deadline = new Date(Date.now() + input.deadline_secs * 1000).toISOString();
       const task = taskContextOf(task_id, input);
-      const agentId = await assignTask({ task, attempt: 1, exclude: [], deadline });
+      // Timed from when this workflow took the update: the submission, as the workflow's clock knows it.
+      const submitted_at = new Date().toISOString();
+      const agentId = await assignTask({ task, attempt: 1, exclude: [], deadline, submitted_at });
       const args: TaskInput = {
         ...input,
         // Runs begun before inputs carried their ids start their tasks as they did.

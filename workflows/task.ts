@@ -230,7 +230,7 @@ async function assign(
       attempt,
       exclude,
       deadline: new Date(deadlineAt).toISOString(),
-      // The first assignment is timed from the task's submission (its workflow's start).
+      // A first assignment the dispatcher could not make is timed from the task's submission (its workflow's start).
       submitted_at: attempt === 1 ? workflowInfo().startTime.toISOString() : undefined,
     });
     if (agentId) return agentId;

@@ -52,14 +52,18 @@ export function createMetrics(sources?: GaugeSources) {
         this.set(await sources.featureBudgetUsed());
       },
     });
-    new Gauge({
+    let counted: Record<string, number> = {};
+    new Counter({
       name: 'vapora_features_total',
-      help: 'Features that have ended, by outcome (closed feature workflows Temporal still retains)',
+      help: 'Features that have ended, by outcome (counted from the closed feature workflows Temporal retains)',
       labelNames: ['outcome'],
       registers,
       async collect() {
-        this.reset();
-        for (const [outcome, n] of Object.entries(await sources.featuresEnded())) this.set({ outcome }, n);
+        // A counter never goes down: features Temporal no longer retains stay counted.
+        const ended = await sources.featuresEnded();
+        for (const [outcome, n] of Object.entries(ended))
+          this.inc({ outcome }, Math.max(0, n - (counted[outcome] ?? 0)));
+        counted = Object.fromEntries(Object.entries(ended).map(([o, n]) => [o, Math.max(n, counted[o] ?? 0)]));
       },
     });
   }

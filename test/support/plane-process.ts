@@ -39,6 +39,8 @@ export async function planeProcess(name: string, extraEnv: Record<string, string
     stateDir,
     /** What a `vapora` command needs to talk to this plane. */
     env,
+    /** Its registry API (and `/metrics`, `/mcp`), as host:port. */
+    apiAddress: `127.0.0.1:${apiPort}`,
     client: new Client({ connection }),
     registry: new RegistryClient(`http://127.0.0.1:${apiPort}`),
     /** The running worker process's pid. */
