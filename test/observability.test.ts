@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../src/host/project';
 import { after, before, describe, it } from 'node:test';
 import { installPool } from '../src/client/pool-client';
 import { submitTask } from '../src/client/task-client';
@@ -172,6 +174,18 @@ describe('metrics and alerts (real Prometheus, the control plane and two agents 
     );
     assert.equal(value(await query('sum(vapora_agent_restarts_total{role="developer"})')), 1);
     assert.ok(value(await query('sum(vapora_agent_health_check_seconds_count{ok="false"})')) >= 1);
+  });
+
+  it('ships a Grafana dashboard whose every query Prometheus accepts', async () => {
+    const dashboard = JSON.parse(
+      readFileSync(join(PROJECT_ROOT, 'deploy/observability/grafana-dashboard.json'), 'utf8'),
+    ) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    assert.ok(exprs.length >= 12);
+    for (const expr of exprs) await query(expr); // throws with Prometheus's reason if it is refused
+    assert.ok((await query('sum by (role, outcome) (rate(vapora_tasks_total[5m])) * 60')).length > 0);
   });
 
   it('keeps its label sets bounded: 100 more tasks add no series', async () => {
