@@ -50,6 +50,10 @@ const Env = z.object({
   OLLAMA_BASE_URL: z.string().url().optional(),
   // The control plane's Temporal SDK metrics (Prometheus text at /metrics); set by `vapora up --observability`.
   VAPORA_TEMPORAL_METRICS_PORT: Port.optional(),
+  // Where spans go (OTLP over HTTP, e.g. http://127.0.0.1:4318): tracing is on when it is set.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  // Jaeger's UI, for links to a feature's trace; set by `vapora up --observability`.
+  VAPORA_JAEGER_UI: z.string().url().optional(),
   // Where `vapora up --observability` starts Prometheus.
   VAPORA_PROMETHEUS_PORT: Port.default(9090),
   // Vectors beside BM25 in retrieval: "<provider>:<model>" of a configured provider, e.g. "openai:text-embedding-3-small".
@@ -81,7 +85,7 @@ export interface Config {
   /** Configured LLM providers; keys stay here and in request headers, nowhere else. */
   llm: LLMSettings;
   /** Prometheus, and the port the control plane's Temporal SDK serves its metrics on (if any). */
-  observability: { prometheusPort: number; temporalMetricsPort?: number };
+  observability: { prometheusPort: number; temporalMetricsPort?: number; otlpEndpoint?: string; jaegerUi?: string };
   /** The model that embeds passages for retrieval, if one is configured (else BM25 alone). */
   embedding?: EmbeddingSettings;
 }
@@ -144,7 +148,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       password: e.SURREAL_PASS,
     },
     llm,
-    observability: { prometheusPort: e.VAPORA_PROMETHEUS_PORT, temporalMetricsPort: e.VAPORA_TEMPORAL_METRICS_PORT },
+    observability: {
+      prometheusPort: e.VAPORA_PROMETHEUS_PORT,
+      temporalMetricsPort: e.VAPORA_TEMPORAL_METRICS_PORT,
+      otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+      jaegerUi: e.VAPORA_JAEGER_UI,
+    },
     embedding: e.VAPORA_EMBEDDING_MODEL ? embeddingSettings(e.VAPORA_EMBEDDING_MODEL, llm) : undefined,
   };
 }

@@ -1,5 +1,6 @@
 import type { LogLevel, Logger as TemporalLogger } from '@temporalio/common';
 import { pino } from 'pino';
+import { activeTraceIds } from './observability/tracing';
 
 export type LogFields = Record<string, unknown>;
 
@@ -30,6 +31,8 @@ export function createLogger(component: string, { fields, write }: LoggerOptions
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+      // A line written inside a span carries its trace and span ids, to find the line from the trace and back.
+      mixin: () => activeTraceIds() ?? {},
     },
     write ? { write: (line: string) => write(line.trimEnd()) } : pino.destination({ fd: 2, sync: true }),
   );

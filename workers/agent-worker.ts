@@ -11,6 +11,7 @@ import { agentTaskQueue } from '../src/contracts/task-queues';
 import { LLMRouter } from '../src/llm/llm-router';
 import { createLogger } from '../src/logger';
 import { createMetrics } from '../src/observability/metrics';
+import { startTracing } from '../src/observability/tracing';
 import { stopWhenOwnerGone } from '../src/stack/owner-watch';
 import { decide } from '../src/agent/decision-maker';
 import { waitForClaim } from '../src/agent/pod-identity';
@@ -73,6 +74,10 @@ const spec = parse(AgentSpec, { ...given, agent_id: agentId }, 'VAPORA_AGENT_SPE
 const log = createLogger('agent', { fields: { agentId: spec.agent_id, role: spec.role } });
 // The SDK's lines (with workflow and activity ids) join the agent's in one JSON stream.
 Runtime.install({ logger: log });
+const tracing = startTracing(config.observability.otlpEndpoint, 'vapora-agent', {
+  'service.instance.id': spec.agent_id,
+  'vapora.role': spec.role,
+});
 const meter = new LoadMeter(spec.max_concurrent_tasks);
 running = { spec, meter };
 
@@ -93,6 +98,7 @@ const worker = await Worker.create({
   activities: createAgentActivities(spec, meter, executor, bus),
   maxConcurrentActivityTaskExecutions: spec.max_concurrent_tasks,
   shutdownGraceTime: '25s',
+  plugins: tracing ? [tracing.plugin] : [],
 });
 
 // One member of each role's queue group hears a request for help; it offers only with spare capacity.
@@ -140,5 +146,6 @@ await beat();
 health.close();
 await connection.close();
 await bus.close();
+await tracing?.shutdown();
 log.info('agent stopped');
 process.exit(0);

@@ -20,6 +20,7 @@ import { createPlaneWorkers } from '../src/control-plane/plane-workers';
 import { takeInSharedContext } from '../src/control-plane/context-intake';
 import { ensureDispatchers } from '../src/client/task-client';
 import { createMetrics } from '../src/observability/metrics';
+import { startTracing } from '../src/observability/tracing';
 import { gaugeSources } from '../src/control-plane/gauge-sources';
 import { ScrapeTargets, scrapeTargetsFile } from '../src/control-plane/scrape-targets';
 
@@ -47,8 +48,10 @@ if (embedder)
     .embedMissing()
     .then((embedded) => embedded && log.info('passages embedded', { model: embedder.model, embedded }))
     .catch((error: Error) => log.warn('embedding model failed', { model: embedder.model, error: error.message }));
+const tracing = startTracing(config.observability.otlpEndpoint, 'vapora-control-plane');
+const plugins = tracing ? [tracing.plugin] : [];
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const temporal = new Client({ connection, namespace: config.temporal.namespace, plugins });
 const metrics = createMetrics(gaugeSources(registry, temporal));
 const bus = await EventBus.connect(config.nats.url, { name: 'vapora-control-plane', logger: log, metrics });
 const targets = new ScrapeTargets(registry, scrapeTargetsFile(config.stateDir));
@@ -84,7 +87,9 @@ try {
     taskQueue: config.temporal.taskQueue,
     workflowBundle: await bundleWorkflowCode({
       workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+      plugins,
     }),
+    plugins,
     activities: createActivities(deps),
   });
   // The dispatcher shards run before the first task arrives (each would otherwise start on its first task).
@@ -108,6 +113,7 @@ try {
   await connection.close();
   await bus.close();
   await registry.close();
+  await tracing?.shutdown();
   log.info('worker stopped');
 }
 // The embedded SurrealDB engine would keep the process alive (see RegistryStore.close).

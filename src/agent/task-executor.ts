@@ -19,6 +19,7 @@ import { LLMError } from '../llm/llm-client';
 import { describeModel, type LLMRouter } from '../llm/llm-router';
 import { readPlan, readVerdict, systemPrompt, taskPrompt } from './agent-prompt';
 import { McpToolbox } from './mcp-toolbox';
+import { SpanKind, inSpan } from '../observability/tracing';
 import { WorkingCopy } from './working-copy';
 
 /** The kind of artifact each role produces. */
@@ -143,7 +144,18 @@ export class TaskExecutor {
           message: `the model asked for tool "${call.name}", but ${this.spec.agent_id} declares no tools`,
           nonRetryable: true,
         });
-      const outcome = await toolbox.call(call.name, call.input).catch(async (error: unknown) => {
+      const outcome = await inSpan(
+        `execute_tool ${call.name}`,
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            'gen_ai.operation.name': 'execute_tool',
+            'gen_ai.tool.name': call.name,
+            'gen_ai.tool.call.id': call.id,
+          },
+        },
+        () => toolbox.call(call.name, call.input),
+      ).catch(async (error: unknown) => {
         // A server that failed mid-call starts afresh for the next attempt; the working copy stays.
         if (error instanceof ApplicationFailure && error.type === 'McpServerFailed') {
           this.sessions.delete(`${task.task_id}/${attempt}`);
@@ -229,20 +241,42 @@ export class TaskExecutor {
     ]);
     await progress(this.percent(step), `step ${step}: asking ${this.deps.router.answering(asked)}`);
     const tools = session.toolbox?.names.length ? session.toolbox.definitions() : undefined;
-    const response = await this.deps.router
-      .complete(this.spec.llm_provider, {
-        model: this.spec.llm_model,
-        system: systemPrompt(task.role),
-        messages,
-        tools,
-        maxTokens: 4096,
-      })
-      .catch((error: unknown) => {
-        // The router has tried every provider: the task's own attempts (reassignment, escalation) take it from here.
-        if (error instanceof LLMError)
-          throw ApplicationFailure.create({ type: 'LLMFailed', message: error.message, nonRetryable: true });
-        throw error;
-      });
+    // One span per LLM call, in the GenAI semantic conventions: who answered, with how many tokens.
+    const response = await inSpan(
+      `chat ${this.spec.llm_model}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': this.spec.llm_provider,
+          'gen_ai.request.model': this.spec.llm_model,
+          'vapora.task_id': task.task_id,
+          'vapora.step': step,
+        },
+      },
+      async (span) => {
+        const answered = await this.deps.router.complete(this.spec.llm_provider, {
+          model: this.spec.llm_model,
+          system: systemPrompt(task.role),
+          messages,
+          tools,
+          maxTokens: 4096,
+        });
+        span.setAttributes({
+          'gen_ai.response.provider': answered.provider,
+          'gen_ai.response.model': answered.model,
+          'gen_ai.usage.input_tokens': answered.inputTokens,
+          'gen_ai.usage.output_tokens': answered.outputTokens,
+          'vapora.cost_usd': answered.costUsd,
+        });
+        return answered;
+      },
+    ).catch((error: unknown) => {
+      // The router has tried every provider: the task's own attempts (reassignment, escalation) take it from here.
+      if (error instanceof LLMError)
+        throw ApplicationFailure.create({ type: 'LLMFailed', message: error.message, nonRetryable: true });
+      throw error;
+    });
     return this.store<Answer>(task, attempt, `m${step}`, {
       messages: response.messages,
       text: response.text,

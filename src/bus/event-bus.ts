@@ -19,6 +19,7 @@ import {
 import { AgentMessage, CONTEXT_STREAM, SUBJECTS, TASK_STREAM, describeIssues, parse } from '../domain';
 import { createLogger, type Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
+import { SpanKind, continuedFrom, inSpan, traceHeaders } from '../observability/tracing';
 
 /** JetStream's API error code for a stream that does not exist (JSStreamNotFoundErr). */
 const JS_STREAM_NOT_FOUND = 10059;
@@ -114,14 +115,22 @@ export class EventBus {
     const subject = SUBJECTS[valid.type];
     const data = codec.encode(valid);
     this.metrics?.eventsPublished.inc({ subject });
-    if (streamed(subject)) {
-      const ack = await this.js.publish(subject, data, msgId ? { msgID: msgId } : undefined);
-      return { seq: ack.seq, duplicate: ack.duplicate };
-    }
-    const h = headers();
-    if (msgId) h.set('Nats-Msg-Id', msgId);
-    this.nc.publish(subject, data, { headers: h });
-    return { duplicate: false };
+    return inSpan(
+      `publish ${subject}`,
+      { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } },
+      async () => {
+        // The trace goes with the message: whoever handles it continues it (see consume).
+        const h = headers();
+        for (const [key, value] of Object.entries(traceHeaders())) h.set(key, value);
+        if (streamed(subject)) {
+          const ack = await this.js.publish(subject, data, { headers: h, ...(msgId && { msgID: msgId }) });
+          return { seq: ack.seq, duplicate: ack.duplicate };
+        }
+        if (msgId) h.set('Nats-Msg-Id', msgId);
+        this.nc.publish(subject, data, { headers: h });
+        return { duplicate: false };
+      },
+    );
   }
 
   /** Calls `handler` with every valid message on `subject`; invalid ones are logged and dropped. */
@@ -170,7 +179,9 @@ export class EventBus {
     const message = this.decode(raw);
     if (!message) return raw.term(); // logged by decode; never valid, so never delivered again
     try {
-      await handler(message, new Date(raw.info.timestampNanos / 1e6));
+      const published = new Date(raw.info.timestampNanos / 1e6);
+      const headers = raw.headers ?? { get: () => '' };
+      await continuedFrom(headers, `process ${raw.subject}`, () => handler(message, published));
       raw.ack();
     } catch (error) {
       this.log.error('handler failed', { stream, error: String(error) });

@@ -1,16 +1,25 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
+import { startTracing } from '../observability/tracing';
 
-/** Runs `work` with a Temporal client for the configured namespace, and closes the connection. */
+/**
+ * Runs `work` with a Temporal client for the configured namespace, and closes
+ * the connection. With tracing on, what the client starts or signals is the
+ * root of its trace, flushed before the command returns.
+ */
 export async function withClient<T>(config: Config, work: (client: Client) => Promise<T>): Promise<T> {
+  const tracing = startTracing(config.observability.otlpEndpoint, 'vapora-cli');
   const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 }).catch(() => {
     throw new Error(
       `Temporal does not answer at ${config.temporal.address} (TEMPORAL_ADDRESS); is the stack up (npm start)?`,
     );
   });
   try {
-    return await work(new Client({ connection, namespace: config.temporal.namespace }));
+    return await work(
+      new Client({ connection, namespace: config.temporal.namespace, plugins: tracing ? [tracing.plugin] : [] }),
+    );
   } finally {
     await connection.close();
+    await tracing?.shutdown();
   }
 }

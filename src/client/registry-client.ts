@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SpanKind, inSpan, traceHeaders } from '../observability/tracing';
 import {
   AgentView,
   ArtifactSummary,
@@ -86,7 +87,11 @@ export class RegistryClient {
     reply: S,
     options: { query?: Query; body?: unknown } = {},
   ): Promise<z.infer<S>> {
-    return this.read(await this.send(method, path, options), method, path, reply);
+    if (method === 'GET') return this.read(await this.send(method, path, options), method, path, reply);
+    // A write (an agent storing an artifact or shared context) is a span of the trace that made it.
+    return inSpan(`registry ${method} ${path}`, { kind: SpanKind.CLIENT }, async () =>
+      this.read(await this.send(method, path, options), method, path, reply),
+    );
   }
 
   private async send(
@@ -100,7 +105,7 @@ export class RegistryClient {
     try {
       return await fetch(`${this.baseUrl}${path}${query ? `?${query}` : ''}`, {
         method,
-        headers: options.body === undefined ? undefined : { 'content-type': 'application/json' },
+        headers: { ...traceHeaders(), ...(options.body !== undefined && { 'content-type': 'application/json' }) },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: AbortSignal.timeout(10_000),
       });

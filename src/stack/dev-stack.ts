@@ -7,6 +7,11 @@ import { ensureNatsServer, startNatsServer } from './nats-server';
 import { freePort, isListening, isLoopback, splitHostPort } from '../host/ports';
 import { scrapeTargetsFile } from '../control-plane/scrape-targets';
 import { ensurePrometheus, startPrometheus } from './prometheus';
+import { ensureJaeger, startJaeger } from './jaeger';
+
+/** Jaeger's usual ports, where people and tools look for it. */
+const JAEGER_OTLP_PORT = 4318;
+const JAEGER_UI_PORT = 16686;
 import { waitFor } from '../host/retry';
 import { PROJECT_ROOT, tsNodeArgs } from '../host/project';
 import { runStackCheck } from '../client/stack-check';
@@ -27,6 +32,8 @@ export interface Endpoints {
   started: string[];
   /** Prometheus's UI, when started with `--observability`. */
   prometheus?: string;
+  /** Jaeger's UI and where spans go (OTLP over HTTP), when started with `--observability`. */
+  jaeger?: { ui: string; otlp: string };
 }
 
 export interface StackOptions {
@@ -160,6 +167,12 @@ export class DevStack {
     const metricsPorts = observed
       ? { sdk: await freePort(), server: startTemporal ? await freePort() : undefined }
       : undefined;
+    for (const [port, what] of [
+      [JAEGER_OTLP_PORT, 'Jaeger OTLP'],
+      [JAEGER_UI_PORT, 'Jaeger UI'],
+    ] as const)
+      if (observed && (await isListening('127.0.0.1', port)))
+        throw new PortInUseError(port, what, 'OTEL_EXPORTER_OTLP_ENDPOINT', 'Stop what listens there.');
 
     if (startTemporal) {
       const cli = await ensureTemporalCli(config.cacheDir, onProgress);
@@ -200,6 +213,21 @@ export class DevStack {
       started.push('nats');
     }
 
+    // Up before the worker, so its first spans (and its agents') have somewhere to go.
+    let jaeger: Endpoints['jaeger'];
+    if (observed) {
+      const bin = await ensureJaeger(config.cacheDir, onProgress);
+      const dir = join(config.stateDir, 'observability');
+      mkdirSync(dir, { recursive: true });
+      jaeger = { ui: `http://127.0.0.1:${JAEGER_UI_PORT}`, otlp: `http://127.0.0.1:${JAEGER_OTLP_PORT}` };
+      onProgress(`starting Jaeger ${bin.version} on ${jaeger.ui} (OTLP on ${jaeger.otlp})`);
+      const ports = { otlp: JAEGER_OTLP_PORT, ui: JAEGER_UI_PORT, grpc: await freePort(), health: await freePort() };
+      await this.supervise('jaeger', () =>
+        startJaeger({ bin: bin.path, host: '127.0.0.1', ports, dir, logFile: join(logs, 'jaeger.log') }),
+      );
+      started.push('jaeger');
+    }
+
     onProgress(`starting control-plane worker on task queue "${config.temporal.taskQueue}"`);
     await this.supervise(
       'worker',
@@ -222,6 +250,8 @@ export class DevStack {
             // The worker and the agents it deploys exit when this stack is gone (see src/stack/owner-watch.ts).
             VAPORA_STACK_FILE: this.file,
             ...(metricsPorts && { VAPORA_TEMPORAL_METRICS_PORT: String(metricsPorts.sdk) }),
+            // Every span of the worker and of the agents it starts (they inherit its environment) goes to Jaeger.
+            ...(jaeger && { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlp, VAPORA_JAEGER_UI: jaeger.ui }),
           },
         }),
     );
@@ -272,6 +302,7 @@ export class DevStack {
       stateDir: config.stateDir,
       started,
       prometheus,
+      jaeger,
     };
   }
 

@@ -12,7 +12,7 @@ import { eventLine, eventOf } from '../event-line';
 import { printJson, progress, table } from '../output';
 import { withClient } from '../temporal-client';
 import { featureIdOf, featureWorkflowId, userFeatureWorkflowId } from '../../contracts/workflow-ids';
-import { webUiLink } from '../web-ui-link';
+import { traceLink, webUiLink } from '../web-ui-link';
 import { featureDiff } from '../../client/feature-diff';
 import { featureStatus } from '../../client/feature-status';
 
@@ -141,9 +141,12 @@ export function registerFeature(program: Command): void {
     .option('--json', 'print the status as JSON')
     .action(async (raw: string, o: { json?: boolean }) => {
       const workflowId = userFeatureWorkflowId(raw);
-      const status = await queryStatus(loadConfig(), workflowId);
-      if (o.json) return printJson(status);
+      const config = loadConfig();
+      const status = await queryStatus(config, workflowId);
+      const links = { web_ui: webUiLink(config, workflowId), trace: traceLink(config, workflowId) };
+      if (o.json) return printJson({ ...status, links });
       summarize(status, workflowId);
+      console.log(`\n  Web UI  ${links.web_ui}${links.trace ? `\n  trace   ${links.trace}` : ''}`);
     });
 
   feature

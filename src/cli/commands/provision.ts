@@ -3,6 +3,7 @@ import { loadConfig } from '../../config';
 import { ensureKubernetesToolchain } from '../../stack/kubernetes-toolchain';
 import { ensureNatsServer } from '../../stack/nats-server';
 import { ensurePrometheus } from '../../stack/prometheus';
+import { ensureJaeger } from '../../stack/jaeger';
 import { ensureTemporalCli } from '../../stack/temporal-cli';
 import { printJson, progress } from '../output';
 
@@ -16,16 +17,25 @@ export function registerProvision(program: Command): void {
       '--kubernetes',
       'also build the local Kubernetes control plane (kube-apiserver, etcd, kwok, …) with Go into the cache',
     )
-    .option('--observability', 'also install Prometheus (with promtool), from Debian as nats-server')
+    .option(
+      '--observability',
+      'also install Prometheus (with promtool, from Debian as nats-server) and build Jaeger with Go into the cache',
+    )
     .option('--json', 'print what was found or installed as JSON')
     .action(async (options: { kubernetes?: boolean; observability?: boolean; json?: boolean }) => {
       const config = loadConfig();
       const temporal = await ensureTemporalCli(config.cacheDir, progress);
       const nats = await ensureNatsServer(progress);
       const prometheus = options.observability ? await ensurePrometheus(progress) : undefined;
+      const jaeger = options.observability ? await ensureJaeger(config.cacheDir, progress) : undefined;
       const kubernetes = options.kubernetes ? await ensureKubernetesToolchain(config.cacheDir, progress) : undefined;
       if (options.json)
-        return printJson({ temporal, nats, ...(prometheus && { prometheus }), ...(kubernetes && { kubernetes }) });
+        return printJson({
+          temporal,
+          nats,
+          ...(prometheus && { prometheus, jaeger }),
+          ...(kubernetes && { kubernetes }),
+        });
       progress(
         `temporal     ${temporal.path} (${temporal.version}, ${temporal.source})\nnats-server  ${nats.path} (${nats.version}, ${nats.source})`,
       );

@@ -17,7 +17,7 @@ export function registerUp(program: Command): void {
     .option('--no-team', 'do not install the default team (one agent per role) on first start')
     .option(
       '--observability',
-      "also start Prometheus ($VAPORA_PROMETHEUS_PORT, 9090) scraping the control plane, Temporal and every agent, with Vapora's alert rules",
+      "also start Prometheus ($VAPORA_PROMETHEUS_PORT, 9090) scraping the control plane, Temporal and every agent, with Vapora's alert rules, and Jaeger (UI on 16686, OTLP on 4318; built with Go on first use) receiving every process's traces",
     )
     .action(async (options: { json?: boolean; team: boolean; observability?: boolean }) => {
       const config = loadConfig();
@@ -65,6 +65,12 @@ function readyText(endpoints: Endpoints, apiUrl: string): string {
     `  SurrealDB   ${endpoints.surreal}`,
     `  Worker      task queue "${endpoints.taskQueue}", registry API ${apiUrl}`,
     ...(endpoints.prometheus ? [`  Prometheus  ${endpoints.prometheus} (alerts: ${endpoints.prometheus}/alerts)`] : []),
+    ...(endpoints.jaeger
+      ? [
+          `  Jaeger      ${endpoints.jaeger.ui} (traces; OTLP on ${endpoints.jaeger.otlp})`,
+          `              to trace the CLI too: export OTEL_EXPORTER_OTLP_ENDPOINT=${endpoints.jaeger.otlp} VAPORA_JAEGER_UI=${endpoints.jaeger.ui}`,
+        ]
+      : []),
     `  State       ${endpoints.stateDir} (logs in logs/)`,
     '',
     'Agents: npx vapora agent list. Work: npx vapora feature start "<title>" --wait. Press Ctrl-C to stop.',
