@@ -174,6 +174,21 @@ describe('retrieval over the shared context (embedded SurrealDB: BM25, and vecto
     }
   });
 
+  it('indexes what many agents write at once, without a write conflict between their counts', async () => {
+    const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'concurrent' });
+    try {
+      // Every passage shares its words: each write updates the same document frequencies.
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          registry.artifacts.put(artifact(`report-${i}`, `The benchmark task number ${i} is done.`, 'f')),
+        ),
+      );
+      assert.equal((await registry.passages.search({ text: 'benchmark task', k: 200 })).length, 100);
+    } finally {
+      await registry.close();
+    }
+  });
+
   it('keeps its index when the store is reopened (surrealkv, another process)', () => {
     const url = `surrealkv://${join(tempDir('rag'), 'db')}`;
     registryProcess(url, 'rag', 'put');

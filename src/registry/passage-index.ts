@@ -128,6 +128,8 @@ const termsOf = (query: string) => [
 export class PassageIndex {
   /** The HNSW index is set up for the embedder's model, with this dimension. */
   private vectorIndex?: Promise<void>;
+  /** The index's writes, one at a time: each updates the shared word counts, which concurrent transactions fight over. */
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly db: Surreal,
@@ -143,18 +145,20 @@ export class PassageIndex {
       id: `${source.source}#${i}`,
       content: { ...clean(source), text: passage, ...(vectors && { embedding: vectors[i] }) },
     }));
-    await this.db
-      .query(
-        `BEGIN; ${forget('source = $source')}
-         FOR $row IN $rows { UPSERT type::record("passage", $row.id) CONTENT $row.content RETURN NONE; };
-         ${countTerms('array::map($rows, |$r| $r.content.text)', 1)}; COMMIT;`,
-        { source: source.source, rows },
-      )
-      .collect();
+    await this.serially(() =>
+      this.db
+        .query(
+          `BEGIN; ${forget('source = $source')}
+           FOR $row IN $rows { UPSERT type::record("passage", $row.id) CONTENT $row.content RETURN NONE; };
+           ${countTerms('array::map($rows, |$r| $r.content.text)', 1)}; COMMIT;`,
+          { source: source.source, rows },
+        )
+        .collect(),
+    );
   }
 
   async remove(source: string): Promise<void> {
-    await this.db.query(`BEGIN; ${forget('source = $source')} COMMIT;`, { source }).collect();
+    await this.serially(() => this.db.query(`BEGIN; ${forget('source = $source')} COMMIT;`, { source }).collect());
   }
 
   /**
@@ -218,20 +222,31 @@ export class PassageIndex {
       const vectors = await this.embedder.embed(rows.map((r) => r.text));
       await this.useModel(vectors[0]!.length);
       // A passage rewritten meanwhile keeps the vector of its new text.
-      await this.db
-        .query('FOR $r IN $rows { UPDATE $r.id SET embedding = $r.embedding WHERE text = $r.text RETURN NONE; };', {
-          rows: rows.map((r, i) => ({ ...r, embedding: vectors[i] })),
-        })
-        .collect();
+      await this.serially(() =>
+        this.db
+          .query('FOR $r IN $rows { UPDATE $r.id SET embedding = $r.embedding WHERE text = $r.text RETURN NONE; };', {
+            rows: rows.map((r, i) => ({ ...r, embedding: vectors[i] })),
+          })
+          .collect(),
+      );
       embedded += rows.length;
     }
     return embedded;
   }
 
   async purgeExpired(now = new Date()): Promise<void> {
-    await this.db
-      .query(`BEGIN; ${forget('expires_at != NONE AND expires_at <= $now')} COMMIT;`, { now: now.toISOString() })
-      .collect();
+    await this.serially(() =>
+      this.db
+        .query(`BEGIN; ${forget('expires_at != NONE AND expires_at <= $now')} COMMIT;`, { now: now.toISOString() })
+        .collect(),
+    );
+  }
+
+  /** Runs `write` after the writes before it (whatever became of them). */
+  private serially<T>(write: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(write, write);
+    this.writes = next.catch(() => undefined);
+    return next;
   }
 
   /** Vectors for `texts` from the embedding model, or none (no model, or it failed: `fallback` says what happens then). */
@@ -266,17 +281,19 @@ export class PassageIndex {
         .collect();
       if (current?.model === model && current.dimension === dimension) return;
       if (!Number.isInteger(dimension) || dimension < 1) throw new Error(`${model} returned a vector of ${dimension}`);
-      await this.db
-        .query(
-          `BEGIN;
+      await this.serially(() =>
+        this.db
+          .query(
+            `BEGIN;
            REMOVE INDEX IF EXISTS passage_vector ON passage;
            UPDATE passage SET embedding = NONE WHERE embedding != NONE RETURN NONE;
            DEFINE INDEX passage_vector ON passage FIELDS embedding HNSW DIMENSION ${dimension} DIST COSINE;
            UPSERT embedding_model:current CONTENT { model: $model, dimension: $dimension } RETURN NONE;
            COMMIT;`,
-          { model, dimension },
-        )
-        .collect();
+            { model, dimension },
+          )
+          .collect(),
+      );
       this.log?.info('passage vectors set up', { model, dimension });
     })();
     // A failed setup is tried again by the next caller.

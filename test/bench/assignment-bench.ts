@@ -71,8 +71,10 @@ export async function assignmentBench(
   bus: EventBus,
   say: (line: string) => void,
   onStop: (() => Promise<unknown>)[],
+  /** Given to the control plane (and so its agents): OTEL_EXPORTER_OTLP_ENDPOINT for the traced run. */
+  env: Record<string, string> = {},
 ): Promise<Scenario[]> {
-  const plane = await planeProcess('bench-plane');
+  const plane = await planeProcess('bench-plane', env);
   onStop.push(async () => {
     await plane.close();
     for (const pid of agentProcesses('benchwork-')) process.kill(pid, 'SIGTERM');
@@ -259,4 +261,21 @@ export function printAssignment(results: Scenario[]): void {
       `${name.padEnd(28)}${groups.map((g) => cpu.perTaskMs[g]!.toFixed(1).padStart(17)).join('')}${cpu.totalMs.toFixed(1).padStart(8)}${cpu.cores.toFixed(1).padStart(7)}${cpu.baselineMs.toFixed(1).padStart(10)}`,
     );
   }
+}
+
+/** The traced run beside the untraced one, scenario by scenario: what tracing costs assignment. */
+export function printTracingOverhead(off: Scenario[], on: Scenario[]): void {
+  console.log('\ntracing overhead on assignment: spans exported to Jaeger over OTLP, beside the same run untraced');
+  console.log(
+    `\n${'scenario'.padEnd(28)}${'off p50/p99 ms'.padStart(18)}${'on p50/p99 ms'.padStart(18)}${'p50'.padStart(9)}${'p99'.padStart(9)}${'CPU/task'.padStart(10)}`,
+  );
+  for (const [i, a] of off.entries()) {
+    const b = on[i];
+    if (!b) continue;
+    const pct = (x: number, y: number) => `${x >= y ? '+' : ''}${(((x - y) / y) * 100).toFixed(1)}%`;
+    console.log(
+      `${a.name.padEnd(28)}${`${a.assignment.p50.toFixed(1)} / ${a.assignment.p99.toFixed(1)}`.padStart(18)}${`${b.assignment.p50.toFixed(1)} / ${b.assignment.p99.toFixed(1)}`.padStart(18)}${pct(b.assignment.p50, a.assignment.p50).padStart(9)}${pct(b.assignment.p99, a.assignment.p99).padStart(9)}${pct(b.cpu.totalMs, a.cpu.totalMs).padStart(10)}`,
+    );
+  }
+  console.log('goal: under 10 % at p50 and p99');
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --only fleet|assignment|kubernetes|retrieval] [-- --pods N]`: figures against
+ * `npm run bench [-- --json] [-- --only fleet|assignment|kubernetes|retrieval] [-- --traced] [-- --pods N]`: figures against
  * real servers and real agent processes, each beside a baseline measured in
  * the same process on the same servers.
  */
@@ -16,7 +16,7 @@ Object.assign(process.env, servers.env);
 const { controlPlane } = await import('../support/worker');
 const { testServers, unique } = await import('../support/servers');
 const { fleetBench, printFleet } = await import('./fleet-bench');
-const { assignmentBench, printAssignment } = await import('./assignment-bench');
+const { assignmentBench, printAssignment, printTracingOverhead } = await import('./assignment-bench');
 const { kubernetesBench, printKubernetes } = await import('./kubernetes-bench');
 const { retrievalBench, printRetrieval } = await import('./retrieval-bench');
 const pods = process.argv.includes('--pods') ? Number(process.argv[process.argv.indexOf('--pods') + 1]) : 1000;
@@ -39,10 +39,30 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** Jaeger on free ports for the traced run, stopped with the rest; returns its OTLP endpoint. */
+async function startBenchJaeger(say: (line: string) => void, onStop: (() => Promise<unknown>)[]): Promise<string> {
+  const { ensureJaeger, startJaeger } = await import('../../src/stack/jaeger');
+  const { freePort } = await import('../../src/host/ports');
+  const { loadConfig } = await import('../../src/config');
+  const { tempDir } = await import('../support/servers');
+  const bin = await ensureJaeger(loadConfig().cacheDir, say);
+  const ports = { otlp: await freePort(), ui: await freePort(), grpc: await freePort(), health: await freePort() };
+  const dir = tempDir('bench-jaeger');
+  const jaeger = await startJaeger({ bin: bin.path, host: '127.0.0.1', ports, dir, logFile: `${dir}/jaeger.log` });
+  onStop.push(() => jaeger.stop());
+  return `http://127.0.0.1:${ports.otlp}`;
+}
+
 let code = 0;
 const report: Record<string, unknown> = {};
 try {
   if (wanted('assignment')) report.assignment = await assignmentBench(bus, say, onStop);
+  // The same run again with every process exporting its spans to a real Jaeger.
+  if (wanted('assignment') && process.argv.includes('--traced')) {
+    const otlp = await startBenchJaeger(say, onStop);
+    say('assignment, traced: the same scenarios with tracing on');
+    report.assignmentTraced = await assignmentBench(bus, say, onStop, { OTEL_EXPORTER_OTLP_ENDPOINT: otlp });
+  }
   if (wanted('fleet')) report.fleet = await fleetBench(plane, registry, taskQueue, say);
   if (wanted('retrieval')) report.retrieval = await retrievalBench(say);
   if (wanted('kubernetes')) {
@@ -75,6 +95,13 @@ try {
 if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
 else {
   if (report.assignment) printAssignment(report.assignment as Awaited<ReturnType<typeof assignmentBench>>);
+  if (report.assignmentTraced) {
+    printAssignment(report.assignmentTraced as Awaited<ReturnType<typeof assignmentBench>>);
+    printTracingOverhead(
+      report.assignment as Awaited<ReturnType<typeof assignmentBench>>,
+      report.assignmentTraced as Awaited<ReturnType<typeof assignmentBench>>,
+    );
+  }
   if (report.fleet) printFleet(report.fleet as Awaited<ReturnType<typeof fleetBench>>);
   if (report.kubernetes) printKubernetes(report.kubernetes as Awaited<ReturnType<typeof kubernetesBench>>);
   if (report.retrieval) printRetrieval(report.retrieval as Awaited<ReturnType<typeof retrievalBench>>);
