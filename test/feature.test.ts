@@ -7,12 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { EventBus, type StoredEvent } from '../src/bus/event-bus';
 import { installTeam } from '../src/client/pool-client';
-import { poolWorkflowId } from '../src/contracts/workflow-ids';
 import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
 import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaAgentId, VaporaFeatureId, VaporaStatus } from '../src/temporal/search-attributes';
 import { submitTask } from '../src/client/task-client';
-import { uninstallPoolUpdate } from '../src/contracts/fleet';
 import {
   approveSignal,
   approveUpdate,
@@ -21,7 +19,7 @@ import {
   taskStatusQuery,
 } from '../src/contracts/messages';
 import { featureWorkflow, taskWorkflow } from '../workflows';
-import { agentProcesses, eventually } from './support/fleet';
+import { agentProcesses, eventually, uninstallPools } from './support/fleet';
 import { promptOf, roleAnswers, roleOf, startLLMServer, toolResultsOf, toolNamesOf } from './support/llm-server';
 import type { FeatureDiff } from '../src/client/feature-diff';
 import { completedActivities } from './support/history';
@@ -65,14 +63,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     manifests = await installTeam(plane.client, plane.taskQueue, team, () => undefined);
   });
   after(async () => {
-    await Promise.all(
-      manifests.map((id) =>
-        plane.client.workflow
-          .getHandle(poolWorkflowId(id))
-          .executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] })
-          .catch(() => undefined),
-      ),
-    );
+    await uninstallPools(plane.client, manifests);
     await plane.close();
     await bus.close();
     await llm.close();

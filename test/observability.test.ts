@@ -6,14 +6,12 @@ import { PROJECT_ROOT } from '../src/host/project';
 import { after, before, describe, it } from 'node:test';
 import { installPool } from '../src/client/pool-client';
 import { submitTask } from '../src/client/task-client';
-import { uninstallPoolUpdate } from '../src/contracts/fleet';
-import { poolWorkflowId } from '../src/contracts/workflow-ids';
 import { AgentManifest, parse } from '../src/domain';
 import { freePort } from '../src/host/ports';
 import { scrapeTargetsFile } from '../src/control-plane/scrape-targets';
 import { ALERT_RULES, ensurePrometheus, startPrometheus } from '../src/stack/prometheus';
 import type { SupervisedProcess } from '../src/stack/supervised-process';
-import { agentProcesses, eventually, fastManifest } from './support/fleet';
+import { agentProcesses, eventually, fastManifest, uninstallPools } from './support/fleet';
 import { planeProcess } from './support/plane-process';
 import { tempDir, unique } from './support/servers';
 
@@ -82,10 +80,7 @@ describe('metrics and alerts (real Prometheus, the control plane and two agents 
     });
   });
   after(async () => {
-    await plane.client.workflow
-      .getHandle(poolWorkflowId(manifestId))
-      .executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] })
-      .catch(() => undefined);
+    await uninstallPools(plane.client, [manifestId]);
     await prometheus?.stop();
     await plane.close();
   });

@@ -5,15 +5,14 @@ import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { installTeam } from '../src/client/pool-client';
 import { loadConfig } from '../src/config';
-import { uninstallPoolUpdate } from '../src/contracts/fleet';
 import type { FeatureWorkflow } from '../src/contracts/workflow-types';
-import { featureWorkflowId, poolWorkflowId } from '../src/contracts/workflow-ids';
+import { featureWorkflowId } from '../src/contracts/workflow-ids';
 import { freePort } from '../src/host/ports';
 import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
 import { startTracing } from '../src/observability/tracing';
 import { ensureJaeger, startJaeger } from '../src/stack/jaeger';
 import type { SupervisedProcess } from '../src/stack/supervised-process';
-import { eventually } from './support/fleet';
+import { eventually, uninstallPools } from './support/fleet';
 import { planeProcess } from './support/plane-process';
 import { tempDir, testServers, unique } from './support/servers';
 
@@ -60,14 +59,7 @@ describe('traces (real Jaeger, the control plane and 13 agents as processes)', (
     manifests = await installTeam(plane.client, plane.taskQueue, loadManifests(CATALOG_DIR), () => undefined);
   });
   after(async () => {
-    await Promise.all(
-      manifests.map((id) =>
-        plane.client.workflow
-          .getHandle(poolWorkflowId(id))
-          .executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] })
-          .catch(() => undefined),
-      ),
-    );
+    await uninstallPools(plane.client, manifests);
     await plane.close();
     await jaeger?.stop();
   });

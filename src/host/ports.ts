@@ -36,3 +36,8 @@ export function splitHostPort(address: string): { host: string; port: number } {
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
+
+/** Whether `url` answers with a 2xx: a server that is up and says it is ready. */
+export async function answersOk(url: string): Promise<boolean> {
+  return (await fetch(url).catch(() => undefined))?.ok === true;
+}

@@ -161,6 +161,9 @@ export class DevStack {
       throw new PortInUseError(config.api.port, 'registry API', 'VAPORA_API_PORT', otherPort);
     const { prometheusPort } = config.observability;
     const observed = this.options.observability;
+    // Prometheus's and Jaeger's configurations, beside the agents' targets the control plane keeps there.
+    const observabilityDir = join(config.stateDir, 'observability');
+    if (observed) mkdirSync(observabilityDir, { recursive: true });
     if (observed && (await isListening('127.0.0.1', prometheusPort)))
       throw new PortInUseError(prometheusPort, 'Prometheus', 'VAPORA_PROMETHEUS_PORT', otherPort);
     // Ports nobody names: Prometheus finds them in the configuration written for it.
@@ -217,13 +220,17 @@ export class DevStack {
     let jaeger: Endpoints['jaeger'];
     if (observed) {
       const bin = await ensureJaeger(config.cacheDir, onProgress);
-      const dir = join(config.stateDir, 'observability');
-      mkdirSync(dir, { recursive: true });
       jaeger = { ui: `http://127.0.0.1:${JAEGER_UI_PORT}`, otlp: `http://127.0.0.1:${JAEGER_OTLP_PORT}` };
       onProgress(`starting Jaeger ${bin.version} on ${jaeger.ui} (OTLP on ${jaeger.otlp})`);
       const ports = { otlp: JAEGER_OTLP_PORT, ui: JAEGER_UI_PORT, grpc: await freePort(), health: await freePort() };
       await this.supervise('jaeger', () =>
-        startJaeger({ bin: bin.path, host: '127.0.0.1', ports, dir, logFile: join(logs, 'jaeger.log') }),
+        startJaeger({
+          bin: bin.path,
+          host: '127.0.0.1',
+          ports,
+          dir: observabilityDir,
+          logFile: join(logs, 'jaeger.log'),
+        }),
       );
       started.push('jaeger');
     }
@@ -270,8 +277,6 @@ export class DevStack {
     let prometheus: string | undefined;
     if (metricsPorts) {
       const bin = await ensurePrometheus(onProgress);
-      const dir = join(config.stateDir, 'observability');
-      mkdirSync(dir, { recursive: true });
       prometheus = `http://127.0.0.1:${prometheusPort}`;
       onProgress(`starting Prometheus on ${prometheus} (${bin.version.split(' (')[0]})`);
       await this.supervise('prometheus', () =>
@@ -279,7 +284,7 @@ export class DevStack {
           bin: bin.path,
           host: '127.0.0.1',
           port: prometheusPort,
-          dir,
+          dir: observabilityDir,
           logFile: join(logs, 'prometheus.log'),
           sources: {
             controlPlane: `127.0.0.1:${config.api.port}`,

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { answersOk } from '../host/ports';
 import { PROJECT_ROOT } from '../host/project';
 import { elapsed, findGo, isExecutable, type Resolved } from './executables';
 import { goBuild } from './go-build';
@@ -99,7 +100,7 @@ export async function startJaeger(options: JaegerOptions): Promise<SupervisedPro
   return startUntilReady(
     { name: 'jaeger', command: options.bin, args: ['--config', configFile], logFile: options.logFile },
     `Jaeger at ${ui}`,
-    async () => (await fetch(`${ui}/api/services`).catch(() => undefined))?.ok === true,
+    () => answersOk(`${ui}/api/services`),
     30_000,
   );
 }

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { answersOk } from '../host/ports';
 import { PROJECT_ROOT } from '../host/project';
 import { ensureSystemServer, findSystemServer, type SystemServer } from './debian-package';
 import { startUntilReady, type SupervisedProcess } from './supervised-process';
@@ -82,7 +83,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Super
       logFile: options.logFile,
     },
     `Prometheus at ${url}`,
-    async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok === true,
+    () => answersOk(`${url}/-/ready`),
     30_000,
   );
 }

@@ -1,3 +1,6 @@
+import type { Client } from '@temporalio/client';
+import { uninstallPoolUpdate } from '../../src/contracts/fleet';
+import { poolWorkflowId } from '../../src/contracts/workflow-ids';
 import type { AgentManifestInput } from '../../src/domain';
 import { developerManifest } from './fixtures';
 import { liveProcesses } from './processes';
@@ -43,5 +46,17 @@ export async function eventually<T>(
   }
   throw new Error(
     `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+  );
+}
+
+/** Uninstalls the pools of `manifestIds`, forced (their agents stop); one already gone is no matter. */
+export async function uninstallPools(client: Client, manifestIds: string[]): Promise<void> {
+  await Promise.all(
+    manifestIds.map((id) =>
+      client.workflow
+        .getHandle(poolWorkflowId(id))
+        .executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] })
+        .catch(() => undefined),
+    ),
   );
 }
