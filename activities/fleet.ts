@@ -1,9 +1,8 @@
 import { Context } from '@temporalio/activity';
-import type { AgentManifest, AgentRole } from '../src/domain';
+import type { AgentManifest, AgentRole, PoolUpgrade } from '../src/domain';
 import type { FleetService } from '../src/control-plane/fleet-service';
-import type { DeployedAgent } from '../src/contracts/fleet';
-import type { HealthStats, WatchOutcome } from '../src/contracts/fleet';
-import type { Deployment } from '../src/contracts/fleet';
+import type { DeployedAgent, Deployment, HealthStats, UpgradePlan, WatchOutcome } from '../src/contracts/fleet';
+import type { UpgradeRequest } from '../src/contracts/upgrade-request';
 
 /**
  * Heartbeats while `work` runs, so a crashed worker is noticed within the
@@ -25,14 +24,27 @@ export function createFleetActivities(fleet: FleetService) {
     async installManifest(
       manifestId: string,
       manifest?: AgentManifest,
-    ): Promise<{ role: AgentRole; warnings: string[] }> {
+    ): Promise<{ role: AgentRole; version: string; warnings: string[] }> {
       return fleet.installManifest(manifestId, manifest);
+    },
+    async prepareUpgrade(
+      manifestId: string,
+      pinned: string | undefined,
+      request: UpgradeRequest,
+    ): Promise<UpgradePlan> {
+      return fleet.prepareUpgrade(manifestId, pinned, request);
+    },
+    async recordUpgrade(upgrade: PoolUpgrade): Promise<void> {
+      return fleet.recordUpgrade(upgrade);
+    },
+    async agentStatus(agentId: string): Promise<string | undefined> {
+      return fleet.agentStatus(agentId);
     },
     async dependentsOf(manifestId: string): Promise<string[]> {
       return fleet.dependentsOf(manifestId);
     },
-    async deployAgent(agentId: string, manifestId: string): Promise<DeployedAgent> {
-      return withHeartbeats(() => fleet.deployAgent(agentId, manifestId));
+    async deployAgent(agentId: string, manifestId: string, version?: string): Promise<DeployedAgent> {
+      return withHeartbeats(() => fleet.deployAgent(agentId, manifestId, version));
     },
     /** Long-running: returns only when the agent needs a decision; heartbeats carry its stats across retries. */
     async watchHealth(agentId: string, agent: DeployedAgent, stats: HealthStats): Promise<WatchOutcome> {
@@ -43,14 +55,19 @@ export function createFleetActivities(fleet: FleetService) {
         signal: ctx.cancellationSignal,
       });
     },
-    async restartAgent(agentId: string, manifestId: string, reason: string): Promise<Deployment> {
-      return withHeartbeats(() => fleet.restartAgent(agentId, manifestId, reason));
+    async restartAgent(agentId: string, manifestId: string, reason: string, version?: string): Promise<Deployment> {
+      return withHeartbeats(() => fleet.restartAgent(agentId, manifestId, reason, version));
     },
     async markAgentError(agentId: string, reason: string): Promise<void> {
       return fleet.markError(agentId, reason);
     },
-    async stopAgent(agentId: string, manifestId: string, reason: string): Promise<void> {
-      return withHeartbeats(() => fleet.stopAgent(agentId, manifestId, reason));
+    async stopAgent(
+      agentId: string,
+      manifestId: string,
+      reason: string,
+      status?: 'Inactive' | 'Updating',
+    ): Promise<void> {
+      return withHeartbeats(() => fleet.stopAgent(agentId, manifestId, reason, status));
     },
   };
 }

@@ -50,6 +50,8 @@ const Env = z.object({
   OLLAMA_BASE_URL: z.string().url().optional(),
   // The control plane's Temporal SDK metrics (Prometheus text at /metrics); set by `vapora up --observability`.
   VAPORA_TEMPORAL_METRICS_PORT: Port.optional(),
+  // nats-server's monitoring endpoint (its -m port), exported to Prometheus by the control plane; set by `vapora up --observability`.
+  VAPORA_NATS_MONITOR_URL: z.string().url().optional(),
   // Where spans go (OTLP over HTTP, e.g. http://127.0.0.1:4318): tracing is on when it is set.
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   // Jaeger's UI, for links to a feature's trace; set by `vapora up --observability`.
@@ -85,7 +87,13 @@ export interface Config {
   /** Configured LLM providers; keys stay here and in request headers, nowhere else. */
   llm: LLMSettings;
   /** Prometheus, and the port the control plane's Temporal SDK serves its metrics on (if any). */
-  observability: { prometheusPort: number; temporalMetricsPort?: number; otlpEndpoint?: string; jaegerUi?: string };
+  observability: {
+    prometheusPort: number;
+    temporalMetricsPort?: number;
+    natsMonitorUrl?: string;
+    otlpEndpoint?: string;
+    jaegerUi?: string;
+  };
   /** The model that embeds passages for retrieval, if one is configured (else BM25 alone). */
   embedding?: EmbeddingSettings;
 }
@@ -151,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     observability: {
       prometheusPort: e.VAPORA_PROMETHEUS_PORT,
       temporalMetricsPort: e.VAPORA_TEMPORAL_METRICS_PORT,
+      natsMonitorUrl: e.VAPORA_NATS_MONITOR_URL,
       otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
       jaegerUi: e.VAPORA_JAEGER_UI,
     },

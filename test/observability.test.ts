@@ -13,9 +13,8 @@ import { ALERT_RULES, ensurePrometheus, startPrometheus } from '../src/stack/pro
 import type { SupervisedProcess } from '../src/stack/supervised-process';
 import { agentProcesses, eventually, fastManifest, uninstallPools } from './support/fleet';
 import { planeProcess } from './support/plane-process';
+import { firstValue, promQuery } from './support/prometheus';
 import { tempDir, unique } from './support/servers';
-
-type Sample = { metric: Record<string, string>; value: [number, string] };
 
 /** `promtool` beside the Prometheus Vapora provisions (Debian's package has both). */
 const promtool = (args: string[], input?: string) => {
@@ -32,13 +31,8 @@ describe('metrics and alerts (real Prometheus, the control plane and two agents 
   let prometheus: SupervisedProcess;
   let prometheusUrl: string;
 
-  const query = async (promql: string): Promise<Sample[]> => {
-    const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
-    const body = (await response.json()) as { status: string; data: { result: Sample[] }; error?: string };
-    if (body.status !== 'success') throw new Error(`${promql}: ${body.error}`);
-    return body.data.result;
-  };
-  const value = (samples: Sample[]) => Number(samples[0]?.value[1] ?? NaN);
+  const query = (promql: string) => promQuery(prometheusUrl, promql);
+  const value = firstValue;
   const controlPlaneMetrics = async () => (await fetch(`http://${plane.apiAddress}/metrics`)).text();
   const runTasks = async (n: number) => {
     const ids = Array.from({ length: n }, () => unique('mt'));

@@ -4,7 +4,8 @@
  * keeps their histories in test/fixtures/histories-<version>.json.gz: a task
  * dispatcher, dispatched tasks approved by Update and by signal, a feature
  * through its approval with its ADR and first developer steps, and a feature
- * waiting at its gate. test/replay.test.ts replays every release's histories
+ * waiting at its gate, agent pools (one rolled to a new version) and their
+ * instances' lifecycles. test/replay.test.ts replays every release's histories
  * with today's code. Run once per release.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,12 +24,13 @@ const servers = await startTestServers(say);
 Object.assign(process.env, servers.env);
 const { planeProcess } = await import('./support/plane-process');
 const { eventually } = await import('./support/fleet');
-const { installTeam } = await import('../src/client/pool-client');
+const { installTeam, upgradePool } = await import('../src/client/pool-client');
 const { submitTask } = await import('../src/client/task-client');
 const { CATALOG_DIR, loadManifests } = await import('../src/marketplace/manifest-loader');
 const { approveSignal, approveUpdate, featureStatusQuery, taskStatusQuery, taskDispatcherId } =
   await import('../src/contracts/messages');
-const { featureWorkflowId, taskWorkflowId, poolWorkflowId } = await import('../src/contracts/workflow-ids');
+const { agentLifecycleWorkflowId, featureWorkflowId, taskWorkflowId, poolWorkflowId } =
+  await import('../src/contracts/workflow-ids');
 const { uninstallPoolUpdate } = await import('../src/contracts/fleet');
 
 const plane = await planeProcess('record');
@@ -84,7 +86,15 @@ try {
     await handle.result();
   }
 
+  say('a pool rolled to a new version');
+  const presenter = loadManifests(CATALOG_DIR).find((m) => m.id === 'presenter')!;
+  await upgradePool(client, 'presenter', { manifest: { ...presenter, version: '0.2.0' } }, say);
+
   const ids = [
+    poolWorkflowId('presenter'),
+    agentLifecycleWorkflowId('presenter-001'),
+    poolWorkflowId('developer'),
+    agentLifecycleWorkflowId('developer-001'),
     approved.workflowId,
     waiting.workflowId,
     taskWorkflowId('recorded-approved-adr'),

@@ -11,7 +11,8 @@ import { workflowBundle } from './support/worker';
  * task dispatcher, two dispatched tasks (one approved by signal), a feature
  * through its approval and two of its steps, and a feature still waiting at
  * its gate; 0.2 the same kinds, approved by Update and by signal; 0.3 the
- * same, with each task's LLM and tool calls as activities of their own.
+ * same, with each task's LLM and tool calls as activities of their own, and
+ * an agent pool scaled 3 → 2 with its instances' lifecycles, one restarted.
  */
 const RELEASES = ['0.1', '0.2', '0.3'];
 

@@ -12,6 +12,7 @@ import { AGENT_ROLES } from '../src/domain';
 import { exited, isAlive, vapora, vaporaUntilJson } from './support/cli';
 import { agentProcesses, eventually } from './support/fleet';
 import { registryProcess } from './support/registry-process-client';
+import { firstValue, promQuery } from './support/prometheus';
 import { tempDir, testServers } from './support/servers';
 
 type Ready = Endpoints & { status: string; pids: Record<string, number> };
@@ -240,6 +241,83 @@ describe('vapora up', () => {
     assert.equal(await exited(third.child), 0, third.stderr());
     const checks = registryProcess(third.first.surreal, 'main', 'knowledge', 'stack-check') as string[];
     assert.equal(checks.length, 4, 'the registry kept the entry of each check: three starts and one doctor');
+  });
+
+  it('--observability: Prometheus scrapes every part of the stack, Jaeger holds its traces, and both stop with it', async () => {
+    const env = {
+      VAPORA_STATE_DIR: tempDir('up-observed'),
+      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+      TEMPORAL_UI_PORT: String(await freePort()),
+      NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+      VAPORA_API_PORT: String(await freePort()),
+      VAPORA_PROMETHEUS_PORT: String(await freePort()),
+    };
+    // Jaeger is built on first use (vapora provision --observability builds it ahead in CI).
+    const up = await vaporaUntilJson<Ready>(['up', '--json', '--observability'], env, 600_000, { detached: true });
+    try {
+      assert.deepEqual(up.first.started, ['temporal', 'nats', 'jaeger', 'worker', 'prometheus']);
+      const prometheus = up.first.prometheus!;
+      assert.equal(prometheus, `http://127.0.0.1:${env.VAPORA_PROMETHEUS_PORT}`);
+      const query = (promql: string) => promQuery(prometheus, promql);
+
+      // Every job of the generated configuration, the 13 agents found through the file the control plane keeps.
+      const jobs = await eventually(
+        'every target up',
+        async () => {
+          const up = await query('up');
+          const byJob: Record<string, number> = {};
+          for (const s of up) byJob[s.metric.job!] = (byJob[s.metric.job!] ?? 0) + 1;
+          return (
+            up.every((s) => s.value[1] === '1') &&
+            byJob['vapora-agents'] === 13 &&
+            Object.keys(byJob).length === 5 &&
+            byJob
+          );
+        },
+        120_000,
+        1000,
+      );
+      assert.deepEqual(jobs, {
+        'vapora-control-plane': 1,
+        'temporal-sdk': 1,
+        'temporal-server': 1,
+        'nats-server': 1,
+        'vapora-agents': 13,
+      });
+      // nats-server's numbers, exported by the control plane: traffic, and the shared-context consumer's backlog.
+      assert.ok(firstValue(await query('nats_server_messages_received_total')) > 0);
+      assert.ok(firstValue(await query('nats_server_connections')) >= 14, 'the control plane and 13 agents');
+      assert.deepEqual(
+        (await query('nats_jetstream_consumer_pending{stream="vapora_context"}')).map((s) => s.value[1]),
+        ['0'],
+      );
+      // The Temporal dev server's own, and the SDK's.
+      assert.ok((await query('{job="temporal-server", __name__=~".+_latency_bucket"}')).length > 0);
+      assert.ok((await query('{job="temporal-sdk", __name__=~"temporal_.+"}')).length > 0);
+
+      // The stack check's workflow, traced by the control plane, reached Jaeger.
+      const ui = up.first.jaeger!.ui;
+      const operations = await eventually(
+        "the stack check's trace in Jaeger",
+        async () => {
+          const response = await fetch(`${ui}/api/traces?service=vapora-control-plane&limit=50`);
+          const { data } = (await response.json()) as { data: { spans: { operationName: string }[] }[] | null };
+          const names = (data ?? []).flatMap((t) => t.spans.map((s) => s.operationName));
+          return names.some((n) => n.includes('stackCheckWorkflow')) && names;
+        },
+        60_000,
+        1000,
+      );
+      assert.ok(
+        operations.some((n) => n.startsWith('RunWorkflow:stackCheckWorkflow')),
+        operations.join(', '),
+      );
+    } finally {
+      up.child.kill('SIGINT');
+    }
+    assert.equal(await within(exited(up.child), STOP_BOUND_MS, 'stopping'), 0, up.stderr());
+    for (const name of ['jaeger', 'prometheus'])
+      assert.equal(isAlive(up.first.pids[name]!), false, `${name} (pid ${up.first.pids[name]}) outlived vapora up`);
   });
 
   it('names the port and the variable when a port is taken, and starts nothing', async () => {

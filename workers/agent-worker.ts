@@ -16,6 +16,8 @@ import { stopWhenOwnerGone } from '../src/stack/owner-watch';
 import { decide } from '../src/agent/decision-maker';
 import { waitForClaim } from '../src/agent/pod-identity';
 import { TaskExecutor } from '../src/agent/task-executor';
+import { agentCard } from '../src/agent/agent-card';
+import { AGENT_CARD_PATH, type AgentCard } from '../src/contracts/agent-card';
 
 /**
  * One agent instance: a Temporal worker on its own task queue, an HTTP health
@@ -29,7 +31,7 @@ const startedAt = Date.now();
 // Scaling until its worker runs (in a pod: until a lifecycle claims the pod).
 let status: AgentStatus = 'Scaling';
 /** Set once the agent knows who it is; the health endpoint answers before that. */
-let running: { spec: AgentSpec; meter: LoadMeter } | undefined; // eslint-disable-line prefer-const -- read by the health endpoint before it is set
+let running: { spec: AgentSpec; meter: LoadMeter; card: AgentCard } | undefined; // eslint-disable-line prefer-const -- read by the health endpoint before it is set
 
 // Up first: a pod's liveness probe (`?live`) passes while it waits to be claimed; readiness needs an Active agent.
 const metrics = createMetrics();
@@ -40,6 +42,12 @@ const health = createServer((req, res) => {
     void metrics.registry
       .metrics()
       .then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
+    return;
+  }
+  // Its A2A agent card, for other agent systems to discover it (once it knows who it is).
+  if (url.pathname === AGENT_CARD_PATH) {
+    if (running) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(running.card));
+    else res.writeHead(503).end();
     return;
   }
   if (url.pathname !== '/health') {
@@ -79,7 +87,7 @@ const tracing = startTracing(config.observability.otlpEndpoint, 'vapora-agent', 
   'vapora.role': spec.role,
 });
 const meter = new LoadMeter(spec.max_concurrent_tasks);
-running = { spec, meter };
+running = { spec, meter, card: agentCard(spec, config.temporal) };
 
 const bus = await EventBus.connect(config.nats.url, { name: `vapora-agent-${spec.agent_id}`, logger: log, metrics });
 const router = new LLMRouter(config.llm);

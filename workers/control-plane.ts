@@ -23,6 +23,7 @@ import { createMetrics } from '../src/observability/metrics';
 import { startTracing } from '../src/observability/tracing';
 import { gaugeSources } from '../src/control-plane/gauge-sources';
 import { ScrapeTargets, scrapeTargetsFile } from '../src/control-plane/scrape-targets';
+import { natsMetrics } from '../src/control-plane/nats-metrics';
 
 /**
  * The control-plane worker: task queue `vapora`, owner of the registry (the
@@ -59,6 +60,7 @@ await targets.update();
 const api = await serveRegistryApi(registry, config.api.port, log, {
   host: config.api.host,
   metrics: metrics.registry,
+  natsMetrics: config.observability.natsMonitorUrl ? natsMetrics(config.observability.natsMonitorUrl) : undefined,
   workspaces: workspacesDir(config.stateDir),
   mcp: mcpOverHttp({
     registry: new RegistryClient(config.api.url),

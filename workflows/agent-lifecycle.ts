@@ -41,9 +41,10 @@ const { deployAgent, restartAgent, markAgentError, stopAgent } = proxyActivities
  * left in Error when auto-restart is off.
  */
 export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<LifecycleStatus> {
-  const { agentId, manifestId } = input;
+  const { agentId, manifestId, version } = input;
   let phase: LifecyclePhase = 'deploying';
   let stopReason: string | undefined;
+  let updating = false;
   let retryRequested = false;
   let agent: DeployedAgent | undefined = input.carried?.agent;
   let stats = input.carried?.stats ?? { checks: 0, ok: 0 };
@@ -59,15 +60,16 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
     upsertSearchAttributes([{ key: VaporaStatus, value: next }]);
   };
   setHandler(lifecycleStatusQuery, status);
-  setHandler(stopAgentSignal, ({ reason }) => {
-    stopReason ??= reason;
+  setHandler(stopAgentSignal, (stop) => {
+    if (stopReason === undefined) updating = stop.updating ?? false;
+    stopReason ??= stop.reason;
     watchScope.cancel();
   });
   setHandler(retryAgentSignal, () => void (retryRequested = true));
 
   try {
     if (!agent) {
-      agent = await deployAgent(agentId, manifestId);
+      agent = await deployAgent(agentId, manifestId, version);
       const parent = workflowInfo().parent;
       if (parent) await getExternalWorkflowHandle(parent.workflowId).signal(agentDeployedSignal, agentId);
     }
@@ -112,7 +114,7 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
         if (stopReason !== undefined) break;
       }
       enter('restarting');
-      const restarted: Deployment = await restartAgent(agentId, manifestId, failure);
+      const restarted: Deployment = await restartAgent(agentId, manifestId, failure, version);
       agent = { ...current, deployment: restarted };
       restarts++;
       failedRestarts++;
@@ -121,6 +123,7 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
         await continueAsNew<typeof agentLifecycleWorkflow>({
           agentId,
           manifestId,
+          version,
           carried: { agent, stats, restarts, failedRestarts },
         });
       }
@@ -132,7 +135,8 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
     if (!continuing)
       await CancellationScope.nonCancellable(async () => {
         enter('stopping');
-        const stopping = stopAgent(agentId, manifestId, stopReason ?? 'lifecycle cancelled');
+        const reason = stopReason ?? 'lifecycle cancelled';
+        const stopping = stopAgent(agentId, manifestId, reason, updating ? 'Updating' : 'Inactive');
         await (agent ? stopping : stopping.catch(() => undefined));
       });
   }

@@ -21,14 +21,18 @@ import {
   scalePoolUpdate,
   stopAgentSignal,
   uninstallPoolUpdate,
+  upgradePoolUpdate,
   type PoolInput,
   type PoolPhase,
   type PoolStatus,
+  type UpgradePlan,
+  type UpgradeResult,
 } from '../src/contracts/fleet';
+import type { PoolUpgrade } from '../src/domain/pool-upgrade';
 import { agentLifecycleWorkflow } from './agent-lifecycle';
 import { agentLifecycleWorkflowId } from '../src/contracts/workflow-ids';
 
-const { installManifest, dependentsOf } = proxyActivities<Activities>({
+const { installManifest, dependentsOf, prepareUpgrade, recordUpgrade, agentStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', maximumInterval: '10s' },
 });
@@ -42,10 +46,20 @@ function checkReplicas(replicas: unknown): void {
   }
 }
 
+/** The reason inside an activity's refusal, at the top of the failure rather than two causes down. */
+function refusal(error: unknown, type: string): never {
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure)
+    throw ApplicationFailure.nonRetryable(error.cause.message, error.cause.type ?? type);
+  throw error;
+}
+
 /**
  * The desired replica count of one manifest (`pool-<manifestId>`): installs it
- * (dependency check), then keeps one agentLifecycleWorkflow child per instance.
- * `scale` moves 1 → N → 1; scaling down drains the highest-numbered instances.
+ * (dependency check), then keeps one agentLifecycleWorkflow child per instance,
+ * all on the version the pool runs. `scale` moves 1 → N → 1; scaling down
+ * drains the highest-numbered instances. `upgrade` rolls the pool to another
+ * version: a new instance, healthy, then an old one drained, and so on; a new
+ * instance that never becomes healthy rolls the pool back.
  */
 export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
   const { manifestId } = input;
@@ -53,7 +67,13 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
   let phase: PoolPhase = 'installing';
   let desired = input.replicas;
   let uninstalling = false;
+  let upgrading = false;
+  /** The version new instances run; pools installed before versions were pinned leave it to each deploy. */
+  let version: string | undefined;
   const children = new Map<string, ChildWorkflowHandle<typeof agentLifecycleWorkflow>>();
+  const versions = new Map<string, string>();
+  /** Why an instance's lifecycle ended before it was ever ready. */
+  const lost = new Map<string, string>();
   const ready = new Set<string>();
   const stopping = new Set<string>();
   let warnings: string[] = [];
@@ -67,6 +87,8 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
     agents: [...children.keys()].sort(),
     ready: [...ready].sort(),
     warnings,
+    version,
+    versions: Object.fromEntries([...versions].sort()),
   });
   const settled = () =>
     phase === 'running' && children.size === desired && [...children.keys()].every((id) => ready.has(id));
@@ -76,6 +98,11 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
   };
 
   setHandler(poolStatusQuery, status);
+  // Before the handlers: an update that arrived with the start is validated as its handler is set.
+  const refuseWhileChanging = () => {
+    if (uninstalling) throw ApplicationFailure.nonRetryable(`${manifestId} is being uninstalled`, 'InvalidState');
+    if (upgrading) throw ApplicationFailure.nonRetryable(`${manifestId} is being upgraded`, 'InvalidState');
+  };
   // A child's signal can arrive in the same activation as its start (signals are handled first), so `starting` counts too.
   const starting = new Set<string>();
   setHandler(
@@ -94,7 +121,30 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
     {
       validator: (replicas) => {
         checkReplicas(replicas);
-        if (uninstalling) throw ApplicationFailure.nonRetryable(`${manifestId} is being uninstalled`, 'InvalidState');
+        refuseWhileChanging();
+      },
+    },
+  );
+  setHandler(
+    upgradePoolUpdate,
+    async (request): Promise<UpgradeResult> => {
+      upgrading = true;
+      try {
+        const plan = await prepareUpgrade(manifestId, version, request).catch((error: unknown) =>
+          refusal(error, 'UpgradeRefused'),
+        );
+        return await rollOut(plan);
+      } finally {
+        upgrading = false;
+        if (phase === 'upgrading') enter('running');
+      }
+    },
+    {
+      // The request itself is parsed by the control plane (prepareUpgrade), where zod runs.
+      validator: (_request) => {
+        refuseWhileChanging();
+        if (phase === 'installing')
+          throw ApplicationFailure.nonRetryable(`${manifestId} is still installing`, 'InvalidState');
       },
     },
   );
@@ -107,15 +157,12 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
     return { uninstalled: true, dependents };
   });
 
-  const { role, warnings: installWarnings } = await installManifest(manifestId, input.manifest).catch(
-    (error: unknown) => {
-      // Say why the install was refused at the top of the workflow failure, not two causes down.
-      if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure)
-        throw ApplicationFailure.nonRetryable(error.cause.message, error.cause.type ?? 'InstallRefused');
-      throw error;
-    },
+  const installed = await installManifest(manifestId, input.manifest).catch((error: unknown) =>
+    refusal(error, 'InstallRefused'),
   );
-  warnings = installWarnings;
+  const { role } = installed;
+  warnings = installed.warnings;
+  version = installed.version;
   upsertSearchAttributes([
     { key: VaporaManifestId, value: manifestId },
     { key: VaporaRole, value: role },
@@ -123,9 +170,10 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
 
   const start = async (agentId: string) => {
     starting.add(agentId);
+    const at = version;
     const child = await startChild(agentLifecycleWorkflow, {
       workflowId: agentLifecycleWorkflowId(agentId),
-      args: [{ agentId, manifestId }],
+      args: [{ agentId, manifestId, ...(at && { version: at }) }],
       // Cancelling a lifecycle stops its instance, so closing the pool leaves no process behind.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       typedSearchAttributes: [
@@ -137,14 +185,19 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
     });
     starting.delete(agentId);
     children.set(agentId, child);
+    if (at) versions.set(agentId, at);
     // A lifecycle that ends on its own (not stopped by us) is replaced by the reconcile loop,
     // unless it failed before its instance ever came up: then the pool stops growing and says why.
     void child.result().then(
       () => forget(agentId),
       (error: unknown) => {
         if (!ready.has(agentId) && !stopping.has(agentId)) {
-          deployFailure = failureMessage(error);
-          desired = Math.min(desired, children.size - stopping.size - 1);
+          lost.set(agentId, failureMessage(error));
+          // An upgrade judges its own new instances; a scale stops growing.
+          if (!upgrading) {
+            deployFailure = lost.get(agentId);
+            desired = Math.min(desired, children.size - stopping.size - 1);
+          }
         }
         forget(agentId);
       },
@@ -154,27 +207,105 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
     children.delete(agentId);
     ready.delete(agentId);
     stopping.delete(agentId);
+    versions.delete(agentId);
   };
-  const stop = async (agentId: string) => {
+  const stop = async (agentId: string, reason = uninstalling ? 'uninstalled' : 'scaled down', updating = false) => {
     stopping.add(agentId);
-    await children.get(agentId)?.signal(stopAgentSignal, { reason: uninstalling ? 'uninstalled' : 'scaled down' });
+    await children.get(agentId)?.signal(stopAgentSignal, { reason, updating });
     await condition(() => !children.has(agentId));
+  };
+  const live = () => [...children.keys()].filter((id) => !stopping.has(id)).sort();
+  /** The `count` lowest instance ids no instance holds. */
+  const freeIds = (count: number) => {
+    const ids: string[] = [];
+    for (let n = 1; ids.length < count; n++)
+      if (!children.has(agentIdFor(manifestId, n)) && !starting.has(agentIdFor(manifestId, n)))
+        ids.push(agentIdFor(manifestId, n));
+    return ids;
+  };
+
+  /** Why the new instances are not fit to take over (undefined when each passed a health check in time). */
+  const healthGate = async (fresh: string[], { to, healthGateMs }: UpgradePlan) => {
+    const settledInTime = await condition(() => fresh.every((id) => ready.has(id) || !children.has(id)), healthGateMs);
+    const gone = fresh.find((id) => lost.has(id));
+    if (gone) return `${gone} (${to}) failed to deploy: ${lost.get(gone)}`;
+    if (!settledInTime) return `${fresh.join(', ')} (${to}) not deployed within ${healthGateMs / 1000}s`;
+    const statuses = await Promise.all(fresh.map((id) => agentStatus(id)));
+    const unhealthy = fresh.filter((_, i) => statuses[i] !== 'Active');
+    return unhealthy.length
+      ? `${unhealthy.join(', ')} (${to}) did not pass a health check within its threshold`
+      : undefined;
+  };
+
+  const rollOut = async (plan: UpgradePlan): Promise<UpgradeResult> => {
+    const { from, to, maxUnavailable } = plan;
+    enter('upgrading');
+    const record: PoolUpgrade = {
+      id: `${manifestId}/${new Date().toISOString()}`,
+      manifest_id: manifestId,
+      from_version: from,
+      to_version: to,
+      started_at: new Date().toISOString(),
+      outcome: 'running',
+      replaced: 0,
+    };
+    await recordUpgrade(record);
+    const old = live().filter((id) => versions.get(id) !== to);
+    const step = Math.max(1, maxUnavailable);
+    version = to;
+    for (let i = 0; i < old.length; i += step) {
+      const batch = old.slice(i, i + step);
+      const reason = `replaced by ${to}`;
+      // Up to maxUnavailable old instances drain while their replacements come up; with 0, only after.
+      const draining = maxUnavailable > 0 ? Promise.all(batch.map((id) => stop(id, reason, true))) : undefined;
+      const fresh = freeIds(batch.length);
+      await Promise.all(fresh.map(start));
+      const failure = await healthGate(fresh, plan);
+      if (failure) {
+        await draining;
+        // Back to `from`: the new instances go, the reconcile loop restores the count on the old version.
+        version = from;
+        await Promise.all(
+          live()
+            .filter((id) => versions.get(id) === to || fresh.includes(id))
+            .map((id) => stop(id, `upgrade to ${to} rolled back`)),
+        );
+        upgrading = false;
+        enter('running');
+        await condition(() => settled() || uninstalling);
+        await recordUpgrade({
+          ...record,
+          outcome: 'rolled-back',
+          reason: failure,
+          finished_at: new Date().toISOString(),
+          replaced: record.replaced,
+        });
+        throw ApplicationFailure.nonRetryable(
+          `upgrade of ${manifestId} to ${to} rolled back to ${from}: ${failure}`,
+          'UpgradeRolledBack',
+        );
+      }
+      await (draining ?? Promise.all(batch.map((id) => stop(id, reason, true))));
+      record.replaced += batch.length;
+    }
+    await recordUpgrade({ ...record, outcome: 'completed', finished_at: new Date().toISOString() });
+    return { manifestId, from, to, replaced: record.replaced, warnings: plan.warnings, pool: status() };
   };
 
   enter('running');
   for (;;) {
-    await condition(() => children.size - stopping.size !== desired || (uninstalling && children.size === 0));
+    await condition(
+      () => !upgrading && (children.size - stopping.size !== desired || (uninstalling && children.size === 0)),
+    );
     if (uninstalling && children.size === 0) break;
     enter(uninstalling ? 'uninstalling' : 'scaling');
-    const live = [...children.keys()].filter((id) => !stopping.has(id)).sort();
-    if (live.length < desired) {
-      const missing: string[] = [];
-      for (let n = 1; missing.length < desired - live.length; n++)
-        if (!children.has(agentIdFor(manifestId, n))) missing.push(agentIdFor(manifestId, n));
+    const running = live();
+    if (running.length < desired) {
+      const missing = freeIds(desired - running.length);
       await Promise.all(missing.map(start));
       await condition(() => missing.every((id) => ready.has(id) || !children.has(id)) || desired < children.size);
     } else {
-      await Promise.all(live.slice(desired).map(stop));
+      await Promise.all(running.slice(desired).map((id) => stop(id)));
     }
     enter('running');
   }

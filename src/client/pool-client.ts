@@ -1,7 +1,15 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import type { AgentManifest } from '../domain';
 import { failureMessage } from '../temporal/failure-message';
-import { scalePoolUpdate, type PoolStatus } from '../contracts/fleet';
+import {
+  poolStatusQuery,
+  scalePoolUpdate,
+  upgradePoolUpdate,
+  type PoolStatus,
+  type UpgradeResult,
+} from '../contracts/fleet';
+import type { UpgradeRequest } from '../contracts/upgrade-request';
 import type { AgentPoolWorkflow } from '../contracts/workflow-types';
 import { manifestIdOf, poolWorkflowId } from '../contracts/workflow-ids';
 import { installOrder } from '../marketplace/dependency-graph';
@@ -77,4 +85,33 @@ export async function installTeam(
     }
   }
   return done;
+}
+
+/**
+ * Rolls the pool of `manifestId` to another version (see agentPoolWorkflow)
+ * and resolves when it is done; says each instance that comes or goes as it
+ * happens. A refused or rolled-back upgrade rejects with the reason.
+ */
+export async function upgradePool(
+  client: Client,
+  manifestId: string,
+  request: UpgradeRequest,
+  onProgress: (line: string) => void,
+): Promise<UpgradeResult> {
+  const handle = client.workflow.getHandle(poolWorkflowId(manifestId));
+  const update = await handle.startUpdate(upgradePoolUpdate, {
+    args: [request],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+  });
+  let done = false;
+  const result = update.result().finally(() => (done = true));
+  let before: Record<string, string> = {};
+  while (!done) {
+    const now = (await handle.query(poolStatusQuery).catch(() => undefined))?.versions ?? before;
+    for (const [id, version] of Object.entries(now)) if (!before[id]) onProgress(`${id} (${version}) started`);
+    for (const [id, version] of Object.entries(before)) if (!now[id]) onProgress(`${id} (${version}) stopped`);
+    before = now;
+    await Promise.race([result.catch(() => undefined), sleep(1000)]);
+  }
+  return result.catch((error: unknown) => Promise.reject(new Error(failureMessage(error), { cause: error })));
 }

@@ -4,6 +4,7 @@ import {
   AgentView,
   ArtifactSummary,
   ContextHit,
+  ManifestHistory,
   type ArtifactFilter,
   type DecisionFilter,
   type KnowledgeFilter,
@@ -38,6 +39,11 @@ export class RegistryClient {
 
   manifests(): Promise<AgentManifest[]> {
     return this.call('GET', '/v1/manifests', z.array(AgentManifest));
+  }
+
+  /** A manifest's versions and its pool's upgrades, or undefined when the marketplace has no such manifest. */
+  manifestHistory(manifestId: string): Promise<ManifestHistory | undefined> {
+    return this.find(`/v1/manifests/${encodeURIComponent(manifestId)}/history`, ManifestHistory);
   }
 
   tasks(filter: TaskFilter = {}): Promise<TaskRecord[]> {

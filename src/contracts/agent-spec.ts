@@ -14,6 +14,10 @@ export const AgentSpec = z.object({
   llm_provider: LLMProvider,
   llm_model: z.string().min(1),
   tools: AgentTools.optional(),
+  // For its agent card; optional, as instances started by an older control plane lack them.
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  skills: z.array(z.string().min(1)).optional(),
 });
 export type AgentSpec = z.infer<typeof AgentSpec>;
 
@@ -30,4 +34,7 @@ export const agentSpecOf = (agentId: string, manifest: AgentManifest, port: numb
   llm_provider: manifest.llm_provider,
   llm_model: manifest.llm_model,
   tools: manifest.tools,
+  name: manifest.name,
+  description: manifest.documentation,
+  skills: manifest.skills,
 });

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AgentManifest, HealthCheckConfig } from '../domain';
+import type { UpgradeRequest } from './upgrade-request';
 
 /** What agentPoolWorkflow (`pool-<manifestId>`) and agentLifecycleWorkflow (`agent-<agentId>`) share with their clients and activities. */
 
@@ -33,7 +34,7 @@ export interface WatchOutcome {
   stats: HealthStats;
 }
 
-export const MAX_REPLICAS = 1000;
+export { MAX_REPLICAS } from './replicas';
 
 export interface PoolInput {
   manifestId: string;
@@ -42,7 +43,7 @@ export interface PoolInput {
   manifest?: AgentManifest;
 }
 
-export type PoolPhase = 'installing' | 'running' | 'scaling' | 'uninstalling';
+export type PoolPhase = 'installing' | 'running' | 'scaling' | 'upgrading' | 'uninstalling';
 
 export interface PoolStatus {
   manifestId: string;
@@ -51,6 +52,30 @@ export interface PoolStatus {
   agents: string[];
   ready: string[];
   warnings: string[];
+  /** The version new instances run (absent in pools installed before versions were pinned). */
+  version?: string;
+  /** Each instance's version. */
+  versions?: Record<string, string>;
+}
+
+/** What the control plane checked before an upgrade starts. */
+export interface UpgradePlan {
+  from: string;
+  to: string;
+  /** How long a new instance has to pass its first health check. */
+  healthGateMs: number;
+  /** Old instances stopped before their replacements are healthy. */
+  maxUnavailable: number;
+  warnings: string[];
+}
+
+export interface UpgradeResult {
+  manifestId: string;
+  from: string;
+  to: string;
+  replaced: number;
+  warnings: string[];
+  pool: PoolStatus;
 }
 
 export interface UninstallResult {
@@ -61,6 +86,7 @@ export interface UninstallResult {
 
 export const scalePoolUpdate = defineUpdate<PoolStatus, [number]>('scale');
 export const uninstallPoolUpdate = defineUpdate<UninstallResult, [{ force: boolean }]>('uninstall');
+export const upgradePoolUpdate = defineUpdate<UpgradeResult, [UpgradeRequest]>('upgrade');
 export const poolStatusQuery = defineQuery<PoolStatus>('status');
 
 /** `agentId` of the n-th instance of a pool: developer-001, developer-002, … */
@@ -69,6 +95,8 @@ export const agentIdFor = (manifestId: string, n: number) => `${manifestId}-${St
 export interface LifecycleInput {
   agentId: string;
   manifestId: string;
+  /** The manifest version this instance runs, through restarts (its newest when absent: older histories). */
+  version?: string;
   /** Carried across continue-as-new. */
   carried?: { agent: DeployedAgent; stats: HealthStats; restarts: number; failedRestarts: number };
 }
@@ -86,7 +114,8 @@ export interface LifecycleStatus {
 
 /** Sent to the parent pool once the instance is deployed, so `scale` returns when the processes exist. */
 export const agentDeployedSignal = defineSignal<[string]>('agentDeployed');
-export const stopAgentSignal = defineSignal<[{ reason: string }]>('stop');
+/** `updating`: a newer version replaces the instance, which shows Updating while it drains. */
+export const stopAgentSignal = defineSignal<[{ reason: string; updating?: boolean }]>('stop');
 /** Asks an agent in Error to try again. */
 export const retryAgentSignal = defineSignal('retry');
 export const lifecycleStatusQuery = defineQuery<LifecycleStatus>('status');

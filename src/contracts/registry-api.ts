@@ -1,10 +1,28 @@
 import { z } from 'zod';
-import { AgentInstance, AgentMetadata, AgentRole, Artifact, Identifier, Knowledge, TaskStatus } from '../domain';
+import {
+  AgentInstance,
+  AgentMetadata,
+  AgentRole,
+  Artifact,
+  Identifier,
+  Knowledge,
+  PoolUpgrade,
+  SemVer,
+  TaskStatus,
+} from '../domain';
 
 /**
  * What the control plane's registry API takes and answers: the server checks
  * every body and query against these, the client every reply.
  */
+
+/** `vapora agent history`: the versions the marketplace has of a manifest, newest first, and its pool's upgrades, oldest first. */
+export const ManifestHistory = z.object({
+  manifest_id: Identifier,
+  versions: z.array(SemVer),
+  upgrades: z.array(PoolUpgrade),
+});
+export type ManifestHistory = z.infer<typeof ManifestHistory>;
 
 /** An agent as `vapora agent list|show` shows it: its registry record and its running instance. */
 export const AgentView = AgentMetadata.extend({ instance: AgentInstance.optional() });

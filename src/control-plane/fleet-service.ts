@@ -1,18 +1,27 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EventBus } from '../bus/event-bus';
-import { compare } from 'semver';
-import { statusLabel, type AgentManifest, type AgentRole, type AgentStatus } from '../domain';
+import { compare, major } from 'semver';
+import {
+  describeIssues,
+  statusLabel,
+  type AgentManifest,
+  type AgentRole,
+  type AgentStatus,
+  type PoolUpgrade,
+} from '../domain';
 import type { Deployer } from '../deploy/deployer';
 import type { Deployment } from '../contracts/fleet';
 import type { Logger } from '../logger';
 import { dependencyProblems } from '../marketplace/dependency-graph';
+import { Marketplace } from '../marketplace/marketplace';
 import type { RegistryStore } from '../registry/registry-store';
 import { waitFor } from '../host/retry';
 import { followHeartbeats } from './health-watch';
 import type { Metrics } from '../observability/metrics';
 import type { ScrapeTargets } from './scrape-targets';
-import type { DeployedAgent, HealthStats, WatchOutcome } from '../contracts/fleet';
+import type { DeployedAgent, HealthStats, UpgradePlan, WatchOutcome } from '../contracts/fleet';
+import { UpgradeRequest } from '../contracts/upgrade-request';
 
 /** What a long-running activity can do: report progress (resumed on retry) and learn it was cancelled. */
 export interface ActivityControl {
@@ -24,6 +33,8 @@ const refuse = (type: string, message: string) => ApplicationFailure.create({ ty
 
 /** The fleet's side effects: marketplace checks, deployment, registry bookkeeping, status events. */
 export class FleetService {
+  private readonly marketplace: Marketplace;
+
   constructor(
     private readonly registry: RegistryStore,
     private readonly bus: EventBus,
@@ -32,35 +43,122 @@ export class FleetService {
     private readonly metrics: Metrics,
     /** Prometheus's file of agent targets, rewritten as instances come and go. */
     private readonly targets?: ScrapeTargets,
-  ) {}
+  ) {
+    this.marketplace = new Marketplace(registry);
+  }
 
   /**
    * Adds `manifest` to the marketplace when given, then checks that every
    * required dependency is installed, Active and recent enough. Optional
-   * dependencies that are missing come back as warnings.
+   * dependencies that are missing come back as warnings. The pool runs the
+   * version returned.
    */
   async installManifest(
     manifestId: string,
     manifest?: AgentManifest,
-  ): Promise<{ role: AgentRole; warnings: string[] }> {
-    if (manifest) {
-      const problems = dependencyProblems(
-        [manifest],
-        (await this.registry.manifests.list()).filter((m) => m.id !== manifest.id),
-      );
-      if (problems.length)
-        throw refuse(
-          'InvalidManifest',
-          `manifest ${manifest.id} refused:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-        );
-      await this.registry.manifests.put(manifest);
-    }
-    const target = await this.registry.manifests.get(manifestId);
+  ): Promise<{ role: AgentRole; version: string; warnings: string[] }> {
+    if (manifest) await this.addManifest(manifest);
+    const target = manifest ?? (await this.marketplace.get(manifestId));
     if (!target)
       throw refuse(
         'UnknownManifest',
         `no manifest "${manifestId}" in the marketplace (see \`vapora agent available\`)`,
       );
+    const warnings = await this.dependencyWarnings(target, `install ${manifestId}`);
+    return { role: target.role, version: target.version, warnings };
+  }
+
+  /**
+   * Checks an upgrade of the pool of `manifestId` from `from` before anything
+   * starts: the new version (given, added with its manifest, or the one before
+   * the last upgrade for a rollback) must exist with the same role, its
+   * required dependencies must be running, and installed dependents must not
+   * need an older major (or a newer version) unless `force`.
+   */
+  async prepareUpgrade(manifestId: string, pinned: string | undefined, raw: unknown): Promise<UpgradePlan> {
+    const parsed = UpgradeRequest.safeParse(raw, { reportInput: true });
+    if (!parsed.success)
+      throw refuse('InvalidInput', `invalid upgrade of ${manifestId}: ${describeIssues(parsed.error).join('; ')}`);
+    const request = parsed.data;
+    // Pools installed before versions were pinned run what their agents say.
+    const from =
+      pinned ??
+      (await this.registry.agents.list({ manifest_id: manifestId }))[0]?.version ??
+      (await this.manifest(manifestId)).version;
+    if (request.manifest) await this.addManifest(request.manifest);
+    const to = request.manifest?.version ?? request.to ?? (await this.rollbackTarget(manifestId, request.previous));
+    if (to === from) throw refuse('NothingToDo', `${manifestId} already runs ${from}`);
+    const target = await this.marketplace.get(manifestId, to);
+    if (!target)
+      throw refuse(
+        'UnknownVersion',
+        `the marketplace has no ${manifestId} ${to}; it has ${(await this.marketplace.versions(manifestId)).join(', ') || 'none'}`,
+      );
+    const current = await this.marketplace.get(manifestId, from);
+    if (current && current.role !== target.role)
+      throw refuse('InvalidManifest', `${manifestId} ${to} has role ${target.role}, the running pool ${current.role}`);
+    const warnings = await this.dependencyWarnings(target, `upgrade ${manifestId} to ${to}`);
+    const installed = new Set((await this.registry.agents.list()).map((a) => a.manifest_id));
+    const blocking = (await this.registry.manifests.list()).flatMap((m) =>
+      m.dependencies
+        .filter((d) => d.agent_id === manifestId && !d.optional && installed.has(m.id))
+        .filter((d) => major(d.min_version) < major(to) || compare(to, d.min_version) < 0)
+        .map((d) => `${m.id} needs ${manifestId} >= ${d.min_version}`),
+    );
+    if (blocking.length && !request.force)
+      throw refuse(
+        'DependentsRefuse',
+        `cannot move ${manifestId} from ${from} to ${to}: ${blocking.join('; ')}; pass --force to upgrade anyway`,
+      );
+    const { interval_secs, consecutive_failures_threshold } = target.health_check;
+    return {
+      from,
+      to,
+      // Its first healthy check within the threshold, after a deploy that may take a while (a pod pulling its image).
+      healthGateMs: (interval_secs * consecutive_failures_threshold + 120) * 1000,
+      maxUnavailable: request.maxUnavailable,
+      warnings: [...warnings, ...(blocking.length ? [`forced past: ${blocking.join('; ')}`] : [])],
+    };
+  }
+
+  /** The version a rollback returns to: the one the last completed upgrade left. */
+  private async rollbackTarget(manifestId: string, previous: boolean | undefined): Promise<string> {
+    if (previous) {
+      const last = (await this.registry.upgrades.list({ manifest_id: manifestId, outcome: 'completed' })).at(-1);
+      if (!last) throw refuse('NothingToDo', `${manifestId} has no completed upgrade to roll back`);
+      return last.from_version;
+    }
+    const newest = await this.marketplace.get(manifestId);
+    if (!newest) throw refuse('UnknownManifest', `no manifest "${manifestId}" in the marketplace`);
+    return newest.version;
+  }
+
+  /** Keeps a record of each upgrade, for `vapora agent history`. */
+  async recordUpgrade(upgrade: PoolUpgrade): Promise<void> {
+    await this.registry.upgrades.put(upgrade);
+  }
+
+  /** The registry's status of an agent (Active once a health check passed), if it is still there. */
+  async agentStatus(agentId: string): Promise<string | undefined> {
+    const agent = await this.registry.agents.get(agentId);
+    return agent && statusLabel(agent.status);
+  }
+
+  private async addManifest(manifest: AgentManifest): Promise<void> {
+    const problems = dependencyProblems(
+      [manifest],
+      (await this.registry.manifests.list()).filter((m) => m.id !== manifest.id),
+    );
+    if (problems.length)
+      throw refuse(
+        'InvalidManifest',
+        `manifest ${manifest.id} refused:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      );
+    await this.marketplace.add(manifest);
+  }
+
+  /** Refuses a required dependency that is not running recent enough; warns about an optional one. */
+  private async dependencyWarnings(target: AgentManifest, doing: string): Promise<string[]> {
     const warnings: string[] = [];
     for (const dep of target.dependencies) {
       const active = (await this.registry.agents.list({ manifest_id: dep.agent_id })).filter(
@@ -74,12 +172,12 @@ export class FleetService {
       if (!dep.optional)
         throw refuse(
           'DependencyMissing',
-          `cannot install ${manifestId}: ${why}; install it first (vapora agent install ${dep.agent_id})`,
+          `cannot ${doing}: ${why}; install it first (vapora agent install ${dep.agent_id}${doing.startsWith('install') ? `, or both: vapora agent install ${target.id} --with-deps` : ''})`,
         );
       warnings.push(`optional dependency missing: ${why}`);
     }
-    for (const w of warnings) this.log.warn(w, { manifest: manifestId });
-    return { role: target.role, warnings };
+    for (const w of warnings) this.log.warn(w, { manifest: target.id });
+    return warnings;
   }
 
   /** Installed manifests that need `manifestId` (non-optionally) and still have agents. */
@@ -91,8 +189,8 @@ export class FleetService {
       .map((m) => m.id);
   }
 
-  async deployAgent(agentId: string, manifestId: string): Promise<DeployedAgent> {
-    const manifest = await this.manifest(manifestId);
+  async deployAgent(agentId: string, manifestId: string, version?: string): Promise<DeployedAgent> {
+    const manifest = await this.manifest(manifestId, version);
     const deployment = await this.deployer.deploy({ agentId, manifest });
     const now = new Date().toISOString();
     const existing = await this.registry.agents.get(agentId);
@@ -179,8 +277,8 @@ export class FleetService {
     }
   }
 
-  async restartAgent(agentId: string, manifestId: string, reason: string): Promise<Deployment> {
-    const manifest = await this.manifest(manifestId);
+  async restartAgent(agentId: string, manifestId: string, reason: string, version?: string): Promise<Deployment> {
+    const manifest = await this.manifest(manifestId, version);
     await this.setStatus(agentId, 'Updating', `restarting: ${reason}`);
     const deployment = await this.deployer.restart({ agentId, manifest });
     const previous = await this.registry.instances.get(agentId);
@@ -194,9 +292,14 @@ export class FleetService {
     await this.setStatus(agentId, { Error: reason }, reason);
   }
 
-  /** Drains and stops the instance, then removes it from the registry. */
-  async stopAgent(agentId: string, manifestId: string, reason: string): Promise<void> {
-    await this.setStatus(agentId, 'Inactive', reason).catch(() => undefined);
+  /** Drains and stops the instance (Updating while a newer version replaces it), then removes it from the registry. */
+  async stopAgent(
+    agentId: string,
+    manifestId: string,
+    reason: string,
+    status: 'Inactive' | 'Updating' = 'Inactive',
+  ): Promise<void> {
+    await this.setStatus(agentId, status, reason).catch(() => undefined);
     await this.deployer.stop(agentId, manifestId);
     await this.registry.instances.remove(agentId);
     await this.registry.agents.remove(agentId);
@@ -287,9 +390,10 @@ export class FleetService {
     }
   }
 
-  private async manifest(manifestId: string): Promise<AgentManifest> {
-    const manifest = await this.registry.manifests.get(manifestId);
-    if (!manifest) throw refuse('UnknownManifest', `no manifest "${manifestId}" in the marketplace`);
+  private async manifest(manifestId: string, version?: string): Promise<AgentManifest> {
+    const manifest = await this.marketplace.get(manifestId, version);
+    if (!manifest)
+      throw refuse('UnknownManifest', `no manifest "${manifestId}"${version ? ` ${version}` : ''} in the marketplace`);
     return manifest;
   }
 }

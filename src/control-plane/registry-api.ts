@@ -11,6 +11,7 @@ import {
   DecisionFilter,
   type ArtifactSummary,
   KnowledgeFilter,
+  type ManifestHistory,
   NewArtifact,
   NewKnowledge,
   TaskFilter,
@@ -19,8 +20,8 @@ import {
 import { ValidationError, describeIssues, type AgentMetadata, type ArtifactRef } from '../domain';
 import type { Logger } from '../logger';
 import type { RegistryStore } from '../registry/registry-store';
-import type { Registry } from 'prom-client';
 import { gitHttp } from './git-http';
+import { Marketplace } from '../marketplace/marketplace';
 
 const MAX_BODY = 8 * 1024 * 1024;
 const limited = bodyLimit({
@@ -48,7 +49,15 @@ export interface ApiParts {
   /** Vapora's MCP server at `/mcp`. */
   mcp?: (request: Request) => Promise<Response>;
   /** The process's metrics at `/metrics`. */
-  metrics?: Registry;
+  metrics?: Exposition;
+  /** nats-server's, at `/metrics/nats` (see src/control-plane/nats-metrics.ts). */
+  natsMetrics?: Exposition;
+}
+
+/** What serves Prometheus's text format: a prom-client Registry, or an exporter. */
+interface Exposition {
+  contentType: string;
+  metrics(): Promise<string>;
 }
 
 /**
@@ -57,7 +66,11 @@ export interface ApiParts {
  * the agents read through here. Agents write only what they produce (artifacts
  * and shared context); fleet and task state change through workflows alone.
  */
-export function registryApi(registry: RegistryStore, log: Logger, { workspaces, mcp, metrics }: ApiParts = {}): Hono {
+export function registryApi(
+  registry: RegistryStore,
+  log: Logger,
+  { workspaces, mcp, metrics, natsMetrics }: ApiParts = {},
+): Hono {
   const withInstance = async (agent: AgentMetadata): Promise<AgentView> => {
     const instance = await registry.instances.get(agent.id);
     return instance ? { ...agent, instance } : agent;
@@ -68,8 +81,12 @@ export function registryApi(registry: RegistryStore, log: Logger, { workspaces, 
   // Vapora as an MCP server over Streamable HTTP (see src/client/mcp-server.ts).
   if (mcp) api.all('/mcp', (c) => mcp(c.req.raw));
   // Prometheus's text format, for its scrapes.
-  if (metrics)
-    api.get('/metrics', async (c) => c.body(await metrics.metrics(), 200, { 'content-type': metrics.contentType }));
+  for (const [path, exposition] of [
+    ['/metrics', metrics],
+    ['/metrics/nats', natsMetrics],
+  ] as const)
+    if (exposition)
+      api.get(path, async (c) => c.body(await exposition.metrics(), 200, { 'content-type': exposition.contentType }));
   return api
     .get('/v1/agents', async (c) => c.json(await Promise.all((await registry.agents.list()).map(withInstance))))
     .get('/v1/agents/:id', async (c) => {
@@ -78,6 +95,12 @@ export function registryApi(registry: RegistryStore, log: Logger, { workspaces, 
     })
     .get('/v1/manifests', async (c) => c.json(await registry.manifests.list()))
     .get('/v1/manifests/:id', async (c) => found(c, await registry.manifests.get(c.req.param('id'))))
+    .get('/v1/manifests/:id/history', async (c) => {
+      const manifest_id = c.req.param('id');
+      const versions = await new Marketplace(registry).versions(manifest_id);
+      const upgrades = await registry.upgrades.list({ manifest_id });
+      return found(c, versions.length ? ({ manifest_id, versions, upgrades } satisfies ManifestHistory) : undefined);
+    })
     .get('/v1/tasks', valid('query', TaskFilter, 'task filter'), async (c) =>
       c.json(await registry.tasks.list(c.req.valid('query'))),
     )

@@ -11,6 +11,7 @@ export * from './decision';
 export * from './health-check';
 export * from './knowledge';
 export * from './llm-provider';
+export * from './pool-upgrade';
 export * from './semver';
 export * from './task';
 export * from './timestamp';

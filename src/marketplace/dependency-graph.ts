@@ -62,3 +62,37 @@ export function installOrder(manifests: AgentManifest[]): AgentManifest[] {
   [...manifests].sort((a, b) => a.id.localeCompare(b.id)).forEach(visit);
   return ordered;
 }
+
+/**
+ * What must be installed before `target`, in order: each required dependency
+ * that is not installed (and optional ones with `optional`), transitively, at
+ * the newest version `catalog` has. A dependency the catalog lacks, or has
+ * only in a version below the one required, is a problem.
+ */
+export function dependencyChain(
+  target: AgentManifest,
+  catalog: AgentManifest[],
+  installed: Set<string>,
+  { optional = false } = {},
+): { install: AgentManifest[]; problems: string[] } {
+  const byId = new Map(catalog.map((m) => [m.id, m]));
+  const needed = new Map<string, AgentManifest>();
+  const problems: string[] = [];
+  const visit = (m: AgentManifest) => {
+    for (const dep of m.dependencies) {
+      if (installed.has(dep.agent_id) || needed.has(dep.agent_id) || (dep.optional && !optional)) continue;
+      const found = byId.get(dep.agent_id);
+      if (!found) problems.push(`${m.id} needs ${dep.agent_id}, which no catalog has`);
+      else if (compare(found.version, dep.min_version) < 0)
+        problems.push(
+          `${m.id} needs ${dep.agent_id} >= ${dep.min_version}; the newest in the catalog is ${found.version}`,
+        );
+      else {
+        needed.set(found.id, found);
+        visit(found);
+      }
+    }
+  };
+  visit(target);
+  return { install: installOrder([...needed.values()]), problems };
+}

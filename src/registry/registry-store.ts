@@ -8,6 +8,7 @@ import {
   Artifact,
   Decision,
   Knowledge,
+  PoolUpgrade,
   TaskRecord,
   parse,
   statusLabel,
@@ -146,6 +147,9 @@ export class Collection<S extends z.ZodType, F extends Columns> {
   }
 }
 
+/** The key of one version of a manifest in `manifestVersions`. */
+export const manifestKey = (id: string, version: string) => `${id}@${version}`;
+
 /** A key's scope is what comes before its last "/": `feature-1/architect` belongs to `feature-1`. */
 export const scopeOf = (key: string) => (key.includes('/') ? key.slice(0, key.lastIndexOf('/')) : key);
 
@@ -246,6 +250,9 @@ function textOf(data: unknown): string {
 /** The registry and shared context of the spec, kept in SurrealDB. */
 export class RegistryStore {
   readonly manifests;
+  /** Every version of every manifest the marketplace has seen, for upgrades and rollbacks (`<id>@<version>`). */
+  readonly manifestVersions;
+  readonly upgrades;
   readonly agents;
   readonly instances;
   readonly tasks;
@@ -269,6 +276,20 @@ export class RegistryStore {
         version: m.version,
         name: m.name,
       }),
+    );
+    this.manifestVersions = new Collection(
+      db,
+      'manifest_version',
+      AgentManifest,
+      (m) => manifestKey(m.id, m.version),
+      (m) => ({ manifest_id: m.id, version: m.version }),
+    );
+    this.upgrades = new Collection(
+      db,
+      'upgrade',
+      PoolUpgrade,
+      (u) => u.id,
+      (u) => ({ manifest_id: u.manifest_id, outcome: u.outcome }),
     );
     this.agents = new Collection(
       db,

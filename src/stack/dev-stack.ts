@@ -168,7 +168,11 @@ export class DevStack {
       throw new PortInUseError(prometheusPort, 'Prometheus', 'VAPORA_PROMETHEUS_PORT', otherPort);
     // Ports nobody names: Prometheus finds them in the configuration written for it.
     const metricsPorts = observed
-      ? { sdk: await freePort(), server: startTemporal ? await freePort() : undefined }
+      ? {
+          sdk: await freePort(),
+          server: startTemporal ? await freePort() : undefined,
+          nats: startNats ? await freePort() : undefined,
+        }
       : undefined;
     for (const [port, what] of [
       [JAEGER_OTLP_PORT, 'Jaeger OTLP'],
@@ -211,6 +215,7 @@ export class DevStack {
           port: nats.port,
           storeDir: join(config.stateDir, 'nats'),
           logFile: join(logs, 'nats.log'),
+          monitorPort: metricsPorts?.nats,
         }),
       );
       started.push('nats');
@@ -257,6 +262,7 @@ export class DevStack {
             // The worker and the agents it deploys exit when this stack is gone (see src/stack/owner-watch.ts).
             VAPORA_STACK_FILE: this.file,
             ...(metricsPorts && { VAPORA_TEMPORAL_METRICS_PORT: String(metricsPorts.sdk) }),
+            ...(metricsPorts?.nats && { VAPORA_NATS_MONITOR_URL: `http://${nats.host}:${metricsPorts.nats}` }),
             // Every span of the worker and of the agents it starts (they inherit its environment) goes to Jaeger.
             ...(jaeger && { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlp, VAPORA_JAEGER_UI: jaeger.ui }),
           },
@@ -290,6 +296,7 @@ export class DevStack {
             controlPlane: `127.0.0.1:${config.api.port}`,
             temporalSdk: `127.0.0.1:${metricsPorts.sdk}`,
             temporalServer: metricsPorts.server ? `127.0.0.1:${metricsPorts.server}` : undefined,
+            nats: config.observability.natsMonitorUrl || metricsPorts.nats ? `127.0.0.1:${config.api.port}` : undefined,
             agentsFile: scrapeTargetsFile(config.stateDir),
           },
         }),

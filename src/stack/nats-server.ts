@@ -22,6 +22,8 @@ export interface NatsServerOptions {
   port: number;
   storeDir: string;
   logFile: string;
+  /** nats-server's monitoring endpoint (JSON at /varz, /jsz), on `host`. */
+  monitorPort?: number;
 }
 
 /** `nats-server -js` with its JetStream store in `storeDir`, ready when it accepts connections. */
@@ -30,7 +32,10 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Super
     {
       name: 'nats',
       command: options.bin,
-      args: ['-js', '-a', options.host, '-p', String(options.port), '-sd', options.storeDir, '--server_name', 'vapora'],
+      args: [
+        ...['-js', '-a', options.host, '-p', String(options.port), '-sd', options.storeDir, '--server_name', 'vapora'],
+        ...(options.monitorPort ? ['-m', String(options.monitorPort)] : []),
+      ],
       logFile: options.logFile,
     },
     `nats-server on ${options.host}:${options.port}`,

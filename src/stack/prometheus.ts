@@ -29,6 +29,8 @@ export interface ScrapeSources {
   temporalSdk?: string;
   /** The Temporal dev server's own metrics. */
   temporalServer?: string;
+  /** nats-server's, as the control plane exports them at `/metrics/nats`. */
+  nats?: string;
   /** File-based service discovery of the agents (see src/control-plane/scrape-targets.ts). */
   agentsFile: string;
   /** Seconds between scrapes and rule evaluations. */
@@ -38,8 +40,8 @@ export interface ScrapeSources {
 /** A Prometheus configuration scraping the stack, with Vapora's alert rules. */
 export function prometheusConfig(sources: ScrapeSources): string {
   const interval = `${sources.intervalSecs ?? 5}s`;
-  const job = (job_name: string, target: string | undefined) =>
-    target ? [{ job_name, static_configs: [{ targets: [target] }] }] : [];
+  const job = (job_name: string, target: string | undefined, metrics_path = '/metrics') =>
+    target ? [{ job_name, metrics_path, static_configs: [{ targets: [target] }] }] : [];
   return stringify({
     global: { scrape_interval: interval, evaluation_interval: interval },
     rule_files: [ALERT_RULES],
@@ -47,6 +49,7 @@ export function prometheusConfig(sources: ScrapeSources): string {
       ...job('vapora-control-plane', sources.controlPlane),
       ...job('temporal-sdk', sources.temporalSdk),
       ...job('temporal-server', sources.temporalServer),
+      ...job('nats-server', sources.nats, '/metrics/nats'),
       {
         job_name: 'vapora-agents',
         file_sd_configs: [{ files: [sources.agentsFile], refresh_interval: interval }],

@@ -73,6 +73,8 @@ export async function assignmentBench(
   onStop: (() => Promise<unknown>)[],
   /** Given to the control plane (and so its agents): OTEL_EXPORTER_OTLP_ENDPOINT for the traced run. */
   env: Record<string, string> = {},
+  /** Only the scenarios whose name contains this (`--scenario`), e.g. "closed loop, 1 ". */
+  scenarios?: string,
 ): Promise<Scenario[]> {
   const plane = await planeProcess('bench-plane', env);
   onStop.push(async () => {
@@ -203,6 +205,7 @@ export async function assignmentBench(
     await closed(startTask, 5, 50);
     for (const s of SCENARIOS) {
       const name = s.kind === 'closed' ? `closed loop, ${s.concurrency} concurrent` : `open loop, ${s.rate} tasks/s`;
+      if (scenarios && !name.includes(scenarios)) continue;
       say(`${name}: baseline, then assignment`);
       const run = (start: Start) =>
         s.kind === 'closed' ? closed(start, s.concurrency, s.samples) : open(start, s.rate, s.seconds);

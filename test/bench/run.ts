@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --only fleet|assignment|kubernetes|retrieval] [-- --traced] [-- --pods N]`: figures against
+ * `npm run bench [-- --json] [-- --only fleet|assignment|kubernetes|retrieval] [-- --traced] [-- --scenario <name part>] [-- --pods N]`: figures against
  * real servers and real agent processes, each beside a baseline measured in
  * the same process on the same servers.
  */
@@ -19,6 +19,7 @@ const { fleetBench, printFleet } = await import('./fleet-bench');
 const { assignmentBench, printAssignment, printTracingOverhead } = await import('./assignment-bench');
 const { kubernetesBench, printKubernetes } = await import('./kubernetes-bench');
 const { retrievalBench, printRetrieval } = await import('./retrieval-bench');
+const scenario = process.argv.includes('--scenario') ? process.argv[process.argv.indexOf('--scenario') + 1] : undefined;
 const pods = process.argv.includes('--pods') ? Number(process.argv[process.argv.indexOf('--pods') + 1]) : 1000;
 
 const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'bench' });
@@ -56,12 +57,12 @@ async function startBenchJaeger(say: (line: string) => void, onStop: (() => Prom
 let code = 0;
 const report: Record<string, unknown> = {};
 try {
-  if (wanted('assignment')) report.assignment = await assignmentBench(bus, say, onStop);
+  if (wanted('assignment')) report.assignment = await assignmentBench(bus, say, onStop, {}, scenario);
   // The same run again with every process exporting its spans to a real Jaeger.
   if (wanted('assignment') && process.argv.includes('--traced')) {
     const otlp = await startBenchJaeger(say, onStop);
     say('assignment, traced: the same scenarios with tracing on');
-    report.assignmentTraced = await assignmentBench(bus, say, onStop, { OTEL_EXPORTER_OTLP_ENDPOINT: otlp });
+    report.assignmentTraced = await assignmentBench(bus, say, onStop, { OTEL_EXPORTER_OTLP_ENDPOINT: otlp }, scenario);
   }
   if (wanted('fleet')) report.fleet = await fleetBench(plane, registry, taskQueue, say);
   if (wanted('retrieval')) report.retrieval = await retrievalBench(say);

@@ -5,13 +5,15 @@ import { z } from 'zod';
 import { RegistryClient } from '../../client/registry-client';
 import type { AgentView } from '../../contracts/registry-api';
 import { loadConfig } from '../../config';
-import { ValidationError, parse, statusLabel, type AgentManifest } from '../../domain';
-import { installPool } from '../../client/pool-client';
+import { SemVer, ValidationError, parse, statusLabel, type AgentManifest } from '../../domain';
+import { installPool, installedPools, upgradePool } from '../../client/pool-client';
+import type { UpgradeRequest } from '../../contracts/upgrade-request';
 import { agentLifecycleWorkflowId, poolWorkflowId } from '../../contracts/workflow-ids';
-import { dependencyProblems, installOrder } from '../../marketplace/dependency-graph';
+import { dependencyChain, dependencyProblems, installOrder } from '../../marketplace/dependency-graph';
 import { loadManifests } from '../../marketplace/manifest-loader';
 import { failureMessage } from '../../temporal/failure-message';
 import { lifecycleStatusQuery } from '../../contracts/fleet';
+import { AGENT_CARD_PATH, AgentCard } from '../../contracts/agent-card';
 import { MAX_REPLICAS, scalePoolUpdate, uninstallPoolUpdate } from '../../contracts/fleet';
 import { printJson, progress, table } from '../output';
 import { withClient } from '../temporal-client';
@@ -43,7 +45,9 @@ function row(a: AgentView) {
 }
 
 export function registerAgent(program: Command): void {
-  const agent = program.command('agent').description('manage the agent fleet: marketplace, install, scale, uninstall');
+  const agent = program
+    .command('agent')
+    .description('manage the agent fleet: marketplace, install, scale, upgrade, uninstall');
 
   agent
     .command('list')
@@ -100,39 +104,44 @@ export function registerAgent(program: Command): void {
       'install a marketplace manifest by id, or the manifests of a YAML/JSON file or folder, and deploy its instances',
     )
     .option('--count <n>', `instances to run (1-${MAX_REPLICAS})`, '1')
+    .option('--with-deps', 'install missing required dependencies first (one instance each, newest matching version)')
+    .option('--with-optional', 'with --with-deps: optional dependencies too')
     .option('--json', 'print the resulting pools as JSON')
-    .action(async (target: string, options: { count: string; json?: boolean }) => {
-      const config = loadConfig();
-      const count = parse(Count, options.count, '--count');
-      let manifests: (AgentManifest | undefined)[] = [undefined];
-      let ids = [target];
-      if (existsSync(target)) {
-        const loaded = loadManifests(target);
-        const problems = dependencyProblems(loaded, await new RegistryClient(config.api.url).manifests());
-        if (problems.length) throw new ValidationError('manifests', problems);
-        manifests = installOrder(loaded);
-        ids = manifests.map((m) => m!.id);
-      }
-      const results = await withClient(config, async (client) => {
-        const done = [];
-        for (const [i, manifestId] of ids.entries()) {
-          if (!options.json) progress(`installing ${manifestId} (${count} instance${count > 1 ? 's' : ''})…`);
-          done.push(
-            await installPool(client, config.temporal.taskQueue, {
-              manifestId,
-              replicas: count,
-              manifest: manifests[i],
-            }),
-          );
+    .action(
+      async (
+        target: string,
+        options: { count: string; withDeps?: boolean; withOptional?: boolean; json?: boolean },
+      ) => {
+        const config = loadConfig();
+        const count = parse(Count, options.count, '--count');
+        const catalog = await new RegistryClient(config.api.url).manifests();
+        let steps: InstallStep[] = [{ manifestId: target, replicas: count }];
+        if (existsSync(target)) {
+          const loaded = loadManifests(target);
+          const problems = dependencyProblems(loaded, catalog);
+          if (problems.length) throw new ValidationError('manifests', problems);
+          steps = installOrder(loaded).map((m) => ({ manifestId: m.id, replicas: count, manifest: m }));
         }
-        return done;
-      });
-      if (options.json) return printJson(results);
-      for (const r of results) {
-        console.log(`${r.manifestId}: ${r.agents.join(', ')}`);
-        for (const w of r.warnings) console.log(`  warning: ${w}`);
-      }
-    });
+        const results = await withClient(config, async (client) => {
+          if (options.withDeps)
+            steps = await withDependencies(steps, catalog, new Set(await installedPools(client)), options.withOptional);
+          const done = [];
+          for (const step of steps) {
+            if (!options.json)
+              progress(
+                `installing ${step.manifestId} (${step.replicas} instance${step.replicas > 1 ? 's' : ''}${step.dependencyOf ? `, needed by ${step.dependencyOf}` : ''})…`,
+              );
+            done.push(await installPool(client, config.temporal.taskQueue, step));
+          }
+          return done;
+        });
+        if (options.json) return printJson(results);
+        for (const r of results) {
+          console.log(`${r.manifestId}: ${r.agents.join(', ')}`);
+          for (const w of r.warnings) console.log(`  warning: ${w}`);
+        }
+      },
+    );
 
   agent
     .command('scale <manifest-id> <n>')
@@ -185,6 +194,126 @@ export function registerAgent(program: Command): void {
       if (!result.uninstalled) process.exitCode = 1;
     });
 
+  const upgradeOptions = (command: Command) =>
+    command
+      .option(
+        '--max-unavailable <n>',
+        'old instances stopped before their replacements are healthy (0: a new one is healthy before an old one drains)',
+        '0',
+      )
+      .option('--force', 'upgrade even if installed agents need another major version')
+      .option('--json', 'print the outcome as JSON');
+  const runUpgrade = async (
+    manifestId: string,
+    request: UpgradeRequest,
+    options: { maxUnavailable: string; force?: boolean; json?: boolean },
+  ) => {
+    const config = loadConfig();
+    const maxUnavailable = parse(Replicas, options.maxUnavailable, '--max-unavailable');
+    const say = options.json ? () => undefined : progress;
+    const result = await withClient(config, (client) =>
+      upgradePool(client, manifestId, { ...request, maxUnavailable, force: options.force ?? false }, say).catch(
+        (e: unknown) => Promise.reject(new Error(notInstalled((e as Error).cause ?? e, manifestId))),
+      ),
+    );
+    if (options.json) return printJson(result);
+    console.log(
+      `${manifestId}: ${result.from} → ${result.to}, ${result.replaced} instances replaced (${result.pool.agents.join(', ')})`,
+    );
+    for (const w of result.warnings) console.log(`  warning: ${w}`);
+  };
+
+  upgradeOptions(
+    agent
+      .command('upgrade <manifest-id>')
+      .description(
+        'roll an installed pool to another version, one instance at a time: a new one healthy, then an old one drained; rolls back if a new one never becomes healthy',
+      )
+      .option('--to <version>', 'a version the marketplace has (default: its newest)')
+      .option('--file <manifest.yaml>', 'a manifest of the new version, added to the marketplace first'),
+  ).action(
+    async (
+      manifestId: string,
+      options: { to?: string; file?: string; maxUnavailable: string; force?: boolean; json?: boolean },
+    ) => {
+      if (options.to && options.file) throw new Error('give --to or --file, not both');
+      const to = options.to === undefined ? undefined : parse(SemVer, options.to, '--to');
+      const manifest = options.file ? loadManifests(options.file) : undefined;
+      if (manifest && (manifest.length !== 1 || manifest[0]!.id !== manifestId))
+        throw new Error(
+          `--file: must hold one manifest of ${manifestId} (found ${manifest.map((m) => m.id).join(', ') || 'none'})`,
+        );
+      await runUpgrade(manifestId, { to, manifest: manifest?.[0] }, options);
+    },
+  );
+
+  upgradeOptions(
+    agent
+      .command('rollback <manifest-id>')
+      .description('roll an installed pool back to the version it ran before its last upgrade'),
+  ).action(async (manifestId: string, options: { maxUnavailable: string; force?: boolean; json?: boolean }) =>
+    runUpgrade(manifestId, { previous: true }, options),
+  );
+
+  agent
+    .command('history <manifest-id>')
+    .description("the versions the marketplace has of a manifest, and its pool's upgrades and rollbacks")
+    .option('--json', 'print the history as JSON')
+    .action(async (manifestId: string, options: { json?: boolean }) => {
+      const config = loadConfig();
+      const history = await new RegistryClient(config.api.url).manifestHistory(manifestId);
+      if (!history) throw new Error(`no manifest "${manifestId}" in the marketplace (see \`vapora agent available\`)`);
+      if (options.json) return printJson(history);
+      const running = new Set(
+        (await new RegistryClient(config.api.url).agents())
+          .filter((a) => a.manifest_id === manifestId)
+          .map((a) => a.version),
+      );
+      console.log(
+        `${manifestId} versions: ${history.versions.map((v) => (running.has(v) ? `${v} (running)` : v)).join(', ')}`,
+      );
+      if (!history.upgrades.length) return console.log('no upgrades yet');
+      console.log(
+        table(
+          history.upgrades.map((u) => ({
+            started: u.started_at,
+            from: u.from_version,
+            to: u.to_version,
+            outcome: u.outcome,
+            replaced: u.replaced,
+            took: u.finished_at
+              ? `${((Date.parse(u.finished_at) - Date.parse(u.started_at)) / 1000).toFixed(1)}s`
+              : '-',
+            reason: u.reason,
+          })),
+          ['started', 'from', 'to', 'outcome', 'replaced', 'took', 'reason'],
+        ),
+      );
+    });
+
+  agent
+    .command('card <agent-id>')
+    .description("the agent's A2A agent card, as it serves it at /.well-known/agent-card.json on its health port")
+    .option('--json', 'print the card as JSON')
+    .action(async (agentId: string, options: { json?: boolean }) => {
+      const config = loadConfig();
+      const view = await new RegistryClient(config.api.url).agent(agentId);
+      if (!view?.instance) throw new Error(`no running agent "${agentId}" (see \`vapora agent list\`)`);
+      const url = `http://${view.instance.ip}:${view.instance.port}${AGENT_CARD_PATH}`;
+      const response = await fetch(url).catch((e: Error) => Promise.reject(new Error(`${url}: ${e.message}`)));
+      if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+      const card = parse(AgentCard, await response.json(), `agent card of ${agentId}`);
+      if (options.json) return printJson(card);
+      console.log(
+        [
+          `${card.name} ${card.version}: ${card.description}`,
+          `  card        ${url}`,
+          ...card.supportedInterfaces.map((i) => `  interface   ${i.url} (${i.protocolBinding})`),
+          ...card.skills.map((s) => `  skill       ${s.id}: ${s.name} [${s.tags.join(', ')}]`),
+        ].join('\n'),
+      );
+    });
+
   agent
     .command('show <agent-id>')
     .description('one agent: its registry record, instance and lifecycle')
@@ -212,6 +341,42 @@ export function registerAgent(program: Command): void {
         ].join('\n'),
       );
     });
+}
+
+interface InstallStep {
+  manifestId: string;
+  replicas: number;
+  manifest?: AgentManifest;
+  /** The manifest this one is installed for (`--with-deps`). */
+  dependencyOf?: string;
+}
+
+/** `steps`, each preceded by the dependencies it is missing (one instance each), in dependency order. */
+async function withDependencies(
+  steps: InstallStep[],
+  catalog: AgentManifest[],
+  installed: Set<string>,
+  optional = false,
+): Promise<InstallStep[]> {
+  const planned = new Set([...installed, ...steps.map((s) => s.manifestId)]);
+  const all = [
+    ...catalog.filter((m) => !steps.some((s) => s.manifest?.id === m.id)),
+    ...steps.flatMap((s) => s.manifest ?? []),
+  ];
+  const out: InstallStep[] = [];
+  for (const step of steps) {
+    const target = step.manifest ?? all.find((m) => m.id === step.manifestId);
+    if (!target)
+      throw new Error(`no manifest "${step.manifestId}" in the marketplace (see \`vapora agent available\`)`);
+    const { install, problems } = dependencyChain(target, all, planned, { optional });
+    if (problems.length) throw new ValidationError('dependencies', problems);
+    for (const m of install) {
+      planned.add(m.id);
+      out.push({ manifestId: m.id, replicas: 1, dependencyOf: target.id });
+    }
+    out.push(step);
+  }
+  return out;
 }
 
 /** No running pool workflow (never started, or uninstalled and ended) means the manifest is not installed. */
