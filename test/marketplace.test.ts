@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AGENT_ROLES, AgentManifest, ValidationError, parse } from '../src/domain';
 import { dependencyProblems, installOrder } from '../src/marketplace/dependency-graph';
 import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
+import {
+  SHIPPED_CATALOG_KEY,
+  buildCatalogIndex,
+  publicKeyOf,
+  rawPublicKey,
+  readCatalog,
+  type CatalogIndex,
+} from '../src/marketplace/catalog-index';
+import { stringify } from 'yaml';
 import { developerManifest } from './support/fixtures';
 import { tempDir } from './support/servers';
 
@@ -54,6 +64,64 @@ describe('the shipped catalog', () => {
     for (const c of catalog)
       for (const d of c.dependencies)
         assert.ok(order.indexOf(d.agent_id) < order.indexOf(c.id), `${d.agent_id} before ${c.id}`);
+  });
+});
+
+describe('catalog indexes: digests and Ed25519 signatures', () => {
+  const shippedKey = publicKeyOf(SHIPPED_CATALOG_KEY);
+  /** A copy of the shipped catalog to tamper with. */
+  const copy = () => {
+    const dir = tempDir('catalog-copy');
+    cpSync(CATALOG_DIR, dir, { recursive: true });
+    return dir;
+  };
+  const refused = async (dir: string, key: KeyObject | undefined, pattern: RegExp) =>
+    assert.rejects(readCatalog(dir, key), (error: Error) => (assert.match(error.message, pattern), true));
+
+  it('ships a catalog signed by the shipped key, every manifest matching its digest', async () => {
+    const { index, manifests } = await readCatalog(CATALOG_DIR, shippedKey);
+    assert.equal(index.name, 'vapora');
+    assert.deepEqual(
+      manifests.map((m) => m.id),
+      catalog.map((m) => m.id),
+    );
+  });
+
+  it('refuses a manifest changed after signing, naming the file and both digests', async () => {
+    const dir = copy();
+    appendFileSync(join(dir, 'developer.yaml'), '\n# one more line\n');
+    await refused(dir, shippedKey, /developer\.yaml: sha256 [0-9a-f]{64} differs from the index's [0-9a-f]{64}/);
+  });
+
+  it('refuses an index changed after signing (a digest made to match a changed manifest)', async () => {
+    const dir = copy();
+    const file = join(dir, 'developer.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('max_concurrent_tasks: 3', 'max_concurrent_tasks: 30'));
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as CatalogIndex;
+    index.manifests.find((e) => e.id === 'developer')!.sha256 = createHash('sha256')
+      .update(readFileSync(file))
+      .digest('hex');
+    writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+    await refused(dir, shippedKey, /its signature does not match the trusted key/);
+    // Without a trusted key the digests are all that is checked, and they match.
+    assert.equal((await readCatalog(dir)).manifests.find((m) => m.id === 'developer')!.max_concurrent_tasks, 30);
+  });
+
+  it('refuses an unsigned catalog or one signed by another key where a key is trusted', async () => {
+    const dir = tempDir('catalog-own');
+    writeFileSync(join(dir, 'dev.yaml'), stringify(developerManifest({ id: 'own-dev' })));
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const keyFile = join(dir, '..', `${Date.now()}-key.pem`);
+    writeFileSync(keyFile, privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    buildCatalogIndex(dir, 'own');
+    await refused(dir, publicKey, /catalog own .* is not signed, and a key is trusted for it/);
+    buildCatalogIndex(dir, 'own', keyFile);
+    assert.deepEqual(
+      (await readCatalog(dir, publicKeyOf(rawPublicKey(publicKey)))).manifests.map((m) => m.id),
+      ['own-dev'],
+    );
+    await refused(dir, shippedKey, /its signature does not match the trusted key/);
+    assert.throws(() => publicKeyOf('bm90IGEga2V5'), /must be an Ed25519 key/);
   });
 });
 

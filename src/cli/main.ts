@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ValidationError } from '../domain';
 import { registerAgent } from './commands/agent';
+import { registerCatalog } from './commands/catalog';
 import { registerApproval } from './commands/approval';
 import { registerEvents } from './commands/events';
 import { registerFeature } from './commands/feature';
@@ -21,6 +22,7 @@ registerUp(program);
 registerDoctor(program);
 registerProvision(program);
 registerAgent(program);
+registerCatalog(program);
 registerFeature(program);
 registerApproval(program);
 registerTask(program);

@@ -8,11 +8,12 @@ import {
   type ArtifactFilter,
   type DecisionFilter,
   type KnowledgeFilter,
+  type NewCatalog,
   type NewArtifact,
   type NewKnowledge,
   type TaskFilter,
 } from '../contracts/registry-api';
-import { AgentManifest, Artifact, ArtifactRef, Decision, Knowledge, TaskRecord, parse } from '../domain';
+import { AgentManifest, Artifact, ArtifactRef, CatalogRecord, Decision, Knowledge, TaskRecord, parse } from '../domain';
 
 type Query = Record<string, string | undefined>;
 
@@ -21,6 +22,8 @@ type Query = Record<string, string | undefined>;
  * control-plane worker's API (see src/control-plane/registry-api.ts). Every
  * reply is checked against its schema before anyone trusts it.
  */
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 export class RegistryClient {
   constructor(private readonly baseUrl: string) {}
 
@@ -44,6 +47,29 @@ export class RegistryClient {
   /** A manifest's versions and its pool's upgrades, or undefined when the marketplace has no such manifest. */
   manifestHistory(manifestId: string): Promise<ManifestHistory | undefined> {
     return this.find(`/v1/manifests/${encodeURIComponent(manifestId)}/history`, ManifestHistory);
+  }
+
+  catalogs(): Promise<CatalogRecord[]> {
+    return this.call('GET', '/v1/catalogs', z.array(CatalogRecord));
+  }
+
+  /** Reads and checks the catalog at `source` (an http(s) URL or an absolute folder) and adds its manifests. */
+  addCatalog(catalog: NewCatalog): Promise<CatalogRecord> {
+    return this.call('POST', '/v1/catalogs', CatalogRecord, { body: catalog });
+  }
+
+  trustCatalog(name: string, publicKey: string): Promise<CatalogRecord> {
+    return this.call('PUT', `/v1/catalogs/${encodeURIComponent(name)}/trust`, CatalogRecord, {
+      body: { public_key: publicKey },
+    });
+  }
+
+  /** False when there was no such catalog. */
+  async removeCatalog(name: string): Promise<boolean> {
+    const response = await this.send('DELETE', `/v1/catalogs/${encodeURIComponent(name)}`, {});
+    if (response.status === 404) return false;
+    await this.read(response, 'DELETE', `/v1/catalogs/${name}`, z.object({ removed: z.string() }));
+    return true;
   }
 
   tasks(filter: TaskFilter = {}): Promise<TaskRecord[]> {
@@ -88,7 +114,7 @@ export class RegistryClient {
   }
 
   private async call<S extends z.ZodType>(
-    method: 'GET' | 'POST',
+    method: Method,
     path: string,
     reply: S,
     options: { query?: Query; body?: unknown } = {},
@@ -100,11 +126,7 @@ export class RegistryClient {
     );
   }
 
-  private async send(
-    method: 'GET' | 'POST',
-    path: string,
-    options: { query?: Query; body?: unknown },
-  ): Promise<Response> {
+  private async send(method: Method, path: string, options: { query?: Query; body?: unknown }): Promise<Response> {
     const query = new URLSearchParams(
       Object.entries(options.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
     ).toString();
@@ -129,8 +151,20 @@ export class RegistryClient {
     path: string,
     reply: S,
   ): Promise<z.infer<S>> {
-    if (!response.ok)
-      throw new Error(`registry API ${method} ${path} answered ${response.status}: ${await response.text()}`);
+    if (!response.ok) {
+      const text = await response.text();
+      // The API says what is wrong in `error`; a reply that is not its JSON is shown as it came.
+      const said = (() => {
+        try {
+          return (JSON.parse(text) as { error?: unknown }).error;
+        } catch {
+          return undefined;
+        }
+      })();
+      throw new Error(
+        `registry API ${method} ${path} answered ${response.status}: ${typeof said === 'string' ? said : text}`,
+      );
+    }
     return parse(reply, await response.json(), `registry API reply to ${method} ${path}`);
   }
 }

@@ -24,6 +24,18 @@ export const ManifestHistory = z.object({
 });
 export type ManifestHistory = z.infer<typeof ManifestHistory>;
 
+/** `vapora catalog add`: a name of the user's choosing and where the catalog is (an http(s) URL or an absolute folder). */
+export const NewCatalog = z.object({
+  name: Identifier,
+  source: z
+    .string()
+    .refine((s) => /^https?:\/\//.test(s) || s.startsWith('/'), 'must be an http(s) URL or an absolute folder'),
+});
+export type NewCatalog = z.infer<typeof NewCatalog>;
+
+/** `vapora catalog trust`: an Ed25519 public key, base64 of its 32 raw bytes or PEM. */
+export const TrustedKey = z.object({ public_key: z.string().min(1) });
+
 /** An agent as `vapora agent list|show` shows it: its registry record and its running instance. */
 export const AgentView = AgentMetadata.extend({ instance: AgentInstance.optional() });
 export type AgentView = z.infer<typeof AgentView>;

@@ -11,6 +11,8 @@ import {
   DecisionFilter,
   type ArtifactSummary,
   KnowledgeFilter,
+  NewCatalog,
+  TrustedKey,
   type ManifestHistory,
   NewArtifact,
   NewKnowledge,
@@ -22,6 +24,7 @@ import type { Logger } from '../logger';
 import type { RegistryStore } from '../registry/registry-store';
 import { gitHttp } from './git-http';
 import { Marketplace } from '../marketplace/marketplace';
+import { Catalogs } from './catalogs';
 
 const MAX_BODY = 8 * 1024 * 1024;
 const limited = bodyLimit({
@@ -37,6 +40,15 @@ const valid = <T extends z.ZodType>(target: 'json' | 'query', schema: T, subject
       return c.json({ error: error.message }, 400);
     }
   });
+
+/** A catalog that cannot be read, or fails its digests or signature, is the caller's to fix: 422 with the reasons. */
+const refusable = async (c: Context, work: () => Promise<unknown>) => {
+  try {
+    return c.json(await work());
+  } catch (error) {
+    return c.json({ error: (error as Error).message }, 422);
+  }
+};
 
 /** A record, or a 404 naming what is missing. */
 const found = <T>(c: Context, value: T | undefined) =>
@@ -75,6 +87,7 @@ export function registryApi(
     const instance = await registry.instances.get(agent.id);
     return instance ? { ...agent, instance } : agent;
   };
+  const catalogs = new Catalogs(registry);
   const api = new Hono();
   // The feature workspaces as Git remotes, for agents that cannot reach the control plane's disk (pods).
   if (workspaces) api.route('/git', gitHttp(workspaces));
@@ -133,6 +146,17 @@ export function registryApi(
     )
     .post('/v1/knowledge', limited, valid('json', NewKnowledge, 'knowledge'), async (c) =>
       c.json(await registry.knowledge.share(c.req.valid('json'))),
+    )
+    .get('/v1/catalogs', async (c) => c.json(await catalogs.list()))
+    .post('/v1/catalogs', limited, valid('json', NewCatalog, 'catalog'), async (c) => {
+      const { name, source } = c.req.valid('json');
+      return refusable(c, () => catalogs.add(name, source));
+    })
+    .put('/v1/catalogs/:name/trust', limited, valid('json', TrustedKey, 'trust'), async (c) =>
+      refusable(c, () => catalogs.trust(c.req.param('name'), c.req.valid('json').public_key)),
+    )
+    .delete('/v1/catalogs/:name', async (c) =>
+      (await catalogs.remove(c.req.param('name'))) ? c.json({ removed: c.req.param('name') }) : found(c, undefined),
     )
     .notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
     .onError((error, c) => {

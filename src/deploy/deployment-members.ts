@@ -1,6 +1,7 @@
 import type { AppsV1Api, V1Deployment } from '@kubernetes/client-node';
 import type { AgentManifest } from '../domain';
-import { MEMBERS, agentDeployment, deploymentName, type AgentEnv } from './agent-workload';
+import { ApplicationFailure } from '@temporalio/common';
+import { LABELS, MEMBERS, agentDeployment, deploymentName, type AgentEnv } from './agent-workload';
 import type { ApiCalls } from './api-calls';
 import { isConflict, isNotFound } from './kubernetes-errors';
 
@@ -137,13 +138,26 @@ export class DeploymentMembers {
         }
       }
       const members = membersOf(current);
+      const running = current.spec?.template?.metadata?.labels?.[LABELS.version];
+      const newVersion = manifest && running !== manifest.version && [...batch.values()].includes('add');
+      if (newVersion) {
+        // One template per Deployment: a pool with no pods takes the new one; a running pool cannot mix versions.
+        if (members.size === 0)
+          current.spec!.template = agentDeployment(manifest, this.namespace, this.env, []).spec!.template;
+        else
+          throw ApplicationFailure.create({
+            type: 'KubernetesVersionMix',
+            nonRetryable: true,
+            message: `${name} runs ${manifest.id} ${running}; an instance of ${manifest.version} cannot join it (rolling upgrades with the Kubernetes deployer are not supported yet: scale the pool to 0, then up)`,
+          });
+      }
       const before = [...members].sort().join(',');
       for (const [id, change] of batch) {
         if (change === 'add') members.add(id);
         else members.delete(id);
       }
       const sorted = [...members].sort();
-      if (sorted.join(',') === before && current.spec?.replicas === sorted.length) return members;
+      if (!newVersion && sorted.join(',') === before && current.spec?.replicas === sorted.length) return members;
       current.metadata!.annotations = { ...current.metadata!.annotations, [MEMBERS]: sorted.join(',') };
       current.spec!.replicas = sorted.length;
       try {

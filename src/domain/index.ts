@@ -7,6 +7,7 @@ export * from './agent-manifest';
 export * from './agent-tools';
 export * from './agent-message';
 export * from './capability';
+export * from './catalog';
 export * from './decision';
 export * from './health-check';
 export * from './knowledge';

@@ -9,6 +9,9 @@ const MANIFEST_FILE = /\.(ya?ml|json)$/;
 /** The catalog shipped with Vapora: one manifest per role. */
 export const CATALOG_DIR = fileURLToPath(new URL('./catalog', import.meta.url));
 
+/** A catalog's index (see catalog-index.ts), beside the manifests it lists. */
+export const CATALOG_INDEX = 'index.json';
+
 /**
  * Reads manifests from a YAML or JSON file (one manifest or a list) or a folder
  * of them. Every problem in every file is collected before anything is refused.
@@ -16,30 +19,33 @@ export const CATALOG_DIR = fileURLToPath(new URL('./catalog', import.meta.url));
 export function loadManifests(path: string): AgentManifest[] {
   const files = statSync(path).isDirectory()
     ? readdirSync(path)
-        .filter((f) => MANIFEST_FILE.test(f))
+        .filter((f) => MANIFEST_FILE.test(f) && f !== CATALOG_INDEX)
         .sort()
         .map((f) => join(path, f))
     : [path];
-  const manifests: AgentManifest[] = [];
   const problems: string[] = [];
-  for (const file of files) {
-    let documents: unknown[];
+  const manifests = files.flatMap((file) => {
     try {
-      const text = readFileSync(file, 'utf8');
-      const data: unknown = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
-      documents = Array.isArray(data) ? data : [data];
+      return parseManifests(readFileSync(file, 'utf8'), basename(file), problems);
     } catch (error) {
       problems.push(`${basename(file)}: cannot be read: ${(error as Error).message.split('\n')[0]}`);
-      continue;
+      return [];
     }
-    documents.forEach((document, i) => {
-      const where = documents.length > 1 ? `${basename(file)}[${i}]` : basename(file);
-      const result = AgentManifest.safeParse(document, { reportInput: true });
-      if (result.success) manifests.push(result.data);
-      else problems.push(...describeIssues(result.error).map((p) => `${where}: ${p}`));
-    });
-  }
+  });
   if (files.length === 0) problems.push(`${path}: no .yaml, .yml or .json manifest found`);
   if (problems.length) throw new ValidationError('manifests', problems);
   return manifests;
+}
+
+/** The manifests in one file's text (YAML, or JSON by its name); what is wrong goes to `problems`, named by file. */
+export function parseManifests(text: string, file: string, problems: string[]): AgentManifest[] {
+  const data: unknown = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
+  const documents = Array.isArray(data) ? data : [data];
+  return documents.flatMap((document, i) => {
+    const where = documents.length > 1 ? `${file}[${i}]` : file;
+    const result = AgentManifest.safeParse(document, { reportInput: true });
+    if (result.success) return [result.data];
+    problems.push(...describeIssues(result.error).map((p) => `${where}: ${p}`));
+    return [];
+  });
 }

@@ -3,12 +3,54 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import { fileURLToPath } from 'node:url';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  OpenTelemetryWorkflowClientInterceptor,
+  makeWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry';
+import { SimplePlugin } from '@temporalio/plugin';
+import type { ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
 
 /** One process's tracing: the Temporal plugin for its clients and workers, and a flush before it exits. */
 export interface Tracing {
-  plugin: OpenTelemetryPlugin;
+  plugin: SimplePlugin;
   shutdown(): Promise<void>;
+}
+
+/**
+ * Temporal's OpenTelemetry interceptors for clients and activities, with
+ * Vapora's own workflow interceptors (workflows/tracing-interceptors.ts, which
+ * keep the OpenTelemetry SDK out of the workflow sandbox) exporting through
+ * the package's sink.
+ */
+class TracingPlugin extends SimplePlugin {
+  constructor(private readonly exporter: ReturnType<typeof makeWorkflowExporter>) {
+    const client = { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
+    super({
+      name: 'VaporaTracing',
+      clientInterceptors: client,
+      workerInterceptors: {
+        client,
+        workflowModules: [fileURLToPath(new URL('../../workflows/tracing-interceptors.ts', import.meta.url))],
+        activity: [
+          (ctx) => ({
+            inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+            outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+          }),
+        ],
+      },
+    });
+  }
+
+  override configureWorker(options: WorkerOptions): WorkerOptions {
+    return super.configureWorker({ ...options, sinks: { ...options.sinks, exporter: this.exporter } });
+  }
+
+  override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
+    return super.configureReplayWorker({ ...options, sinks: { ...options.sinks, exporter: this.exporter } });
+  }
 }
 
 /**
@@ -30,7 +72,10 @@ export function startTracing(
   );
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register();
-  return { plugin: new OpenTelemetryPlugin({ resource, spanProcessor }), shutdown: () => provider.shutdown() };
+  return {
+    plugin: new TracingPlugin(makeWorkflowExporter(spanProcessor, resource)),
+    shutdown: () => provider.shutdown(),
+  };
 }
 
 const tracer = () => trace.getTracer('vapora');

@@ -7,6 +7,7 @@ const TABLES: Record<string, Record<string, string>> = {
   manifest: { role: 'string', version: 'string', name: 'string' },
   manifest_version: { manifest_id: 'string', version: 'string' },
   upgrade: { manifest_id: 'string', outcome: 'string' },
+  catalog: { name: 'string' },
   agent: { role: 'string', manifest_id: 'string', status: 'string' },
   instance: { pod_id: 'string' },
   task: { role: 'string', status: 'string', feature_id: 'option<string>', agent_id: 'option<string>' },

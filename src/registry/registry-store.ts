@@ -6,6 +6,7 @@ import {
   AgentMetadata,
   AgentManifest,
   Artifact,
+  CatalogRecord,
   Decision,
   Knowledge,
   PoolUpgrade,
@@ -253,6 +254,8 @@ export class RegistryStore {
   /** Every version of every manifest the marketplace has seen, for upgrades and rollbacks (`<id>@<version>`). */
   readonly manifestVersions;
   readonly upgrades;
+  /** The catalogs manifests came from, and the keys they must be signed with. */
+  readonly catalogs;
   readonly agents;
   readonly instances;
   readonly tasks;
@@ -290,6 +293,13 @@ export class RegistryStore {
       PoolUpgrade,
       (u) => u.id,
       (u) => ({ manifest_id: u.manifest_id, outcome: u.outcome }),
+    );
+    this.catalogs = new Collection(
+      db,
+      'catalog',
+      CatalogRecord,
+      (c) => c.name,
+      (c) => ({ name: c.name }),
     );
     this.agents = new Collection(
       db,

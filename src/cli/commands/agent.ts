@@ -99,6 +99,48 @@ export function registerAgent(program: Command): void {
     });
 
   agent
+    .command('search <text>')
+    .description('manifests across catalogs whose id, name, role, capabilities, skills or description mention <text>')
+    .option('--json', 'print the manifests as JSON')
+    .action(async (text: string, options: { json?: boolean }) => {
+      const registry = new RegistryClient(loadConfig().api.url);
+      const [manifests, catalogs] = await Promise.all([registry.manifests(), registry.catalogs()]);
+      const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+      const found = manifests
+        .filter((m) => {
+          const about = [
+            m.id,
+            m.name,
+            m.role,
+            m.documentation,
+            ...m.skills,
+            ...m.capabilities.flatMap((c) => [c.id, c.name, c.description]),
+          ]
+            .join(' ')
+            .toLowerCase();
+          return words.every((w) => about.includes(w));
+        })
+        .map((m) => ({
+          ...m,
+          catalogs: catalogs.filter((c) => c.manifests.some((k) => k.startsWith(`${m.id}@`))).map((c) => c.name),
+        }));
+      if (options.json) return printJson(found);
+      if (!found.length) return console.log(`no manifest mentions "${text}"`);
+      console.log(
+        table(
+          found.map((m) => ({
+            id: m.id,
+            version: m.version,
+            role: m.role,
+            catalog: m.catalogs.join(',') || '-',
+            about: m.documentation.slice(0, 60),
+          })),
+          ['id', 'version', 'role', 'catalog', 'about'],
+        ),
+      );
+    });
+
+  agent
     .command('install <manifest>')
     .description(
       'install a marketplace manifest by id, or the manifests of a YAML/JSON file or folder, and deploy its instances',
@@ -261,13 +303,12 @@ export function registerAgent(program: Command): void {
     .option('--json', 'print the history as JSON')
     .action(async (manifestId: string, options: { json?: boolean }) => {
       const config = loadConfig();
-      const history = await new RegistryClient(config.api.url).manifestHistory(manifestId);
+      const registry = new RegistryClient(config.api.url);
+      const history = await registry.manifestHistory(manifestId);
       if (!history) throw new Error(`no manifest "${manifestId}" in the marketplace (see \`vapora agent available\`)`);
       if (options.json) return printJson(history);
       const running = new Set(
-        (await new RegistryClient(config.api.url).agents())
-          .filter((a) => a.manifest_id === manifestId)
-          .map((a) => a.version),
+        (await registry.agents()).filter((a) => a.manifest_id === manifestId).map((a) => a.version),
       );
       console.log(
         `${manifestId} versions: ${history.versions.map((v) => (running.has(v) ? `${v} (running)` : v)).join(', ')}`,
