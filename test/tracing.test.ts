@@ -79,20 +79,36 @@ describe('traces (real Jaeger, the control plane and 13 agents as processes)', (
     await connection.close();
 
     const search = `${ui}/api/traces?service=vapora-cli&tags=${encodeURIComponent(JSON.stringify({ temporalWorkflowId: workflowId }))}`;
+    // Fifteen processes export their spans in batches, each on its own clock: wait until the last batch is in.
+    const complete = (found: JaegerTrace | undefined) => {
+      const count = (pattern: RegExp) => found?.spans.filter((s) => pattern.test(s.operationName)).length ?? 0;
+      const agents = new Set(
+        Object.values(found?.processes ?? {})
+          .filter((p) => p.serviceName === 'vapora-agent')
+          .map((p) => tag(p.tags, 'service.instance.id')),
+      );
+      return (
+        agents.size >= 10 &&
+        count(/^publish vapora\.tasks\.assigned$/) >= 13 &&
+        count(/^registry POST \/v1\/artifacts$/) >= 13 &&
+        count(/^chat /) >= 13
+      );
+    };
+    let last: JaegerTrace | undefined;
     const trace = await eventually(
       'the feature trace with the spans of every agent that worked on it',
       async () => {
-        const found = ((await (await fetch(search)).json()) as { data: JaegerTrace[] }).data[0];
-        const agents = new Set(
-          Object.values(found?.processes ?? {})
-            .filter((p) => p.serviceName === 'vapora-agent')
-            .map((p) => tag(p.tags, 'service.instance.id')),
-        );
-        return found && agents.size >= 10 && found;
+        last = ((await (await fetch(search)).json()) as { data: JaegerTrace[] }).data[0];
+        return complete(last) && last;
       },
       60_000,
       1_000,
-    );
+    ).catch((error: Error) => {
+      const counts = new Map<string, number>();
+      for (const s of last?.spans ?? []) counts.set(s.operationName, (counts.get(s.operationName) ?? 0) + 1);
+      const held = [...counts].map(([name, n]) => `${name} ×${n}`).join(', ');
+      throw new Error(`${error.message}; the trace held: ${held}`, { cause: error });
+    });
     const services = new Set(Object.values(trace.processes).map((p) => p.serviceName));
     assert.deepEqual([...services].sort(), ['vapora-agent', 'vapora-cli', 'vapora-control-plane']);
     assert.ok(trace.spans.every((s) => s.traceID === trace.traceID));

@@ -2,7 +2,7 @@ import { AgentManifest, parse } from '../../src/domain';
 import { installPool } from '../../src/client/pool-client';
 import { poolWorkflowId } from '../../src/contracts/workflow-ids';
 import type { RegistryStore } from '../../src/registry/registry-store';
-import { scalePoolUpdate, uninstallPoolUpdate } from '../../src/contracts/fleet';
+import { scalePoolUpdate, uninstallPoolUpdate, upgradePoolUpdate } from '../../src/contracts/fleet';
 import { eventually, fastManifest } from '../support/fleet';
 import type { controlPlane } from '../support/worker';
 import { median, timed } from './stats';
@@ -78,11 +78,30 @@ export async function fleetBench(
     await timed(() => pool.executeUpdate(scalePoolUpdate, { args: [20] })),
   ]);
   record('scale 20 → 1 (drained and stopped)', [await timed(() => pool.executeUpdate(scalePoolUpdate, { args: [1] }))]);
+
+  // A rolling upgrade replaces each instance in turn (a new one healthy, then an old one drained): beside scaling to the same size.
+  say('scale 0 → 5, then a rolling upgrade of the 5 to 0.2.0');
+  await pool.executeUpdate(scalePoolUpdate, { args: [0] });
+  const scaled = await timed(() => pool.executeUpdate(scalePoolUpdate, { args: [5] }));
+  record('scale 0 → 5 agent processes (all healthy)', [scaled]);
+  const next = { ...manifest, version: '0.2.0', docker_image: 'vapora/agents:bench-0.2.0' };
+  const upgraded = await timed(() => pool.executeUpdate(upgradePoolUpdate, { args: [{ manifest: next }] }));
+  record('rolling upgrade of 5 to 0.2.0', [upgraded]);
   await pool.executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] });
-  return { healthIntervalMs: interval, threshold: manifest.health_check.consecutive_failures_threshold, results };
+  return {
+    healthIntervalMs: interval,
+    threshold: manifest.health_check.consecutive_failures_threshold,
+    results,
+    upgradeVsScale: upgraded / scaled,
+  };
 }
 
-export function printFleet({ healthIntervalMs, threshold, results }: Awaited<ReturnType<typeof fleetBench>>): void {
+export function printFleet({
+  healthIntervalMs,
+  threshold,
+  results,
+  upgradeVsScale,
+}: Awaited<ReturnType<typeof fleetBench>>): void {
   console.log(`\nfleet (health check every ${healthIntervalMs} ms, ${threshold} failures to restart)\n`);
   console.log(
     `${'metric'.padEnd(46)}${'median ms'.padStart(10)}${'× baseline'.padStart(12)}${'× interval'.padStart(12)}`,
@@ -91,4 +110,7 @@ export function printFleet({ healthIntervalMs, threshold, results }: Awaited<Ret
     console.log(
       `${r.metric.padEnd(46)}${String(r.ms).padStart(10)}${r.baselineRatio.toFixed(2).padStart(12)}${r.intervalRatio.toFixed(2).padStart(12)}`,
     );
+  console.log(
+    `\nrolling upgrade of 5 ÷ scale 0 → 5: ${upgradeVsScale.toFixed(2)} (one instance at a time, each healthy before an old one drains)`,
+  );
 }
