@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import type { ApplicationFailure } from '@temporalio/common';
 import { AgentManifest, parse } from '../src/domain';
-import { installPool } from '../src/client/pool-client';
+import { installPool, upgradePool } from '../src/client/pool-client';
 import { poolWorkflowId } from '../src/contracts/workflow-ids';
 import { LABELS, MEMBERS, deploymentName, poolSelector } from '../src/deploy/agent-workload';
 import { poolStatusQuery, scalePoolUpdate, uninstallPoolUpdate } from '../src/contracts/fleet';
@@ -188,6 +188,31 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
       async () => JSON.stringify(claims(await podsOf(manifestId))) === JSON.stringify([ids[0]]),
     );
     assert.equal(await plane.registry.agent(ids[5]!), undefined);
+    await uninstall(manifestId);
+  });
+
+  it('refuses to mix versions in a running Deployment, rolling the upgrade back; a pool at 0 takes the new template', async () => {
+    const { manifestId, manifest } = newPool();
+    await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 1, manifest });
+    const next = { ...manifest, version: '0.2.0' };
+    await assert.rejects(
+      upgradePool(plane.client, manifestId, { manifest: next }, () => undefined),
+      new RegExp(
+        `rolled back to 0\\.1\\.0: ${manifestId}-002 \\(0\\.2\\.0\\) failed to deploy: .*cannot join it .*scale the pool to 0`,
+      ),
+    );
+    const pool = plane.client.workflow.getHandle(poolWorkflowId(manifestId));
+    assert.deepEqual((await pool.query(poolStatusQuery)).versions, { [`${manifestId}-001`]: '0.1.0' });
+
+    await pool.executeUpdate(scalePoolUpdate, { args: [0] });
+    assert.equal((await upgradePool(plane.client, manifestId, { to: '0.2.0' }, () => undefined)).replaced, 0);
+    await pool.executeUpdate(scalePoolUpdate, { args: [1] });
+    const pods = await podsOf(manifestId);
+    assert.deepEqual(
+      pods.map((p) => p.metadata?.labels?.[LABELS.version]),
+      ['0.2.0'],
+    );
+    assert.equal((await plane.registry.agent(`${manifestId}-001`))?.version, '0.2.0');
     await uninstall(manifestId);
   });
 
