@@ -23,7 +23,7 @@ const target = new URL(`./fixtures/histories-${version.split('.').slice(0, 2).jo
 const servers = await startTestServers(say);
 Object.assign(process.env, servers.env);
 const { planeProcess } = await import('./support/plane-process');
-const { eventually } = await import('./support/fleet');
+const { eventually, uninstallPools } = await import('./support/fleet');
 const { installTeam, upgradePool } = await import('../src/client/pool-client');
 const { submitTask } = await import('../src/client/task-client');
 const { CATALOG_DIR, loadManifests } = await import('../src/marketplace/manifest-loader');
@@ -31,7 +31,6 @@ const { approveSignal, approveUpdate, featureStatusQuery, taskStatusQuery, taskD
   await import('../src/contracts/messages');
 const { agentLifecycleWorkflowId, featureWorkflowId, taskWorkflowId, poolWorkflowId } =
   await import('../src/contracts/workflow-ids');
-const { uninstallPoolUpdate } = await import('../src/contracts/fleet');
 
 const plane = await planeProcess('record');
 plane.start();
@@ -115,14 +114,7 @@ try {
   writeFileSync(target, gzipSync(JSON.stringify(stored)));
   say(`${ids.length} histories written to ${target.pathname}`);
 } finally {
-  await Promise.all(
-    manifests.map((id) =>
-      client.workflow
-        .getHandle(poolWorkflowId(id))
-        .executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] })
-        .catch(() => undefined),
-    ),
-  );
+  await uninstallPools(client, manifests);
   await plane.close();
   await servers.stop(true);
 }

@@ -278,7 +278,6 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
           outcome: 'rolled-back',
           reason: failure,
           finished_at: new Date().toISOString(),
-          replaced: record.replaced,
         });
         throw ApplicationFailure.nonRetryable(
           `upgrade of ${manifestId} to ${to} rolled back to ${from}: ${failure}`,

@@ -21,15 +21,16 @@ export class Catalogs {
   }
 
   /** Reads the catalog at `source` and adds its manifests; its trusted key (if any) must have signed it. */
-  async add(name: string, source: string): Promise<CatalogRecord> {
+  async add(name: string, source: string, public_key?: string): Promise<CatalogRecord> {
     const known = await this.registry.catalogs.get(name);
-    const trusted = known?.public_key ? publicKeyOf(known.public_key) : undefined;
+    public_key ??= known?.public_key;
+    const trusted = public_key ? publicKeyOf(public_key) : undefined;
     const { manifests } = await readCatalog(source, trusted);
     for (const manifest of manifests) await this.marketplace.add(manifest);
     return this.registry.catalogs.put({
       name,
       source,
-      public_key: known?.public_key,
+      public_key,
       signed: trusted !== undefined,
       manifests: manifests.map((m) => `${m.id}@${m.version}`),
       updated_at: new Date().toISOString(),
@@ -48,12 +49,14 @@ export class Catalogs {
   async trust(name: string, key: string): Promise<CatalogRecord> {
     const public_key = rawPublicKey(publicKeyOf(key));
     const known = await this.registry.catalogs.get(name);
-    if (known?.source) await readCatalog(known.source, publicKeyOf(public_key));
-    await this.registry.catalogs.put({
-      ...(known ?? { name, manifests: [], signed: false }),
+    // An added catalog is read again with the key, and keeps its old trust if that fails.
+    if (known?.source) return this.add(name, known.source, public_key);
+    return this.registry.catalogs.put({
+      name,
+      manifests: [],
+      signed: false,
       public_key,
       updated_at: new Date().toISOString(),
     });
-    return known?.source ? this.add(name, known.source) : (await this.registry.catalogs.get(name))!;
   }
 }

@@ -88,6 +88,7 @@ export function registryApi(
     return instance ? { ...agent, instance } : agent;
   };
   const catalogs = new Catalogs(registry);
+  const marketplace = new Marketplace(registry);
   const api = new Hono();
   // The feature workspaces as Git remotes, for agents that cannot reach the control plane's disk (pods).
   if (workspaces) api.route('/git', gitHttp(workspaces));
@@ -110,7 +111,7 @@ export function registryApi(
     .get('/v1/manifests/:id', async (c) => found(c, await registry.manifests.get(c.req.param('id'))))
     .get('/v1/manifests/:id/history', async (c) => {
       const manifest_id = c.req.param('id');
-      const versions = await new Marketplace(registry).versions(manifest_id);
+      const versions = await marketplace.versions(manifest_id);
       const upgrades = await registry.upgrades.list({ manifest_id });
       return found(c, versions.length ? ({ manifest_id, versions, upgrades } satisfies ManifestHistory) : undefined);
     })

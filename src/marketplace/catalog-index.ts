@@ -1,9 +1,9 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Identifier, SemVer, ValidationError, describeIssues, type AgentManifest } from '../domain';
-import { CATALOG_INDEX, parseManifests } from './manifest-loader';
+import { CATALOG_INDEX, manifestFiles, parseManifests } from './manifest-loader';
 
 /**
  * A catalog: an index of manifests with their versions and sha256 digests,
@@ -56,15 +56,12 @@ export const rawPublicKey = (key: KeyObject) =>
  */
 export function buildCatalogIndex(dir: string, name: string, keyFile?: string): CatalogIndex {
   const problems: string[] = [];
-  const manifests = readdirSync(dir)
-    .filter((f) => /\.(ya?ml|json)$/.test(f) && f !== CATALOG_INDEX)
-    .sort()
-    .flatMap((file) => {
-      const bytes = readFileSync(join(dir, file));
-      const found = parseManifests(bytes.toString('utf8'), file, problems);
-      if (found.length !== 1) problems.push(`${file}: a catalog holds one manifest per file (found ${found.length})`);
-      return found.slice(0, 1).map((m) => ({ id: m.id, version: m.version, file, sha256: sha256(bytes) }));
-    });
+  const manifests = manifestFiles(dir).flatMap((file) => {
+    const bytes = readFileSync(join(dir, file));
+    const found = parseManifests(bytes.toString('utf8'), file, problems);
+    if (found.length !== 1) problems.push(`${file}: a catalog holds one manifest per file (found ${found.length})`);
+    return found.slice(0, 1).map((m) => ({ id: m.id, version: m.version, file, sha256: sha256(bytes) }));
+  });
   if (problems.length) throw new ValidationError('manifests', problems);
   const index: CatalogIndex = { name, manifests };
   if (keyFile) {

@@ -17,12 +17,7 @@ export const CATALOG_INDEX = 'index.json';
  * of them. Every problem in every file is collected before anything is refused.
  */
 export function loadManifests(path: string): AgentManifest[] {
-  const files = statSync(path).isDirectory()
-    ? readdirSync(path)
-        .filter((f) => MANIFEST_FILE.test(f) && f !== CATALOG_INDEX)
-        .sort()
-        .map((f) => join(path, f))
-    : [path];
+  const files = statSync(path).isDirectory() ? manifestFiles(path).map((f) => join(path, f)) : [path];
   const problems: string[] = [];
   const manifests = files.flatMap((file) => {
     try {
@@ -36,6 +31,12 @@ export function loadManifests(path: string): AgentManifest[] {
   if (problems.length) throw new ValidationError('manifests', problems);
   return manifests;
 }
+
+/** The manifest files of a folder (a catalog's index aside), by name. */
+export const manifestFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => MANIFEST_FILE.test(f) && f !== CATALOG_INDEX)
+    .sort();
 
 /** The manifests in one file's text (YAML, or JSON by its name); what is wrong goes to `problems`, named by file. */
 export function parseManifests(text: string, file: string, problems: string[]): AgentManifest[] {
