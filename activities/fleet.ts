@@ -66,8 +66,9 @@ export function createFleetActivities(fleet: FleetService) {
       manifestId: string,
       reason: string,
       status?: 'Inactive' | 'Updating',
+      version?: string,
     ): Promise<void> {
-      return withHeartbeats(() => fleet.stopAgent(agentId, manifestId, reason, status));
+      return withHeartbeats(() => fleet.stopAgent(agentId, manifestId, reason, status, version));
     },
   };
 }

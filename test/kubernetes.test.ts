@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import type { ApplicationFailure } from '@temporalio/common';
 import { AgentManifest, parse } from '../src/domain';
@@ -10,7 +11,13 @@ import { poolWorkflowId } from '../src/contracts/workflow-ids';
 import { LABELS, MEMBERS, deploymentName, poolSelector } from '../src/deploy/agent-workload';
 import { poolStatusQuery, scalePoolUpdate, uninstallPoolUpdate } from '../src/contracts/fleet';
 import { failureMessage } from '../src/temporal/failure-message';
-import { classifyKubernetesError, isNamespaceMissing, isPatchNotApplied } from '../src/deploy/kubernetes-errors';
+import {
+  classifyKubernetesError,
+  isNamespaceMissing,
+  isNotFound,
+  isPatchNotApplied,
+} from '../src/deploy/kubernetes-errors';
+import { deploymentOf } from '../src/deploy/pod-index';
 import { eventually, fastManifest } from './support/fleet';
 import { cachedToolchain, kubernetesSkipReason, localCluster } from './support/kubernetes';
 import { clientFor, startLocalKubernetes } from '../src/stack/local-kubernetes';
@@ -120,7 +127,7 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     const status = await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 1, manifest });
     assert.deepEqual(status.ready, [agentId]);
 
-    const d = await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE });
+    const d = await apps.readNamespacedDeployment({ name: deploymentName(manifestId, '0.1.0'), namespace: NAMESPACE });
     assert.equal(d.spec?.replicas, 1);
     assert.equal(d.metadata?.annotations?.[MEMBERS], agentId);
     assert.equal(d.metadata?.labels?.[LABELS.role], 'developer');
@@ -167,7 +174,8 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     const ids = [1, 2, 3, 4, 5, 6].map((n) => `${manifestId}-00${n}`);
     assert.deepEqual(up.ready, ids);
     assert.equal(
-      (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas,
+      (await apps.readNamespacedDeployment({ name: deploymentName(manifestId, '0.1.0'), namespace: NAMESPACE })).spec
+        ?.replicas,
       6,
     );
     const six = await podsOf(manifestId);
@@ -180,7 +188,8 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     const down = await pool.executeUpdate(scalePoolUpdate, { args: [1] });
     assert.deepEqual(down.ready, [ids[0]]);
     assert.equal(
-      (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas,
+      (await apps.readNamespacedDeployment({ name: deploymentName(manifestId, '0.1.0'), namespace: NAMESPACE })).spec
+        ?.replicas,
       1,
     );
     await eventually(
@@ -191,29 +200,82 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     await uninstall(manifestId);
   });
 
-  it('refuses to mix versions in a running Deployment, rolling the upgrade back; a pool at 0 takes the new template', async () => {
+  it('upgrades a running pool one pod at a time, each version in its own Deployment; a version the namespace refuses rolls back', async () => {
     const { manifestId, manifest } = newPool();
-    await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 1, manifest });
-    const next = { ...manifest, version: '0.2.0' };
-    await assert.rejects(
-      upgradePool(plane.client, manifestId, { manifest: next }, () => undefined),
-      new RegExp(
-        `rolled back to 0\\.1\\.0: ${manifestId}-002 \\(0\\.2\\.0\\) failed to deploy: .*cannot join it .*scale the pool to 0`,
-      ),
-    );
+    await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 2, manifest });
     const pool = plane.client.workflow.getHandle(poolWorkflowId(manifestId));
-    assert.deepEqual((await pool.query(poolStatusQuery)).versions, { [`${manifestId}-001`]: '0.1.0' });
+    const deployment = (version: string) =>
+      apps
+        .readNamespacedDeployment({ name: deploymentName(manifestId, version), namespace: NAMESPACE })
+        .catch((error: unknown) => {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        });
+    const versionsOf = (pods: V1Pod[]) => pods.map((p) => p.metadata?.labels?.[LABELS.version]).sort();
 
-    await pool.executeUpdate(scalePoolUpdate, { args: [0] });
-    assert.equal((await upgradePool(plane.client, manifestId, { to: '0.2.0' }, () => undefined)).replaced, 0);
-    await pool.executeUpdate(scalePoolUpdate, { args: [1] });
-    const pods = await podsOf(manifestId);
-    assert.deepEqual(
-      pods.map((p) => p.metadata?.labels?.[LABELS.version]),
-      ['0.2.0'],
+    // 0.2.0 asks for more memory than the namespace's LimitRange allows: its pods are refused, so it rolls back.
+    await cluster.core.createNamespacedLimitRange({
+      namespace: NAMESPACE,
+      body: { metadata: { name: 'agent-memory' }, spec: { limits: [{ type: 'Container', max: { memory: '32Gi' } }] } },
+    });
+    try {
+      const greedy = { ...manifest, version: '0.2.0', resources: { ...manifest.resources, memory: '64Gi' } };
+      await assert.rejects(
+        upgradePool(plane.client, manifestId, { manifest: greedy }, () => undefined),
+        new RegExp(`rolled back to 0\\.1\\.0: ${manifestId}-00\\d \\(0\\.2\\.0\\) failed to deploy: .*maximum memory`),
+      );
+    } finally {
+      await cluster.core.deleteNamespacedLimitRange({ name: 'agent-memory', namespace: NAMESPACE });
+    }
+    assert.deepEqual(Object.values((await pool.query(poolStatusQuery)).versions ?? {}), ['0.1.0', '0.1.0']);
+    await eventually('the refused version’s Deployment deleted', async () => !(await deployment('0.2.0')));
+    assert.deepEqual(versionsOf(await podsOf(manifestId)), ['0.1.0', '0.1.0']);
+
+    // Both versions run side by side while instances move over, one at a time.
+    const seen = new Set<string>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const pods = (await podsOf(manifestId)).filter((p) => p.status?.phase === 'Running');
+        seen.add(versionsOf(pods).join(' '));
+        await sleep(100);
+      }
+    })();
+    const next = { ...manifest, version: '0.3.0', docker_image: `vapora/agents:${manifestId}-0.3.0` };
+    const result = await upgradePool(plane.client, manifestId, { manifest: next }, () => undefined).finally(
+      () => (watching = false),
     );
-    assert.equal((await plane.registry.agent(`${manifestId}-001`))?.version, '0.2.0');
+    await watch;
+    assert.equal(result.replaced, 2);
+    assert.ok(
+      [...seen].some((versions) => versions.includes('0.1.0') && versions.includes('0.3.0')),
+      `old and new pods ran together (seen: ${[...seen].join(' | ')})`,
+    );
+    const d = await deployment('0.3.0');
+    assert.equal(d?.spec?.replicas, 2);
+    assert.equal(d?.spec?.template.spec?.containers[0]?.image, next.docker_image);
+    await eventually('the old version’s Deployment deleted', async () => !(await deployment('0.1.0')));
+    const pods = await eventually('two pods, both 0.3.0', async () => {
+      const p = await podsOf(manifestId);
+      return JSON.stringify(versionsOf(p)) === '["0.3.0","0.3.0"]' && p;
+    });
+    const agents = (await pool.query(poolStatusQuery)).agents;
+    assert.deepEqual(claims(pods), [...agents].sort());
+    for (const id of agents) assert.equal((await plane.registry.agent(id))?.version, '0.3.0');
     await uninstall(manifestId);
+    await eventually('no Deployment left after uninstall', async () => !(await deployment('0.3.0')));
+  });
+
+  it('finds the Deployment of a pod from its ReplicaSet, whatever the Deployment is named', () => {
+    const pod = (replicaSet: string, hash: string): V1Pod => ({
+      metadata: {
+        labels: { 'pod-template-hash': hash },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: replicaSet, uid: 'u' }],
+      },
+    });
+    assert.equal(deploymentOf(pod('vapora-dev-7d9f8c', '7d9f8c')), 'vapora-dev', 'named by an earlier release');
+    assert.equal(deploymentOf(pod('vapora-dev-v0-2-0-5b6c', '5b6c')), 'vapora-dev-v0-2-0');
+    assert.equal(deploymentOf({ metadata: {} }), undefined);
   });
 
   it('replaces a deleted pod: the agent claims the replacement and the registry follows', async () => {
@@ -323,7 +385,7 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     await eventually(
       'the scale-up under way',
       async () =>
-        ((await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec
+        ((await apps.readNamespacedDeployment({ name: deploymentName(manifestId, '0.1.0'), namespace: NAMESPACE })).spec
           ?.replicas ?? 0) > 1,
       30_000,
       20,
@@ -360,7 +422,8 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     );
     assert.ok(running(pods));
     assert.equal(
-      (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec?.replicas,
+      (await apps.readNamespacedDeployment({ name: deploymentName(manifestId, '0.1.0'), namespace: NAMESPACE })).spec
+        ?.replicas,
       8,
     );
     await uninstall(manifestId);
@@ -395,8 +458,8 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
       await eventually(
         'replicas back to what runs',
         async () =>
-          (await apps.readNamespacedDeployment({ name: deploymentName(manifestId), namespace: NAMESPACE })).spec
-            ?.replicas === (await pool.query(poolStatusQuery)).agents.length,
+          (await apps.readNamespacedDeployment({ name: deploymentName(manifestId, '0.1.0'), namespace: NAMESPACE }))
+            .spec?.replicas === (await pool.query(poolStatusQuery)).agents.length,
       );
     } finally {
       await cluster.core.deleteNamespacedResourceQuota({ name: 'agent-pods', namespace: NAMESPACE });

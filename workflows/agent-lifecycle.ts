@@ -136,7 +136,7 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
       await CancellationScope.nonCancellable(async () => {
         enter('stopping');
         const reason = stopReason ?? 'lifecycle cancelled';
-        const stopping = stopAgent(agentId, manifestId, reason, updating ? 'Updating' : 'Inactive');
+        const stopping = stopAgent(agentId, manifestId, reason, updating ? 'Updating' : 'Inactive', version);
         await (agent ? stopping : stopping.catch(() => undefined));
       });
   }

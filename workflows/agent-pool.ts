@@ -4,6 +4,7 @@ import {
   ParentClosePolicy,
   allHandlersFinished,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -170,6 +171,8 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
 
   const start = async (agentId: string) => {
     starting.add(agentId);
+    // Ids are reused once their instance is gone: how an earlier lifecycle of this id ended is no longer news.
+    if (patched('start-forgets-earlier-loss')) lost.delete(agentId);
     const at = version;
     const child = await startChild(agentLifecycleWorkflow, {
       workflowId: agentLifecycleWorkflowId(agentId),

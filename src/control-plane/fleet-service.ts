@@ -298,9 +298,11 @@ export class FleetService {
     manifestId: string,
     reason: string,
     status: 'Inactive' | 'Updating' = 'Inactive',
+    version?: string,
   ): Promise<void> {
     await this.setStatus(agentId, status, reason).catch(() => undefined);
-    await this.deployer.stop(agentId, manifestId);
+    // Lifecycles of earlier releases do not say their version; the registry knows it once the instance deployed.
+    await this.deployer.stop(agentId, manifestId, version ?? (await this.registry.agents.get(agentId))?.version);
     await this.registry.instances.remove(agentId);
     await this.registry.agents.remove(agentId);
     await this.targets?.update();

@@ -22,7 +22,9 @@ export const POD_LABELS_FILE = '/etc/vapora/pod/labels';
 /** LLM keys come from this Secret, never from the Deployment itself. */
 export const LLM_KEYS_SECRET = 'vapora-llm-keys';
 
-export const deploymentName = (manifestId: string) => `vapora-${manifestId}`;
+/** One Deployment per pool and version, so a rolling upgrade runs the two side by side, instance by instance. */
+export const deploymentName = (manifestId: string, version: string) =>
+  `vapora-${manifestId}-v${version.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
 export const poolSelector = (manifestId: string) => `${LABELS.managedBy}=vapora,${LABELS.manifest}=${manifestId}`;
 
 /** Where agents find the stack from inside the cluster (a type, not an interface, so its entries are strings). */
@@ -34,7 +36,7 @@ export type AgentEnv = {
 };
 
 /**
- * One Deployment per agent pool: the manifest's image and resources, probes
+ * One Deployment per agent pool and version: the manifest's image and resources, probes
  * on its health endpoint with its interval, timeout and threshold, and the
  * agent spec in the environment (the agent id comes later, from the pod's
  * label, when an agent lifecycle claims the pod).
@@ -63,10 +65,15 @@ export function agentDeployment(
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: deploymentName(manifest.id), namespace, labels, annotations: { [MEMBERS]: members.join(',') } },
+    metadata: {
+      name: deploymentName(manifest.id, manifest.version),
+      namespace,
+      labels,
+      annotations: { [MEMBERS]: members.join(',') },
+    },
     spec: {
       replicas: members.length,
-      selector: { matchLabels: { [LABELS.managedBy]: 'vapora', [LABELS.manifest]: manifest.id } },
+      selector: { matchLabels: labels },
       template: {
         metadata: { labels },
         spec: {

@@ -13,8 +13,8 @@ export interface DeploySpec {
 export interface Deployer {
   /** Starts the instance, or returns it if it already runs. Resolves once it accepts connections. */
   deploy(spec: DeploySpec): Promise<Deployment>;
-  /** Drains and stops the instance; a no-op if it is not running. */
-  stop(agentId: string, manifestId: string): Promise<void>;
+  /** Drains and stops the instance (of `version`, when known); a no-op if it is not running. */
+  stop(agentId: string, manifestId: string, version?: string): Promise<void>;
   /** Replaces the instance with a fresh one. */
   restart(spec: DeploySpec): Promise<Deployment>;
   /** One health check of a deployed instance. */

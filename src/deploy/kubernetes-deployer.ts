@@ -8,13 +8,14 @@ import {
   type KubeConfig,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { AGENT_PORT, DELETION_COST, LABELS, type AgentEnv } from './agent-workload';
+import { AGENT_PORT, DELETION_COST, LABELS, deploymentName, type AgentEnv } from './agent-workload';
 import type { CheckResult, Deployer, DeploySpec, HealthProbe } from './deployer';
 import type { Deployment } from '../contracts/fleet';
+import type { AgentManifest } from '../domain';
 import { ApiCalls } from './api-calls';
 import { DeploymentMembers } from './deployment-members';
 import { classifyKubernetesError, isConflict, isNotFound, isPatchNotApplied } from './kubernetes-errors';
-import { PodIndex, claimOf, isReady, isTerminating } from './pod-index';
+import { PodIndex, claimOf, deploymentOf, isReady, isTerminating, versionOf } from './pod-index';
 
 export interface KubernetesDeployerOptions {
   kubeConfig: KubeConfig;
@@ -39,8 +40,10 @@ const isStopping = (pod: V1Pod) => pod.metadata?.annotations?.[DELETION_COST] ==
 const nameOf = (pod: V1Pod) => pod.metadata!.name!;
 
 /**
- * Agents as pods: one Deployment per pool whose replicas equal its members
- * (see DeploymentMembers), and each agent instance claims one of its pods by
+ * Agents as pods: one Deployment per pool and version whose replicas equal its
+ * members (see DeploymentMembers), so an upgrade moves instances one by one
+ * from the old version's Deployment to the new one's under the pool
+ * workflow's health gate. Each agent instance claims one of its pods by
  * labelling it (`vapora.dev/agent-id`, written only if the pod's labels are
  * unchanged, so two agents never claim the same pod). Restart deletes the pod and claims
  * the ReplicaSet's replacement; health is the pod's readiness, which the
@@ -73,7 +76,7 @@ export class KubernetesDeployer implements Deployer {
       await this.members.add(manifest, agentId);
       // A claimed pod can vanish before it is ready (deleted, evicted): then claim another.
       for (;;) {
-        const pod = this.claimedPod(index, manifest.id, agentId) ?? (await this.claim(index, manifest.id, agentId));
+        const pod = this.claimedPod(index, manifest, agentId) ?? (await this.claim(index, manifest, agentId));
         const name = nameOf(pod);
         const ready = await index.until(
           manifest.id,
@@ -92,7 +95,7 @@ export class KubernetesDeployer implements Deployer {
     });
   }
 
-  async stop(agentId: string, manifestId: string): Promise<void> {
+  async stop(agentId: string, manifestId: string, version?: string): Promise<void> {
     return this.classified(`stopping ${agentId}`, async () => {
       const index = await this.pods();
       // Marked already when a stop is retried: it is still this agent's pod to remove.
@@ -100,7 +103,8 @@ export class KubernetesDeployer implements Deployer {
       if (pod && !isStopping(pod))
         await this.patchPod(pod, { metadata: { annotations: { [DELETION_COST]: STOPPING_COST } } });
       // Fewer replicas: the ReplicaSet removes the marked pod; the explicit delete covers a pick it made otherwise.
-      await this.members.remove(manifestId, agentId);
+      const deployment = (pod && deploymentOf(pod)) ?? (version && deploymentName(manifestId, version));
+      if (deployment) await this.members.remove(deployment, agentId);
       if (!pod) return;
       await this.deletePod(nameOf(pod));
       const grace = (pod.spec?.terminationGracePeriodSeconds ?? 30) + 30;
@@ -115,7 +119,7 @@ export class KubernetesDeployer implements Deployer {
 
   async restart(spec: DeploySpec): Promise<Deployment> {
     await this.classified(`restarting ${spec.agentId}`, async () => {
-      const pod = this.claimedPod(await this.pods(), spec.manifest.id, spec.agentId);
+      const pod = this.claimedPod(await this.pods(), spec.manifest, spec.agentId);
       if (pod) await this.deletePod(nameOf(pod));
     });
     return this.deploy(spec);
@@ -151,26 +155,32 @@ export class KubernetesDeployer implements Deployer {
     return this.index;
   }
 
-  private claimedPod(index: PodIndex, manifestId: string, agentId: string): V1Pod | undefined {
-    return index.ofPool(manifestId).find((p) => claimOf(p) === agentId && !isTerminating(p) && !isStopping(p));
+  private claimedPod(index: PodIndex, manifest: AgentManifest, agentId: string): V1Pod | undefined {
+    return this.podsOf(index, manifest).find((p) => claimOf(p) === agentId && !isTerminating(p) && !isStopping(p));
+  }
+
+  /** The pods of the manifest's version: an instance only ever runs in its own version's pod. */
+  private podsOf(index: PodIndex, { id, version }: AgentManifest): V1Pod[] {
+    return index.ofPool(id).filter((p) => versionOf(p) === version);
   }
 
   /**
-   * Queues for a free pod of the pool; free pods are handed out in order, each
-   * to one waiter. A retried deploy joins its agent's pending claim.
+   * Queues for a free pod of the manifest's version; free pods are handed out
+   * in order, each to one waiter. A retried deploy joins its agent's pending claim.
    */
-  private claim(index: PodIndex, manifestId: string, agentId: string): Promise<V1Pod> {
+  private claim(index: PodIndex, manifest: AgentManifest, agentId: string): Promise<V1Pod> {
     const pending = this.claiming.get(agentId);
     if (pending) return pending;
-    if (!this.subscribed.has(manifestId)) {
-      this.subscribed.add(manifestId);
-      index.subscribe(manifestId, () => this.handOut(index, manifestId));
+    const name = deploymentName(manifest.id, manifest.version);
+    if (!this.subscribed.has(name)) {
+      this.subscribed.add(name);
+      index.subscribe(manifest.id, () => this.handOut(index, manifest));
     }
     const handedOut = new Promise<V1Pod>((resolve, reject) => {
-      this.queue(manifestId).push({ agentId, resolve, reject });
-      this.handOut(index, manifestId);
+      this.queue(name).push({ agentId, resolve, reject });
+      this.handOut(index, manifest);
     });
-    const claim = this.unlessPodsFail(manifestId, agentId, handedOut);
+    const claim = this.unlessPodsFail(name, agentId, handedOut);
     this.claiming.set(agentId, claim);
     void claim.then(
       () => this.claiming.delete(agentId),
@@ -184,13 +194,13 @@ export class KubernetesDeployer implements Deployer {
    * ReplicaSet fails to create pods (quota exceeded, admission refused): then
    * the claim fails with that reason instead of waiting for a pod that never comes.
    */
-  private async unlessPodsFail(manifestId: string, agentId: string, handedOut: Promise<V1Pod>): Promise<V1Pod> {
+  private async unlessPodsFail(deployment: string, agentId: string, handedOut: Promise<V1Pod>): Promise<V1Pod> {
     for (;;) {
       const pod = await Promise.race([handedOut, sleep(5_000, undefined)]);
       if (pod) return pod;
-      const failure = await this.members.replicaFailure(manifestId);
+      const failure = await this.members.replicaFailure(deployment);
       if (failure) {
-        const queue = this.queue(manifestId);
+        const queue = this.queue(deployment);
         const at = queue.findIndex((w) => w.agentId === agentId);
         if (at >= 0) queue.splice(at, 1);
         throw ApplicationFailure.create({
@@ -202,18 +212,21 @@ export class KubernetesDeployer implements Deployer {
     }
   }
 
-  private queue(manifestId: string): Waiter[] {
-    let waiters = this.waiting.get(manifestId);
-    if (!waiters) this.waiting.set(manifestId, (waiters = []));
+  /** Who waits for a pod of a Deployment, first come first served. */
+  private queue(deployment: string): Waiter[] {
+    let waiters = this.waiting.get(deployment);
+    if (!waiters) this.waiting.set(deployment, (waiters = []));
     return waiters;
   }
 
-  private handOut(index: PodIndex, manifestId: string): void {
-    const waiters = this.queue(manifestId);
+  private handOut(index: PodIndex, manifest: AgentManifest): void {
+    const name = deploymentName(manifest.id, manifest.version);
+    const waiters = this.queue(name);
     if (!waiters.length) return;
-    const members = this.members.known(manifestId);
+    const members = this.members.known(name);
     const free = index
-      .ofPool(manifestId)
+      .ofPool(manifest.id)
+      .filter((p) => deploymentOf(p) === name)
       .filter(
         (p) => !isTerminating(p) && !isStopping(p) && !this.reserved.has(nameOf(p)) && !members.has(claimOf(p) ?? ''),
       )
@@ -235,7 +248,7 @@ export class KubernetesDeployer implements Deployer {
             return !now || claimOf(now) === waiter.agentId ? true : undefined;
           };
           void index
-            .until(manifestId, 'the claim to show', shown, 30_000)
+            .until(manifest.id, 'the claim to show', shown, 30_000)
             .catch(() => undefined)
             .then(() => this.reserved.delete(nameOf(pod)));
           waiter.resolve(claimed);
@@ -245,7 +258,7 @@ export class KubernetesDeployer implements Deployer {
           if (isConflict(error) || isNotFound(error) || isPatchNotApplied(error))
             waiters.unshift(waiter); // claimed or gone meanwhile: try the next free pod
           else waiter.reject(error);
-          this.handOut(index, manifestId);
+          this.handOut(index, manifest);
         },
       );
     }

@@ -12,7 +12,18 @@ export const isTerminating = (pod: V1Pod) => !!pod.metadata?.deletionTimestamp;
 export const isReady = (pod: V1Pod) =>
   pod.status?.phase === 'Running' && !!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 export const claimOf = (pod: V1Pod) => pod.metadata?.labels?.[LABELS.agentId];
+export const versionOf = (pod: V1Pod) => pod.metadata?.labels?.[LABELS.version];
 const manifestOf = (pod: V1Pod) => pod.metadata?.labels?.[LABELS.manifest] ?? '';
+/**
+ * The Deployment a pod belongs to: its ReplicaSet's name without the template
+ * hash. Read from the pod because Deployments of earlier releases were named
+ * `vapora-<manifest>`, without the version.
+ */
+export const deploymentOf = (pod: V1Pod) => {
+  const replicaSet = pod.metadata?.ownerReferences?.find((o) => o.kind === 'ReplicaSet')?.name;
+  const hash = pod.metadata?.labels?.['pod-template-hash'];
+  return replicaSet && hash && replicaSet.endsWith(`-${hash}`) ? replicaSet.slice(0, -hash.length - 1) : undefined;
+};
 
 /**
  * Vapora's pods in one namespace, followed by a watch (list once, then

@@ -12,7 +12,7 @@ import { eventLine, eventOf } from '../event-line';
 import { printJson, progress, table } from '../output';
 import { withClient } from '../temporal-client';
 import { featureIdOf, featureWorkflowId, userFeatureWorkflowId } from '../../contracts/workflow-ids';
-import { traceLink, webUiLink } from '../web-ui-link';
+import { traceLink, webUiLink } from '../../client/web-ui-link';
 import { featureDiff } from '../../client/feature-diff';
 import { featureStatus } from '../../client/feature-status';
 
