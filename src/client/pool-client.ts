@@ -99,19 +99,26 @@ export async function upgradePool(
   onProgress: (line: string) => void,
 ): Promise<UpgradeResult> {
   const handle = client.workflow.getHandle(poolWorkflowId(manifestId));
+  const versions = async () => (await handle.query(poolStatusQuery).catch(() => undefined))?.versions;
+  let before = (await versions()) ?? {};
+  /** Says which instances stopped and started since the last look (an id reused at another version is both). */
+  const report = (now: Record<string, string>) => {
+    for (const [id, version] of Object.entries(before))
+      if (now[id] !== version) onProgress(`${id} (${version}) stopped`);
+    for (const [id, version] of Object.entries(now))
+      if (before[id] !== version) onProgress(`${id} (${version}) started`);
+    before = now;
+  };
   const update = await handle.startUpdate(upgradePoolUpdate, {
     args: [request],
     waitForStage: WorkflowUpdateStage.ACCEPTED,
   });
   let done = false;
   const result = update.result().finally(() => (done = true));
-  let before: Record<string, string> = {};
   while (!done) {
-    const now = (await handle.query(poolStatusQuery).catch(() => undefined))?.versions ?? before;
-    for (const [id, version] of Object.entries(now)) if (!before[id]) onProgress(`${id} (${version}) started`);
-    for (const [id, version] of Object.entries(before)) if (!now[id]) onProgress(`${id} (${version}) stopped`);
-    before = now;
+    report((await versions()) ?? before);
     await Promise.race([result.catch(() => undefined), sleep(1000)]);
   }
+  report((await versions()) ?? before);
   return result.catch((error: unknown) => Promise.reject(new Error(failureMessage(error), { cause: error })));
 }

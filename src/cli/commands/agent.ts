@@ -260,7 +260,7 @@ export function registerAgent(program: Command): void {
     );
     if (options.json) return printJson(result);
     console.log(
-      `${manifestId}: ${result.from} → ${result.to}, ${result.replaced} instances replaced (${result.pool.agents.join(', ')})`,
+      `${manifestId}: ${result.from} → ${result.to}, ${result.replaced} instances replaced; now ${result.pool.agents.join(', ')} on ${result.to}`,
     );
     for (const w of result.warnings) console.log(`  warning: ${w}`);
   };
