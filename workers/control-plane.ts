@@ -24,6 +24,9 @@ import { startTracing } from '../src/observability/tracing';
 import { gaugeSources } from '../src/control-plane/gauge-sources';
 import { ScrapeTargets, scrapeTargetsFile } from '../src/control-plane/scrape-targets';
 import { natsMetrics } from '../src/control-plane/nats-metrics';
+import { consoleApp } from '../src/control-plane/console/console-app';
+import { ensureOperatorToken } from '../src/operator-token';
+import { webUiLink } from '../src/client/web-ui-link';
 
 /**
  * The control-plane worker: task queue `vapora`, owner of the registry (the
@@ -62,6 +65,14 @@ const api = await serveRegistryApi(registry, config.api.port, log, {
   metrics: metrics.registry,
   natsMetrics: config.observability.natsMonitorUrl ? natsMetrics(config.observability.natsMonitorUrl) : undefined,
   workspaces: workspacesDir(config.stateDir),
+  consolePages: consoleApp({
+    registry,
+    temporal,
+    bus,
+    taskQueue: config.temporal.taskQueue,
+    operatorToken: ensureOperatorToken(config.stateDir).token,
+    webUi: (workflowId) => webUiLink(config, workflowId),
+  }),
   mcp: mcpOverHttp({
     registry: new RegistryClient(config.api.url),
     featureStatus: (id) => featureStatus(temporal, id),

@@ -12,6 +12,7 @@ import { registerMcp } from './commands/mcp';
 import { registerDoctor } from './commands/doctor';
 import { registerProvision } from './commands/provision';
 import { registerUp } from './commands/up';
+import { registerConsole } from './commands/console';
 
 const program = new Command('vapora')
   .description('Vapora: durable multi-agent orchestration on Temporal, NATS JetStream and SurrealDB')
@@ -19,6 +20,7 @@ const program = new Command('vapora')
   .exitOverride();
 
 registerUp(program);
+registerConsole(program);
 registerDoctor(program);
 registerProvision(program);
 registerAgent(program);

@@ -14,6 +14,7 @@ import type { Deployer } from '../deploy/deployer';
 import type { Deployment } from '../contracts/fleet';
 import type { Logger } from '../logger';
 import { dependencyProblems } from '../marketplace/dependency-graph';
+import { dependencyStates } from '../marketplace/dependency-check';
 import { Marketplace } from '../marketplace/marketplace';
 import type { RegistryStore } from '../registry/registry-store';
 import { waitFor } from '../host/retry';
@@ -160,21 +161,14 @@ export class FleetService {
   /** Refuses a required dependency that is not running recent enough; warns about an optional one. */
   private async dependencyWarnings(target: AgentManifest, doing: string): Promise<string[]> {
     const warnings: string[] = [];
-    for (const dep of target.dependencies) {
-      const active = (await this.registry.agents.list({ manifest_id: dep.agent_id })).filter(
-        (a) => a.status === 'Active',
-      );
-      const good = active.filter((a) => compare(a.version, dep.min_version) >= 0);
-      if (good.length) continue;
-      const why = active.length
-        ? `${dep.agent_id} ${active[0]!.version} is installed but ${dep.min_version} or newer is required`
-        : `${dep.agent_id} (${dep.role} >= ${dep.min_version}) is not installed and healthy`;
+    for (const dep of dependencyStates(target, await this.registry.agents.list())) {
+      if (!dep.unmet) continue;
       if (!dep.optional)
         throw refuse(
           'DependencyMissing',
-          `cannot ${doing}: ${why}; install it first (vapora agent install ${dep.agent_id}${doing.startsWith('install') ? `, or both: vapora agent install ${target.id} --with-deps` : ''})`,
+          `cannot ${doing}: ${dep.unmet}; install it first (vapora agent install ${dep.agent_id}${doing.startsWith('install') ? `, or both: vapora agent install ${target.id} --with-deps` : ''})`,
         );
-      warnings.push(`optional dependency missing: ${why}`);
+      warnings.push(`optional dependency missing: ${dep.unmet}`);
     }
     for (const w of warnings) this.log.warn(w, { manifest: target.id });
     return warnings;

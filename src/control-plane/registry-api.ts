@@ -64,6 +64,8 @@ export interface ApiParts {
   metrics?: Exposition;
   /** nats-server's, at `/metrics/nats` (see src/control-plane/nats-metrics.ts). */
   natsMetrics?: Exposition;
+  /** The console's pages, at `/` (see src/control-plane/console/console-app.ts). */
+  consolePages?: Hono;
 }
 
 /** What serves Prometheus's text format: a prom-client Registry, or an exporter. */
@@ -81,7 +83,7 @@ interface Exposition {
 export function registryApi(
   registry: RegistryStore,
   log: Logger,
-  { workspaces, mcp, metrics, natsMetrics }: ApiParts = {},
+  { workspaces, mcp, metrics, natsMetrics, consolePages }: ApiParts = {},
 ): Hono {
   const withInstance = async (agent: AgentMetadata): Promise<AgentView> => {
     const instance = await registry.instances.get(agent.id);
@@ -94,6 +96,7 @@ export function registryApi(
   if (workspaces) api.route('/git', gitHttp(workspaces));
   // Vapora as an MCP server over Streamable HTTP (see src/client/mcp-server.ts).
   if (mcp) api.all('/mcp', (c) => mcp(c.req.raw));
+  if (consolePages) api.route('/', consolePages);
   // Prometheus's text format, for its scrapes.
   for (const [path, exposition] of [
     ['/metrics', metrics],

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EventBus } from '../../bus/event-bus';
 import { loadConfig } from '../../config';
-import { eventLine, eventOf } from '../event-line';
+import { eventLine, eventOf } from '../../client/event-line';
 import { printJson } from '../output';
 
 export function registerEvents(program: Command): void {
@@ -23,7 +23,7 @@ export function registerEvents(program: Command): void {
       const scope = o.feature?.replace(/^(feature|task)-/, '');
       try {
         for await (const event of bus.events({ follow: o.follow, signal: stop.signal })) {
-          if ((scope && !eventOf(event, scope)) || (o.type && event.message.type !== o.type)) continue;
+          if ((scope && !eventOf(event.message, scope)) || (o.type && event.message.type !== o.type)) continue;
           if (o.json) printJson(event);
           else console.log(eventLine(event));
         }

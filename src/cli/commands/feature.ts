@@ -1,20 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../../config';
 import { parse } from '../../domain';
 import { EventBus } from '../../bus/event-bus';
-import { VaporaCost, VaporaFeatureId, VaporaStatus } from '../../temporal/search-attributes';
 import { FeatureInput, type FeatureStatus } from '../../contracts/feature-input';
 import { featureStatusQuery } from '../../contracts/messages';
-import type { FeatureWorkflow } from '../../contracts/workflow-types';
-import { eventLine, eventOf } from '../event-line';
+import { eventLine, eventOf } from '../../client/event-line';
 import { printJson, progress, table } from '../output';
 import { withClient } from '../temporal-client';
-import { featureIdOf, featureWorkflowId, userFeatureWorkflowId } from '../../contracts/workflow-ids';
+import { featureIdOf, userFeatureWorkflowId } from '../../contracts/workflow-ids';
 import { traceLink, webUiLink } from '../../client/web-ui-link';
 import { featureDiff } from '../../client/feature-diff';
 import { featureStatus } from '../../client/feature-status';
+import { listFeatures, startFeature } from '../../client/feature-client';
 
 const numberOption = (what: string) =>
   z
@@ -22,17 +20,6 @@ const numberOption = (what: string) =>
     .regex(/^\d+(\.\d+)?$/, `${what} must be a number`)
     .transform(Number);
 const END_PHASES = new Set(['completed', 'aborted', 'failed']);
-
-/** A readable, unique feature id from its title: "Add rate limiting" → add-rate-limiting-3f9a. */
-function newFeatureId(title: string): string {
-  const slug = title
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40)
-    .replace(/-+$/, '');
-  return `${slug || 'feature'}-${randomBytes(2).toString('hex')}`;
-}
 
 export function registerFeature(program: Command): void {
   const feature = program
@@ -79,19 +66,15 @@ export function registerFeature(program: Command): void {
           },
           'feature',
         );
-        const id = o.id ? featureIdOf(userFeatureWorkflowId(o.id)) : newFeatureId(title);
-        const workflowId = featureWorkflowId(id);
         const since = new Date(Date.now() - 1000);
         await withClient(config, async (client) => {
-          await client.workflow.start<FeatureWorkflow>('featureWorkflow', {
-            taskQueue: config.temporal.taskQueue,
-            workflowId,
-            args: [{ ...input, feature_id: id }],
-            memo: { title },
-            staticSummary: `feature: ${title}`.slice(0, 200),
-            typedSearchAttributes: [{ key: VaporaFeatureId, value: id }],
-          });
-          const started = { workflowId, featureId: id, title, webUi: webUiLink(config, workflowId) };
+          const { workflowId, featureId } = await startFeature(
+            client,
+            config.temporal.taskQueue,
+            input,
+            o.id ? featureIdOf(userFeatureWorkflowId(o.id)) : undefined,
+          );
+          const started = { workflowId, featureId, title, webUi: webUiLink(config, workflowId) };
           if (o.json) printJson(started);
           else console.log(`started ${workflowId}: ${title}\n  Web UI  ${started.webUi}`);
           if (!o.wait) return;
@@ -112,21 +95,14 @@ export function registerFeature(program: Command): void {
     .option('--json', 'print the features as JSON')
     .action(async (o: { limit: string; json?: boolean }) => {
       const limit = parse(numberOption('--limit'), o.limit, '--limit');
-      const rows = await withClient(loadConfig(), async (client) => {
-        const found = [];
-        for await (const w of client.workflow.list({ query: `WorkflowType = 'featureWorkflow'` })) {
-          found.push({
-            id: w.workflowId,
-            status: w.status.name,
-            phase: w.typedSearchAttributes.get(VaporaStatus) ?? '-',
-            cost: `$${(w.typedSearchAttributes.get(VaporaCost) ?? 0).toFixed(4)}`,
-            started: w.startTime.toISOString().replace('T', ' ').slice(0, 19),
-            title: typeof w.memo?.title === 'string' ? w.memo.title : '',
-          });
-          if (found.length >= limit) break;
-        }
-        return found;
-      });
+      const rows = (await withClient(loadConfig(), (client) => listFeatures(client, { limit }))).map((f) => ({
+        id: f.id,
+        status: f.status,
+        phase: f.phase,
+        cost: `$${f.cost.toFixed(4)}`,
+        started: f.started.toISOString().replace('T', ' ').slice(0, 19),
+        title: f.title,
+      }));
       if (o.json) return printJson(rows);
       console.log(
         rows.length
@@ -187,7 +163,7 @@ async function follow(
   const stop = new AbortController();
   const printing = (async () => {
     for await (const event of bus.events({ follow: true, since, signal: stop.signal })) {
-      if (!eventOf(event, featureId)) continue;
+      if (!eventOf(event.message, featureId)) continue;
       if (json) printJson(event);
       else progress(eventLine(event, `${featureId}-`));
     }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
+import { ensureChromium } from '../../stack/chromium';
 import { ensureKubernetesToolchain } from '../../stack/kubernetes-toolchain';
 import { ensureNatsServer } from '../../stack/nats-server';
 import { ensurePrometheus } from '../../stack/prometheus';
@@ -11,7 +12,7 @@ export function registerProvision(program: Command): void {
   program
     .command('provision')
     .description(
-      'install what this machine lacks: the Temporal CLI (built with Go into the cache) and nats-server (and Prometheus, Kubernetes)',
+      'install what this machine lacks: the Temporal CLI (built with Go into the cache) and nats-server (and Prometheus, Kubernetes, Chromium)',
     )
     .option(
       '--kubernetes',
@@ -21,26 +22,30 @@ export function registerProvision(program: Command): void {
       '--observability',
       'also install Prometheus (with promtool, from Debian as nats-server) and build Jaeger with Go into the cache',
     )
+    .option('--browser', "also install Chromium from Debian, for the console's browser tests")
     .option('--json', 'print what was found or installed as JSON')
-    .action(async (options: { kubernetes?: boolean; observability?: boolean; json?: boolean }) => {
+    .action(async (options: { kubernetes?: boolean; observability?: boolean; browser?: boolean; json?: boolean }) => {
       const config = loadConfig();
       const temporal = await ensureTemporalCli(config.cacheDir, progress);
       const nats = await ensureNatsServer(progress);
       const prometheus = options.observability ? await ensurePrometheus(progress) : undefined;
       const jaeger = options.observability ? await ensureJaeger(config.cacheDir, progress) : undefined;
       const kubernetes = options.kubernetes ? await ensureKubernetesToolchain(config.cacheDir, progress) : undefined;
+      const chromium = options.browser ? await ensureChromium(progress) : undefined;
       if (options.json)
         return printJson({
           temporal,
           nats,
           ...(prometheus && { prometheus, jaeger }),
           ...(kubernetes && { kubernetes }),
+          ...(chromium && { chromium }),
         });
       progress(
         `temporal     ${temporal.path} (${temporal.version}, ${temporal.source})\nnats-server  ${nats.path} (${nats.version}, ${nats.source})`,
       );
       if (prometheus)
         progress(`prometheus   ${prometheus.path} (${prometheus.version.split(' (')[0]}, ${prometheus.source})`);
+      if (chromium) progress(`chromium     ${chromium.path} (${chromium.version}, ${chromium.source})`);
       if (kubernetes) progress(`kubernetes   ${Object.values(kubernetes.bin).join('\n             ')}`);
     });
 }

@@ -6,6 +6,8 @@ import { CATALOG_DIR, loadManifests } from '../../marketplace/manifest-loader';
 import { printJson, progress } from '../output';
 import { stopSignal } from '../stop-signal';
 import { withClient } from '../temporal-client';
+import { ensureOperatorToken } from '../../operator-token';
+import { consoleUrl } from './console';
 
 export function registerUp(program: Command): void {
   program
@@ -21,6 +23,8 @@ export function registerUp(program: Command): void {
     )
     .action(async (options: { json?: boolean; team: boolean; observability?: boolean }) => {
       const config = loadConfig();
+      // Made before the control plane starts (which reads it), so this is the run that shows it.
+      const operator = ensureOperatorToken(config.stateDir);
       const stack = new DevStack(config, progress, { observability: options.observability });
       // Listened for before anything starts: a signal while starting stops what has started so far.
       const stopRequested = stopSignal();
@@ -36,8 +40,9 @@ export function registerUp(program: Command): void {
           );
           if (installed.length) progress(`default team installed: ${installed.length} agents`);
         }
-        if (options.json) printJson({ status: 'ready', ...endpoints, pids: stack.pids() });
-        else progress(readyText(endpoints, config.api.url));
+        const consoleAt = { url: consoleUrl(config.api.url), operatorTokenFile: operator.file };
+        if (options.json) printJson({ status: 'ready', ...endpoints, console: consoleAt, pids: stack.pids() });
+        else progress(readyText(endpoints, config.api.url, operator));
       })();
       const reason = await Promise.race([
         ready.then(() => Promise.race([stopRequested, failed])),
@@ -55,7 +60,7 @@ export function registerUp(program: Command): void {
     });
 }
 
-function readyText(endpoints: Endpoints, apiUrl: string): string {
+function readyText(endpoints: Endpoints, apiUrl: string, operator: ReturnType<typeof ensureOperatorToken>): string {
   return [
     '',
     'Vapora is up.',
@@ -64,6 +69,12 @@ function readyText(endpoints: Endpoints, apiUrl: string): string {
     `  NATS        ${endpoints.nats} (JetStream stream vapora_tasks)`,
     `  SurrealDB   ${endpoints.surreal}`,
     `  Worker      task queue "${endpoints.taskQueue}", registry API ${apiUrl}`,
+    `  Console     ${consoleUrl(apiUrl)}`,
+    ...(operator.created
+      ? [
+          `              operator token ${operator.token} (shown once; kept in ${operator.file}, npx vapora console prints it)`,
+        ]
+      : []),
     ...(endpoints.prometheus ? [`  Prometheus  ${endpoints.prometheus} (alerts: ${endpoints.prometheus}/alerts)`] : []),
     ...(endpoints.jaeger
       ? [

@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../bus/event-bus';
+import type { AgentMessage } from '../domain';
 
 /** One task event as a line a person reads: time, what happened, to which step. */
 export function eventLine({ time, message: m }: StoredEvent, stripPrefix = ''): string {
@@ -25,9 +26,8 @@ export function eventLine({ time, message: m }: StoredEvent, stripPrefix = ''): 
   return `${at}  ${task.padEnd(14)} ${what}`;
 }
 
-/** Whether a stored event belongs to the feature or task `id` (task ids and decision ids start with it). */
-export function eventOf(event: StoredEvent, id: string): boolean {
-  const m = event.message;
+/** Whether an event belongs to the feature or task `id` (task ids and decision ids start with it). */
+export function eventOf(m: AgentMessage, id: string): boolean {
   const key = 'task_id' in m ? m.task_id : m.type === 'DecisionMade' ? m.decision_id : undefined;
   return key !== undefined && (key === id || key.startsWith(`${id}-`));
 }
