@@ -53,6 +53,14 @@ describe('the console in Chromium (real control plane, 13 agent processes)', () 
       return { kb: entries.reduce((sum, e) => sum + e.encodedBodySize, 0) / 1024, firstPaintMs: paint ? paint.startTime : -1 };
     })()`);
   };
+  /** Uploads a manifest as a JSON file from the marketplace page, up to its confirmation page. */
+  const checkFile = async (manifest: object) => {
+    const file = join(tempDir('console-manifest'), 'manifest.json');
+    writeFileSync(file, JSON.stringify(manifest));
+    await page.goto(`${base}/marketplace`);
+    await page.getByLabel('Manifest (YAML or JSON)').setInputFiles(file);
+    await page.getByRole('button', { name: 'Check before installing' }).click();
+  };
   const developers = () => page.locator('tr[data-agent^="developer-"]');
 
   it('shows the marketplace and fleet to anyone on loopback, and refuses changes without the token', async () => {
@@ -91,18 +99,11 @@ describe('the console in Chromium (real control plane, 13 agent processes)', () 
   });
 
   it('installs a manifest from a file after showing its dependency check', async () => {
-    const file = join(tempDir('console-manifest'), 'console-extra.json');
-    writeFileSync(
-      file,
-      JSON.stringify(
-        fastManifest('console-extra', {
-          dependencies: [{ agent_id: 'architect', role: 'architect', min_version: '0.1.0' }],
-        }),
-      ),
+    await checkFile(
+      fastManifest('console-extra', {
+        dependencies: [{ agent_id: 'architect', role: 'architect', min_version: '0.1.0' }],
+      }),
     );
-    await page.goto(`${base}/marketplace`);
-    await page.getByLabel('Manifest (YAML or JSON)').setInputFiles(file);
-    await page.getByRole('button', { name: 'Check before installing' }).click();
     await page.getByText('architect >= 0.1.0 runs').waitFor();
     await check('install-confirm');
     await page.getByLabel('Instances').fill('1');
@@ -166,6 +167,30 @@ describe('the console in Chromium (real control plane, 13 agent processes)', () 
       .evaluateAll((items) => items.map((i) => i.getAttribute('data-type')));
     assert.ok(types.length > 0 && types.every((t) => t === 'TaskCompleted'), types.join(', '));
     await check('events');
+  });
+
+  it('upgrades a running manifest from a file, and refuses to uninstall what others depend on unless told to', async () => {
+    await checkFile(
+      fastManifest('console-extra', { version: '0.2.0', docker_image: 'vapora/agents:console-extra-0.2.0' }),
+    );
+    await page.getByRole('button', { name: 'Upgrade console-extra to 0.2.0' }).click();
+    await page.getByText('console-extra: 0.1.0 → 0.2.0, 1 instances replaced').waitFor({ timeout: 90_000 });
+    assert.deepEqual(
+      (await plane.registry.agents()).filter((a) => a.manifest_id === 'console-extra').map((a) => a.version),
+      ['0.2.0'],
+    );
+
+    const uninstall = (id: string) => page.locator(`form[action="/marketplace/${id}/uninstall"]`);
+    await uninstall('architect').getByRole('button', { name: 'Uninstall' }).click();
+    await page.getByText(/architect not uninstalled: .*depend on it/).waitFor({ timeout: 30_000 });
+    assert.ok(
+      (await plane.registry.agents()).some((a) => a.manifest_id === 'architect'),
+      'architect still runs',
+    );
+    await uninstall('console-extra').getByRole('button', { name: 'Uninstall' }).click();
+    await page.getByText('console-extra uninstalled').waitFor({ timeout: 60_000 });
+    assert.ok(!(await plane.registry.agents()).some((a) => a.manifest_id === 'console-extra'));
+    await check('marketplace');
   });
 
   it('fits a phone: the fleet and the marketplace on a 390 px wide screen', async () => {
