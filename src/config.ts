@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { readOperatorToken } from './operator-token';
 import { ValidationError, parse, type LLMProvider } from './domain';
 
 const HostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port, e.g. "localhost:7233"');
@@ -23,6 +24,8 @@ const Env = z.object({
   // In a cluster the API listens beyond loopback and agents reach it by a Service URL.
   VAPORA_API_HOST: z.string().min(1).default('127.0.0.1'),
   VAPORA_API_URL: z.string().url().optional(),
+  /** An agent's own token for the API (issued by the control plane at deploy); the CLI reads the operator's from the state directory. */
+  VAPORA_AGENT_TOKEN: z.string().min(1).optional(),
   VAPORA_DEPLOYER: z.enum(['process', 'kubernetes']).default('process'),
   VAPORA_K8S_NAMESPACE: z
     .string()
@@ -79,7 +82,7 @@ export interface Config {
   stackFile?: string;
   temporal: { address: string; namespace: string; uiPort: number; taskQueue: string; external: boolean };
   /** The control-plane worker's registry API: loopback by default; `url` is where agents reach it. */
-  api: { port: number; host: string; url: string };
+  api: { port: number; host: string; url: string; token?: string };
   /** How agent instances run: local processes, or pods in a Kubernetes namespace (cluster from KUBECONFIG or in-cluster). */
   deployer: { kind: 'process' | 'kubernetes'; namespace: string };
   nats: { url: string; external: boolean };
@@ -145,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: e.VAPORA_API_PORT,
       host: e.VAPORA_API_HOST,
       url: e.VAPORA_API_URL ?? `http://127.0.0.1:${e.VAPORA_API_PORT}`,
+      token: e.VAPORA_AGENT_TOKEN ?? readOperatorToken(resolve(e.VAPORA_STATE_DIR)),
     },
     deployer: { kind: e.VAPORA_DEPLOYER, namespace: e.VAPORA_K8S_NAMESPACE },
     nats: { url: e.NATS_URL ?? DEFAULTS.natsUrl, external: e.NATS_URL !== undefined },

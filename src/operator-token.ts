@@ -6,36 +6,48 @@ import { join } from 'node:path';
 export const operatorTokenFile = (stateDir: string) => join(stateDir, 'operator-token');
 
 /**
- * The operator's token, which the console's changes (install, scale,
- * approve, …) require: read from the state directory, or made there on first
- * use with mode 0600 (`created` then tells the caller to show it once).
+ * The operator's token, which every change through the API and the console
+ * requires: read from the state directory, or made there on first use with
+ * mode 0600 (`created` then tells the caller to show it once).
  */
 export function ensureOperatorToken(stateDir: string): { token: string; file: string; created: boolean } {
-  const file = operatorTokenFile(stateDir);
-  const existing = readOperatorToken(stateDir);
+  return ensureStateSecret(operatorTokenFile(stateDir), 'vop_');
+}
+
+export function readOperatorToken(stateDir: string): string | undefined {
+  return readSecret(operatorTokenFile(stateDir));
+}
+
+/** The control plane's key for the tokens it issues to agents (see src/control-plane/api-auth.ts). */
+export function ensureAgentTokenKey(stateDir: string): string {
+  return ensureStateSecret(join(stateDir, 'agent-token-key'), '').token;
+}
+
+/** A secret in `file`, made with mode 0600 if there is none; when two processes start at once, the first one's wins. */
+function ensureStateSecret(file: string, prefix: string): { token: string; file: string; created: boolean } {
+  const existing = readSecret(file);
   if (existing) return { token: existing, file, created: false };
-  mkdirSync(stateDir, { recursive: true });
-  const token = `vop_${randomBytes(24).toString('base64url')}`;
+  mkdirSync(join(file, '..'), { recursive: true });
+  const token = `${prefix}${randomBytes(24).toString('base64url')}`;
   try {
-    // 'wx': when two processes start at once, the first one's token wins and the other reads it.
     writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
     return { token, file, created: true };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return { token: readOperatorToken(stateDir)!, file, created: false };
+    return { token: readSecret(file)!, file, created: false };
   }
 }
 
-export function readOperatorToken(stateDir: string): string | undefined {
+function readSecret(file: string): string | undefined {
   try {
-    return readFileSync(operatorTokenFile(stateDir), 'utf8').trim() || undefined;
+    return readFileSync(file, 'utf8').trim() || undefined;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
 }
 
-/** Compares in constant time, so the token cannot be guessed a character at a time. */
+/** Compares in constant time, so a token cannot be guessed a character at a time. */
 export function sameToken(given: string | undefined, expected: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);

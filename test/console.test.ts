@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { installTeam } from '../src/client/pool-client';
@@ -11,6 +11,11 @@ import { fastManifest, uninstallPools } from './support/fleet';
 import { planeProcess } from './support/plane-process';
 import { tempDir } from './support/servers';
 import { vapora } from './support/cli';
+
+const listFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)],
+  );
 
 /**
  * The console in real Chromium against the real control plane (13 agent
@@ -205,6 +210,13 @@ describe('the console in Chromium (real control plane, 13 agent processes)', () 
     } finally {
       await phone.close();
     }
+  });
+
+  it('keeps every token out of the logs', () => {
+    const logs = [join(plane.stateDir, 'control-plane.log'), ...listFiles(join(plane.stateDir, 'logs'))];
+    const leaks = logs.filter((file) => /\b(vop|vag|vpl)_[\w-]{8}/.test(readFileSync(file, 'utf8')));
+    assert.ok(logs.length > 13, `the plane's and its agents' logs (${logs.length})`);
+    assert.deepEqual(leaks, []);
   });
 
   it('has no serious or critical accessibility violation on any page', () => {

@@ -8,7 +8,8 @@ import type { ApplicationFailure } from '@temporalio/common';
 import { AgentManifest, parse } from '../src/domain';
 import { installPool, upgradePool } from '../src/client/pool-client';
 import { poolWorkflowId } from '../src/contracts/workflow-ids';
-import { LABELS, MEMBERS, deploymentName, poolSelector } from '../src/deploy/agent-workload';
+import { AGENT_TOKENS_SECRET, LABELS, MEMBERS, deploymentName, poolSelector } from '../src/deploy/agent-workload';
+import { ApiAuth } from '../src/control-plane/api-auth';
 import { poolStatusQuery, scalePoolUpdate, uninstallPoolUpdate } from '../src/contracts/fleet';
 import { failureMessage } from '../src/temporal/failure-message';
 import {
@@ -135,6 +136,13 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     assert.equal(d.metadata?.labels?.[LABELS.version], '0.1.0');
     const container = d.spec?.template.spec?.containers[0];
     assert.equal(container?.image, `vapora/agents:${manifestId}-0.1.0`);
+    // The pool's API token: in the Secret its pods read, never in the Deployment itself.
+    assert.deepEqual(container?.env?.find((e) => e.name === 'VAPORA_AGENT_TOKEN')?.valueFrom, {
+      secretKeyRef: { name: AGENT_TOKENS_SECRET, key: manifestId },
+    });
+    const secret = await cluster.core.readNamespacedSecret({ name: AGENT_TOKENS_SECRET, namespace: NAMESPACE });
+    const token = Buffer.from(secret.data?.[manifestId] ?? '', 'base64').toString();
+    assert.deepEqual(ApiAuth.of(plane.stateDir).identify(`Bearer ${token}`), { kind: 'pool', manifestId });
     assert.deepEqual(container?.resources?.requests, {
       cpu: manifest.resources.cpu,
       memory: manifest.resources.memory,

@@ -6,6 +6,9 @@ import { serveRegistryApi } from '../src/control-plane/registry-api';
 import { createLogger } from '../src/logger';
 import { RegistryStore } from '../src/registry/registry-store';
 import { freePort } from '../src/host/ports';
+import { ApiAuth } from '../src/control-plane/api-auth';
+import { readOperatorToken } from '../src/operator-token';
+import { tempDir } from './support/servers';
 
 const listen = (server: Server) =>
   new Promise<string>((resolve) =>
@@ -17,13 +20,16 @@ describe('registry API (Hono, embedded SurrealDB)', () => {
   let server: Server;
   let url: string;
   let client: RegistryClient;
+  const stateDir = tempDir('api');
+  const auth = ApiAuth.of(stateDir);
+  const operatorToken = readOperatorToken(stateDir)!;
 
   before(async () => {
     registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'api' });
     const port = await freePort();
-    server = await serveRegistryApi(registry, port, createLogger('test-api', { write: () => undefined }));
+    server = await serveRegistryApi(registry, port, createLogger('test-api', { write: () => undefined }), { auth });
     url = `http://127.0.0.1:${port}`;
-    client = new RegistryClient(url);
+    client = new RegistryClient(url, operatorToken);
   });
 
   after(async () => {
@@ -52,7 +58,11 @@ describe('registry API (Hono, embedded SurrealDB)', () => {
 
   it('refuses bad bodies and queries with 400, naming the field', async () => {
     const post = (path: string, body: string) =>
-      fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${operatorToken}` },
+        body,
+      });
     const badTtl = await post(
       '/v1/knowledge',
       JSON.stringify({ key: 'k', context_type: 't', from_agent: 'a', to_roles: [], data: 1, ttl_minutes: 0 }),
@@ -73,6 +83,47 @@ describe('registry API (Hono, embedded SurrealDB)', () => {
     const unknown = await fetch(`${url}/v1/nothing`);
     assert.equal(unknown.status, 404);
     assert.deepEqual(await unknown.json(), { error: 'no route for GET /v1/nothing' });
+  });
+
+  it("lets only holders of a token it issued write, and no agent overwrite another's work or speak for it", async () => {
+    const as = (token: string | undefined) => new RegistryClient(url, token);
+    const architect = as(auth.agentToken('architect-001'));
+    const developer = as(auth.agentToken('developer-001'));
+    const adr = { id: 'adr-owned', kind: 'adr', title: 'ADR', content: 'by the architect' };
+    const fact = { key: 'f-2/x', context_type: 'c', to_roles: [], data: 1, ttl_minutes: 5 };
+
+    await assert.rejects(as(undefined).putArtifact(adr), /401.*authentication required/s);
+    await assert.rejects(as('vag_architect-001.forged').putArtifact(adr), /401.*invalid token/s);
+    await assert.rejects(as(auth.agentToken('architect-001') + 'x').putArtifact(adr), /401/);
+    assert.equal(await client.artifact('adr-owned'), undefined, 'nothing written');
+
+    await architect.putArtifact(adr);
+    assert.equal((await client.artifact('adr-owned'))?.writer, 'architect-001');
+    await assert.rejects(
+      developer.putArtifact({ ...adr, content: 'overwritten' }),
+      /403.*adr-owned is architect-001's: developer-001 may not overwrite it/s,
+    );
+    await architect.putArtifact({ ...adr, content: 'revised by the architect' });
+    assert.equal((await client.artifact('adr-owned'))?.content, 'revised by the architect');
+
+    await assert.rejects(
+      developer.shareKnowledge({ ...fact, from_agent: 'architect-001' }),
+      /403.*developer-001 may not share knowledge as architect-001/s,
+    );
+    await architect.shareKnowledge({ ...fact, from_agent: 'architect-001' });
+    await assert.rejects(
+      developer.shareKnowledge({ ...fact, from_agent: 'developer-001' }),
+      /403.*f-2\/x is architect-001's/s,
+    );
+    await assert.rejects(developer.addCatalog({ name: 'mine', source: '/tmp' }), /403.*only the operator/s);
+
+    // A pod's pool token writes for that pool's agents only.
+    const pool = as(auth.poolToken('developer'));
+    await pool.shareKnowledge({ ...fact, key: 'f-2/y', from_agent: 'developer-002' });
+    await assert.rejects(pool.shareKnowledge({ ...fact, key: 'f-2/z', from_agent: 'developer-ops-001' }), /403/);
+    // The operator may correct anything.
+    await client.putArtifact({ ...adr, content: 'corrected' });
+    assert.equal((await client.artifact('adr-owned'))?.writer, 'operator');
   });
 
   it('has the client refuse a reply that does not match its schema, naming the field', async () => {

@@ -9,6 +9,8 @@ import type { Server } from 'node:http';
 import { EventBus } from '../src/bus/event-bus';
 import { featureStatus } from '../src/client/feature-status';
 import { mcpOverHttp } from '../src/client/mcp-server';
+import { ApiAuth } from '../src/control-plane/api-auth';
+import { readOperatorToken } from '../src/operator-token';
 import { RegistryClient } from '../src/client/registry-client';
 import { serveRegistryApi } from '../src/control-plane/registry-api';
 import { createLogger } from '../src/logger';
@@ -253,6 +255,7 @@ describe('Vapora as an MCP server (the official MCP client, over stdio and Strea
   let temporal: Client;
   let api: Server;
   let port: number;
+  const stateDir = tempDir('mcp');
 
   before(async () => {
     registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'mcp' });
@@ -260,8 +263,9 @@ describe('Vapora as an MCP server (the official MCP client, over stdio and Strea
     temporal = new Client({ connection: await Connection.connect({ address: temporalAddress }) });
     port = await freePort();
     api = await serveRegistryApi(registry, port, createLogger('test-api', { write: () => undefined }), {
+      auth: ApiAuth.of(stateDir),
       mcp: mcpOverHttp({
-        registry: new RegistryClient(`http://127.0.0.1:${port}`),
+        registryAs: (token) => new RegistryClient(`http://127.0.0.1:${port}`, token),
         featureStatus: (id) => featureStatus(temporal, id),
         bus,
       }),
@@ -284,7 +288,10 @@ describe('Vapora as an MCP server (the official MCP client, over stdio and Strea
   });
 
   const transports = {
-    'Streamable HTTP': () => new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)),
+    'Streamable HTTP': () =>
+      new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${readOperatorToken(stateDir)}` } },
+      }),
     stdio: () =>
       new StdioClientTransport({
         command: process.execPath,
@@ -292,6 +299,7 @@ describe('Vapora as an MCP server (the official MCP client, over stdio and Strea
         env: {
           ...(process.env as Record<string, string>),
           VAPORA_API_PORT: String(port),
+          VAPORA_STATE_DIR: stateDir,
           TEMPORAL_ADDRESS: temporalAddress,
           NATS_URL: natsUrl,
         },

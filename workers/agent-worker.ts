@@ -93,7 +93,8 @@ const bus = await EventBus.connect(config.nats.url, { name: `vapora-agent-${spec
 const router = new LLMRouter(config.llm);
 const executor = new TaskExecutor(spec, {
   bus,
-  registry: new RegistryClient(config.api.url),
+  registry: RegistryClient.of(config.api),
+  token: config.api.token,
   router,
   // Clones of feature workspaces, one per task attempt: kept across a restart of this agent.
   workDir: join(config.stateDir, 'work', spec.agent_id),

@@ -26,6 +26,7 @@ import { ScrapeTargets, scrapeTargetsFile } from '../src/control-plane/scrape-ta
 import { natsMetrics } from '../src/control-plane/nats-metrics';
 import { consoleApp } from '../src/control-plane/console/console-app';
 import { ensureOperatorToken } from '../src/operator-token';
+import { ApiAuth } from '../src/control-plane/api-auth';
 import { webUiLink } from '../src/client/web-ui-link';
 
 /**
@@ -60,7 +61,9 @@ const metrics = createMetrics(gaugeSources(registry, temporal));
 const bus = await EventBus.connect(config.nats.url, { name: 'vapora-control-plane', logger: log, metrics });
 const targets = new ScrapeTargets(registry, scrapeTargetsFile(config.stateDir));
 await targets.update();
+const auth = ApiAuth.of(config.stateDir);
 const api = await serveRegistryApi(registry, config.api.port, log, {
+  auth,
   host: config.api.host,
   metrics: metrics.registry,
   natsMetrics: config.observability.natsMonitorUrl ? natsMetrics(config.observability.natsMonitorUrl) : undefined,
@@ -74,7 +77,7 @@ const api = await serveRegistryApi(registry, config.api.port, log, {
     webUi: (workflowId) => webUiLink(config, workflowId),
   }),
   mcp: mcpOverHttp({
-    registry: new RegistryClient(config.api.url),
+    registryAs: (token) => new RegistryClient(config.api.url, token),
     featureStatus: (id) => featureStatus(temporal, id),
     bus,
   }),
@@ -85,7 +88,7 @@ try {
   if (added.length) log.info('registered search attributes', { added });
   const seeded = await seedCatalog(registry);
   if (seeded.length) log.info('marketplace catalog added', { manifests: seeded });
-  const deployer = createDeployer(config, log);
+  const deployer = createDeployer(config, log, auth);
   const deps = await openActivityDeps(
     { stateDir: config.stateDir, gitUrl: `${config.api.url}/git` },
     registry,

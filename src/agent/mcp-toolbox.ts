@@ -46,8 +46,8 @@ export class McpToolbox {
     private readonly allow: string[],
   ) {}
 
-  /** `vaporaMcp` is where Vapora's own MCP server answers (the stack's API `/mcp`). */
-  static async open(declared: AgentTools, workspace: string | undefined, vaporaMcp: URL): Promise<McpToolbox> {
+  /** `vaporaMcp` is where Vapora's own MCP server answers (the stack's API `/mcp`), with the agent's credentials. */
+  static async open(declared: AgentTools, workspace: string | undefined, vaporaMcp: VaporaMcp): Promise<McpToolbox> {
     const tools = new Map<string, Offered>();
     const clients: Client[] = [];
     const allowed = new Set(declared.allow);
@@ -125,9 +125,13 @@ export class McpToolbox {
   }
 }
 
-function transportFor(server: McpServer, workspace: string | undefined, vaporaMcp: URL): Transport {
+type VaporaMcp = { url: URL; headers: Record<string, string> };
+
+function transportFor(server: McpServer, workspace: string | undefined, vaporaMcp: VaporaMcp): Transport {
+  // The agent's token goes to Vapora's own server only, never to a server a manifest names.
+  if ('url' in server) return new StreamableHTTPClientTransport(new URL(server.url));
   if (!('command' in server))
-    return new StreamableHTTPClientTransport('url' in server ? new URL(server.url) : vaporaMcp);
+    return new StreamableHTTPClientTransport(vaporaMcp.url, { requestInit: { headers: vaporaMcp.headers } });
   const transport = new StdioClientTransport({
     command: server.command,
     args: server.args.map((a) => a.split(WORKSPACE_PLACEHOLDER).join(workspace ?? '')),

@@ -98,7 +98,14 @@ export class TaskExecutor {
 
   constructor(
     private readonly spec: AgentSpec,
-    private readonly deps: { bus: EventBus; registry: RegistryClient; router: LLMRouter; workDir: string },
+    private readonly deps: {
+      bus: EventBus;
+      registry: RegistryClient;
+      router: LLMRouter;
+      workDir: string;
+      /** The agent's own token, for pushes to workspaces served over HTTP. */
+      token?: string;
+    },
   ) {}
 
   /**
@@ -403,10 +410,14 @@ export class TaskExecutor {
     if (!session) {
       session = (async () => {
         const copy = task.workspace
-          ? await WorkingCopy.open(task.workspace, join(this.deps.workDir, `${task.task_id}-a${attempt}`))
+          ? await WorkingCopy.open(
+              task.workspace,
+              join(this.deps.workDir, `${task.task_id}-a${attempt}`),
+              this.deps.token,
+            )
           : undefined;
         const toolbox = this.spec.tools
-          ? await McpToolbox.open(this.spec.tools, copy?.dir, this.deps.registry.mcpUrl)
+          ? await McpToolbox.open(this.spec.tools, copy?.dir, this.deps.registry.mcp)
           : undefined;
         return { copy, toolbox };
       })();

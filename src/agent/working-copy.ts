@@ -21,17 +21,31 @@ const START = 'refs/vapora/start';
  * crash finds the files its earlier tool calls wrote.
  */
 export class WorkingCopy {
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
 
-  /** The clone for this attempt: made on first use, found again afterwards. */
-  static async open(remote: string, dir: string): Promise<WorkingCopy> {
+  /**
+   * The clone for this attempt: made on first use, found again afterwards.
+   * `token` goes with pushes over HTTP as a header set in Git's environment:
+   * never in a command line or in the clone's config on disk.
+   */
+  static async open(remote: string, dir: string, token?: string): Promise<WorkingCopy> {
+    const env: NodeJS.ProcessEnv = token
+      ? {
+          GIT_CONFIG_COUNT: '1',
+          GIT_CONFIG_KEY_0: 'http.extraHeader',
+          GIT_CONFIG_VALUE_0: `Authorization: Bearer ${token}`,
+        }
+      : {};
     if (!existsSync(join(dir, '.git'))) {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dirname(dir), { recursive: true });
-      await git(dirname(dir), ['clone', '--quiet', '--branch', 'main', remote, dir]);
+      await git(dirname(dir), ['clone', '--quiet', '--branch', 'main', remote, dir], env);
       await git(dir, ['update-ref', START, 'HEAD']);
     }
-    return new WorkingCopy(dir);
+    return new WorkingCopy(dir, env);
   }
 
   /**
@@ -45,13 +59,13 @@ export class WorkingCopy {
     if (staged) await git(this.dir, ['commit', '--quiet', '-m', message]);
     const ahead = (await git(this.dir, ['rev-list', '--count', 'origin/main..HEAD'])).trim() !== '0';
     if (ahead)
-      await retry(() => git(this.dir, ['push', '--quiet', 'origin', 'HEAD:main']), {
+      await retry(() => git(this.dir, ['push', '--quiet', 'origin', 'HEAD:main'], this.env), {
         attempts: 8,
         delayMs: jitteredBackoff(50),
         // Another step pushed first: replay this one on top of it and push again.
         retryable: async (error) =>
           error instanceof GitError &&
-          (await git(this.dir, ['pull', '--quiet', '--rebase', 'origin', 'main']).then(
+          (await git(this.dir, ['pull', '--quiet', '--rebase', 'origin', 'main'], this.env).then(
             () => true,
             () => false,
           )),

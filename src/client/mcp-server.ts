@@ -192,14 +192,24 @@ export function vaporaMcpServer({ registry, featureStatus, bus }: McpDeps): McpS
   return server;
 }
 
-/** Streamable HTTP, stateless: each request gets its own server and transport, as the SDK advises without sessions. */
-export function mcpOverHttp(deps: McpDeps): (request: Request) => Promise<Response> {
+/**
+ * Streamable HTTP, stateless: each request gets its own server and transport,
+ * as the SDK advises without sessions, and reaches the registry with its
+ * caller's own token, so the API's checks of who may write what apply.
+ */
+export function mcpOverHttp({
+  registryAs,
+  ...deps
+}: Omit<McpDeps, 'registry'> & { registryAs: (token: string | undefined) => RegistryClient }): (
+  request: Request,
+) => Promise<Response> {
   return async (request) => {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
     });
-    await vaporaMcpServer(deps).connect(transport);
+    const token = /^Bearer (\S+)$/.exec(request.headers.get('authorization') ?? '')?.[1];
+    await vaporaMcpServer({ ...deps, registry: registryAs(token) }).connect(transport);
     return transport.handleRequest(request);
   };
 }

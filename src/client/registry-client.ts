@@ -25,11 +25,24 @@ type Query = Record<string, string | undefined>;
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export class RegistryClient {
-  constructor(private readonly baseUrl: string) {}
+  /** `token`: the caller's bearer token, which writes need (an agent's own, or the operator's). */
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token?: string,
+  ) {}
 
-  /** Where the same API serves Vapora as an MCP server (Streamable HTTP). */
-  get mcpUrl(): URL {
-    return new URL(`${this.baseUrl.replace(/\/$/, '')}/mcp`);
+  /** The API a configuration names, with its token (an agent's own, or the operator's from the state directory). */
+  static of(api: { url: string; token?: string }): RegistryClient {
+    return new RegistryClient(api.url, api.token);
+  }
+
+  /** Where the same API serves Vapora as an MCP server (Streamable HTTP), and the credentials it takes. */
+  get mcp(): { url: URL; headers: Record<string, string> } {
+    return { url: new URL(`${this.baseUrl.replace(/\/$/, '')}/mcp`), headers: this.credentials() };
+  }
+
+  private credentials(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
   }
 
   agents(): Promise<AgentView[]> {
@@ -133,7 +146,11 @@ export class RegistryClient {
     try {
       return await fetch(`${this.baseUrl}${path}${query ? `?${query}` : ''}`, {
         method,
-        headers: { ...traceHeaders(), ...(options.body !== undefined && { 'content-type': 'application/json' }) },
+        headers: {
+          ...traceHeaders(),
+          ...this.credentials(),
+          ...(options.body !== undefined && { 'content-type': 'application/json' }),
+        },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: AbortSignal.timeout(10_000),
       });

@@ -40,7 +40,7 @@ export const TrustedKey = z.object({ public_key: z.string().min(1) });
 export const AgentView = AgentMetadata.extend({ instance: AgentInstance.optional() });
 export type AgentView = z.infer<typeof AgentView>;
 
-export const NewArtifact = Artifact.omit({ created_at: true });
+export const NewArtifact = Artifact.omit({ created_at: true, writer: true });
 export type NewArtifact = z.input<typeof NewArtifact>;
 
 export const NewKnowledge = Knowledge.omit({ created_at: true, expires_at: true }).extend({

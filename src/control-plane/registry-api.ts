@@ -3,6 +3,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { zValidator } from '@hono/zod-validator';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import type { z } from 'zod';
 import {
@@ -25,6 +26,7 @@ import type { RegistryStore } from '../registry/registry-store';
 import { gitHttp } from './git-http';
 import { Marketplace } from '../marketplace/marketplace';
 import { Catalogs } from './catalogs';
+import { mayActAs, writerOf, type ApiAuth, type Identity } from './api-auth';
 
 const MAX_BODY = 8 * 1024 * 1024;
 const limited = bodyLimit({
@@ -54,8 +56,13 @@ const refusable = async (c: Context, work: () => Promise<unknown>) => {
 const found = <T>(c: Context, value: T | undefined) =>
   value === undefined ? c.json({ error: `not found: ${c.req.path}` }, 404) : c.json(value);
 
+/** A write's handler knows who makes it. */
+type ApiEnv = { Variables: { who: Identity } };
+
 /** What the API serves beside the registry, where the control plane has it. */
 export interface ApiParts {
+  /** Who may write: the operator's token and the agents' (see api-auth.ts). */
+  auth: ApiAuth;
   /** The feature workspaces' directory, served as Git remotes at `/git`. */
   workspaces?: string;
   /** Vapora's MCP server at `/mcp`. */
@@ -83,15 +90,39 @@ interface Exposition {
 export function registryApi(
   registry: RegistryStore,
   log: Logger,
-  { workspaces, mcp, metrics, natsMetrics, consolePages }: ApiParts = {},
-): Hono {
+  { auth, workspaces, mcp, metrics, natsMetrics, consolePages }: ApiParts,
+): Hono<ApiEnv> {
   const withInstance = async (agent: AgentMetadata): Promise<AgentView> => {
     const instance = await registry.instances.get(agent.id);
     return instance ? { ...agent, instance } : agent;
   };
   const catalogs = new Catalogs(registry);
   const marketplace = new Marketplace(registry);
-  const api = new Hono();
+  const api = new Hono<ApiEnv>();
+  /** Every write names who makes it: 401 without a token this plane issued, 403 for what only the operator may do. */
+  const writer = (operatorOnly = false) =>
+    createMiddleware<ApiEnv>(async (c, next) => {
+      const header = c.req.header('authorization');
+      const who = auth.identify(header);
+      if (!who)
+        return c.json(
+          {
+            error: header
+              ? 'invalid token: it is not one this control plane issued'
+              : 'authentication required: send Authorization: Bearer <token> (npx vapora console prints the operator token)',
+          },
+          401,
+        );
+      if (operatorOnly && who.kind !== 'operator')
+        return c.json({ error: `only the operator may do this (${writerOf(who)} may not)` }, 403);
+      c.set('who', who);
+      await next();
+    });
+  // A push to a feature's workspace (its pack comes in this POST) is a write; clones and ref lists are reads.
+  api.post('/git/:repo/git-receive-pack', writer());
+  api.use('/mcp', writer());
+  for (const path of ['/v1/artifacts', '/v1/knowledge']) api.on(['POST', 'PUT', 'DELETE'], path, writer());
+  api.on(['POST', 'PUT', 'DELETE'], ['/v1/catalogs', '/v1/catalogs/*'], writer(true));
   // The feature workspaces as Git remotes, for agents that cannot reach the control plane's disk (pods).
   if (workspaces) api.route('/git', gitHttp(workspaces));
   // Vapora as an MCP server over Streamable HTTP (see src/client/mcp-server.ts).
@@ -137,7 +168,16 @@ export function registryApi(
       return c.json(await registry.passages.search({ text: q, feature_id, k }));
     })
     .post('/v1/artifacts', limited, valid('json', NewArtifact, 'artifact'), async (c) => {
-      const a = await registry.artifacts.put({ ...c.req.valid('json'), created_at: new Date().toISOString() });
+      const who = c.get('who');
+      const body = c.req.valid('json');
+      const existing = await registry.artifacts.get(body.id);
+      // Artifacts written before writers were recorded may be replaced by anyone who may write.
+      if (existing?.writer && !mayActAs(who, existing.writer))
+        return c.json(
+          { error: `artifact ${body.id} is ${existing.writer}'s: ${writerOf(who)} may not overwrite it` },
+          403,
+        );
+      const a = await registry.artifacts.put({ ...body, writer: writerOf(who), created_at: new Date().toISOString() });
       return c.json({
         id: a.id,
         kind: a.kind,
@@ -148,9 +188,19 @@ export function registryApi(
     .get('/v1/knowledge', valid('query', KnowledgeFilter, 'knowledge filter'), async (c) =>
       c.json(await registry.knowledge.list(c.req.valid('query'))),
     )
-    .post('/v1/knowledge', limited, valid('json', NewKnowledge, 'knowledge'), async (c) =>
-      c.json(await registry.knowledge.share(c.req.valid('json'))),
-    )
+    .post('/v1/knowledge', limited, valid('json', NewKnowledge, 'knowledge'), async (c) => {
+      const who = c.get('who');
+      const entry = c.req.valid('json');
+      if (!mayActAs(who, entry.from_agent))
+        return c.json({ error: `${writerOf(who)} may not share knowledge as ${entry.from_agent}` }, 403);
+      const existing = await registry.knowledge.get(entry.key);
+      if (existing && !mayActAs(who, existing.from_agent))
+        return c.json(
+          { error: `knowledge ${entry.key} is ${existing.from_agent}'s: ${writerOf(who)} may not overwrite it` },
+          403,
+        );
+      return c.json(await registry.knowledge.share(entry));
+    })
     .get('/v1/catalogs', async (c) => c.json(await catalogs.list()))
     .post('/v1/catalogs', limited, valid('json', NewCatalog, 'catalog'), async (c) => {
       const { name, source } = c.req.valid('json');
@@ -176,7 +226,7 @@ export function serveRegistryApi(
   registry: RegistryStore,
   port: number,
   log: Logger,
-  options: ApiParts & { host?: string } = {},
+  options: ApiParts & { host?: string },
 ): Promise<Server> {
   const server = createAdaptorServer({ fetch: registryApi(registry, log, options).fetch }) as Server;
   return new Promise((resolve, reject) => {

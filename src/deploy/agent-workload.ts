@@ -21,6 +21,8 @@ export const AGENT_PORT = 8080;
 export const POD_LABELS_FILE = '/etc/vapora/pod/labels';
 /** LLM keys come from this Secret, never from the Deployment itself. */
 export const LLM_KEYS_SECRET = 'vapora-llm-keys';
+/** Each pool's API token (key: the manifest id), written by the control plane, read by its pods. */
+export const AGENT_TOKENS_SECRET = 'vapora-agent-tokens';
 
 /** One Deployment per pool and version, so a rolling upgrade runs the two side by side, instance by instance. */
 export const deploymentName = (manifestId: string, version: string) =>
@@ -91,6 +93,11 @@ export function agentDeployment(
                 { name: 'VAPORA_AGENT_HOST', value: '0.0.0.0' },
                 // Its clones of feature workspaces: scratch space of the pod, cloned again if the pod is replaced.
                 { name: 'VAPORA_STATE_DIR', value: '/var/lib/vapora' },
+                // A pod learns its agent id only when claimed, so it writes with its pool's token.
+                {
+                  name: 'VAPORA_AGENT_TOKEN',
+                  valueFrom: { secretKeyRef: { name: AGENT_TOKENS_SECRET, key: manifest.id } },
+                },
               ],
               envFrom: [{ secretRef: { name: LLM_KEYS_SECRET, optional: true } }],
               resources: resourcesOf(manifest),

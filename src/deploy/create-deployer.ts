@@ -2,13 +2,18 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { agentEnv, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { Deployer } from './deployer';
+import type { ApiAuth } from '../control-plane/api-auth';
 import { KubernetesDeployer } from './kubernetes-deployer';
 import { ProcessDeployer } from './process-deployer';
 
 /** The deployer VAPORA_DEPLOYER names: local processes, or pods in the cluster KUBECONFIG (or the pod's service account) points at. */
-export function createDeployer(config: Config, log: Logger): Deployer & { close?(): Promise<void> } {
+export function createDeployer(config: Config, log: Logger, auth: ApiAuth): Deployer & { close?(): Promise<void> } {
   if (config.deployer.kind === 'process')
-    return new ProcessDeployer({ stateDir: config.stateDir, env: agentEnv(config) });
+    return new ProcessDeployer({
+      stateDir: config.stateDir,
+      env: agentEnv(config),
+      tokenFor: (agentId) => auth.agentToken(agentId),
+    });
   const { kubeConfig, server } = loadKubeConfig();
   log.info('agents run as pods', { server, namespace: config.deployer.namespace });
   const { VAPORA_API_PORT: _port, ...env } = agentEnv(config);
@@ -16,6 +21,7 @@ export function createDeployer(config: Config, log: Logger): Deployer & { close?
     kubeConfig,
     namespace: config.deployer.namespace,
     env: { ...env, VAPORA_API_URL: config.api.url },
+    tokenFor: (manifestId) => auth.poolToken(manifestId),
   });
 }
 

@@ -8,7 +8,14 @@ import {
   type KubeConfig,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { AGENT_PORT, DELETION_COST, LABELS, deploymentName, type AgentEnv } from './agent-workload';
+import {
+  AGENT_PORT,
+  AGENT_TOKENS_SECRET,
+  DELETION_COST,
+  LABELS,
+  deploymentName,
+  type AgentEnv,
+} from './agent-workload';
 import type { CheckResult, Deployer, DeploySpec, HealthProbe } from './deployer';
 import type { Deployment } from '../contracts/fleet';
 import type { AgentManifest } from '../domain';
@@ -24,6 +31,8 @@ export interface KubernetesDeployerOptions {
   env: AgentEnv;
   /** How long a deploy waits for its pod to be Running and Ready. */
   readyTimeoutMs?: number;
+  /** A pool's API token (see src/control-plane/api-auth.ts), kept in the Secret its pods read. */
+  tokenFor: (manifestId: string) => string;
 }
 
 interface Waiter {
@@ -58,6 +67,7 @@ export class KubernetesDeployer implements Deployer {
   private readonly reserved = new Set<string>();
   private readonly subscribed = new Set<string>();
   private readonly claiming = new Map<string, Promise<V1Pod>>();
+  private readonly tokens = new Map<string, Promise<void>>();
   private index?: Promise<PodIndex>;
 
   constructor(private readonly options: KubernetesDeployerOptions) {
@@ -73,6 +83,7 @@ export class KubernetesDeployer implements Deployer {
   async deploy({ agentId, manifest }: DeploySpec): Promise<Deployment> {
     return this.classified(`deploying ${agentId} in namespace ${this.options.namespace}`, async () => {
       const index = await this.pods();
+      await this.poolToken(manifest.id);
       await this.members.add(manifest, agentId);
       // A claimed pod can vanish before it is ready (deleted, evicted): then claim another.
       for (;;) {
@@ -143,6 +154,37 @@ export class KubernetesDeployer implements Deployer {
 
   async close(): Promise<void> {
     await (await this.index?.catch(() => undefined))?.close();
+  }
+
+  /** Puts the pool's token in the Secret its pods read it from, once per pool and process. */
+  private poolToken(manifestId: string): Promise<void> {
+    let written = this.tokens.get(manifestId);
+    if (!written) {
+      const data = { [manifestId]: Buffer.from(this.options.tokenFor(manifestId)).toString('base64') };
+      const name = AGENT_TOKENS_SECRET;
+      const namespace = this.options.namespace;
+      const patch = () =>
+        this.api.run('PATCH secrets', () =>
+          this.core.patchNamespacedSecret({ name, namespace, body: { data } }, mergePatch),
+        );
+      written = patch()
+        .catch(async (error: unknown) => {
+          if (!isNotFound(error)) throw error;
+          try {
+            await this.api.run('POST secrets', () =>
+              this.core.createNamespacedSecret({ namespace, body: { metadata: { name }, data } }),
+            );
+          } catch (createError) {
+            // Created meanwhile by another deploy: add this pool's key to it.
+            if (!isConflict(createError)) throw createError;
+            await patch();
+          }
+        })
+        .then(() => undefined);
+      this.tokens.set(manifestId, written);
+      written.catch(() => this.tokens.delete(manifestId));
+    }
+    return written;
   }
 
   private pods(): Promise<PodIndex> {

@@ -18,6 +18,8 @@ export interface ProcessDeployerOptions {
   env: { TEMPORAL_ADDRESS: string; TEMPORAL_NAMESPACE: string; NATS_URL: string; VAPORA_API_PORT: string };
   /** How long a stopping agent may drain before it is killed. */
   drainMs?: number;
+  /** The agent's own API token (see src/control-plane/api-auth.ts), given in its environment. */
+  tokenFor: (agentId: string) => string;
 }
 
 const ProcessRecord = z.object({
@@ -64,6 +66,7 @@ export class ProcessDeployer implements Deployer {
         ...this.options.env,
         VAPORA_STATE_DIR: this.options.stateDir,
         VAPORA_AGENT_SPEC: JSON.stringify(spec),
+        VAPORA_AGENT_TOKEN: this.options.tokenFor(agentId),
       },
     });
     closeSync(log);

@@ -9,6 +9,8 @@ export const Artifact = z.object({
   content: z.string(),
   feature_id: Identifier.optional(),
   task_id: Identifier.optional(),
+  /** Who wrote it (an agent id, `pool:<manifest>` or `operator`), so no one else overwrites it; absent before 0.4. */
+  writer: z.string().optional(),
   created_at: Timestamp,
 });
 export type Artifact = z.infer<typeof Artifact>;

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { ApiAuth } from '../control-plane/api-auth';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { agentEnv, type Config } from '../config';
@@ -409,7 +410,12 @@ export class DevStack {
   /** Their lifecycle workflows start them again on the next start. */
   private async stopAgents(whose: string): Promise<void> {
     const { config } = this;
-    const agents = new ProcessDeployer({ stateDir: config.stateDir, env: agentEnv(config), drainMs: 5_000 });
+    const agents = new ProcessDeployer({
+      stateDir: config.stateDir,
+      env: agentEnv(config),
+      drainMs: 5_000,
+      tokenFor: (id) => ApiAuth.of(config.stateDir).agentToken(id),
+    });
     const recorded = agents.recorded();
     if (recorded.length) this.onProgress(`stopping ${recorded.length} agent processes ${whose}`);
     await Promise.all(recorded.map((id) => agents.stop(id)));

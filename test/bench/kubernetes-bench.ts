@@ -101,6 +101,7 @@ export async function kubernetesBench(
   const deployer = new KubernetesDeployer({
     kubeConfig: kc,
     namespace: NAMESPACE,
+    tokenFor: (manifestId) => `bench-${manifestId}`,
     env: {
       TEMPORAL_ADDRESS: testServers().temporalAddress,
       TEMPORAL_NAMESPACE: 'default',

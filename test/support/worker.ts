@@ -13,6 +13,7 @@ import { serveRegistryApi } from '../../src/control-plane/registry-api';
 import { workspacesDir } from '../../src/control-plane/feature-workspace';
 import type { EventBus } from '../../src/bus/event-bus';
 import type { Deployer } from '../../src/deploy/deployer';
+import { ApiAuth } from '../../src/control-plane/api-auth';
 import { ProcessDeployer } from '../../src/deploy/process-deployer';
 import { createLogger } from '../../src/logger';
 import type { RegistryStore } from '../../src/registry/registry-store';
@@ -35,14 +36,17 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-/** The registry API of the plane serving `registry`, on a free port: agents read and write through it. */
-const apis = new WeakMap<RegistryStore, Promise<{ server: Server; port: number }>>();
+/** The registry API of the plane serving `registry`, on a free port: agents read and write through it, each with its token. */
+const apis = new WeakMap<RegistryStore, Promise<{ server: Server; port: number; auth: ApiAuth }>>();
 function registryApi(registry: RegistryStore, stateDir: string) {
   let api = apis.get(registry);
   if (!api) {
+    const auth = ApiAuth.of(stateDir);
     api = freePort().then(async (port) => ({
       port,
+      auth,
       server: await serveRegistryApi(registry, port, createLogger('test-api', { write: () => undefined }), {
+        auth,
         workspaces: workspacesDir(stateDir),
       }),
     }));
@@ -62,14 +66,15 @@ export async function controlPlane(
   stateDir = tempDir('plane'),
 ) {
   const { temporalAddress, natsUrl } = testServers();
-  const { port } = await registryApi(registry, stateDir);
+  const { port, auth } = await registryApi(registry, stateDir);
   const env = {
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: 'default',
     NATS_URL: natsUrl,
     VAPORA_API_PORT: String(port),
   };
-  const deployer: Deployer = given ?? new ProcessDeployer({ stateDir, env, drainMs: 10_000 });
+  const deployer: Deployer =
+    given ?? new ProcessDeployer({ stateDir, env, drainMs: 10_000, tokenFor: (id) => auth.agentToken(id) });
   const deps = await openActivityDeps(
     { stateDir, gitUrl: `http://127.0.0.1:${port}/git` },
     registry,

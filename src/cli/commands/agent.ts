@@ -54,7 +54,7 @@ export function registerAgent(program: Command): void {
     .description('installed agents: role, version, status, health, load, tasks, uptime, restarts')
     .option('--json', 'print the agents as JSON')
     .action(async (options: { json?: boolean }) => {
-      const agents = await new RegistryClient(loadConfig().api.url).agents();
+      const agents = await RegistryClient.of(loadConfig().api).agents();
       if (options.json) return printJson(agents);
       console.log(
         agents.length
@@ -80,7 +80,7 @@ export function registerAgent(program: Command): void {
     .description('the marketplace: every manifest that can be installed')
     .option('--json', 'print the manifests as JSON')
     .action(async (options: { json?: boolean }) => {
-      const manifests = await new RegistryClient(loadConfig().api.url).manifests();
+      const manifests = await RegistryClient.of(loadConfig().api).manifests();
       if (options.json) return printJson(manifests);
       console.log(
         table(
@@ -103,7 +103,7 @@ export function registerAgent(program: Command): void {
     .description('manifests across catalogs whose id, name, role, capabilities, skills or description mention <text>')
     .option('--json', 'print the manifests as JSON')
     .action(async (text: string, options: { json?: boolean }) => {
-      const registry = new RegistryClient(loadConfig().api.url);
+      const registry = RegistryClient.of(loadConfig().api);
       const [manifests, catalogs] = await Promise.all([registry.manifests(), registry.catalogs()]);
       const words = text.toLowerCase().split(/\s+/).filter(Boolean);
       const found = manifests
@@ -156,7 +156,7 @@ export function registerAgent(program: Command): void {
       ) => {
         const config = loadConfig();
         const count = parse(Count, options.count, '--count');
-        const catalog = await new RegistryClient(config.api.url).manifests();
+        const catalog = await RegistryClient.of(config.api).manifests();
         let steps: InstallStep[] = [{ manifestId: target, replicas: count }];
         if (existsSync(target)) {
           const loaded = loadManifests(target);
@@ -303,7 +303,7 @@ export function registerAgent(program: Command): void {
     .option('--json', 'print the history as JSON')
     .action(async (manifestId: string, options: { json?: boolean }) => {
       const config = loadConfig();
-      const registry = new RegistryClient(config.api.url);
+      const registry = RegistryClient.of(config.api);
       const history = await registry.manifestHistory(manifestId);
       if (!history) throw new Error(`no manifest "${manifestId}" in the marketplace (see \`vapora agent available\`)`);
       if (options.json) return printJson(history);
@@ -338,7 +338,7 @@ export function registerAgent(program: Command): void {
     .option('--json', 'print the card as JSON')
     .action(async (agentId: string, options: { json?: boolean }) => {
       const config = loadConfig();
-      const view = await new RegistryClient(config.api.url).agent(agentId);
+      const view = await RegistryClient.of(config.api).agent(agentId);
       if (!view?.instance) throw new Error(`no running agent "${agentId}" (see \`vapora agent list\`)`);
       const url = `http://${view.instance.ip}:${view.instance.port}${AGENT_CARD_PATH}`;
       const response = await fetch(url).catch((e: Error) => Promise.reject(new Error(`${url}: ${e.message}`)));
@@ -361,7 +361,7 @@ export function registerAgent(program: Command): void {
     .option('--json', 'print the agent as JSON')
     .action(async (agentId: string, options: { json?: boolean }) => {
       const config = loadConfig();
-      const view = await new RegistryClient(config.api.url).agent(agentId);
+      const view = await RegistryClient.of(config.api).agent(agentId);
       if (!view) throw new Error(`no agent "${agentId}" (see \`vapora agent list\`)`);
       const lifecycle = await withClient(config, (client) =>
         client.workflow.getHandle(agentLifecycleWorkflowId(agentId)).query(lifecycleStatusQuery),

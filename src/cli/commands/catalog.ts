@@ -13,7 +13,7 @@ export function registerCatalog(program: Command): void {
     .description(
       'catalogs of agent manifests (an index with sha256 digests, optionally Ed25519-signed), by URL or folder',
     );
-  const registry = () => new RegistryClient(loadConfig().api.url);
+  const registry = () => RegistryClient.of(loadConfig().api);
   // A folder is read by the control plane, wherever the command was run from.
   const sourceOf = (source: string) => (/^https?:\/\//.test(source) ? source : resolve(source));
 

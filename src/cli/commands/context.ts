@@ -19,7 +19,7 @@ export function registerContext(program: Command): void {
     .option('-k, --limit <n>', 'how many passages', '5')
     .option('--json', 'print the passages as JSON')
     .action(async (query: string, o: { feature?: string; limit: string; json?: boolean }) => {
-      const hits = await new RegistryClient(loadConfig().api.url).searchContext({
+      const hits = await RegistryClient.of(loadConfig().api).searchContext({
         q: query,
         feature_id: o.feature && featureIdOf(o.feature),
         k: parse(Count, o.limit, '--limit'),
@@ -38,7 +38,7 @@ export function registerContext(program: Command): void {
     .description('one artifact, whole (an ADR to read at the approval gate, a step with its diff)')
     .option('--json', 'print the artifact as JSON')
     .action(async (id: string, o: { json?: boolean }) => {
-      const found = await new RegistryClient(loadConfig().api.url).artifact(id);
+      const found = await RegistryClient.of(loadConfig().api).artifact(id);
       if (!found) throw new Error(`no artifact ${id} (vapora artifact list --feature <id>)`);
       if (o.json) return printJson(found);
       console.log(`${found.id}  ${found.kind}: ${found.title}\n`);
@@ -50,7 +50,7 @@ export function registerContext(program: Command): void {
     .option('--feature <id>', "only one feature's")
     .option('--json', 'print the artifacts as JSON')
     .action(async (o: { feature?: string; json?: boolean }) => {
-      const found = await new RegistryClient(loadConfig().api.url).artifacts({
+      const found = await RegistryClient.of(loadConfig().api).artifacts({
         feature_id: o.feature && featureIdOf(o.feature),
       });
       if (o.json) return printJson(found);

@@ -20,7 +20,7 @@ export function registerMcp(program: Command): void {
       const bus = await EventBus.connect(config.nats.url, { name: 'vapora-mcp' });
       await withClient(config, async (client) => {
         const server = vaporaMcpServer({
-          registry: new RegistryClient(config.api.url),
+          registry: RegistryClient.of(config.api),
           featureStatus: (id) => featureStatus(client, id),
           bus,
         });

@@ -17,7 +17,7 @@ export function registerTask(program: Command): void {
     .option('--json', 'print the tasks as JSON')
     .action(async (o: { feature?: string; status?: string; json?: boolean }) => {
       const status = o.status === undefined ? undefined : parse(TaskStatus, o.status, '--status');
-      const tasks = await new RegistryClient(loadConfig().api.url).tasks({
+      const tasks = await RegistryClient.of(loadConfig().api).tasks({
         feature_id: o.feature && featureIdOf(o.feature),
         status,
       });
