@@ -14,8 +14,8 @@ interface Service {
 
 const compose = parseYaml(readFileSync('temporal-compose.yml', 'utf8')) as { services: Record<string, Service> };
 const services = compose.services;
-/** Compose's `${VAR:-default}` as the default a fresh `docker compose up` would use. */
-const substitute = (value: string) => value.replace(/\$\{\w+:-([^}]*)\}/g, '$1');
+/** Compose's `${VAR:-default}` as the default a fresh `docker compose up` would use, and `${VAR:?…}` as a value given. */
+const substitute = (value: string) => value.replace(/\$\{\w+:-([^}]*)\}/g, '$1').replace(/\$\{\w+:\?[^}]*\}/g, 'given');
 
 describe('temporal-compose.yml', () => {
   it('has the production-shaped services', () => {
@@ -40,6 +40,14 @@ describe('temporal-compose.yml', () => {
     assert.deepEqual(published('temporal'), [Number(defaults.temporal.address.split(':')[1])]);
     assert.deepEqual(published('temporal-ui'), [defaults.temporal.uiPort]);
     assert.deepEqual(published('nats'), [Number(defaults.nats.url.split(':')[2])]);
+    assert.deepEqual(published('vapora-worker'), [defaults.api.port]);
+  });
+
+  it('has no default password: each must be given, or compose refuses to start', () => {
+    const text = readFileSync('temporal-compose.yml', 'utf8');
+    const secrets = [...text.matchAll(/\$\{(\w*(?:PASS|PASSWORD)\w*)(:.)/g)];
+    assert.ok(secrets.length >= 4, `password variables (${secrets.length})`);
+    for (const [whole, , how] of secrets) assert.equal(how, ':?', `${whole} must be required, not defaulted`);
   });
 
   it('configures the worker with the variables Vapora reads, pointing at the compose services', () => {
@@ -53,5 +61,8 @@ describe('temporal-compose.yml', () => {
     for (const target of [config.temporal.address, config.nats.url, config.surreal.url])
       assert.ok(services[host(target)], `${target} is not a compose service`);
     assert.equal(services['temporal-ui']!.environment!.TEMPORAL_ADDRESS, config.temporal.address);
+    // The API answers beyond the container, and the operator token lives on a volume.
+    assert.equal(config.api.host, '0.0.0.0');
+    assert.equal(config.stateDir, '/var/lib/vapora');
   });
 });

@@ -81,6 +81,8 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     // The tests apply the shipped manifests, and the control plane acts with nothing more than rbac.yaml grants.
     await cluster.apply('deploy/kubernetes/rbac.yaml');
     await cluster.apply('deploy/kubernetes/control-plane.yaml');
+    // Accepted by the API server as written (kwok has no CNI to enforce it).
+    await cluster.apply('deploy/kubernetes/network-policy.yaml');
     const kubeconfig = await cluster.kubeconfigFor(NAMESPACE, 'vapora-control-plane');
     plane = await planeProcess('kube', {
       VAPORA_DEPLOYER: 'kubernetes',
