@@ -61,5 +61,6 @@ export function renderDiff(diff: string): Html {
     const body = language ? hljs.highlight(code, { language, ignoreIllegals: true }).value : escapeHtml(code);
     return `<span class="${kind}">${escapeHtml(mark)}${body}</span>`;
   });
-  return html`<pre class="diff" tabindex="0"><code>${raw(lines.join('\n'))}</code></pre>`;
+  // Each line is a block of its own (its background spans the width), so no newline between them.
+  return html`<pre class="diff" tabindex="0"><code>${raw(lines.join(''))}</code></pre>`;
 }
