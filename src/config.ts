@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { readOperatorToken } from './operator-token';
+import { readCodecKeys, readOperatorToken } from './state-secrets';
 import { ValidationError, parse, type LLMProvider } from './domain';
 
 const HostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port, e.g. "localhost:7233"');
@@ -26,6 +26,8 @@ const Env = z.object({
   VAPORA_API_URL: z.string().url().optional(),
   /** An agent's own token for the API (issued by the control plane at deploy); the CLI reads the operator's from the state directory. */
   VAPORA_AGENT_TOKEN: z.string().min(1).optional(),
+  /** The keys Temporal payloads are encrypted with, `id:base64,…` newest first; else the state directory's `codec-keys`. */
+  VAPORA_CODEC_KEYS: z.string().min(1).optional(),
   VAPORA_DEPLOYER: z.enum(['process', 'kubernetes']).default('process'),
   VAPORA_K8S_NAMESPACE: z
     .string()
@@ -80,7 +82,15 @@ export interface Config {
   cacheDir: string;
   /** The `vapora up` stack this process belongs to, if any (see src/stack/stack-file.ts). */
   stackFile?: string;
-  temporal: { address: string; namespace: string; uiPort: number; taskQueue: string; external: boolean };
+  temporal: {
+    address: string;
+    namespace: string;
+    uiPort: number;
+    taskQueue: string;
+    external: boolean;
+    /** The payload codec's keys; without them payloads travel as plain JSON. */
+    codecKeys?: string;
+  };
   /** The control-plane worker's registry API: loopback by default; `url` is where agents reach it. */
   api: { port: number; host: string; url: string; token?: string };
   /** How agent instances run: local processes, or pods in a Kubernetes namespace (cluster from KUBECONFIG or in-cluster). */
@@ -143,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.TEMPORAL_UI_PORT,
       taskQueue: e.VAPORA_TASK_QUEUE,
       external: e.TEMPORAL_ADDRESS !== undefined,
+      codecKeys: e.VAPORA_CODEC_KEYS ?? readCodecKeys(resolve(e.VAPORA_STATE_DIR)),
     },
     api: {
       port: e.VAPORA_API_PORT,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { installTeam } from '../src/client/pool-client';
 import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
-import { operatorTokenFile } from '../src/operator-token';
+import { operatorTokenFile } from '../src/state-secrets';
 import { axeViolations, openBrowser, screenshot } from './support/browser';
 import { fastManifest, uninstallPools } from './support/fleet';
 import { planeProcess } from './support/plane-process';

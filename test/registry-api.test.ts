@@ -7,7 +7,7 @@ import { createLogger } from '../src/logger';
 import { RegistryStore } from '../src/registry/registry-store';
 import { freePort } from '../src/host/ports';
 import { ApiAuth } from '../src/control-plane/api-auth';
-import { readOperatorToken } from '../src/operator-token';
+import { readOperatorToken } from '../src/state-secrets';
 import { tempDir } from './support/servers';
 
 const listen = (server: Server) =>

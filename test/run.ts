@@ -3,6 +3,7 @@
  * nats-server on free ports for the whole run, runs every test file against
  * them with node:test, and stops them. Pass test files to run only those.
  */
+import { newCodecKey } from '../src/temporal/payload-codec';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +36,13 @@ const code = await new Promise<number>((resolve) => {
     {
       cwd: PROJECT_ROOT,
       stdio: 'inherit',
-      env: { ...process.env, ...servers.env, ...(kubernetesSkip && { VAPORA_TEST_KUBERNETES_SKIP: kubernetesSkip }) },
+      env: {
+        ...process.env,
+        ...servers.env,
+        // Every test's payloads are encrypted, as a stack's are.
+        VAPORA_CODEC_KEYS: process.env.VAPORA_CODEC_KEYS ?? newCodecKey('test'),
+        ...(kubernetesSkip && { VAPORA_TEST_KUBERNETES_SKIP: kubernetesSkip }),
+      },
     },
   );
   child.on('exit', (c) => resolve(c ?? 1));

@@ -10,7 +10,7 @@ import { EventBus } from '../src/bus/event-bus';
 import { featureStatus } from '../src/client/feature-status';
 import { mcpOverHttp } from '../src/client/mcp-server';
 import { ApiAuth } from '../src/control-plane/api-auth';
-import { readOperatorToken } from '../src/operator-token';
+import { readOperatorToken } from '../src/state-secrets';
 import { RegistryClient } from '../src/client/registry-client';
 import { serveRegistryApi } from '../src/control-plane/registry-api';
 import { createLogger } from '../src/logger';
@@ -22,7 +22,7 @@ import { createEmbedder } from '../src/llm/embedding-model';
 import { startEmbeddingServer } from './support/embedding-server';
 import { takeInSharedContext } from '../src/control-plane/context-intake';
 import { eventually } from './support/fleet';
-import { tempDir, testServers, unique } from './support/servers';
+import { tempDir, testConverter, testServers, unique } from './support/servers';
 import { registryProcess } from './support/registry-process-client';
 import { agentMetadata } from './support/fixtures';
 
@@ -260,7 +260,10 @@ describe('Vapora as an MCP server (the official MCP client, over stdio and Strea
   before(async () => {
     registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'mcp' });
     bus = await EventBus.connect(natsUrl);
-    temporal = new Client({ connection: await Connection.connect({ address: temporalAddress }) });
+    temporal = new Client({
+      connection: await Connection.connect({ address: temporalAddress }),
+      dataConverter: testConverter(),
+    });
     port = await freePort();
     api = await serveRegistryApi(registry, port, createLogger('test-api', { write: () => undefined }), {
       auth: ApiAuth.of(stateDir),

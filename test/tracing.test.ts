@@ -14,7 +14,7 @@ import { ensureJaeger, startJaeger } from '../src/stack/jaeger';
 import type { SupervisedProcess } from '../src/stack/supervised-process';
 import { eventually, uninstallPools } from './support/fleet';
 import { planeProcess } from './support/plane-process';
-import { tempDir, testServers, unique } from './support/servers';
+import { tempDir, testConverter, testServers, unique } from './support/servers';
 
 interface JaegerSpan {
   traceID: string;
@@ -67,7 +67,7 @@ describe('traces (real Jaeger, the control plane and 13 agents as processes)', (
   it('holds spans of the client, the control plane and the agents under one trace, in causal order, LLM calls with their tokens', async () => {
     const tracing = startTracing(otlp, 'vapora-cli')!;
     const connection = await Connection.connect({ address: temporalAddress });
-    const client = new Client({ connection, plugins: [tracing.plugin] });
+    const client = new Client({ connection, plugins: [tracing.plugin], dataConverter: testConverter() });
     const workflowId = featureWorkflowId(unique('traced'));
     const handle = await client.workflow.start<FeatureWorkflow>('featureWorkflow', {
       taskQueue: plane.taskQueue,

@@ -5,6 +5,7 @@ import { LoadMeter, createAgentActivities } from '../activities/agent';
 import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
 import { RegistryClient } from '../src/client/registry-client';
+import { dataConverter } from '../src/temporal/payload-codec';
 import { SUBJECTS, parse, type AgentStatus } from '../src/domain';
 import { AgentSpec } from '../src/contracts/agent-spec';
 import { agentTaskQueue } from '../src/contracts/task-queues';
@@ -108,6 +109,7 @@ const worker = await Worker.create({
   maxConcurrentActivityTaskExecutions: spec.max_concurrent_tasks,
   shutdownGraceTime: '25s',
   plugins: tracing ? [tracing.plugin] : [],
+  dataConverter: dataConverter(config.temporal.codecKeys),
 });
 
 // One member of each role's queue group hears a request for help; it offers only with spare capacity.

@@ -25,8 +25,9 @@ import { gaugeSources } from '../src/control-plane/gauge-sources';
 import { ScrapeTargets, scrapeTargetsFile } from '../src/control-plane/scrape-targets';
 import { natsMetrics } from '../src/control-plane/nats-metrics';
 import { consoleApp } from '../src/control-plane/console/console-app';
-import { ensureOperatorToken } from '../src/operator-token';
+import { ensureOperatorToken } from '../src/state-secrets';
 import { ApiAuth } from '../src/control-plane/api-auth';
+import { dataConverter } from '../src/temporal/payload-codec';
 import { webUiLink } from '../src/client/web-ui-link';
 
 /**
@@ -56,7 +57,8 @@ if (embedder)
 const tracing = startTracing(config.observability.otlpEndpoint, 'vapora-control-plane');
 const plugins = tracing ? [tracing.plugin] : [];
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const temporal = new Client({ connection, namespace: config.temporal.namespace, plugins });
+const converter = dataConverter(config.temporal.codecKeys);
+const temporal = new Client({ connection, namespace: config.temporal.namespace, plugins, dataConverter: converter });
 const metrics = createMetrics(gaugeSources(registry, temporal));
 const bus = await EventBus.connect(config.nats.url, { name: 'vapora-control-plane', logger: log, metrics });
 const targets = new ScrapeTargets(registry, scrapeTargetsFile(config.stateDir));
@@ -106,6 +108,7 @@ try {
       plugins,
     }),
     plugins,
+    dataConverter: converter,
     activities: createActivities(deps),
   });
   // The dispatcher shards run before the first task arrives (each would otherwise start on its first task).

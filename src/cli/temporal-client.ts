@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
 import { startTracing } from '../observability/tracing';
+import { dataConverter } from '../temporal/payload-codec';
 
 /**
  * Runs `work` with a Temporal client for the configured namespace, and closes
@@ -16,7 +17,12 @@ export async function withClient<T>(config: Config, work: (client: Client) => Pr
   });
   try {
     return await work(
-      new Client({ connection, namespace: config.temporal.namespace, plugins: tracing ? [tracing.plugin] : [] }),
+      new Client({
+        connection,
+        namespace: config.temporal.namespace,
+        plugins: tracing ? [tracing.plugin] : [],
+        dataConverter: dataConverter(config.temporal.codecKeys),
+      }),
     );
   } finally {
     await connection.close();

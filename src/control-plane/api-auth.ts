@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { ensureAgentTokenKey, ensureOperatorToken, sameToken } from '../operator-token';
+import { ensureAgentTokenKey, ensureOperatorToken, sameToken } from '../state-secrets';
 
 /** Who a request comes from: the operator, one agent, or (in Kubernetes, where a pod learns its agent id late) any agent of one pool. */
 export type Identity = { kind: 'operator' } | { kind: 'agent'; agentId: string } | { kind: 'pool'; manifestId: string };

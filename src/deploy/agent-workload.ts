@@ -21,8 +21,9 @@ export const AGENT_PORT = 8080;
 export const POD_LABELS_FILE = '/etc/vapora/pod/labels';
 /** LLM keys come from this Secret, never from the Deployment itself. */
 export const LLM_KEYS_SECRET = 'vapora-llm-keys';
-/** Each pool's API token (key: the manifest id), written by the control plane, read by its pods. */
+/** Each pool's API token (key: the manifest id), and the payload codec's keys (`codec-keys`), written by the control plane, read by its pods. */
 export const AGENT_TOKENS_SECRET = 'vapora-agent-tokens';
+export const CODEC_KEYS = 'codec-keys';
 
 /** One Deployment per pool and version, so a rolling upgrade runs the two side by side, instance by instance. */
 export const deploymentName = (manifestId: string, version: string) =>
@@ -97,6 +98,11 @@ export function agentDeployment(
                 {
                   name: 'VAPORA_AGENT_TOKEN',
                   valueFrom: { secretKeyRef: { name: AGENT_TOKENS_SECRET, key: manifest.id } },
+                },
+                // The plane's payload keys, when it encrypts (see src/temporal/payload-codec.ts).
+                {
+                  name: 'VAPORA_CODEC_KEYS',
+                  valueFrom: { secretKeyRef: { name: AGENT_TOKENS_SECRET, key: CODEC_KEYS, optional: true } },
                 },
               ],
               envFrom: [{ secretRef: { name: LLM_KEYS_SECRET, optional: true } }],

@@ -22,6 +22,7 @@ export function createDeployer(config: Config, log: Logger, auth: ApiAuth): Depl
     namespace: config.deployer.namespace,
     env: { ...env, VAPORA_API_URL: config.api.url },
     tokenFor: (manifestId) => auth.poolToken(manifestId),
+    codecKeys: config.temporal.codecKeys,
   });
 }
 

@@ -11,6 +11,7 @@ import {
 import {
   AGENT_PORT,
   AGENT_TOKENS_SECRET,
+  CODEC_KEYS,
   DELETION_COST,
   LABELS,
   deploymentName,
@@ -33,6 +34,8 @@ export interface KubernetesDeployerOptions {
   readyTimeoutMs?: number;
   /** A pool's API token (see src/control-plane/api-auth.ts), kept in the Secret its pods read. */
   tokenFor: (manifestId: string) => string;
+  /** The payload codec's keys, for pods to read from the same Secret, when payloads are encrypted. */
+  codecKeys?: string;
 }
 
 interface Waiter {
@@ -160,7 +163,12 @@ export class KubernetesDeployer implements Deployer {
   private poolToken(manifestId: string): Promise<void> {
     let written = this.tokens.get(manifestId);
     if (!written) {
-      const data = { [manifestId]: Buffer.from(this.options.tokenFor(manifestId)).toString('base64') };
+      const b64 = (s: string) => Buffer.from(s).toString('base64');
+      const { codecKeys } = this.options;
+      const data = {
+        [manifestId]: b64(this.options.tokenFor(manifestId)),
+        ...(codecKeys && { [CODEC_KEYS]: b64(codecKeys) }),
+      };
       const name = AGENT_TOKENS_SECRET;
       const namespace = this.options.namespace;
       const patch = () =>

@@ -277,6 +277,7 @@ export class DevStack {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         timeoutMs: 120_000,
+        codecKeys: config.temporal.codecKeys,
       }),
       this.failed.then((error) => Promise.reject(error)),
     ]);

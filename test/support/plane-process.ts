@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { RegistryClient } from '../../src/client/registry-client';
 import { freePort } from '../../src/host/ports';
 import { PROJECT_ROOT, tsNodeArgs } from '../../src/host/project';
-import { tempDir, testServers, unique } from './servers';
+import { tempDir, testConverter, testServers, unique } from './servers';
 
 /**
  * The real control-plane worker (workers/control-plane.ts) as its own process,
@@ -41,7 +41,7 @@ export async function planeProcess(name: string, extraEnv: Record<string, string
     env,
     /** Its registry API (and `/metrics`, `/mcp`), as host:port. */
     apiAddress: `127.0.0.1:${apiPort}`,
-    client: new Client({ connection }),
+    client: new Client({ connection, dataConverter: testConverter() }),
     registry: new RegistryClient(`http://127.0.0.1:${apiPort}`),
     /** The running worker process's pid. */
     get pid() {

@@ -1,3 +1,4 @@
+import { dataConverter } from '../../src/temporal/payload-codec';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,3 +24,6 @@ export function tempDir(prefix: string): string {
 export function unique(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 }
+
+/** The payload codec every test process shares (test/run.ts sets its key), for clients and workers made in a test. */
+export const testConverter = () => dataConverter(process.env.VAPORA_CODEC_KEYS);

@@ -19,7 +19,7 @@ import { createLogger } from '../../src/logger';
 import type { RegistryStore } from '../../src/registry/registry-store';
 import { freePort } from '../../src/host/ports';
 import { createPlaneWorkers } from '../../src/control-plane/plane-workers';
-import { tempDir, testServers } from './servers';
+import { tempDir, testConverter, testServers } from './servers';
 
 // Test output is test results: the worker's INFO lines are noise here.
 const logger = new DefaultLogger('WARN');
@@ -88,9 +88,10 @@ export async function controlPlane(
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities(deps),
+    dataConverter: testConverter(),
   });
   const clientConnection = await Connection.connect({ address: temporalAddress });
-  const client = new Client({ connection: clientConnection });
+  const client = new Client({ connection: clientConnection, dataConverter: testConverter() });
   let running: Promise<void> | undefined;
   return {
     client,

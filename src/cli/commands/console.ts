@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
-import { operatorTokenFile, readOperatorToken } from '../../operator-token';
+import { operatorTokenFile, readOperatorToken } from '../../state-secrets';
 import { printJson } from '../output';
 
 /** The console's address, and the operator's token that signs in to it. */

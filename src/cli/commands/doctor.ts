@@ -153,6 +153,7 @@ async function endpoints(config: Config): Promise<Check[]> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       timeoutMs: 15_000,
+      codecKeys: config.temporal.codecKeys,
     })
       .then((): Check => ({
         check: 'control plane',

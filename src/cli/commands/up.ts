@@ -6,7 +6,7 @@ import { CATALOG_DIR, loadManifests } from '../../marketplace/manifest-loader';
 import { printJson, progress } from '../output';
 import { stopSignal } from '../stop-signal';
 import { withClient } from '../temporal-client';
-import { ensureOperatorToken } from '../../operator-token';
+import { ensureCodecKeys, ensureOperatorToken } from '../../state-secrets';
 import { consoleUrl } from './console';
 
 export function registerUp(program: Command): void {
@@ -25,6 +25,8 @@ export function registerUp(program: Command): void {
       const config = loadConfig();
       // Made before the control plane starts (which reads it), so this is the run that shows it.
       const operator = ensureOperatorToken(config.stateDir);
+      // Payloads are encrypted from the first start on; the keys stay in the state directory with the histories they open.
+      config.temporal.codecKeys ??= ensureCodecKeys(config.stateDir);
       const stack = new DevStack(config, progress, { observability: options.observability });
       // Listened for before anything starts: a signal while starting stops what has started so far.
       const stopRequested = stopSignal();

@@ -21,7 +21,7 @@ import { AgentMessage, Identifier, ValidationError, describeIssues, parse, type 
 import { dependencyStates } from '../../marketplace/dependency-check';
 import { Marketplace } from '../../marketplace/marketplace';
 import { parseManifests } from '../../marketplace/manifest-loader';
-import { sameToken } from '../../operator-token';
+import { sameToken } from '../../state-secrets';
 import type { RegistryStore } from '../../registry/registry-store';
 import { failureMessage } from '../../temporal/failure-message';
 import { fleetPage, fleetTables, type FleetData } from './fleet-page';

@@ -1,6 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { newCodecKey } from './temporal/payload-codec';
+
+/** The stack's secrets, each a file in its state directory readable by its owner only (mode 0600). */
 
 /** Where the operator's token lives: beside the stack's state, readable by its owner only. */
 export const operatorTokenFile = (stateDir: string) => join(stateDir, 'operator-token');
@@ -23,12 +26,23 @@ export function ensureAgentTokenKey(stateDir: string): string {
   return ensureStateSecret(join(stateDir, 'agent-token-key'), '').token;
 }
 
+/** The keys payloads are encrypted with (see src/temporal/payload-codec.ts), made with one key on first use. */
+export const codecKeysFile = (stateDir: string) => join(stateDir, 'codec-keys');
+export function ensureCodecKeys(stateDir: string): string {
+  return ensureStateSecret(codecKeysFile(stateDir), '', () => newCodecKey('k1')).token;
+}
+export const readCodecKeys = (stateDir: string) => readSecret(codecKeysFile(stateDir));
+
 /** A secret in `file`, made with mode 0600 if there is none; when two processes start at once, the first one's wins. */
-function ensureStateSecret(file: string, prefix: string): { token: string; file: string; created: boolean } {
+function ensureStateSecret(
+  file: string,
+  prefix: string,
+  make = () => randomBytes(24).toString('base64url'),
+): { token: string; file: string; created: boolean } {
   const existing = readSecret(file);
   if (existing) return { token: existing, file, created: false };
   mkdirSync(join(file, '..'), { recursive: true });
-  const token = `${prefix}${randomBytes(24).toString('base64url')}`;
+  const token = `${prefix}${make()}`;
   try {
     writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
     return { token, file, created: true };
