@@ -5,9 +5,13 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { AesGcmCodec, ENCRYPTED, newCodecKey, parseCodecKeys } from '../src/temporal/payload-codec';
-import { testServers, unique } from './support/servers';
+import { tempDir, testServers, unique } from './support/servers';
+import { exited, vaporaUntilJson } from './support/cli';
+import { freePort } from '../src/host/ports';
 
 const run = promisify(execFile);
+/** The part of `temporal workflow show --output json` read here. */
+type ShownEvent = { workflowExecutionStartedEventAttributes?: { input?: { payloads?: { data?: string }[] } } };
 const payload = (value: unknown) => defaultPayloadConverter.toPayload(value);
 const encoding = (p: Payload) => new TextDecoder().decode(p.metadata?.encoding);
 
@@ -66,6 +70,49 @@ describe('payload encryption (AES-256-GCM codec)', () => {
         ).stdout;
         assert.ok(shown.includes(Buffer.from(ENCRYPTED).toString('base64')), 'the input is marked binary/encrypted');
         assert.ok(!shown.includes('Initech') && !shown.includes(Buffer.from('Initech').toString('base64').slice(0, 8)));
+        // `vapora codec-server` shows it decoded, to the temporal CLI as to a Web UI; a wrong token is refused.
+        const port = await freePort();
+        const server = await vaporaUntilJson<{ endpoint: string }>(
+          ['codec-server', '--port', String(port), '--json'],
+          { VAPORA_CODEC_KEYS: k1, VAPORA_STATE_DIR: tempDir('codec') },
+          30_000,
+        );
+        try {
+          const decoded = (
+            await run(temporalCli, [
+              'workflow',
+              'show',
+              '--workflow-id',
+              workflowId,
+              '--address',
+              temporalAddress,
+              '--output',
+              'json',
+              '--codec-endpoint',
+              server.first.endpoint,
+            ])
+          ).stdout;
+          const [{ events }] = [JSON.parse(decoded) as { events: ShownEvent[] }];
+          const input = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+          assert.deepEqual(JSON.parse(Buffer.from(input?.data ?? '', 'base64').toString()), {
+            title: 'Acquire Initech quietly',
+            description: 'confidential',
+          });
+          const forged = await fetch(`http://127.0.0.1:${port}/not-the-token/decode`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ payloads: [] }),
+          });
+          assert.equal(forged.status, 403);
+          const preflight = await fetch(`${server.first.endpoint}/decode`, {
+            method: 'OPTIONS',
+            headers: { origin: 'http://localhost:8233', 'access-control-request-method': 'POST' },
+          });
+          assert.equal(preflight.headers.get('access-control-allow-origin'), 'http://localhost:8233');
+        } finally {
+          server.child.kill('SIGINT');
+          await exited(server.child);
+        }
         const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
         const [decoded] = await codec.decode(started!.input!.payloads as Payload[]);
         assert.deepEqual(defaultPayloadConverter.fromPayload(decoded!), {

@@ -28,6 +28,7 @@ import { consoleApp } from '../src/control-plane/console/console-app';
 import { ensureOperatorToken } from '../src/state-secrets';
 import { ApiAuth } from '../src/control-plane/api-auth';
 import { dataConverter } from '../src/temporal/payload-codec';
+import { codecServer } from '../src/temporal/codec-server';
 import { webUiLink } from '../src/client/web-ui-link';
 
 /**
@@ -70,6 +71,12 @@ const api = await serveRegistryApi(registry, config.api.port, log, {
   metrics: metrics.registry,
   natsMetrics: config.observability.natsMonitorUrl ? natsMetrics(config.observability.natsMonitorUrl) : undefined,
   workspaces: workspacesDir(config.stateDir),
+  codec:
+    converter &&
+    codecServer(converter.payloadCodecs![0]!, {
+      token: auth.codecToken(),
+      origins: [`http://localhost:${config.temporal.uiPort}`, `http://127.0.0.1:${config.temporal.uiPort}`],
+    }),
   consolePages: consoleApp({
     registry,
     temporal,

@@ -13,6 +13,7 @@ import { registerDoctor } from './commands/doctor';
 import { registerProvision } from './commands/provision';
 import { registerUp } from './commands/up';
 import { registerConsole } from './commands/console';
+import { registerCodecServer } from './commands/codec-server';
 
 const program = new Command('vapora')
   .description('Vapora: durable multi-agent orchestration on Temporal, NATS JetStream and SurrealDB')
@@ -21,6 +22,7 @@ const program = new Command('vapora')
 
 registerUp(program);
 registerConsole(program);
+registerCodecServer(program);
 registerDoctor(program);
 registerProvision(program);
 registerAgent(program);

@@ -29,6 +29,11 @@ export class ApiAuth {
     return `${AGENT}${agentId}.${this.sign(`agent:${agentId}`)}`;
   }
 
+  /** The path token of the codec endpoint the Web UI decodes payloads through (see src/temporal/codec-server.ts). */
+  codecToken(): string {
+    return this.sign('codec');
+  }
+
   poolToken(manifestId: string): string {
     return `${POOL}${manifestId}.${this.sign(`pool:${manifestId}`)}`;
   }

@@ -71,6 +71,8 @@ export interface ApiParts {
   metrics?: Exposition;
   /** nats-server's, at `/metrics/nats` (see src/control-plane/nats-metrics.ts). */
   natsMetrics?: Exposition;
+  /** The payload codec for the Web UI, at `/codec` (see src/temporal/codec-server.ts). */
+  codec?: Hono;
   /** The console's pages, at `/` (see src/control-plane/console/console-app.ts). */
   consolePages?: Hono;
 }
@@ -90,7 +92,7 @@ interface Exposition {
 export function registryApi(
   registry: RegistryStore,
   log: Logger,
-  { auth, workspaces, mcp, metrics, natsMetrics, consolePages }: ApiParts,
+  { auth, workspaces, mcp, metrics, natsMetrics, codec, consolePages }: ApiParts,
 ): Hono<ApiEnv> {
   const withInstance = async (agent: AgentMetadata): Promise<AgentView> => {
     const instance = await registry.instances.get(agent.id);
@@ -127,6 +129,7 @@ export function registryApi(
   if (workspaces) api.route('/git', gitHttp(workspaces));
   // Vapora as an MCP server over Streamable HTTP (see src/client/mcp-server.ts).
   if (mcp) api.all('/mcp', (c) => mcp(c.req.raw));
+  if (codec) api.route('/codec', codec);
   if (consolePages) api.route('/', consolePages);
   // Prometheus's text format, for its scrapes.
   for (const [path, exposition] of [

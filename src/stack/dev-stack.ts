@@ -195,6 +195,10 @@ export class DevStack {
           namespace: config.temporal.namespace,
           logFile: join(logs, 'temporal.log'),
           metricsPort: metricsPorts?.server,
+          // The Web UI shows encrypted payloads decoded, through the control plane's codec endpoint.
+          codecEndpoint: config.temporal.codecKeys
+            ? `${config.api.url}/codec/${ApiAuth.of(config.stateDir).codecToken()}`
+            : undefined,
         }),
       );
       started.push('temporal');

@@ -13,6 +13,8 @@ export interface TemporalDevServerOptions {
   logFile: string;
   /** Where the server serves its own Prometheus metrics; omit for none. */
   metricsPort?: number;
+  /** Where the Web UI decodes encrypted payloads (the control plane's `/codec/<token>`). */
+  codecEndpoint?: string;
 }
 
 /** `temporal server start-dev`, ready when the namespace answers. */
@@ -32,6 +34,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
+  if (options.uiPort && options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   const address = `${options.host}:${options.port}`;
   return startUntilReady(
     { name: 'temporal', command: options.cli, args, logFile: options.logFile },
