@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- --json] [-- --only fleet|assignment|kubernetes|retrieval] [-- --traced] [-- --scenario <name part>] [-- --pods N]`: figures against
+ * `npm run bench [-- --json] [-- --only fleet|assignment|kubernetes|retrieval] [-- --traced] [-- --encrypted] [-- --scenario <name part>] [-- --pods N]`: figures against
  * real servers and real agent processes, each beside a baseline measured in
  * the same process on the same servers.
  */
 import { EventBus } from '../../src/bus/event-bus';
 import { RegistryStore } from '../../src/registry/registry-store';
 import { startTestServers } from '../support/test-servers';
+import { newCodecKey } from '../../src/temporal/payload-codec';
 
 const json = process.argv.includes('--json');
 const only = process.argv[process.argv.indexOf('--only') + 1];
@@ -16,7 +17,7 @@ Object.assign(process.env, servers.env);
 const { controlPlane } = await import('../support/worker');
 const { testServers, unique } = await import('../support/servers');
 const { fleetBench, printFleet } = await import('./fleet-bench');
-const { assignmentBench, printAssignment, printTracingOverhead } = await import('./assignment-bench');
+const { assignmentBench, printAssignment, printOverhead } = await import('./assignment-bench');
 const { kubernetesBench, printKubernetes } = await import('./kubernetes-bench');
 const { retrievalBench, printRetrieval } = await import('./retrieval-bench');
 const scenario = process.argv.includes('--scenario') ? process.argv[process.argv.indexOf('--scenario') + 1] : undefined;
@@ -64,6 +65,13 @@ try {
     say('assignment, traced: the same scenarios with tracing on');
     report.assignmentTraced = await assignmentBench(bus, say, onStop, { OTEL_EXPORTER_OTLP_ENDPOINT: otlp }, scenario);
   }
+  // And again with every payload encrypted (the plane, its agents and this process's clients share the key).
+  if (wanted('assignment') && process.argv.includes('--encrypted')) {
+    say('assignment, encrypted: the same scenarios with the payload codec on');
+    process.env.VAPORA_CODEC_KEYS = newCodecKey('bench');
+    report.assignmentEncrypted = await assignmentBench(bus, say, onStop, {}, scenario);
+    delete process.env.VAPORA_CODEC_KEYS;
+  }
   if (wanted('fleet')) report.fleet = await fleetBench(plane, registry, taskQueue, say);
   if (wanted('retrieval')) report.retrieval = await retrievalBench(say);
   if (wanted('kubernetes')) {
@@ -98,9 +106,18 @@ else {
   if (report.assignment) printAssignment(report.assignment as Awaited<ReturnType<typeof assignmentBench>>);
   if (report.assignmentTraced) {
     printAssignment(report.assignmentTraced as Awaited<ReturnType<typeof assignmentBench>>);
-    printTracingOverhead(
+    printOverhead(
+      'tracing overhead on assignment: spans exported to Jaeger over OTLP, beside the same run untraced (goal: under 10 % at p50 and p99)',
       report.assignment as Awaited<ReturnType<typeof assignmentBench>>,
       report.assignmentTraced as Awaited<ReturnType<typeof assignmentBench>>,
+    );
+  }
+  if (report.assignmentEncrypted) {
+    printAssignment(report.assignmentEncrypted as Awaited<ReturnType<typeof assignmentBench>>);
+    printOverhead(
+      'encryption overhead on assignment: every payload through the AES-256-GCM codec, beside the same run in plain JSON',
+      report.assignment as Awaited<ReturnType<typeof assignmentBench>>,
+      report.assignmentEncrypted as Awaited<ReturnType<typeof assignmentBench>>,
     );
   }
   if (report.fleet) printFleet(report.fleet as Awaited<ReturnType<typeof fleetBench>>);
