@@ -80,6 +80,17 @@ const EventFilter = z.object({
     .optional(),
 });
 
+/** What a change says on the page it returns to, kept a minute in a cookie. */
+const Flash = z.object({ notice: z.string().optional(), error: z.string().optional() });
+/** The cookie comes back from the browser: whatever is not a message of ours is dropped. */
+const flashed = (raw: string | undefined): z.infer<typeof Flash> => {
+  try {
+    return Flash.parse(JSON.parse(raw ?? '{}'));
+  } catch {
+    return {};
+  }
+};
+
 /** A form or query that does not parse: 400 with every bad field named, as the API does. */
 class FormRefused extends Error {}
 const form = <T extends z.ZodType>(schema: T, value: unknown, subject: string): z.infer<T> => {
@@ -123,7 +134,7 @@ export function consoleApp(deps: ConsoleDeps): Hono {
   const render = (c: Context, parts: Omit<PageParts, 'signedIn' | 'webUi'>, status: 200 | 400 | 422 = 200) => {
     const said = getCookie(c, FLASH);
     if (said) deleteCookie(c, FLASH, { path: '/' });
-    const message = said ? (JSON.parse(said) as { notice?: string; error?: string }) : {};
+    const message = flashed(said);
     return c.html(page({ ...message, ...parts, signedIn: signedIn(c), webUi: deps.webUi() }), status);
   };
   /** Runs a change and goes back to `to`, saying what happened (or why it did not). */
