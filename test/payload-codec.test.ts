@@ -56,18 +56,15 @@ describe('payload encryption (AES-256-GCM codec)', () => {
         args: [{ title: 'Acquire Initech quietly', description: 'confidential' }],
       });
       try {
-        const shown = (
-          await run(temporalCli, [
-            'workflow',
-            'show',
-            '--workflow-id',
-            workflowId,
-            '--address',
-            temporalAddress,
-            '--output',
-            'json',
-          ])
-        ).stdout;
+        /** The history as `temporal workflow show` prints it, as JSON. */
+        const show = async (...extra: string[]) =>
+          (
+            await run(temporalCli, [
+              ...['workflow', 'show', '--workflow-id', workflowId, '--address', temporalAddress, '--output', 'json'],
+              ...extra,
+            ])
+          ).stdout;
+        const shown = await show();
         assert.ok(shown.includes(Buffer.from(ENCRYPTED).toString('base64')), 'the input is marked binary/encrypted');
         assert.ok(!shown.includes('Initech') && !shown.includes(Buffer.from('Initech').toString('base64').slice(0, 8)));
         // `vapora codec-server` shows it decoded, to the temporal CLI as to a Web UI; a wrong token is refused.
@@ -78,20 +75,7 @@ describe('payload encryption (AES-256-GCM codec)', () => {
           30_000,
         );
         try {
-          const decoded = (
-            await run(temporalCli, [
-              'workflow',
-              'show',
-              '--workflow-id',
-              workflowId,
-              '--address',
-              temporalAddress,
-              '--output',
-              'json',
-              '--codec-endpoint',
-              server.first.endpoint,
-            ])
-          ).stdout;
+          const decoded = await show('--codec-endpoint', server.first.endpoint);
           const [{ events }] = [JSON.parse(decoded) as { events: ShownEvent[] }];
           const input = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
           assert.deepEqual(JSON.parse(Buffer.from(input?.data ?? '', 'base64').toString()), {
