@@ -8,11 +8,15 @@ import { FleetView } from '../src/control-plane/fleet-view';
 import type { RegistryStore } from '../src/registry/registry-store';
 import { createMetrics, type Metrics } from '../src/observability/metrics';
 import type { ScrapeTargets } from '../src/control-plane/scrape-targets';
+import { ApiAuth } from '../src/control-plane/api-auth';
+import { createApprovalActivities } from './approval';
 import { createFleetActivities } from './fleet';
 import { createWorkActivities, type WorkDeps } from './work';
 
 export interface ActivityDeps extends WorkDeps {
   fleet: FleetService;
+  /** The plane's tokens, remade to check approvals' seals. */
+  auth: ApiAuth;
 }
 
 /** The control plane's services over one registry, bus and deployer; `close` stops the in-memory fleet view. */
@@ -34,15 +38,17 @@ export async function openActivityDeps(
     metrics,
     fleet: new FleetService(registry, bus, deployer, log, metrics, observed.targets),
     decisions: new DecisionService(registry, bus, log),
+    auth: ApiAuth.of(workspaces.stateDir),
     close: () => view.close(),
   };
 }
 
 /** Control-plane activities: thin calls into the registry, the bus and the fleet, built once per worker. */
 export function createActivities(deps: ActivityDeps) {
-  const { registry, bus, fleet } = deps;
+  const { registry, bus, fleet, auth } = deps;
   return {
     ...createFleetActivities(fleet),
+    ...createApprovalActivities(auth),
     ...createWorkActivities(deps),
     /** `msgId` comes from the workflow id and step, so a retried activity never duplicates the event. */
     async publishMessage(message: AgentMessage, msgId: string): Promise<PublishResult> {

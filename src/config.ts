@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { readCodecKeys, readOperatorToken } from './state-secrets';
 import { ValidationError, parse, type LLMProvider } from './domain';
+import { loadTemporalProfile, type TemporalConnectionSettings } from './temporal/client-profile';
 
 const HostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port, e.g. "localhost:7233"');
 const Port = z.coerce.number().int().min(1).max(65535);
@@ -17,7 +19,20 @@ const Env = z.object({
   // Set by `vapora up` for the processes of its stack: they exit when it is gone.
   VAPORA_STACK_FILE: z.string().min(1).optional(),
   TEMPORAL_ADDRESS: HostPort.optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
+  // A Temporal client profile (TOML, as the Temporal CLI and SDKs read it); the TEMPORAL_* variables override it.
+  TEMPORAL_CONFIG_FILE: z.string().min(1).optional(),
+  TEMPORAL_PROFILE: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  // envconfig reads anything but "true" or "1" as off: a typo would quietly mean plain gRPC.
+  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0']).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_CERT_DATA: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_DATA: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_UI_PORT: Port.default(8233),
   VAPORA_TASK_QUEUE: z.string().min(1).default('vapora'),
   VAPORA_API_PORT: Port.default(8280),
@@ -26,6 +41,8 @@ const Env = z.object({
   VAPORA_API_URL: z.string().url().optional(),
   /** An agent's own token for the API (issued by the control plane at deploy); the CLI reads the operator's from the state directory. */
   VAPORA_AGENT_TOKEN: z.string().min(1).optional(),
+  /** A person's token (`vapora token issue --person <name>`): the CLI signs approvals and calls the API as them, not as the operator. */
+  VAPORA_TOKEN: z.string().min(1).optional(),
   /** The keys Temporal payloads are encrypted with, `id:base64,…` newest first; else the state directory's `codec-keys`. */
   VAPORA_CODEC_KEYS: z.string().min(1).optional(),
   VAPORA_DEPLOYER: z.enum(['process', 'kubernetes']).default('process'),
@@ -35,8 +52,16 @@ const Env = z.object({
     .default('vapora'),
   NATS_URL: z
     .string()
-    .regex(/^nats:\/\/[\w.-]+:\d{1,5}$/, 'must be nats://host:port')
+    // No user:password here: the URL is printed and logged; credentials go in a file (NATS_CREDS).
+    .regex(
+      /^(nats|tls):\/\/[\w.-]+:\d{1,5}$/,
+      'must be nats://host:port or tls://host:port (credentials in NATS_CREDS)',
+    )
     .optional(),
+  /** A NATS credentials file (user JWT and key); else the state directory's `nats-auth/cli.creds`, made by `vapora up`. */
+  NATS_CREDS: z.string().min(1).optional(),
+  /** The CA that signed the NATS server's certificate, for tls:// servers a system CA did not sign. */
+  NATS_CA: z.string().min(1).optional(),
   SURREAL_URL: z
     .string()
     .regex(/^(mem:\/\/|surrealkv:\/\/.+|wss?:\/\/.+)$/, 'must be mem://, surrealkv://<path> or ws://host:port')
@@ -88,6 +113,8 @@ export interface Config {
     uiPort: number;
     taskQueue: string;
     external: boolean;
+    /** TLS, API key and gRPC metadata of the client profile, for every connection (src/temporal/connection.ts). */
+    connection: TemporalConnectionSettings;
     /** The payload codec's keys; without them payloads travel as plain JSON. */
     codecKeys?: string;
   };
@@ -95,7 +122,7 @@ export interface Config {
   api: { port: number; host: string; url: string; token?: string };
   /** How agent instances run: local processes, or pods in a Kubernetes namespace (cluster from KUBECONFIG or in-cluster). */
   deployer: { kind: 'process' | 'kubernetes'; namespace: string };
-  nats: { url: string; external: boolean };
+  nats: NatsSettings;
   surreal: { url: string; namespace: string; database: string; username?: string; password?: string };
   /** Configured LLM providers; keys stay here and in request headers, nowhere else. */
   llm: LLMSettings;
@@ -109,6 +136,13 @@ export interface Config {
   };
   /** The model that embeds passages for retrieval, if one is configured (else BM25 alone). */
   embedding?: EmbeddingSettings;
+}
+
+export interface NatsSettings {
+  url: string;
+  external: boolean;
+  credsFile?: string;
+  caFile?: string;
 }
 
 export interface EmbeddingSettings {
@@ -137,6 +171,7 @@ export const DEFAULTS = { temporalAddress: 'localhost:7233', natsUrl: 'nats://lo
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parse(Env, env, 'environment');
   const stateDir = resolve(e.VAPORA_STATE_DIR);
+  const profile = loadTemporalProfile(env);
   const llm: LLMSettings = {
     ...(e.ANTHROPIC_API_KEY && { claude: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL } }),
     ...(e.OPENAI_API_KEY && { openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL } }),
@@ -148,21 +183,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheDir: resolve(e.VAPORA_CACHE_DIR),
     stackFile: e.VAPORA_STACK_FILE && resolve(e.VAPORA_STACK_FILE),
     temporal: {
-      address: e.TEMPORAL_ADDRESS ?? DEFAULTS.temporalAddress,
-      namespace: e.TEMPORAL_NAMESPACE,
+      address: profileAddress(profile.address) ?? DEFAULTS.temporalAddress,
+      namespace: profile.namespace ?? 'default',
       uiPort: e.TEMPORAL_UI_PORT,
       taskQueue: e.VAPORA_TASK_QUEUE,
-      external: e.TEMPORAL_ADDRESS !== undefined,
+      external: profile.address !== undefined,
+      connection: profile.connection,
       codecKeys: e.VAPORA_CODEC_KEYS ?? readCodecKeys(resolve(e.VAPORA_STATE_DIR)),
     },
     api: {
       port: e.VAPORA_API_PORT,
       host: e.VAPORA_API_HOST,
       url: e.VAPORA_API_URL ?? `http://127.0.0.1:${e.VAPORA_API_PORT}`,
-      token: e.VAPORA_AGENT_TOKEN ?? readOperatorToken(resolve(e.VAPORA_STATE_DIR)),
+      // An agent inherits its parent's environment: its own token comes first.
+      token: e.VAPORA_AGENT_TOKEN ?? e.VAPORA_TOKEN ?? readOperatorToken(resolve(e.VAPORA_STATE_DIR)),
     },
     deployer: { kind: e.VAPORA_DEPLOYER, namespace: e.VAPORA_K8S_NAMESPACE },
-    nats: { url: e.NATS_URL ?? DEFAULTS.natsUrl, external: e.NATS_URL !== undefined },
+    nats: {
+      url: e.NATS_URL ?? DEFAULTS.natsUrl,
+      external: e.NATS_URL !== undefined,
+      credsFile: e.NATS_CREDS ? resolve(e.NATS_CREDS) : existing(resolve(stateDir, 'nats-auth', 'cli.creds')),
+      caFile: e.NATS_CA && resolve(e.NATS_CA),
+    },
     surreal: {
       url: e.SURREAL_URL ?? `surrealkv://${resolve(stateDir, 'registry')}`,
       namespace: e.SURREAL_NAMESPACE,
@@ -181,6 +223,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embedding: e.VAPORA_EMBEDDING_MODEL ? embeddingSettings(e.VAPORA_EMBEDDING_MODEL, llm) : undefined,
   };
 }
+
+/** TEMPORAL_ADDRESS was checked with the rest of the environment; an address from the profile file is checked here. */
+function profileAddress(address: string | undefined): string | undefined {
+  if (address !== undefined && !HostPort.safeParse(address).success)
+    throw new ValidationError('environment', [
+      `address of the Temporal profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE): must be host:port, e.g. "localhost:7233" (got "${address}")`,
+    ]);
+  return address;
+}
+
+const existing = (file: string) => (existsSync(file) ? file : undefined);
 
 /** The embedding model's provider must be configured: its key (or Ollama's URL) is what reaches it. */
 function embeddingSettings(value: string, llm: LLMSettings): EmbeddingSettings {

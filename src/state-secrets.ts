@@ -14,8 +14,11 @@ export const operatorTokenFile = (stateDir: string) => join(stateDir, 'operator-
  * mode 0600 (`created` then tells the caller to show it once).
  */
 export function ensureOperatorToken(stateDir: string): { token: string; file: string; created: boolean } {
-  return ensureStateSecret(operatorTokenFile(stateDir), 'vop_');
+  return ensureStateSecret(operatorTokenFile(stateDir), OPERATOR_TOKEN_PREFIX);
 }
+
+/** How an operator token begins, so a client knows whose token it holds (see src/control-plane/api-auth.ts). */
+export const OPERATOR_TOKEN_PREFIX = 'vop_';
 
 export function readOperatorToken(stateDir: string): string | undefined {
   return readSecret(operatorTokenFile(stateDir));

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EventBus } from '../src/bus/event-bus';
-import { AgentManifest, parse } from '../src/domain';
+import { AgentManifest, parse, subjectsOf } from '../src/domain';
 import { agentSpecOf } from '../src/contracts/agent-spec';
 import { freePort } from '../src/host/ports';
 import { PROJECT_ROOT, tsNodeArgs } from '../src/host/project';
@@ -40,7 +40,7 @@ describe('agent worker in a pod', () => {
     });
     const bus = await EventBus.connect(natsUrl);
     const beats: string[] = [];
-    bus.subscribe('vapora.agent.heartbeat', (m) => void (m.type === 'Heartbeat' && beats.push(m.agent_id)));
+    bus.subscribe(subjectsOf('Heartbeat'), (m) => void (m.type === 'Heartbeat' && beats.push(m.agent_id)));
     const health = async (query = '') => {
       const response = await fetch(`http://127.0.0.1:${port}/health${query}`);
       return { code: response.status, body: (await response.json()) as { status: string; agent_id?: string } };

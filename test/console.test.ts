@@ -156,7 +156,10 @@ describe('the console in Chromium (real control plane, 13 agent processes)', () 
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.getByText('Approved.').waitFor();
     await page.locator('[data-phase="completed"]').waitFor({ timeout: 180_000 });
-    assert.ok(await page.getByText('reject by operator (console) (update): Count per API key, not per IP').count());
+    // The console signs with the operator token it was signed in with: verified, not merely claimed.
+    assert.ok(
+      await page.getByText('reject by console (signed by the operator token): Count per API key, not per IP').count(),
+    );
     await check('feature-completed');
 
     await page.goto(`${base}/features?q=console+rate`);

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, JSONCodec } from 'nats';
-import { EventBus } from '../src/bus/event-bus';
-import { ValidationError, type AgentMessage } from '../src/domain';
-import type { Logger } from '../src/logger';
+import { EventBus, askForHelp } from '../src/bus/event-bus';
+import { SUBJECTS, ValidationError, subjectsOf, type AgentMessage, type MessageOf } from '../src/domain';
+import { recordingLogger } from './support/recording-logger';
 import { testServers, unique } from './support/servers';
 
 const { natsUrl } = testServers();
-
-/** A logger that keeps what it was told, so tests can see why a message was dropped. */
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const keep = (level: string) => (message: string, fields?: object) =>
-    void lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
-  return { lines, info: keep('info'), warn: keep('warn'), error: keep('error') };
-}
 
 const until = async (what: string, check: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
@@ -34,7 +26,7 @@ describe('event bus (real nats-server with JetStream)', () => {
 
   it('stores a task event once however often it is published with the same Nats-Msg-Id', async () => {
     const taskId = unique('task');
-    const subject = 'vapora.tasks.progress';
+    const subject = subjectsOf('TaskProgress');
     const message: AgentMessage = {
       type: 'TaskProgress',
       task_id: taskId,
@@ -80,60 +72,68 @@ describe('event bus (real nats-server with JetStream)', () => {
 
   it('drops invalid incoming messages with the reason logged, and keeps delivering valid ones', async () => {
     const received: AgentMessage[] = [];
-    const sub = bus.subscribe('vapora.agent.heartbeat', (m) => void received.push(m));
+    const sub = bus.subscribe(subjectsOf('Heartbeat'), (m) => void received.push(m));
     const raw = await connect({ servers: natsUrl });
     const codec = JSONCodec();
-    raw.publish('vapora.agent.heartbeat', new TextEncoder().encode('not json'));
+    raw.publish('vapora.agent.heartbeat.a', new TextEncoder().encode('not json'));
     raw.publish(
-      'vapora.agent.heartbeat',
+      'vapora.agent.heartbeat.a',
       codec.encode({ type: 'Heartbeat', agent_id: 'a', status: 'Dancing', load: 0.1 }),
     );
+    // Sent on one agent's subject in another's name: forged.
     raw.publish(
-      'vapora.agent.heartbeat',
+      'vapora.agent.heartbeat.monitor-002',
+      codec.encode({ type: 'Heartbeat', agent_id: 'monitor-001', status: 'Active', load: 0.5 }),
+    );
+    raw.publish(
+      'vapora.agent.heartbeat.monitor-001',
       codec.encode({ type: 'Heartbeat', agent_id: 'monitor-001', status: 'Active', load: 0.25 }),
     );
     await raw.flush();
     await until('the valid heartbeat', () => received.length === 1);
-    assert.equal(received[0]?.type === 'Heartbeat' && received[0].agent_id, 'monitor-001');
+    assert.deepEqual(received, [{ type: 'Heartbeat', agent_id: 'monitor-001', status: 'Active', load: 0.25 }]);
     assert.ok(log.lines.some((l) => l.includes('not JSON')));
     assert.ok(log.lines.some((l) => l.includes('dropped invalid message') && l.includes('status')));
+    assert.ok(log.lines.some((l) => l.includes('dropped message sent in another name') && l.includes('monitor-002')));
     sub.unsubscribe();
     await raw.close();
   });
 
-  it('answers requests through a queue group', async () => {
+  it('asks for help: one member of a queue group offers, in its own name, to the asker', async () => {
     const other = await EventBus.connect(natsUrl, { logger: recordingLogger() });
+    const offered: string[] = [];
     const helpers = ['architect-001', 'architect-002'].map((id) =>
-      other.reply(
-        'vapora.agent.help',
-        async (m) =>
-          m.type === 'RequestHelp' && m.to_roles.includes('architect')
-            ? {
-                type: 'HelpOffered',
-                from_agent: id,
-                to_agent: m.from_agent,
-                capability: { id: 'design-adr', name: 'ADR', description: '', complexity: 'High' },
-              }
-            : undefined,
+      other.subscribe(
+        SUBJECTS.RequestHelp,
+        async (m) => {
+          if (m.type !== 'RequestHelp' || !m.to_roles.includes('architect')) return;
+          offered.push(id);
+          await other.publish({
+            type: 'HelpOffered',
+            from_agent: id,
+            to_agent: m.from_agent,
+            capability: { id: 'design-adr', name: 'ADR', description: '', complexity: 'High' },
+          });
+        },
         { queue: 'architect' },
       ),
     );
-    await new Promise((r) => setTimeout(r, 50));
-    const answer = await bus.request(
-      {
-        type: 'RequestHelp',
-        from_agent: 'developer-001',
-        to_roles: ['architect'],
-        context: 'which cache?',
-        deadline: new Date(Date.now() + 30_000).toISOString(),
-      },
-      { timeoutMs: 2000 },
-    );
-    assert.equal(answer.type, 'HelpOffered');
-    assert.ok(
-      answer.type === 'HelpOffered' &&
-        answer.to_agent === 'developer-001' &&
-        answer.from_agent.startsWith('architect-'),
+    await other.flush();
+    const request: MessageOf<'RequestHelp'> = {
+      type: 'RequestHelp',
+      from_agent: 'developer-001',
+      to_roles: ['architect'],
+      context: 'which cache?',
+      deadline: new Date(Date.now() + 30_000).toISOString(),
+    };
+    const answer = await askForHelp(bus, request, 2000);
+    assert.equal(answer?.to_agent, 'developer-001');
+    assert.ok(answer?.from_agent.startsWith('architect-'));
+    assert.equal(offered.length, 1, 'one member of the group offers');
+    // Nobody of the role asked: no offer, after the wait.
+    assert.equal(
+      await askForHelp(bus, { ...request, to_roles: ['marketer'], from_agent: 'developer-002' }, 300),
+      undefined,
     );
     helpers.forEach((h) => h.unsubscribe());
     await other.close();

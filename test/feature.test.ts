@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { subjectsOf } from '../src/domain';
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { EventBus, type StoredEvent } from '../src/bus/event-bus';
+import { EventBus, askForHelp, type StoredEvent } from '../src/bus/event-bus';
 import { installTeam } from '../src/client/pool-client';
 import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
 import { failureMessage } from '../src/temporal/failure-message';
@@ -22,10 +23,13 @@ import { featureWorkflow, taskWorkflow } from '../workflows';
 import { agentProcesses, eventually, uninstallPools } from './support/fleet';
 import { promptOf, roleAnswers, roleOf, startLLMServer, toolResultsOf, toolNamesOf } from './support/llm-server';
 import type { FeatureDiff } from '../src/client/feature-diff';
-import { completedActivities } from './support/history';
+import { completedActivities, historyText } from './support/history';
+import { signVerdict } from '../src/client/approval-client';
+import { ApiAuth } from '../src/control-plane/api-auth';
+import { readOperatorToken } from '../src/state-secrets';
 import { vapora } from './support/cli';
 import { planeProcess } from './support/plane-process';
-import { testServers, unique } from './support/servers';
+import { tempDir, testConverter, testServers, unique } from './support/servers';
 
 const run = promisify(execFile);
 const logFiles = (dir: string): string[] =>
@@ -132,6 +136,9 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       done.approvals.map((a) => [a.kind, a.by, a.applied]),
       [['approve', 'alice', true]],
     );
+    assert.equal(done.approvals[0]?.signer, undefined, 'a plain signal (as the Web UI sends) is recorded unverified');
+    const shown = await vapora(['feature', 'status', id], plane.env);
+    assert.match(shown.stdout, /approve by alice \(unverified, Temporal signal\): ship it/);
     assert.ok(done.costs.total_usd > 0, 'the Anthropic calls were priced');
 
     // Developers worked from the ADR itself (fetched by reference) and the shared context of the feature.
@@ -434,7 +441,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     const working = await eventually(
       'a developer waiting on its LLM',
       async () => {
-        for await (const e of bus.events({ subject: 'vapora.tasks.progress', since })) {
+        for await (const e of bus.events({ subject: subjectsOf('TaskProgress'), since })) {
           if (
             e.message.type === 'TaskProgress' &&
             e.message.task_id === `${id}-dev-1` &&
@@ -518,7 +525,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       );
     // Before the gate opens: the Update answers that it was ignored, and why.
     const early = await vapora(['approve', `task-${id}`, '--by', 'gina'], plane.env);
-    assert.equal(early.code, 1);
+    assert.equal(early.code, 1, `${early.stdout}${early.stderr}`);
     assert.match(early.stderr, new RegExp(`task-${id} received the approve but ignored it: no approval pending`));
     // Nobody named: the validator refuses it before it enters history.
     await assert.rejects(
@@ -531,7 +538,8 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       plane.env,
     );
     assert.equal(rejected.code, 0, rejected.stderr);
-    assert.match(rejected.stdout, /rejected task-/);
+    // The CLI signs with the operator token of the state directory: gina is the name shown beside it.
+    assert.match(rejected.stdout, /rejected task-.* \(by gina \(signed by the operator token\)\)/);
     await pending(2);
     const reworked = llm.seen
       .map((r) => promptOf(r.body))
@@ -546,17 +554,91 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     const outcome = await handle.result();
     assert.equal(outcome.status, 'completed');
     assert.deepEqual(
-      outcome.approvals?.map((a) => [a.kind, a.via, a.applied]),
+      outcome.approvals?.map((a) => [a.kind, a.via, a.signer, a.applied]),
       [
-        ['approve', 'update', false],
-        ['reject', 'update', true],
-        ['approve', 'update', true],
+        ['approve', 'update', 'operator', false],
+        ['reject', 'update', 'operator', true],
+        ['approve', 'update', undefined, true],
       ],
     );
   });
 
-  it('agents answer requests for help over request/reply, one offer per role asked', async () => {
-    const offer = await bus.request(
+  it("records who approves: a person's token signs as them and never travels; a forged, stale or misnamed seal applies nothing", async () => {
+    const id = unique('t');
+    const workflowId = `task-${id}`;
+    await submitTask(plane.client, plane.taskQueue, {
+      task_id: id,
+      role: 'tester',
+      title: 'Check the audit log',
+      require_approval: true,
+    });
+    const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(workflowId);
+    const pending = (n: number) =>
+      eventually(
+        `approval ${n} pending`,
+        async () => {
+          const s = await handle.query(taskStatusQuery);
+          return s.pending_approval && s.attempts.length === n ? s : undefined;
+        },
+        60_000,
+        200,
+      );
+    await pending(1);
+    const issued = await vapora(['token', 'issue', '--person', 'hana', '--json'], plane.env);
+    assert.equal(issued.code, 0, issued.stderr);
+    const { person, token } = JSON.parse(issued.stdout) as { person: string; token: string };
+    assert.equal(person, 'hana');
+    assert.match(token, /^vpp_hana\./);
+    const asHana = { ...plane.env, VAPORA_TOKEN: token };
+
+    // Another name with hana's token is refused before anything is sent.
+    const misnamed = await vapora(['approve', workflowId, '--by', 'ivan'], asHana);
+    assert.equal(misnamed.code, 1);
+    assert.match(misnamed.stderr, /--by ivan is not hana, whose token \(VAPORA_TOKEN\) signs this/);
+    assert.deepEqual((await handle.query(taskStatusQuery)).approvals, [], 'nothing reached the workflow');
+
+    // A seal made with a token this plane did not issue, or made too long ago, is recorded and not applied.
+    const forgedToken = ApiAuth.of(tempDir('elsewhere')).personToken('hana');
+    const forged = await handle.executeUpdate(approveUpdate, {
+      args: [signVerdict(workflowId, { approve: { by: 'hana' } }, forgedToken).approve],
+    });
+    assert.equal(forged.applied, false);
+    assert.equal(forged.ignored, "not verified: the seal was not made with hana's token");
+    const stale = await handle.executeUpdate(approveUpdate, {
+      args: [signVerdict(workflowId, { approve: { by: 'hana' } }, token, new Date(Date.now() - 20 * 60_000)).approve],
+    });
+    assert.equal(stale.applied, false);
+    assert.match(stale.ignored ?? '', /^not verified: sealed at .*, more than 15 minutes from when it arrived/);
+
+    // Signed by hana's token from the CLI: recorded as hana's, verified.
+    const rejected = await vapora(['reject', workflowId, '--reason', 'cover log rotation'], asHana);
+    assert.equal(rejected.code, 0, rejected.stderr);
+    assert.match(rejected.stdout, /rejected task-.* \(by hana \(signed by token\)\)/);
+    await pending(2);
+    // A plain signal, as the Web UI and `temporal workflow signal` send: applied, recorded as unverified.
+    await handle.signal(approveSignal, { by: 'ivan', comment: 'fine by me' });
+    const outcome = await handle.result();
+    assert.equal(outcome.status, 'completed');
+    assert.deepEqual(
+      outcome.approvals?.map((a) => [a.kind, a.by, a.signer, a.via, a.applied]),
+      [
+        ['approve', 'hana', undefined, 'update', false],
+        ['approve', 'hana', undefined, 'update', false],
+        ['reject', 'hana', 'hana', 'update', true],
+        ['approve', 'ivan', undefined, 'signal', true],
+      ],
+    );
+
+    // The history holds the seals, never a token.
+    const history = await historyText(await handle.fetchHistory(), testConverter()?.payloadCodecs?.[0]);
+    assert.match(history, /"signer":"hana"/, 'the history was read decoded');
+    for (const secret of [token, forgedToken, readOperatorToken(plane.stateDir)!])
+      assert.ok(!history.includes(secret), 'no token in the history');
+  });
+
+  it('agents answer requests for help in their own name', async () => {
+    const offer = await askForHelp(
+      bus,
       {
         type: 'RequestHelp',
         from_agent: 'developer-001',
@@ -564,12 +646,10 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
         context: 'threat model for the login API',
         deadline: new Date(Date.now() + 5000).toISOString(),
       },
-      { timeoutMs: 5000 },
+      5000,
     );
-    assert.equal(offer.type, 'HelpOffered');
-    assert.ok(
-      offer.type === 'HelpOffered' && offer.from_agent === 'security-001' && offer.to_agent === 'developer-001',
-    );
+    assert.equal(offer?.from_agent, 'security-001');
+    assert.equal(offer?.to_agent, 'developer-001');
   });
 
   it('fails invalid input at once, naming the field, without retrying', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { EventBus } from '../src/bus/event-bus';
-import { parse, AgentManifest } from '../src/domain';
+import { parse, AgentManifest, subjectsOf } from '../src/domain';
 import { RegistryStore } from '../src/registry/registry-store';
 import { failureMessage } from '../src/temporal/failure-message';
 import { poolStatusQuery, scalePoolUpdate, uninstallPoolUpdate } from '../src/contracts/fleet';
@@ -83,7 +83,7 @@ describe('agent fleet (real agent processes, real servers)', () => {
     process.kill(oldPid, 'SIGKILL');
     const killedAt = Date.now();
     const sub = bus.subscribe(
-      'vapora.agent.heartbeat',
+      subjectsOf('Heartbeat'),
       (m) => void (m.type === 'Heartbeat' && m.agent_id === agentId && heartbeats.push(Date.now())),
     );
     try {

@@ -6,7 +6,8 @@ import { serveRegistryApi } from '../src/control-plane/registry-api';
 import { createLogger } from '../src/logger';
 import { RegistryStore } from '../src/registry/registry-store';
 import { freePort } from '../src/host/ports';
-import { ApiAuth } from '../src/control-plane/api-auth';
+import { ApiAuth, signerOf } from '../src/control-plane/api-auth';
+import { sealApproval, verifySeal } from '../src/control-plane/approval-seal';
 import { readOperatorToken } from '../src/state-secrets';
 import { tempDir } from './support/servers';
 
@@ -121,9 +122,54 @@ describe('registry API (Hono, embedded SurrealDB)', () => {
     const pool = as(auth.poolToken('developer'));
     await pool.shareKnowledge({ ...fact, key: 'f-2/y', from_agent: 'developer-002' });
     await assert.rejects(pool.shareKnowledge({ ...fact, key: 'f-2/z', from_agent: 'developer-ops-001' }), /403/);
+    // A person's token (for signing approvals) is theirs: it writes as no agent.
+    assert.deepEqual(auth.identify(`Bearer ${auth.personToken('alice')}`), { kind: 'person', name: 'alice' });
+    assert.equal(auth.identify(`Bearer vpp_alice.${auth.personToken('bob').split('.')[1]}`), undefined);
+    const alice = as(auth.personToken('alice'));
+    await assert.rejects(
+      alice.putArtifact({ ...adr, content: 'by alice' }),
+      /403.*adr-owned is architect-001's: person:alice may not overwrite it/s,
+    );
+    await assert.rejects(
+      alice.shareKnowledge({ ...fact, key: 'f-2/p', from_agent: 'architect-001' }),
+      /403.*person:alice may not share knowledge as architect-001/s,
+    );
+    await assert.rejects(alice.addCatalog({ name: 'mine', source: '/tmp' }), /403.*only the operator/s);
     // The operator may correct anything.
     await client.putArtifact({ ...adr, content: 'corrected' });
     assert.equal((await client.artifact('adr-owned'))?.writer, 'operator');
+  });
+
+  it('checks approval seals: the signer proved by its token, never a forged, stale or misnamed one', () => {
+    const at = '2030-01-01T12:00:00.000Z';
+    const fields = {
+      workflowId: 'feature-f-1',
+      kind: 'approve' as const,
+      by: 'alice',
+      text: 'ok',
+      signer: 'alice',
+      at,
+    };
+    const sealed = (token: string, f = fields) => ({ ...f, seal: sealApproval(token, f) });
+    const alice = auth.personToken('alice');
+    assert.deepEqual(verifySeal(auth, sealed(alice), '2030-01-01T12:05:00.000Z'), { signer: 'alice' });
+    assert.deepEqual(verifySeal(auth, sealed(operatorToken, { ...fields, by: 'gina', signer: 'operator' }), at), {
+      signer: 'operator',
+    });
+    const refused = (f: ReturnType<typeof sealed>, received = at) =>
+      (verifySeal(auth, f, received) as { refused?: string }).refused;
+    assert.equal(
+      refused(sealed(ApiAuth.of(tempDir('other')).personToken('alice'))),
+      "the seal was not made with alice's token",
+    );
+    assert.equal(refused({ ...sealed(alice), text: 'changed' }), "the seal was not made with alice's token");
+    assert.equal(refused({ ...sealed(alice), workflowId: 'feature-f-2' }), "the seal was not made with alice's token");
+    assert.match(refused(sealed(alice), '2030-01-01T12:16:00.000Z') ?? '', /more than 15 minutes from when it arrived/);
+    assert.equal(refused(sealed(alice, { ...fields, by: 'bob' })), 'by "bob" is not the token\'s person (alice)');
+    assert.equal(signerOf(alice), 'alice');
+    assert.equal(signerOf(operatorToken), 'operator');
+    assert.equal(signerOf(auth.agentToken('architect-001')), undefined);
+    assert.throws(() => auth.personToken('operator'), /cannot name a person/);
   });
 
   it('has the client refuse a reply that does not match its schema, naming the field', async () => {

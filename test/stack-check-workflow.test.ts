@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { subjectsOf } from '../src/domain';
 import { after, before, describe, it } from 'node:test';
 import { EventBus } from '../src/bus/event-bus';
 import { RegistryStore } from '../src/registry/registry-store';
@@ -24,7 +25,7 @@ describe('stackCheckWorkflow through the control-plane worker', () => {
     plane.run();
     const heartbeats: string[] = [];
     const sub = bus.subscribe(
-      'vapora.agent.heartbeat',
+      subjectsOf('Heartbeat'),
       (m) => void (m.type === 'Heartbeat' && heartbeats.push(m.agent_id)),
     );
     try {

@@ -4,11 +4,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { connect } from 'nats';
 import { EventBus } from '../src/bus/event-bus';
+import { loadConfig } from '../src/config';
 import { freePort } from '../src/host/ports';
 import type { Endpoints } from '../src/stack/dev-stack';
 import type { AgentView } from '../src/contracts/registry-api';
-import { AGENT_ROLES } from '../src/domain';
+import { AGENT_ROLES, subjectsOf } from '../src/domain';
 import { exited, isAlive, vapora, vaporaUntilJson } from './support/cli';
 import { agentProcesses, eventually } from './support/fleet';
 import { registryProcess } from './support/registry-process-client';
@@ -156,7 +158,12 @@ describe('vapora up', () => {
       }[];
       assert.equal(tasks.find((t) => t.id === 'offline-check-dev-1')?.llm, offline);
 
-      const bus = await EventBus.connect(env.NATS_URL);
+      // Secured by default: NATS admits only the credentials the stack issued (the control plane's here).
+      await assert.rejects(connect({ servers: env.NATS_URL, reconnect: false }), /Authorization Violation/);
+      const bus = await EventBus.connect({
+        ...loadConfig(env).nats,
+        credsFile: join(stateDir, 'nats-auth', 'control-plane.creds'),
+      });
       await bus.publish(
         {
           type: 'TaskStarted',
@@ -190,9 +197,10 @@ describe('vapora up', () => {
     try {
       // One by the first start, one by `vapora doctor`, one by this start.
       assert.equal(workflows('stackCheckWorkflow'), 3, 'Temporal history survives a restart');
-      const bus = await EventBus.connect(env.NATS_URL);
+      // The CLI's credentials, found in the state directory.
+      const bus = await EventBus.connect(loadConfig(env).nats, { manageStreams: false });
       const kept: (string | undefined)[] = [];
-      for await (const e of bus.events({ subject: 'vapora.tasks.started' })) kept.push(e.msgId);
+      for await (const e of bus.events({ subject: subjectsOf('TaskStarted') })) kept.push(e.msgId);
       await bus.close();
       assert.deepEqual(
         kept.filter((k) => k === 'before-restart' || k?.startsWith('offline-check-dev-1/')),

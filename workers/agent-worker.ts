@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { createServer } from 'node:http';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { Runtime, Worker } from '@temporalio/worker';
 import { LoadMeter, createAgentActivities } from '../activities/agent';
 import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
 import { RegistryClient } from '../src/client/registry-client';
 import { dataConverter } from '../src/temporal/payload-codec';
+import { nativeConnection } from '../src/temporal/connection';
 import { SUBJECTS, parse, type AgentStatus } from '../src/domain';
 import { AgentSpec } from '../src/contracts/agent-spec';
 import { agentTaskQueue } from '../src/contracts/task-queues';
@@ -90,7 +91,12 @@ const tracing = startTracing(config.observability.otlpEndpoint, 'vapora-agent', 
 const meter = new LoadMeter(spec.max_concurrent_tasks);
 running = { spec, meter, card: agentCard(spec, config.temporal) };
 
-const bus = await EventBus.connect(config.nats.url, { name: `vapora-agent-${spec.agent_id}`, logger: log, metrics });
+const bus = await EventBus.connect(config.nats, {
+  name: `vapora-agent-${spec.agent_id}`,
+  logger: log,
+  metrics,
+  manageStreams: false,
+});
 const router = new LLMRouter(config.llm);
 const executor = new TaskExecutor(spec, {
   bus,
@@ -100,7 +106,7 @@ const executor = new TaskExecutor(spec, {
   // Clones of feature workspaces, one per task attempt: kept across a restart of this agent.
   workDir: join(config.stateDir, 'work', spec.agent_id),
 });
-const connection = await NativeConnection.connect({ address: config.temporal.address });
+const connection = await nativeConnection(config.temporal);
 const worker = await Worker.create({
   connection,
   namespace: config.temporal.namespace,
@@ -112,13 +118,18 @@ const worker = await Worker.create({
   dataConverter: dataConverter(config.temporal.codecKeys),
 });
 
-// One member of each role's queue group hears a request for help; it offers only with spare capacity.
-bus.reply(
+// One member of each role's queue group hears a request for help; it offers (in its own name) only with spare capacity.
+bus.subscribe(
   SUBJECTS.RequestHelp,
-  async (m) =>
-    m.type === 'RequestHelp' && m.to_roles.includes(spec.role) && status === 'Active' && meter.load < 1
-      ? { type: 'HelpOffered', from_agent: spec.agent_id, to_agent: m.from_agent, capability: spec.capabilities[0]! }
-      : undefined,
+  async (m) => {
+    if (m.type === 'RequestHelp' && m.to_roles.includes(spec.role) && status === 'Active' && meter.load < 1)
+      await bus.publish({
+        type: 'HelpOffered',
+        from_agent: spec.agent_id,
+        to_agent: m.from_agent,
+        capability: spec.capabilities[0]!,
+      });
+  },
   { queue: `help-${spec.role}` },
 );
 if (spec.role === 'decision-maker') {

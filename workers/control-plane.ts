@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities, openActivityDeps } from '../activities';
 import { serveRegistryApi } from '../src/control-plane/registry-api';
 import { workspacesDir } from '../src/control-plane/feature-workspace';
@@ -28,7 +28,8 @@ import { consoleApp } from '../src/control-plane/console/console-app';
 import { ensureOperatorToken } from '../src/state-secrets';
 import { ApiAuth } from '../src/control-plane/api-auth';
 import { dataConverter } from '../src/temporal/payload-codec';
-import { codecServer } from '../src/temporal/codec-server';
+import { nativeConnection } from '../src/temporal/connection';
+import { codecServer, webUiOrigins } from '../src/temporal/codec-server';
 import { webUiLink } from '../src/client/web-ui-link';
 
 /**
@@ -57,11 +58,11 @@ if (embedder)
     .catch((error: Error) => log.warn('embedding model failed', { model: embedder.model, error: error.message }));
 const tracing = startTracing(config.observability.otlpEndpoint, 'vapora-control-plane');
 const plugins = tracing ? [tracing.plugin] : [];
-const connection = await NativeConnection.connect({ address: config.temporal.address });
+const connection = await nativeConnection(config.temporal);
 const converter = dataConverter(config.temporal.codecKeys);
 const temporal = new Client({ connection, namespace: config.temporal.namespace, plugins, dataConverter: converter });
 const metrics = createMetrics(gaugeSources(registry, temporal));
-const bus = await EventBus.connect(config.nats.url, { name: 'vapora-control-plane', logger: log, metrics });
+const bus = await EventBus.connect(config.nats, { name: 'vapora-control-plane', logger: log, metrics });
 const targets = new ScrapeTargets(registry, scrapeTargetsFile(config.stateDir));
 await targets.update();
 const auth = ApiAuth.of(config.stateDir);
@@ -75,7 +76,7 @@ const api = await serveRegistryApi(registry, config.api.port, log, {
     converter &&
     codecServer(converter.payloadCodecs![0]!, {
       token: auth.codecToken(),
-      origins: [`http://localhost:${config.temporal.uiPort}`, `http://127.0.0.1:${config.temporal.uiPort}`],
+      origins: webUiOrigins(config.temporal.uiPort),
     }),
   consolePages: consoleApp({
     registry,

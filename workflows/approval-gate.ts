@@ -1,4 +1,12 @@
-import { condition, setHandler } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  condition,
+  patched,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import { describeIssues } from '../src/domain/validation';
 import type { ApprovalRecord, PendingApproval } from '../src/contracts/approval';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate } from '../src/contracts/messages';
@@ -6,16 +14,31 @@ import { loadSchemas } from './validate-input';
 
 export type Verdict = { kind: 'approve' | 'reject'; by: string; text: string } | { kind: 'timeout' };
 
+// Seals are checked where the plane's key is; locally, so the sender of an Update waits no extra round trip.
+const { verifyApproval } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3 },
+});
+// Runs that received approvals before seals were checked replay as they ran: every approval unverified.
+const SEALS_CHECKED = 'approval-seals-checked';
+
 /**
  * Human approval, by Update or by signal. Only the first that arrives while an
  * approval is pending is applied; late, duplicate or malformed ones are
  * recorded and ignored. An Update answers with its record, so the sender
  * learns at once; Temporal applies an Update id once, however often it is sent.
+ * A sealed approval is applied only if the control plane verifies its seal
+ * (its signer is then recorded); one without a seal, as the Web UI and the
+ * `temporal` CLI send, is applied and recorded as unverified.
  */
 export class ApprovalGate {
   pending: PendingApproval | null = null;
   readonly received: ApprovalRecord[] = [];
   private verdict: Verdict | undefined;
+  /** The last approval's handling: each waits for the one before, so a seal being checked keeps its place. */
+  private turn: Promise<unknown> = Promise.resolve();
+  /** Seals already checked: one copied from history cannot be used again at a later gate. */
+  private readonly seals = new Set<string>();
 
   constructor() {
     setHandler(approveSignal, async (raw) => void (await this.receive('approve', 'signal', raw)));
@@ -34,9 +57,20 @@ export class ApprovalGate {
     return answered ? this.verdict! : { kind: 'timeout' };
   }
 
-  // Handled in the order they arrive: every call awaits the same chain before it looks at the gate.
-  private async receive(kind: 'approve' | 'reject', via: ApprovalRecord['via'], raw: unknown): Promise<ApprovalRecord> {
+  // Handled in the order they arrive, at the workflow time they arrived.
+  private receive(kind: 'approve' | 'reject', via: ApprovalRecord['via'], raw: unknown): Promise<ApprovalRecord> {
     const at = new Date().toISOString();
+    const handled = this.turn.then(() => this.consider(kind, via, raw, at));
+    this.turn = handled.catch(() => undefined);
+    return handled;
+  }
+
+  private async consider(
+    kind: 'approve' | 'reject',
+    via: ApprovalRecord['via'],
+    raw: unknown,
+    at: string,
+  ): Promise<ApprovalRecord> {
     const { ApprovePayload, RejectPayload } = await loadSchemas();
     const parsed = (kind === 'approve' ? ApprovePayload : RejectPayload).safeParse(raw);
     const record = (entry: ApprovalRecord) => {
@@ -47,14 +81,37 @@ export class ApprovalGate {
       const ignored = `invalid payload (${describeIssues(parsed.error, 'payload').join('; ')})`;
       return record({ kind, via, by: '?', text: '', at, applied: false, ignored });
     }
-    const { by } = parsed.data;
+    const { by, signer, at: sealedAt, seal } = parsed.data;
     const text = 'reason' in parsed.data ? parsed.data.reason : parsed.data.comment;
+    const received = { kind, via, by, text, at };
+    let verified: string | undefined;
+    if (seal !== undefined && signer !== undefined && sealedAt !== undefined && patched(SEALS_CHECKED)) {
+      const check = this.seals.has(seal)
+        ? { refused: 'this seal was used before' }
+        : await checkSeal({ workflowId: workflowInfo().workflowId, kind, by, text, signer, at: sealedAt, seal }, at);
+      this.seals.add(seal);
+      if ('refused' in check) return record({ ...received, applied: false, ignored: `not verified: ${check.refused}` });
+      verified = check.signer;
+    }
+    const entry = verified === undefined ? received : { ...received, signer: verified };
     if (!this.pending || this.verdict) {
       const ignored = this.verdict ? 'an approval was already given' : 'no approval pending';
-      return record({ kind, via, by, text, at, applied: false, ignored });
+      return record({ ...entry, applied: false, ignored });
     }
     this.verdict = { kind, by, text };
-    return record({ kind, via, by, text, at, applied: true });
+    return record({ ...entry, applied: true });
+  }
+}
+
+/** The control plane's word on a seal; a check that cannot run proves nobody, and says why. */
+async function checkSeal(
+  ...args: Parameters<Activities['verifyApproval']>
+): Promise<{ signer: string } | { refused: string }> {
+  try {
+    return await verifyApproval(...args);
+  } catch (error) {
+    const cause = error instanceof ActivityFailure ? error.cause : error;
+    return { refused: `the seal could not be checked (${cause instanceof Error ? cause.message : String(cause)})` };
   }
 }
 

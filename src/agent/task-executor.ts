@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ModelMessage, ToolResultPart } from 'ai';
 import { AGENT_ROLES, parse, type AgentRole, type TaskContext } from '../domain';
-import type { EventBus } from '../bus/event-bus';
+import { askForHelp, type EventBus } from '../bus/event-bus';
 import type { RegistryClient } from '../client/registry-client';
 import type { AgentSpec } from '../contracts/agent-spec';
 import type { ContextHit } from '../contracts/registry-api';
@@ -460,21 +460,18 @@ export class TaskExecutor {
     if (!task.capability || this.spec.capabilities.some((c) => c.id === task.capability)) return [];
     const deadline = new Date(Date.now() + 2_000).toISOString();
     const to_roles = AGENT_ROLES.filter((r) => r !== this.spec.role);
-    try {
-      const offer = await this.deps.bus.request(
-        {
-          type: 'RequestHelp',
-          from_agent: this.spec.agent_id,
-          to_roles,
-          context: `${task.capability}: ${task.title}`,
-          deadline,
-        },
-        { timeoutMs: 2_000 },
-      );
-      return offer.type === 'HelpOffered' ? [`${offer.from_agent} (${offer.capability.name})`] : [];
-    } catch {
-      return [];
-    }
+    const offer = await askForHelp(
+      this.deps.bus,
+      {
+        type: 'RequestHelp',
+        from_agent: this.spec.agent_id,
+        to_roles,
+        context: `${task.capability}: ${task.title}`,
+        deadline,
+      },
+      2_000,
+    ).catch(() => undefined);
+    return offer ? [`${offer.from_agent} (${offer.capability.name})`] : [];
   }
 }
 

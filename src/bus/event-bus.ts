@@ -7,6 +7,7 @@ import {
   RetentionPolicy,
   StorageType,
   connect,
+  credsAuthenticator,
   headers,
   nanos,
   type JetStreamClient,
@@ -16,7 +17,21 @@ import {
   type NatsConnection,
   type Subscription,
 } from 'nats';
-import { AgentMessage, CONTEXT_STREAM, SUBJECTS, TASK_STREAM, describeIssues, parse } from '../domain';
+import { readFileSync } from 'node:fs';
+import { decode as decodeJwt } from '@nats-io/jwt';
+import {
+  AgentMessage,
+  CONTEXT_STREAM,
+  SUBJECTS,
+  TASK_STREAM,
+  describeIssues,
+  parse,
+  subjectOf,
+  subjectsOf,
+  type MessageOf,
+} from '../domain';
+import type { NatsSettings } from '../config';
+import { inboxPrefix } from './nats-credentials';
 import { createLogger, type Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import { SpanKind, continuedFrom, inSpan, traceHeaders } from '../observability/tracing';
@@ -39,7 +54,7 @@ const STREAMS = [
   { ...CONTEXT_STREAM, retention: RetentionPolicy.Interest, max_age: nanos(7 * 24 * 3_600_000) },
 ];
 const streamed = (subject: string) =>
-  subject.startsWith('vapora.tasks.') || (CONTEXT_STREAM.subjects as readonly string[]).includes(subject);
+  [...TASK_STREAM.subjects, ...CONTEXT_STREAM.subjects].some((s) => subject.startsWith(s.slice(0, -1)));
 
 /** A message not handled is delivered again after this long. */
 const REDELIVER_AFTER_MS = 2_000;
@@ -60,47 +75,69 @@ export interface StoredEvent {
 
 /** The spec's inter-agent bus: validated AgentMessages over NATS, task events kept in JetStream. */
 export class EventBus {
+  private jsm?: Promise<JetStreamManager>;
+
   private constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
-    private readonly jsm: JetStreamManager,
     private readonly log: Logger,
     private readonly metrics?: Pick<Metrics, 'eventsPublished'>,
   ) {}
 
+  /**
+   * Connects to `server` (a URL, or the configured settings with their
+   * credentials file and CA). The streams are created or updated unless
+   * `manageStreams` is false: an agent may not, and need not.
+   */
   static async connect(
-    url: string,
-    options: { name?: string; logger?: Logger; metrics?: Pick<Metrics, 'eventsPublished'> } = {},
+    server: string | NatsSettings,
+    options: {
+      name?: string;
+      logger?: Logger;
+      metrics?: Pick<Metrics, 'eventsPublished'>;
+      manageStreams?: boolean;
+    } = {},
   ): Promise<EventBus> {
     const log = options.logger ?? createLogger('bus');
+    const settings: NatsSettings = typeof server === 'string' ? { url: server, external: true } : server;
+    const creds = settings.credsFile ? readFileSync(settings.credsFile) : undefined;
     const nc = await connect({
-      servers: url,
+      servers: settings.url,
       name: options.name ?? 'vapora',
       reconnect: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
+      ...(creds && { authenticator: credsAuthenticator(creds), inboxPrefix: inboxPrefixOf(creds) }),
+      ...(settings.caFile && { tls: { caFile: settings.caFile } }),
     });
     void (async () => {
       for await (const status of nc.status()) {
         if (status.type === Events.Disconnect || status.type === Events.Reconnect)
           log.warn(`nats ${status.type}`, { server: JSON.stringify(status.data) });
+        // What the server refused (a subject this connection may not use): said, never silent.
+        else if (status.type === Events.Error)
+          log.warn('nats refused', { error: JSON.stringify(status.data), ...status.permissionContext });
       }
     })();
-    const jsm = await nc.jetstreamManager();
-    const bus = new EventBus(nc, nc.jetstream(), jsm, log, options.metrics);
-    await bus.ensureStreams();
+    const bus = new EventBus(nc, nc.jetstream(), log, options.metrics);
+    if (options.manageStreams !== false) await bus.ensureStreams();
     return bus;
   }
 
+  private manager(): Promise<JetStreamManager> {
+    return (this.jsm ??= this.nc.jetstreamManager());
+  }
+
   private async ensureStreams(): Promise<void> {
+    const jsm = await this.manager();
     for (const { name, subjects, retention, max_age } of STREAMS) {
       const config = { name, subjects: [...subjects], max_age, duplicate_window: nanos(DEDUPE_WINDOW_MS) };
       try {
-        await this.jsm.streams.info(name);
-        await this.jsm.streams.update(name, config);
+        await jsm.streams.info(name);
+        await jsm.streams.update(name, config);
       } catch (error) {
         if (!(error instanceof NatsError && error.jsError()?.err_code === JS_STREAM_NOT_FOUND)) throw error;
-        await this.jsm.streams.add({ ...config, retention, storage: StorageType.File });
+        await jsm.streams.add({ ...config, retention, storage: StorageType.File });
       }
     }
   }
@@ -112,7 +149,7 @@ export class EventBus {
    */
   async publish(message: AgentMessage, msgId?: string): Promise<PublishResult> {
     const valid = parse(AgentMessage, message, `${message.type ?? 'message'} message`);
-    const subject = SUBJECTS[valid.type];
+    const subject = subjectOf(valid);
     const data = codec.encode(valid);
     this.metrics?.eventsPublished.inc({ subject });
     return inSpan(
@@ -163,7 +200,7 @@ export class EventBus {
     durable: string,
     handler: (message: AgentMessage, published: Date) => Promise<void>,
   ): Promise<() => void> {
-    await this.jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit });
+    await (await this.manager()).consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit });
     const messages = await (await this.js.consumers.get(stream, durable)).consume();
     void (async () => {
       for await (const raw of messages) await this.handle(raw, stream, handler);
@@ -192,12 +229,39 @@ export class EventBus {
   /** Request/reply: sends a message and returns the validated reply. */
   async request(message: AgentMessage, options: { timeoutMs: number; subject?: string }): Promise<AgentMessage> {
     const valid = parse(AgentMessage, message, `${message.type ?? 'message'} message`);
-    const reply = await this.nc.request(options.subject ?? SUBJECTS[valid.type], codec.encode(valid), {
+    const reply = await this.nc.request(options.subject ?? subjectOf(valid), codec.encode(valid), {
       timeout: options.timeoutMs,
     });
-    const answer = this.decode(reply);
+    const answer = this.decode(reply, { reply: true });
     if (!answer) throw new Error(`invalid reply on ${reply.subject}`);
     return answer;
+  }
+
+  /**
+   * Publishes `message` and returns the first message on `subject` that
+   * `accept` takes within `timeoutMs`, or undefined: for answers an agent
+   * sends in its own name, which a reply to an inbox cannot carry.
+   */
+  ask(
+    message: AgentMessage,
+    subject: string,
+    accept: (answer: AgentMessage) => boolean,
+    timeoutMs: number,
+  ): Promise<AgentMessage | undefined> {
+    return new Promise((resolve, reject) => {
+      const done = (answer?: AgentMessage) => {
+        clearTimeout(timer);
+        sub.unsubscribe();
+        resolve(answer);
+      };
+      const timer = setTimeout(done, timeoutMs);
+      // Subscribed before the question goes out: the server sees the two in order.
+      const sub = this.subscribe(subject, (answer) => void (accept(answer) && done(answer)));
+      this.publish(message).catch((error: Error) => {
+        done();
+        reject(error);
+      });
+    });
   }
 
   /** Answers requests on `subject` (a queue group shares the load); a handler returning undefined stays silent. */
@@ -221,7 +285,8 @@ export class EventBus {
     options: { subject?: string; follow?: boolean; since?: Date; signal?: AbortSignal } = {},
   ): AsyncGenerator<StoredEvent> {
     // An ephemeral pull consumer: nats.js ordered consumers need nats-server 2.10, Debian ships 2.9.
-    const created = await this.jsm.consumers.add(TASK_STREAM.name, {
+    const jsm = await this.manager();
+    const created = await jsm.consumers.add(TASK_STREAM.name, {
       filter_subject: options.subject ?? TASK_STREAM.subjects[0],
       ...(options.since
         ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.since.toISOString() }
@@ -244,15 +309,22 @@ export class EventBus {
       }
       messages.stop();
     } finally {
-      await this.jsm.consumers.delete(TASK_STREAM.name, created.name).catch(() => undefined);
+      await jsm.consumers.delete(TASK_STREAM.name, created.name).catch(() => undefined);
     }
   }
 
   /** Messages stored in the task stream, optionally for one subject. */
   async storedCount(subject?: string): Promise<number> {
-    const info = await this.jsm.streams.info(TASK_STREAM.name, subject ? { subjects_filter: subject } : undefined);
+    const info = await (
+      await this.manager()
+    ).streams.info(TASK_STREAM.name, subject ? { subjects_filter: subject } : undefined);
     if (!subject) return info.state.messages;
     return Object.values(info.state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Resolves once the server has seen everything sent so far (subscriptions included). */
+  flush(): Promise<void> {
+    return this.nc.flush();
   }
 
   async close(): Promise<void> {
@@ -260,7 +332,8 @@ export class EventBus {
     await this.nc.drain();
   }
 
-  private decode(raw: { subject: string; data: Uint8Array }): AgentMessage | undefined {
+  /** The message, if it is valid JSON of a valid type, on its own subject (a reply comes on the asker's inbox). */
+  private decode(raw: { subject: string; data: Uint8Array }, { reply = false } = {}): AgentMessage | undefined {
     let body: unknown;
     try {
       body = codec.decode(raw.data);
@@ -269,8 +342,39 @@ export class EventBus {
       return undefined;
     }
     const result = AgentMessage.safeParse(body);
-    if (result.success) return result.data;
-    this.log.warn('dropped invalid message', { subject: raw.subject, reason: describeIssues(result.error).join('; ') });
+    if (!result.success) {
+      this.log.warn('dropped invalid message', {
+        subject: raw.subject,
+        reason: describeIssues(result.error).join('; '),
+      });
+      return undefined;
+    }
+    // NATS lets an agent publish only on subjects ending in its own id; one naming another agent inside is forged.
+    // (The spec's bare subjects hold what was stored before, and only the control plane may publish there.)
+    const message = result.data;
+    if (reply || raw.subject === subjectOf(message) || raw.subject === SUBJECTS[message.type]) return message;
+    this.log.warn('dropped message sent in another name', { subject: raw.subject, expected: subjectOf(message) });
     return undefined;
   }
+}
+
+/** Replies come back under the connection's own prefix, named in its credentials (see src/bus/nats-credentials.ts). */
+const inboxPrefixOf = (creds: Uint8Array) => {
+  const jwt = /-----BEGIN NATS USER JWT-----\s*(\S+)/.exec(new TextDecoder().decode(creds))?.[1];
+  return jwt ? inboxPrefix(decodeJwt<unknown>(jwt).name) : undefined;
+};
+
+/** Asks the roles named for help; the first offer made to the asker (in its maker's own name), or undefined after `timeoutMs`. */
+export async function askForHelp(
+  bus: EventBus,
+  request: MessageOf<'RequestHelp'>,
+  timeoutMs: number,
+): Promise<MessageOf<'HelpOffered'> | undefined> {
+  const offer = await bus.ask(
+    request,
+    subjectsOf('HelpOffered'),
+    (m) => m.type === 'HelpOffered' && m.to_agent === request.from_agent,
+    timeoutMs,
+  );
+  return offer as MessageOf<'HelpOffered'> | undefined;
 }

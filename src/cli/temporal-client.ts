@@ -1,7 +1,8 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { startTracing } from '../observability/tracing';
 import { dataConverter } from '../temporal/payload-codec';
+import { temporalConnection } from '../temporal/connection';
 
 /**
  * Runs `work` with a Temporal client for the configured namespace, and closes
@@ -10,10 +11,8 @@ import { dataConverter } from '../temporal/payload-codec';
  */
 export async function withClient<T>(config: Config, work: (client: Client) => Promise<T>): Promise<T> {
   const tracing = startTracing(config.observability.otlpEndpoint, 'vapora-cli');
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 }).catch(() => {
-    throw new Error(
-      `Temporal does not answer at ${config.temporal.address} (TEMPORAL_ADDRESS); is the stack up (npm start)?`,
-    );
+  const connection = await temporalConnection(config.temporal, { connectTimeout: 5000 }).catch((error: Error) => {
+    throw new Error(`${error.message}\nIs the stack up (npm start), and are TEMPORAL_ADDRESS or the profile right?`);
   });
   try {
     return await work(

@@ -1,6 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { ApprovalRecord, ApprovePayload, RejectPayload } from '../contracts/approval';
 import { approveUpdate, rejectUpdate } from '../contracts/messages';
+import { signerOf } from '../control-plane/api-auth';
+import { sealApproval } from '../control-plane/approval-seal';
 import { failureMessage } from '../temporal/failure-message';
 
 export type Verdict = { approve: ApprovePayload } | { reject: RejectPayload };
@@ -8,8 +10,16 @@ export type Verdict = { approve: ApprovePayload } | { reject: RejectPayload };
 /**
  * Sends an approval or rejection as an Update and returns what the workflow
  * recorded (applied, or ignored and why); a workflow that is gone is said so.
+ * With a `token` (the operator's or a person's), the approval is signed with
+ * it (see signVerdict); the token itself is never sent.
  */
-export async function sendVerdict(client: Client, workflowId: string, verdict: Verdict): Promise<ApprovalRecord> {
+export async function sendVerdict(
+  client: Client,
+  workflowId: string,
+  unsigned: Verdict,
+  token?: string,
+): Promise<ApprovalRecord> {
+  const verdict = token ? signVerdict(workflowId, unsigned, token) : unsigned;
   const handle = client.workflow.getHandle(workflowId);
   try {
     return 'approve' in verdict
@@ -29,4 +39,36 @@ export async function sendVerdict(client: Client, workflowId: string, verdict: V
       { cause: error },
     );
   }
+}
+
+/**
+ * The verdict with its signer (`operator` or the token's person), the time and
+ * the seal the control plane checks. A person's token signs only in their own
+ * name: another `by` is refused here, before anything is sent.
+ */
+export function signVerdict<V extends Verdict>(workflowId: string, verdict: V, token: string, now = new Date()): V {
+  const signer = signerOf(token);
+  if (!signer)
+    throw new Error(
+      'this token cannot sign approvals: only the operator token and person tokens (vapora token issue) can',
+    );
+  const sign = (kind: 'approve' | 'reject', by: string, text: string) => {
+    if (signer !== 'operator' && by !== signer)
+      throw new Error(`by "${by}" is not ${signer}, whose token signs this: a person approves as themselves`);
+    const at = now.toISOString();
+    return { signer, at, seal: sealApproval(token, { workflowId, kind, by, text, signer, at }) };
+  };
+  // The same verdict with three fields more: still a V.
+  return (
+    'approve' in verdict
+      ? { approve: { ...verdict.approve, ...sign('approve', verdict.approve.by, verdict.approve.comment ?? '') } }
+      : { reject: { ...verdict.reject, ...sign('reject', verdict.reject.by, verdict.reject.reason) } }
+  ) as V;
+}
+
+/** Who approved, as people read it: verified by a seal, or as claimed and how it came. */
+export function approverLabel(a: Pick<ApprovalRecord, 'by' | 'signer' | 'via'>): string {
+  if (a.signer === undefined) return `${a.by} (unverified, Temporal ${a.via})`;
+  if (a.signer === a.by) return `${a.by} (signed by token)`;
+  return `${a.by} (signed by ${a.signer === 'operator' ? 'the operator token' : `${a.signer}'s token`})`;
 }

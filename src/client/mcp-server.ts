@@ -2,7 +2,7 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { z } from 'zod';
 import { AgentRole } from '../domain';
-import type { EventBus } from '../bus/event-bus';
+import { askForHelp, type EventBus } from '../bus/event-bus';
 import type { FeatureStatus } from '../contracts/feature-input';
 import type { RegistryClient } from './registry-client';
 
@@ -127,12 +127,11 @@ export function vaporaMcpServer({ registry, featureStatus, bus }: McpDeps): McpS
     },
     async ({ from, roles, context, wait_secs }) => {
       const deadline = new Date(Date.now() + wait_secs * 1000).toISOString();
-      const reply = await bus
-        .request(
-          { type: 'RequestHelp', from_agent: from, to_roles: roles, context, deadline },
-          { timeoutMs: wait_secs * 1000 },
-        )
-        .catch(() => undefined);
+      const reply = await askForHelp(
+        bus,
+        { type: 'RequestHelp', from_agent: from, to_roles: roles, context, deadline },
+        wait_secs * 1000,
+      ).catch(() => undefined);
       return reply ? json(reply) : fail(`no agent of ${roles.join(', ')} offered help within ${wait_secs}s`);
     },
   );

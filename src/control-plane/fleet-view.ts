@@ -1,5 +1,5 @@
 import type { Subscription } from 'nats';
-import { SUBJECTS, statusLabel } from '../domain';
+import { SUBJECTS, statusLabel, subjectsOf } from '../domain';
 import type { EventBus } from '../bus/event-bus';
 import type { RegistryStore } from '../registry/registry-store';
 import { chooseAgent, type AssignmentRequest, type Candidate } from './assignment';
@@ -25,7 +25,7 @@ export class FleetView {
     refreshMs: number,
   ) {
     this.subscriptions.push(
-      bus.subscribe(SUBJECTS.Heartbeat, (m) => {
+      bus.subscribe(subjectsOf('Heartbeat'), (m) => {
         const entry = m.type === 'Heartbeat' && this.agents.get(m.agent_id);
         if (entry) Object.assign(entry, { load: m.load, lastBeat: Date.now(), active: m.status === 'Active' });
       }),

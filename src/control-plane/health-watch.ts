@@ -1,5 +1,6 @@
 import type { Subscription } from 'nats';
 import type { EventBus } from '../bus/event-bus';
+import { SUBJECTS } from '../domain';
 
 /** Follows an agent's NATS heartbeats; `since` counts as the first one, to give a new instance time to speak. */
 export function followHeartbeats(
@@ -8,8 +9,8 @@ export function followHeartbeats(
   since: number,
 ): { last: () => number; stop: () => void } {
   let last = since;
-  const sub: Subscription = bus.subscribe('vapora.agent.heartbeat', (m) => {
-    if (m.type === 'Heartbeat' && m.agent_id === agentId) last = Date.now();
+  const sub: Subscription = bus.subscribe(`${SUBJECTS.Heartbeat}.${agentId}`, (m) => {
+    if (m.type === 'Heartbeat') last = Date.now();
   });
   return { last: () => last, stop: () => sub.unsubscribe() };
 }

@@ -1,4 +1,6 @@
+import { isAbsolute, relative } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { NatsKeys } from '../bus/nats-credentials';
 import { agentEnv, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { Deployer } from './deployer';
@@ -8,12 +10,17 @@ import { ProcessDeployer } from './process-deployer';
 
 /** The deployer VAPORA_DEPLOYER names: local processes, or pods in the cluster KUBECONFIG (or the pod's service account) points at. */
 export function createDeployer(config: Config, log: Logger, auth: ApiAuth): Deployer & { close?(): Promise<void> } {
-  if (config.deployer.kind === 'process')
+  if (config.deployer.kind === 'process') {
+    const nats = natsIssuer(config);
     return new ProcessDeployer({
       stateDir: config.stateDir,
       env: agentEnv(config),
       tokenFor: (agentId) => auth.agentToken(agentId),
+      natsCredsFor:
+        nats &&
+        ((agentId, manifest) => nats.issue({ kind: 'agent', agentId, decides: manifest.role === 'decision-maker' })),
     });
+  }
   const { kubeConfig, server } = loadKubeConfig();
   log.info('agents run as pods', { server, namespace: config.deployer.namespace });
   const { VAPORA_API_PORT: _port, ...env } = agentEnv(config);
@@ -24,6 +31,13 @@ export function createDeployer(config: Config, log: Logger, auth: ApiAuth): Depl
     tokenFor: (manifestId) => auth.poolToken(manifestId),
     codecKeys: config.temporal.codecKeys,
   });
+}
+
+/** The stack's NATS keys, when this control plane's own credentials come from them (a NATS `vapora up` started). */
+function natsIssuer(config: Config): NatsKeys | undefined {
+  const { credsFile } = config.nats;
+  const within = credsFile && relative(NatsKeys.dirOf(config.stateDir), credsFile);
+  return within && !within.startsWith('..') && !isAbsolute(within) ? NatsKeys.existing(config.stateDir) : undefined;
 }
 
 /** The cluster from KUBECONFIG (or ~/.kube/config, or the pod's service account); throws when none is configured. */

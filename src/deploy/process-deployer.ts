@@ -20,6 +20,8 @@ export interface ProcessDeployerOptions {
   drainMs?: number;
   /** The agent's own API token (see src/control-plane/api-auth.ts), given in its environment. */
   tokenFor: (agentId: string) => string;
+  /** The agent's own NATS credentials file, when the stack's NATS issues them (see src/bus/nats-credentials.ts). */
+  natsCredsFor?: (agentId: string, manifest: DeploySpec['manifest']) => Promise<string>;
 }
 
 const ProcessRecord = z.object({
@@ -55,6 +57,7 @@ export class ProcessDeployer implements Deployer {
     if (running) return running;
     const port = await freePort();
     const spec = agentSpecOf(agentId, manifest, port);
+    const natsCreds = await this.options.natsCredsFor?.(agentId, manifest);
     const log = openSync(join(this.logs, `${agentId}.log`), 'a');
     const child = spawn(process.execPath, [...tsNodeArgs(AGENT_ENTRY), agentId], {
       cwd: PROJECT_ROOT,
@@ -67,6 +70,7 @@ export class ProcessDeployer implements Deployer {
         VAPORA_STATE_DIR: this.options.stateDir,
         VAPORA_AGENT_SPEC: JSON.stringify(spec),
         VAPORA_AGENT_TOKEN: this.options.tokenFor(agentId),
+        ...(natsCreds && { NATS_CREDS: natsCreds }),
       },
     });
     closeSync(log);

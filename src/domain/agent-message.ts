@@ -3,7 +3,7 @@ import { AgentRole } from './agent-role';
 import { AgentStatus } from './agent-status';
 import { Capability } from './capability';
 import { TaskContext, TaskResult } from './task';
-import { Timestamp } from './timestamp';
+import { Identifier, Timestamp } from './timestamp';
 
 const variant = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   z.object({ type: z.literal(type), ...shape });
@@ -16,10 +16,10 @@ export const AgentMessage = z.discriminatedUnion('type', [
     context: TaskContext,
     deadline: Timestamp,
   }),
-  variant('TaskStarted', { task_id: z.string().min(1), agent_id: z.string().min(1), timestamp: Timestamp }),
+  variant('TaskStarted', { task_id: z.string().min(1), agent_id: Identifier, timestamp: Timestamp }),
   variant('TaskProgress', {
     task_id: z.string().min(1),
-    agent_id: z.string().min(1),
+    agent_id: Identifier,
     progress_percent: z.number().int().min(0).max(100),
     current_step: z.string(),
   }),
@@ -42,11 +42,11 @@ export const AgentMessage = z.discriminatedUnion('type', [
     context: z.string(),
     deadline: Timestamp,
   }),
-  variant('HelpOffered', { from_agent: z.string().min(1), to_agent: z.string().min(1), capability: Capability }),
+  variant('HelpOffered', { from_agent: Identifier, to_agent: z.string().min(1), capability: Capability }),
   variant('ShareContext', {
     /** Not in the spec: where it is stored, "<scope>/<topic>" (a feature's id as scope); else "<from_agent>/<context_type>". */
     key: z.string().min(1).optional(),
-    from_agent: z.string().min(1),
+    from_agent: Identifier,
     to_roles: z.array(AgentRole),
     context_type: z.string().min(1),
     data: z.unknown(),
@@ -64,7 +64,7 @@ export const AgentMessage = z.discriminatedUnion('type', [
     reasoning: z.string(),
     made_by: z.string().min(1),
   }),
-  variant('Heartbeat', { agent_id: z.string().min(1), status: AgentStatus, load: z.number().min(0).max(1) }),
+  variant('Heartbeat', { agent_id: Identifier, status: AgentStatus, load: z.number().min(0).max(1) }),
   // Not in the spec's enum: the lifecycle's status changes, so watchers need not poll the registry.
   variant('AgentStatusChanged', {
     agent_id: z.string().min(1),
@@ -94,7 +94,38 @@ export const SUBJECTS = {
   AgentStatusChanged: 'vapora.agent.status',
 } as const satisfies Record<AgentMessageType, string>;
 
+/**
+ * Messages an agent sends in its own name, and the field that names it: they
+ * go to `<subject>.<that agent>`, so NATS lets each agent publish only as
+ * itself (see src/bus/nats-credentials.ts); `<subject>.>` matches them all.
+ */
+const SENDER = {
+  Heartbeat: 'agent_id',
+  TaskStarted: 'agent_id',
+  TaskProgress: 'agent_id',
+  HelpOffered: 'from_agent',
+  ShareContext: 'from_agent',
+} as const satisfies Partial<Record<AgentMessageType, string>>;
+
+/** The types an agent sends in its own name. */
+export const SELF_SENT = Object.keys(SENDER) as (keyof typeof SENDER)[];
+
+/** The agent a message is sent in the name of, for the types an agent sends as itself. */
+export function senderOf(message: AgentMessage): string | undefined {
+  const field = SENDER[message.type as keyof typeof SENDER];
+  return field && (message as Record<string, string>)[field];
+}
+
+/** Where a message is published. */
+export function subjectOf(message: AgentMessage): string {
+  const sender = senderOf(message);
+  return sender ? `${SUBJECTS[message.type]}.${sender}` : SUBJECTS[message.type];
+}
+
+/** What matches every message of `type`, whoever sent it. */
+export const subjectsOf = (type: AgentMessageType) => (type in SENDER ? `${SUBJECTS[type]}.>` : SUBJECTS[type]);
+
 export const TASK_STREAM = { name: 'vapora_tasks', subjects: ['vapora.tasks.>'] } as const;
 
 /** Shared context waits here until the registry has stored it (a work queue: gone once acknowledged). */
-export const CONTEXT_STREAM = { name: 'vapora_context', subjects: [SUBJECTS.ShareContext] } as const;
+export const CONTEXT_STREAM = { name: 'vapora_context', subjects: [subjectsOf('ShareContext')] } as const;

@@ -12,6 +12,8 @@ export class ValidationError extends Error {
 }
 
 const SECRET_FIELD = /pass|secret|token|key/i;
+/** A URL with credentials in it (`scheme://user:password@host`). */
+const CREDENTIALS_IN_URL = /:\/\/[^/\s]*@/;
 
 /** One line per issue; `root` names the value itself when the issue is not about one of its fields. */
 export function describeIssues(error: { issues: readonly z.core.$ZodIssue[] }, root = '(root)'): string[] {
@@ -25,7 +27,7 @@ export function describeIssues(error: { issues: readonly z.core.$ZodIssue[] }, r
 function shown(path: string, input: unknown): string {
   if (SECRET_FIELD.test(path) || input === undefined || typeof input === 'object') return '';
   const text = JSON.stringify(input);
-  return text.length <= 60 ? ` (got ${text})` : '';
+  return text.length <= 60 && !CREDENTIALS_IN_URL.test(text) ? ` (got ${text})` : '';
 }
 
 /** Parses `value` with `schema`, or throws a ValidationError naming every bad field. */

@@ -33,6 +33,12 @@ export function splitHostPort(address: string): { host: string; port: number } {
   return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
 }
 
+/** Where a server URL (`nats://user:pass@host:port`, `tls://host:port`) points. */
+export function urlHostPort(url: string): { host: string; port: number } {
+  const { hostname, port } = new URL(url);
+  return { host: hostname, port: Number(port) };
+}
+
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

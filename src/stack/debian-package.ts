@@ -6,12 +6,14 @@ export interface SystemServer {
   debianPackage: string;
   /** How a person installs it where Vapora cannot (not root, or no apt-get). */
   howToInstall: string;
+  /** What prints its version; `--version` unless it says otherwise. */
+  versionArgs?: string[];
 }
 
-export function findSystemServer({ command }: SystemServer): Resolved | undefined {
+export function findSystemServer({ command, versionArgs = ['--version'] }: SystemServer): Resolved | undefined {
   const path = which(command, ['/usr/sbin', '/usr/local/sbin']);
   return path
-    ? { path, version: firstLine(path, ['--version']), source: path.startsWith('/usr/') ? 'system' : 'PATH' }
+    ? { path, version: firstLine(path, versionArgs), source: path.startsWith('/usr/') ? 'system' : 'PATH' }
     : undefined;
 }
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { agentEnv, type Config } from '../config';
 import { ProcessDeployer } from '../deploy/process-deployer';
 import { ensureNatsServer, startNatsServer } from './nats-server';
-import { freePort, isListening, isLoopback, splitHostPort } from '../host/ports';
+import { NatsKeys } from '../bus/nats-credentials';
+import { freePort, isListening, isLoopback, splitHostPort, urlHostPort } from '../host/ports';
 import { scrapeTargetsFile } from '../control-plane/scrape-targets';
 import { ensurePrometheus, startPrometheus } from './prometheus';
 import { ensureJaeger, startJaeger } from './jaeger';
@@ -145,7 +146,7 @@ export class DevStack {
     mkdirSync(logs, { recursive: true });
     const started: string[] = [];
     const temporal = splitHostPort(config.temporal.address);
-    const nats = splitHostPort(config.nats.url.replace('nats://', ''));
+    const nats = urlHostPort(config.nats.url);
 
     const startTemporal = !(await this.useExisting(
       'Temporal frontend',
@@ -153,7 +154,15 @@ export class DevStack {
       'TEMPORAL_ADDRESS',
       config.temporal.external,
     ));
+    if (startTemporal && (config.temporal.connection.tls || config.temporal.connection.apiKey))
+      throw new Error(
+        `nothing answers at ${config.temporal.address}, which the Temporal profile reaches with TLS; Vapora's dev server speaks plain gRPC only (unset TEMPORAL_TLS_*, TEMPORAL_API_KEY or the profile's tls to use it)`,
+      );
     const startNats = !(await this.useExisting('NATS', nats, 'NATS_URL', config.nats.external));
+    if (startNats && !config.nats.url.startsWith('nats://'))
+      throw new Error(
+        `nothing answers at ${config.nats.url} (NATS_URL); Vapora starts its own nats-server at a plain nats://host:port only, with credentials of its own`,
+      );
     const otherPort = 'Stop what listens there, or set $VAR to another port.';
     if (startTemporal && (await isListening(temporal.host, config.temporal.uiPort))) {
       throw new PortInUseError(config.temporal.uiPort, 'Temporal Web UI', 'TEMPORAL_UI_PORT', otherPort);
@@ -205,13 +214,19 @@ export class DevStack {
     } else {
       await waitFor(
         `Temporal at ${config.temporal.address} (TEMPORAL_ADDRESS)`,
-        () => temporalAnswers(config.temporal.address, config.temporal.namespace),
+        () => temporalAnswers(config.temporal),
         { timeoutMs: 10_000 },
       );
     }
 
+    // Our own NATS admits only the credentials it issues: the control plane's, the CLI's, and each agent's at deploy.
+    let natsCreds: string | undefined;
     if (startNats) {
       const bin = await ensureNatsServer(onProgress);
+      const keys = NatsKeys.ensure(config.stateDir);
+      const configFile = await keys.serverConfig();
+      natsCreds = await keys.issue({ kind: 'control-plane' });
+      await keys.issue({ kind: 'cli' });
       onProgress(`starting nats-server with JetStream on ${config.nats.url} (${bin.version})`);
       await this.supervise('nats', () =>
         startNatsServer({
@@ -221,6 +236,7 @@ export class DevStack {
           storeDir: join(config.stateDir, 'nats'),
           logFile: join(logs, 'nats.log'),
           monitorPort: metricsPorts?.nats,
+          configFile,
         }),
       );
       started.push('nats');
@@ -263,6 +279,7 @@ export class DevStack {
             VAPORA_TASK_QUEUE: config.temporal.taskQueue,
             VAPORA_API_PORT: String(config.api.port),
             NATS_URL: config.nats.url,
+            ...(natsCreds && { NATS_CREDS: natsCreds }),
             SURREAL_URL: config.surreal.url,
             // The worker and the agents it deploys exit when this stack is gone (see src/stack/owner-watch.ts).
             VAPORA_STACK_FILE: this.file,
@@ -275,16 +292,7 @@ export class DevStack {
     );
     started.push('worker');
     onProgress('checking the stack end to end (workflow → SurrealDB → NATS)');
-    await Promise.race([
-      runStackCheck({
-        address: config.temporal.address,
-        namespace: config.temporal.namespace,
-        taskQueue: config.temporal.taskQueue,
-        timeoutMs: 120_000,
-        codecKeys: config.temporal.codecKeys,
-      }),
-      this.failed.then((error) => Promise.reject(error)),
-    ]);
+    await Promise.race([runStackCheck(config.temporal, 120_000), this.failed.then((error) => Promise.reject(error))]);
 
     let prometheus: string | undefined;
     if (metricsPorts) {

@@ -24,6 +24,8 @@ export interface NatsServerOptions {
   logFile: string;
   /** nats-server's monitoring endpoint (JSON at /varz, /jsz), on `host`. */
   monitorPort?: number;
+  /** A configuration file of its own: who may connect and do what (see src/bus/nats-credentials.ts). */
+  configFile?: string;
 }
 
 /** `nats-server -js` with its JetStream store in `storeDir`, ready when it accepts connections. */
@@ -35,6 +37,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Super
       args: [
         ...['-js', '-a', options.host, '-p', String(options.port), '-sd', options.storeDir, '--server_name', 'vapora'],
         ...(options.monitorPort ? ['-m', String(options.monitorPort)] : []),
+        ...(options.configFile ? ['-c', options.configFile] : []),
       ],
       logFile: options.logFile,
     },

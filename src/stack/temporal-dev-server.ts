@@ -1,4 +1,4 @@
-import { Connection } from '@temporalio/client';
+import { temporalConnection, type TemporalEndpoint } from '../temporal/connection';
 import { startUntilReady, type SupervisedProcess } from './supervised-process';
 
 export interface TemporalDevServerOptions {
@@ -39,14 +39,17 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   return startUntilReady(
     { name: 'temporal', command: options.cli, args, logFile: options.logFile },
     `the Temporal server at ${address}`,
-    () => temporalAnswers(address, options.namespace),
+    () => temporalAnswers({ address, namespace: options.namespace }),
     60_000,
   );
 }
 
-/** True when a Temporal frontend at `address` serves `namespace`. */
-export async function temporalAnswers(address: string, namespace: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+/** True when the Temporal frontend (the dev server's, plain; or the profile's) serves `namespace`. */
+export async function temporalAnswers({
+  namespace,
+  ...endpoint
+}: TemporalEndpoint & { namespace: string }): Promise<boolean> {
+  const connection = await temporalConnection(endpoint, { connectTimeout: 1000 });
   try {
     await connection.workflowService.describeNamespace({ namespace });
     return true;

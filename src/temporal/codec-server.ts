@@ -23,6 +23,9 @@ const fromJson = ({ payloads }: Payloads) =>
   }));
 const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('base64');
 
+/** A local Web UI's origins: `vapora up` prints 127.0.0.1, people type localhost, and CORS tells them apart. */
+export const webUiOrigins = (uiPort: number): string[] => [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`];
+
 /**
  * Temporal's remote codec protocol (`POST …/encode`, `POST …/decode`), so the
  * Web UI and `temporal workflow show --codec-endpoint` show what the codec

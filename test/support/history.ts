@@ -1,3 +1,4 @@
+import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 
 /** The activities a workflow's history shows completed, by type, in order. */
@@ -11,4 +12,21 @@ export function completedActivities(events: temporal.api.history.v1.IHistoryEven
       ? [types.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId)) ?? '?']
       : [],
   );
+}
+
+/**
+ * A history as its reader could read it: its JSON, then every payload in it
+ * (inputs, results, signals, Updates, markers) decoded through `codec`, as text.
+ */
+export async function historyText(history: temporal.api.history.v1.IHistory, codec?: PayloadCodec): Promise<string> {
+  const payloads: Payload[] = [];
+  const collect = (value: unknown): void => {
+    if (!value || typeof value !== 'object' || value instanceof Uint8Array) return;
+    if ('metadata' in value && 'data' in value) payloads.push(value as Payload);
+    else for (const inner of Object.values(value)) collect(inner);
+  };
+  collect(history);
+  const decoded = codec ? await codec.decode(payloads) : payloads;
+  // An empty payload's data is the proto module's shared empty array, not bytes: Buffer.from takes both.
+  return [JSON.stringify(history), ...decoded.map((p) => Buffer.from(p.data ?? []).toString())].join('\n');
 }

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { RegistryClient } from '../../src/client/registry-client';
+import { loadConfig } from '../../src/config';
+import { temporalConnection } from '../../src/temporal/connection';
 import { freePort } from '../../src/host/ports';
 import { PROJECT_ROOT, tsNodeArgs } from '../../src/host/project';
 import { tempDir, testConverter, testServers, unique } from './servers';
@@ -13,22 +15,24 @@ import { tempDir, testConverter, testServers, unique } from './servers';
  * kill -9 it and start it again; with a client and a registry API client.
  * Its log and its agents' logs stay under `stateDir`.
  */
-export async function planeProcess(name: string, extraEnv: Record<string, string> = {}) {
+export async function planeProcess(name: string, extraEnv: Record<string, string | undefined> = {}) {
   const { temporalAddress, natsUrl } = testServers();
   const stateDir = tempDir(name);
   const taskQueue = unique(name);
   const apiPort = await freePort();
   const env = {
     ...process.env,
-    ...extraEnv,
     TEMPORAL_ADDRESS: temporalAddress,
     NATS_URL: natsUrl,
     VAPORA_STATE_DIR: stateDir,
     VAPORA_TASK_QUEUE: taskQueue,
     VAPORA_API_PORT: String(apiPort),
     SURREAL_URL: `surrealkv://${join(stateDir, 'registry')}`,
+    // Last, so a test can send the plane elsewhere; undefined drops a variable (TEMPORAL_ADDRESS, for a profile's).
+    ...extraEnv,
   };
-  const connection = await Connection.connect({ address: temporalAddress });
+  // The test's client reaches Temporal as the plane does.
+  const connection = await temporalConnection(loadConfig(env).temporal);
   let child: ChildProcess | undefined;
   const exited = () =>
     new Promise((r) =>

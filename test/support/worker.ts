@@ -1,12 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import {
-  DefaultLogger,
-  NativeConnection,
-  Runtime,
-  bundleWorkflowCode,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Server } from 'node:http';
 import { createActivities, openActivityDeps } from '../../activities';
 import { serveRegistryApi } from '../../src/control-plane/registry-api';
@@ -19,6 +13,7 @@ import { createLogger } from '../../src/logger';
 import type { RegistryStore } from '../../src/registry/registry-store';
 import { freePort } from '../../src/host/ports';
 import { createPlaneWorkers } from '../../src/control-plane/plane-workers';
+import { nativeConnection, temporalConnection } from '../../src/temporal/connection';
 import { tempDir, testConverter, testServers } from './servers';
 
 // Test output is test results: the worker's INFO lines are noise here.
@@ -82,7 +77,7 @@ export async function controlPlane(
     deployer,
     createLogger('test-plane', { write: () => undefined }),
   );
-  const connection = await NativeConnection.connect({ address: temporalAddress });
+  const connection = await nativeConnection({ address: temporalAddress });
   const workers = await createPlaneWorkers({
     connection,
     taskQueue,
@@ -90,7 +85,7 @@ export async function controlPlane(
     activities: createActivities(deps),
     dataConverter: testConverter(),
   });
-  const clientConnection = await Connection.connect({ address: temporalAddress });
+  const clientConnection = await temporalConnection({ address: temporalAddress });
   const client = new Client({ connection: clientConnection, dataConverter: testConverter() });
   let running: Promise<void> | undefined;
   return {

@@ -6,7 +6,7 @@ import { PROVIDER_VARIABLES, loadConfig, type Config } from '../../config';
 import { CATALOG_DIR, loadManifests } from '../../marketplace/manifest-loader';
 import { firstLine, which } from '../../stack/executables';
 import { findNatsServer } from '../../stack/nats-server';
-import { isListening, splitHostPort } from '../../host/ports';
+import { isListening, splitHostPort, urlHostPort } from '../../host/ports';
 import { runStackCheck } from '../../client/stack-check';
 import { findTemporalCli } from '../../stack/temporal-cli';
 import { temporalAnswers } from '../../stack/temporal-dev-server';
@@ -123,7 +123,7 @@ async function deployer(config: Config): Promise<Check> {
 
 async function endpoints(config: Config): Promise<Check[]> {
   const temporal = splitHostPort(config.temporal.address);
-  const nats = splitHostPort(config.nats.url.replace('nats://', ''));
+  const nats = urlHostPort(config.nats.url);
   const port = async (
     name: string,
     host: string,
@@ -142,19 +142,13 @@ async function endpoints(config: Config): Promise<Check[]> {
   };
   const checks = [
     await port('temporal port', temporal.host, temporal.port, 'TEMPORAL_ADDRESS', () =>
-      temporalAnswers(config.temporal.address, config.temporal.namespace),
+      temporalAnswers(config.temporal),
     ),
     await port('web UI port', temporal.host, config.temporal.uiPort, 'TEMPORAL_UI_PORT'),
     await port('nats port', nats.host, nats.port, 'NATS_URL'),
   ];
   if (checks[0]!.detail.endsWith('a server answers')) {
-    const worker = await runStackCheck({
-      address: config.temporal.address,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      timeoutMs: 15_000,
-      codecKeys: config.temporal.codecKeys,
-    })
+    const worker = await runStackCheck(config.temporal, 15_000)
       .then((): Check => ({
         check: 'control plane',
         status: 'ok',

@@ -14,7 +14,7 @@ export function registerEvents(program: Command): void {
     .option('--json', 'print each event as a JSON line')
     .action(async (o: { follow?: boolean; feature?: string; type?: string; json?: boolean }) => {
       const config = loadConfig();
-      const bus = await EventBus.connect(config.nats.url, { name: 'vapora-cli' }).catch(() => {
+      const bus = await EventBus.connect(config.nats, { name: 'vapora-cli', manageStreams: false }).catch(() => {
         throw new Error(`NATS does not answer at ${config.nats.url} (NATS_URL); is the stack up (npm start)?`);
       });
       const stop = new AbortController();

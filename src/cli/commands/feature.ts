@@ -13,6 +13,7 @@ import { traceLink, webUiLink } from '../../client/web-ui-link';
 import { featureDiff } from '../../client/feature-diff';
 import { featureStatus } from '../../client/feature-status';
 import { listFeatures, startFeature } from '../../client/feature-client';
+import { approverLabel } from '../../client/approval-client';
 
 const numberOption = (what: string) =>
   z
@@ -159,7 +160,7 @@ async function follow(
   status: () => Promise<FeatureStatus>,
 ): Promise<FeatureStatus> {
   const featureId = featureIdOf(workflowId);
-  const bus = await EventBus.connect(config.nats.url, { name: 'vapora-cli' });
+  const bus = await EventBus.connect(config.nats, { name: 'vapora-cli', manageStreams: false });
   const stop = new AbortController();
   const printing = (async () => {
     for await (const event of bus.events({ follow: true, since, signal: stop.signal })) {
@@ -207,7 +208,9 @@ function summarize(s: FeatureStatus, workflowId: string): void {
   for (const d of s.decisions)
     console.log(`\n  decision ${d.id}: ${d.decision_type} → ${d.decision} (by ${d.made_by})`);
   for (const a of s.approvals)
-    console.log(`  ${a.kind} by ${a.by}${a.text ? `: ${a.text}` : ''}${a.applied ? '' : ` — ignored: ${a.ignored}`}`);
+    console.log(
+      `  ${a.kind} by ${approverLabel(a)}${a.text ? `: ${a.text}` : ''}${a.applied ? '' : ` — ignored: ${a.ignored}`}`,
+    );
   if (s.pending_approval) {
     console.log(`\nwaiting for approval until ${s.pending_approval.deadline}:`);
     console.log(`  npx vapora approve ${workflowId} [--comment "…"]`);

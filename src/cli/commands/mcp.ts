@@ -17,7 +17,7 @@ export function registerMcp(program: Command): void {
     .option('--json', 'stdio speaks JSON-RPC already; accepted for symmetry with the other commands')
     .action(async () => {
       const config = loadConfig();
-      const bus = await EventBus.connect(config.nats.url, { name: 'vapora-mcp' });
+      const bus = await EventBus.connect(config.nats, { name: 'vapora-mcp', manageStreams: false });
       await withClient(config, async (client) => {
         const server = vaporaMcpServer({
           registry: RegistryClient.of(config.api),

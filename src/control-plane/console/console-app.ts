@@ -361,14 +361,15 @@ export function consoleApp(deps: ConsoleDeps): Hono {
       const id = form(Identifier, c.req.param('id'), 'feature');
       return change(c, `/features/${id}`, async () => {
         const body = await c.req.parseBody();
-        // The operator's token is the identity until approvals carry their own (the security issue).
-        const by = 'operator (console)';
+        // Signed in with the operator's token, which signs it: recorded as the operator's, by way of the console.
+        const by = 'console';
         const outcome = await sendVerdict(
           temporal,
           featureWorkflowId(id),
           kind === 'approve'
             ? { approve: { by, comment: form(z.string().max(5_000).default(''), body.comment, 'comment') } }
             : { reject: { by, reason: form(z.string().trim().min(1).max(5_000), body.reason, 'reason') } },
+          deps.operatorToken,
         );
         if (!outcome.applied) throw new FormRefused(`the ${kind} was not applied: ${outcome.ignored}`);
         return kind === 'approve' ? 'Approved.' : 'Rejected: it goes back to development.';

@@ -1,4 +1,5 @@
 import { html } from 'hono/html';
+import { approverLabel } from '../../client/approval-client';
 import type { FeatureRow } from '../../client/feature-client';
 import type { FeatureDiff } from '../../client/feature-diff';
 import type { FeatureStatus } from '../../contracts/feature-input';
@@ -156,8 +157,8 @@ export function featureDetail({ status: s, artifacts, tasks, diff, signedIn }: F
               ${s.approvals.map(
                 (a) =>
                   html`<li>
-                    ${a.kind} by ${a.by}
-                    (${a.via})${a.text ? `: ${a.text}` : ''}${a.applied ? '' : ` (ignored: ${a.ignored})`}
+                    ${a.kind} by
+                    ${approverLabel(a)}${a.text ? `: ${a.text}` : ''}${a.applied ? '' : ` (ignored: ${a.ignored})`}
                   </li>`,
               )}
             </ul>`
