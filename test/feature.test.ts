@@ -426,7 +426,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.match(badStatus.stderr, /--status: Invalid option/);
     const bad = await vapora(['feature', 'start', 'x', '--developers', '0'], plane.env);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /options\.developers: Too small/);
+    assert.match(bad.stderr, /invalid --developers:\n {2}- --developers: Too small/);
   });
 
   it('completes a feature after the control plane and the working agent are killed mid-step, resuming the step, without duplicates', async () => {

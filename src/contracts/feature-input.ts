@@ -38,6 +38,8 @@ export const FeatureInput = acceptingOldName(FeatureInputFields, {
 });
 export type FeatureInput = z.input<typeof FeatureInputFields>;
 export type ParsedFeatureInput = z.infer<typeof FeatureInputFields>;
+/** Each option's rule, for `vapora feature start` to check its flags by their own names. */
+export const FeatureOptions = FeatureInputFields.shape.options.unwrap();
 
 export type FeaturePhase =
   | 'planning'

@@ -9,7 +9,9 @@ import {
   PoolUpgrade,
   SemVer,
   TaskStatus,
+  TtlMinutes,
 } from '../domain';
+import { storable } from '../domain/storable';
 
 /**
  * What the control plane's registry API takes and answers: the server checks
@@ -40,12 +42,13 @@ export const TrustedKey = z.object({ public_key: z.string().min(1) });
 export const AgentView = AgentMetadata.extend({ instance: AgentInstance.optional() });
 export type AgentView = z.infer<typeof AgentView>;
 
-export const NewArtifact = Artifact.omit({ created_at: true, writer: true });
+// Bodies the registry would not give back as sent (a lone surrogate in a title) are refused by field.
+export const NewArtifact = Artifact.omit({ created_at: true, writer: true }).superRefine(storable);
 export type NewArtifact = z.input<typeof NewArtifact>;
 
-export const NewKnowledge = Knowledge.omit({ created_at: true, expires_at: true }).extend({
-  ttl_minutes: z.number().int().min(1).max(525_600),
-});
+export const NewKnowledge = Knowledge.omit({ created_at: true, expires_at: true })
+  .extend({ ttl_minutes: TtlMinutes })
+  .superRefine(storable);
 export type NewKnowledge = z.input<typeof NewKnowledge>;
 
 export const TaskFilter = z.object({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Decision, TaskResult, TaskStatus } from '../domain';
 // Straight from their files, not the index: workflows import this module (see workflows/validate-input.ts).
 import { AgentRole } from '../domain/agent-role';
+import { namedRecord } from '../domain/named-record';
 import { TaskPriority } from '../domain/task';
 import { Identifier } from '../domain/timestamp';
 import { ApprovalTimeoutSecs, type ApprovalRecord, type PendingApproval } from './approval';
@@ -16,7 +17,7 @@ const TaskInputFields = z.object({
   title: z.string().min(1).max(500),
   description: z.string().max(20_000).default(''),
   /** Earlier steps' artifacts by name, as references: never their content. */
-  inputs: z.record(z.string().min(1), Identifier).default({}),
+  inputs: namedRecord(z.string().min(1), Identifier).default({}),
   priority: TaskPriority.default('normal'),
   feature_id: Identifier.optional(),
   /** The feature's workspace repository: the agent acts on a clone of it through its tools. */

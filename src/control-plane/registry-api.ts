@@ -43,6 +43,15 @@ const valid = <T extends z.ZodType>(target: 'json' | 'query', schema: T, subject
     }
   });
 
+// Hono reads a body as JSON only under this media type (its own pattern), and as {} otherwise.
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
+/** A body that is not said to be JSON is refused as such: read as {}, every field would be reported missing. */
+const jsonBody = createMiddleware(async (c, next) => {
+  if (!JSON_TYPE.test((c.req.header('content-type') ?? '').split(';')[0]!.trim()))
+    return c.json({ error: 'the body must be JSON, sent with Content-Type: application/json' }, 415);
+  await next();
+});
+
 /** A catalog that cannot be read, or fails its digests or signature, is the caller's to fix: 422 with the reasons. */
 const refusable = async (c: Context, work: () => Promise<unknown>) => {
   try {
@@ -125,6 +134,7 @@ export function registryApi(
   api.use('/mcp', writer());
   for (const path of ['/v1/artifacts', '/v1/knowledge']) api.on(['POST', 'PUT', 'DELETE'], path, writer());
   api.on(['POST', 'PUT', 'DELETE'], ['/v1/catalogs', '/v1/catalogs/*'], writer(true));
+  api.on(['POST', 'PUT'], ['/v1/artifacts', '/v1/knowledge', '/v1/catalogs', '/v1/catalogs/*'], jsonBody);
   // The feature workspaces as Git remotes, for agents that cannot reach the control plane's disk (pods).
   if (workspaces) api.route('/git', gitHttp(workspaces));
   // Vapora as an MCP server over Streamable HTTP (see src/client/mcp-server.ts).

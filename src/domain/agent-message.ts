@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { AgentRole } from './agent-role';
 import { AgentStatus } from './agent-status';
 import { Capability } from './capability';
+import { TtlMinutes } from './knowledge';
+import { StorableJson } from './storable';
 import { TaskContext, TaskResult } from './task';
 import { Identifier, Timestamp } from './timestamp';
 
@@ -45,12 +47,14 @@ export const AgentMessage = z.discriminatedUnion('type', [
   variant('HelpOffered', { from_agent: Identifier, to_agent: z.string().min(1), capability: Capability }),
   variant('ShareContext', {
     /** Not in the spec: where it is stored, "<scope>/<topic>" (a feature's id as scope); else "<from_agent>/<context_type>". */
-    key: z.string().min(1).optional(),
+    key: z.string().min(1).max(256).optional(),
     from_agent: Identifier,
     to_roles: z.array(AgentRole),
-    context_type: z.string().min(1),
-    data: z.unknown(),
-    ttl_minutes: z.number().int().min(1),
+    // With from_agent (at most 128), the default key stays within a knowledge key's 256.
+    context_type: z.string().min(1).max(127),
+    // What the registry can store (see context-intake.ts): a message it refused would come back forever.
+    data: StorableJson,
+    ttl_minutes: TtlMinutes,
   }),
   variant('RequestDecision', {
     from_agent: z.string().min(1),

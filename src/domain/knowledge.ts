@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { AgentRole } from './agent-role';
 import { Timestamp } from './timestamp';
 
+/** How long shared knowledge stays visible: a year at most. */
+export const TtlMinutes = z.number().int().min(1).max(525_600);
+
 /** One entry of shared knowledge; it stops being visible at `expires_at`. */
 export const Knowledge = z.object({
   key: z.string().min(1).max(256),

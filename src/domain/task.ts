@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AgentRole } from './agent-role';
+import { namedRecord } from './named-record';
 import { Identifier, Timestamp } from './timestamp';
 
 export const TaskPriority = z.enum(['low', 'normal', 'high', 'critical']);
@@ -14,7 +15,7 @@ export const TaskContext = z.object({
   title: z.string().min(1).max(500),
   description: z.string().max(20_000).default(''),
   priority: TaskPriority.default('normal'),
-  inputs: z.record(z.string(), z.string()).default({}),
+  inputs: namedRecord(z.string(), z.string()).default({}),
   /** The feature's workspace (a git repository the agent clones and pushes to), when the task has one. */
   workspace: z.string().min(1).optional(),
 });

@@ -25,9 +25,17 @@ export function describeIssues(error: { issues: readonly z.core.$ZodIssue[] }, r
 
 // The offending value helps a person fix it, unless it is long, structured or may be a secret.
 function shown(path: string, input: unknown): string {
-  if (SECRET_FIELD.test(path) || input === undefined || typeof input === 'object') return '';
-  const text = JSON.stringify(input);
-  return text.length <= 60 && !CREDENTIALS_IN_URL.test(text) ? ` (got ${text})` : '';
+  if (SECRET_FIELD.test(path)) return '';
+  // Not JSON for the rest: it writes NaN and ±Infinity as null, and cannot write a bigint or a symbol.
+  const text =
+    typeof input === 'string'
+      ? JSON.stringify(input)
+      : typeof input === 'number' || typeof input === 'boolean' || typeof input === 'symbol'
+        ? String(input)
+        : typeof input === 'bigint'
+          ? `${input}n`
+          : undefined;
+  return text !== undefined && text.length <= 60 && !CREDENTIALS_IN_URL.test(text) ? ` (got ${text})` : '';
 }
 
 /** Parses `value` with `schema`, or throws a ValidationError naming every bad field. */

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../../config';
-import { parse } from '../../domain';
+import { Identifier, parse } from '../../domain';
 import { EventBus } from '../../bus/event-bus';
-import { FeatureInput, type FeatureStatus } from '../../contracts/feature-input';
+import { FeatureInput, FeatureOptions, type FeatureStatus } from '../../contracts/feature-input';
 import { featureStatusQuery } from '../../contracts/messages';
 import { eventLine, eventOf } from '../../client/event-line';
 import { printJson, progress, table } from '../output';
@@ -15,11 +15,14 @@ import { featureStatus } from '../../client/feature-status';
 import { listFeatures, startFeature } from '../../client/feature-client';
 import { approverLabel } from '../../client/approval-client';
 
-const numberOption = (what: string) =>
+/** A number as typed, then `rule`: an error names the option the person typed, not the field it fills. */
+const numberOption = (what: string, rule: z.ZodType<number, number>) =>
   z
     .string()
     .regex(/^\d+(\.\d+)?$/, `${what} must be a number`)
-    .transform(Number);
+    .transform(Number)
+    .pipe(rule);
+const rule = FeatureOptions.shape;
 const END_PHASES = new Set(['completed', 'aborted', 'failed']);
 
 export function registerFeature(program: Command): void {
@@ -60,21 +63,22 @@ export function registerFeature(program: Command): void {
             description: o.description,
             options: {
               require_approval: o.approval,
-              developers: parse(numberOption('--developers'), o.developers, '--developers'),
-              budget_usd: parse(numberOption('--budget'), o.budget, '--budget'),
-              approval_timeout_secs: parse(numberOption('--approval-timeout'), o.approvalTimeout, '--approval-timeout'),
+              developers: parse(numberOption('--developers', rule.developers.unwrap()), o.developers, '--developers'),
+              budget_usd: parse(numberOption('--budget', rule.budget_usd.unwrap()), o.budget, '--budget'),
+              approval_timeout_secs: parse(
+                numberOption('--approval-timeout', rule.approval_timeout_secs.unwrap()),
+                o.approvalTimeout,
+                '--approval-timeout',
+              ),
             },
           },
           'feature',
         );
+        // Checked before anything starts: a workflow started under a bad id would fail its input at once.
+        const id = o.id ? parse(Identifier, featureIdOf(userFeatureWorkflowId(o.id)), '--id') : undefined;
         const since = new Date(Date.now() - 1000);
         await withClient(config, async (client) => {
-          const { workflowId, featureId } = await startFeature(
-            client,
-            config.temporal.taskQueue,
-            input,
-            o.id ? featureIdOf(userFeatureWorkflowId(o.id)) : undefined,
-          );
+          const { workflowId, featureId } = await startFeature(client, config.temporal.taskQueue, input, id);
           const started = { workflowId, featureId, title, webUi: webUiLink(config, workflowId) };
           if (o.json) printJson(started);
           else console.log(`started ${workflowId}: ${title}\n  Web UI  ${started.webUi}`);
@@ -95,7 +99,7 @@ export function registerFeature(program: Command): void {
     .option('--limit <n>', 'how many', '20')
     .option('--json', 'print the features as JSON')
     .action(async (o: { limit: string; json?: boolean }) => {
-      const limit = parse(numberOption('--limit'), o.limit, '--limit');
+      const limit = parse(numberOption('--limit', z.number().int().min(1)), o.limit, '--limit');
       const rows = (await withClient(loadConfig(), (client) => listFeatures(client, { limit }))).map((f) => ({
         id: f.id,
         status: f.status,
