@@ -294,7 +294,13 @@ describe('vapora up', () => {
       });
       // nats-server's numbers, exported by the control plane: traffic, and the shared-context consumer's backlog.
       assert.ok(firstValue(await query('nats_server_messages_received_total')) > 0);
-      assert.ok(firstValue(await query('nats_server_connections')) >= 14, 'the control plane and 13 agents');
+      // The control plane and 13 agents, once a scrape has seen them all connected.
+      await eventually(
+        '14 NATS connections',
+        async () => firstValue(await query('nats_server_connections')) >= 14,
+        60_000,
+        1000,
+      );
       assert.deepEqual(
         (await query('nats_jetstream_consumer_pending{stream="vapora_context"}')).map((s) => s.value[1]),
         ['0'],
