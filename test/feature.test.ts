@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { EventBus, askForHelp, type StoredEvent } from '../src/bus/event-bus';
 import { installTeam } from '../src/client/pool-client';
 import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
@@ -35,6 +35,17 @@ const run = promisify(execFile);
 const logFiles = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? logFiles(join(dir, e.name)) : e.name.endsWith('.log') ? [join(dir, e.name)] : [],
+  );
+/** A task's status once its gate waits for a person on attempt `n`. */
+const approvalPending = (handle: WorkflowHandle<typeof taskWorkflow>, n: number) =>
+  eventually(
+    `approval ${n} pending`,
+    async () => {
+      const s = await handle.query(taskStatusQuery);
+      return s.pending_approval && s.attempts.length === n ? s : undefined;
+    },
+    60_000,
+    200,
   );
 const API_KEY = 'sk-ant-test-never-leaks-7731';
 
@@ -513,16 +524,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       require_approval: true,
     });
     const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`);
-    const pending = (n: number) =>
-      eventually(
-        `approval ${n} pending`,
-        async () => {
-          const s = await handle.query(taskStatusQuery);
-          return s.pending_approval && s.attempts.length === n ? s : undefined;
-        },
-        60_000,
-        200,
-      );
+    const pending = (n: number) => approvalPending(handle, n);
     // Before the gate opens: the Update answers that it was ignored, and why.
     const early = await vapora(['approve', `task-${id}`, '--by', 'gina'], plane.env);
     assert.equal(early.code, 1, `${early.stdout}${early.stderr}`);
@@ -573,16 +575,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       require_approval: true,
     });
     const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(workflowId);
-    const pending = (n: number) =>
-      eventually(
-        `approval ${n} pending`,
-        async () => {
-          const s = await handle.query(taskStatusQuery);
-          return s.pending_approval && s.attempts.length === n ? s : undefined;
-        },
-        60_000,
-        200,
-      );
+    const pending = (n: number) => approvalPending(handle, n);
     await pending(1);
     const issued = await vapora(['token', 'issue', '--person', 'hana', '--json'], plane.env);
     assert.equal(issued.code, 0, issued.stderr);

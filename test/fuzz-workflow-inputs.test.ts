@@ -148,14 +148,19 @@ const mustRefuse = (expected: string | undefined, bad: unknown) =>
 
 const workflowInput = (workflow: WorkflowWithInput) => (raw: unknown) => () => parseWorkflowInput(workflow, raw);
 
+/** `raw` parses to `normalized`, which parses to itself, directly and through JSON as Temporal carries it. */
+function roundTrips(workflow: WorkflowWithInput, raw: unknown, normalized: unknown): void {
+  const parsed = parseWorkflowInput(workflow, raw);
+  assert.deepStrictEqual(parsed, normalized);
+  assert.deepStrictEqual(parseWorkflowInput(workflow, parsed), parsed);
+  assert.deepStrictEqual(parseWorkflowInput(workflow, JSON.parse(JSON.stringify(parsed))), parsed);
+}
+
 describe('fuzz: workflow inputs (task, feature, dispatcher update, approvals)', () => {
   it('a valid task input parses to its normalized form, again unchanged, and through JSON as Temporal carries it', () => {
     fc.assert(
       fc.property(validTask, (raw) => {
-        const parsed = parseWorkflowInput('taskWorkflow', raw);
-        assert.deepStrictEqual(parsed, normalizedTask(raw));
-        assert.deepStrictEqual(parseWorkflowInput('taskWorkflow', parsed), parsed);
-        assert.deepStrictEqual(parseWorkflowInput('taskWorkflow', JSON.parse(JSON.stringify(parsed))), parsed);
+        roundTrips('taskWorkflow', raw, normalizedTask(raw));
         // zod leaves a `__proto__` key out of a record: refused by name, where it used to vanish without a word.
         const named = { ...raw, inputs: { ...raw.inputs, ...(JSON.parse('{"__proto__": "adr-1"}') as object) } };
         assert.ok(refusedNaming(workflowInput('taskWorkflow')(named), 'inputs.__proto__'));
@@ -167,10 +172,7 @@ describe('fuzz: workflow inputs (task, feature, dispatcher update, approvals)', 
   it('a valid feature input parses to its normalized form, again unchanged, and through JSON', () => {
     fc.assert(
       fc.property(validFeature, (raw) => {
-        const parsed = parseWorkflowInput('featureWorkflow', raw);
-        assert.deepStrictEqual(parsed, normalizedFeature(raw));
-        assert.deepStrictEqual(parseWorkflowInput('featureWorkflow', parsed), parsed);
-        assert.deepStrictEqual(parseWorkflowInput('featureWorkflow', JSON.parse(JSON.stringify(parsed))), parsed);
+        roundTrips('featureWorkflow', raw, normalizedFeature(raw));
       }),
       fuzz(300),
     );

@@ -15,7 +15,7 @@ import { exited, isAlive, vapora, vaporaUntilJson } from './support/cli';
 import { agentProcesses, eventually } from './support/fleet';
 import { registryProcess } from './support/registry-process-client';
 import { firstValue, promQuery } from './support/prometheus';
-import { tempDir, testServers } from './support/servers';
+import { stackEnv, tempDir, testServers } from './support/servers';
 
 type Ready = Endpoints & { status: string; pids: Record<string, number> };
 
@@ -34,13 +34,7 @@ describe('vapora up', () => {
   it('brings up the stack and the default team, serves the agent CLI, stops cleanly, and resumes with its state', async () => {
     const { temporalCli } = testServers();
     const stateDir = tempDir('up');
-    const env = {
-      VAPORA_STATE_DIR: stateDir,
-      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
-      TEMPORAL_UI_PORT: String(await freePort()),
-      NATS_URL: `nats://127.0.0.1:${await freePort()}`,
-      VAPORA_API_PORT: String(await freePort()),
-    };
+    const env = await stackEnv(stateDir);
     const workflows = (type: string) =>
       (
         JSON.parse(
@@ -252,14 +246,7 @@ describe('vapora up', () => {
   });
 
   it('--observability: Prometheus scrapes every part of the stack, Jaeger holds its traces, and both stop with it', async () => {
-    const env = {
-      VAPORA_STATE_DIR: tempDir('up-observed'),
-      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
-      TEMPORAL_UI_PORT: String(await freePort()),
-      NATS_URL: `nats://127.0.0.1:${await freePort()}`,
-      VAPORA_API_PORT: String(await freePort()),
-      VAPORA_PROMETHEUS_PORT: String(await freePort()),
-    };
+    const env = { ...(await stackEnv(tempDir('up-observed'))), VAPORA_PROMETHEUS_PORT: String(await freePort()) };
     // Jaeger is built on first use (vapora provision --observability builds it ahead in CI).
     const up = await vaporaUntilJson<Ready>(['up', '--json', '--observability'], env, 600_000, { detached: true });
     try {

@@ -10,11 +10,10 @@ import { FeatureInput } from '../../src/contracts/feature-input';
 import { approveSignal } from '../../src/contracts/messages';
 import { featureWorkflowId } from '../../src/contracts/workflow-ids';
 import { parse, statusLabel } from '../../src/domain';
-import { freePort } from '../../src/host/ports';
 import { temporalConnection } from '../../src/temporal/connection';
 import { dataConverter } from '../../src/temporal/payload-codec';
 import { exited, vaporaUntilJson } from '../support/cli';
-import { tempDir } from '../support/servers';
+import { stackEnv, tempDir } from '../support/servers';
 import { Killer } from './killer';
 import { ledgerOf, type Ledger } from './ledger';
 import { SeededRandom } from './seeded-random';
@@ -77,13 +76,7 @@ export const failures = (r: RunReport): string[] =>
 export async function chaosRun(options: RunOptions, say: (line: string) => void): Promise<RunReport> {
   const random = new SeededRandom(options.seed);
   const stateDir = tempDir('chaos');
-  const env = {
-    VAPORA_STATE_DIR: stateDir,
-    TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
-    TEMPORAL_UI_PORT: String(await freePort()),
-    NATS_URL: `nats://127.0.0.1:${await freePort()}`,
-    VAPORA_API_PORT: String(await freePort()),
-  };
+  const env = await stackEnv(stateDir);
   say(`starting a stack with the default team in ${stateDir}`);
   const up = await vaporaUntilJson<{ status: string }>(['up', '--json'], env, 600_000, { detached: true });
   const config = loadConfig({ ...process.env, ...env });
