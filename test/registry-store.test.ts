@@ -57,6 +57,20 @@ describe('registry store (embedded SurrealDB)', () => {
     assert.equal((await registry.agents.get('developer-001'))?.uptime_percentage, 100);
   });
 
+  it('never brings back a record removed while an update of it was under way', async () => {
+    await registry.agents.put(agent('developer-002'));
+    let removed: Promise<boolean> | undefined;
+    const updated = await registry.agents.update('developer-002', (a) => {
+      removed = registry.agents.remove('developer-002'); // as an uninstall does while a health check records
+      return { ...a, current_tasks: 1 };
+    });
+    assert.equal(updated?.current_tasks, 1);
+    assert.equal(await removed, true);
+    assert.equal(await registry.agents.get('developer-002'), undefined);
+    assert.equal(await registry.agents.update('developer-002', (a) => a), undefined);
+    assert.equal(await registry.agents.get('developer-002'), undefined);
+  });
+
   it('filters agents by indexed columns, including the status label of an Error', async () => {
     await registry.agents.put(agent('developer-002', { status: { Error: 'health check failed 3 times' } }));
     await registry.agents.put(agent('tester-001', { role: 'tester', manifest_id: 'tester' }));

@@ -63,15 +63,21 @@ export class Collection<S extends z.ZodType, F extends Columns> {
   ) {}
 
   async put(value: z.input<S>): Promise<z.infer<S>> {
+    return (await this.write('UPSERT', value))!;
+  }
+
+  /** Writes a validated record: UPSERT creates it, UPDATE only replaces one still there (undefined otherwise). */
+  private async write(statement: 'UPSERT' | 'UPDATE', value: z.input<S>): Promise<z.infer<S> | undefined> {
     const record = parse(this.schema, value, this.table);
     const content = { ...this.columnsOf(record), doc: record };
-    await this.db
-      .query('UPSERT type::record($tb, $key) CONTENT $content RETURN NONE', {
+    const [written] = await this.db
+      .query<[unknown[]]>(`${statement} type::record($tb, $key) CONTENT $content RETURN VALUE id`, {
         tb: this.table,
         key: this.keyOf(record),
         content,
       })
       .collect();
+    if (!written.length) return undefined;
     await this.derived?.put(record);
     return record;
   }
@@ -123,28 +129,36 @@ export class Collection<S extends z.ZodType, F extends Columns> {
 
   /**
    * Applies `change` to the stored record (validated before it is written), or
-   * returns undefined when there is none. Updates of one key in this process
-   * run one after another, so concurrent read-modify-writes lose nothing.
+   * returns undefined when there is none. Updates and removals of one key in
+   * this process run one after another, so concurrent read-modify-writes lose
+   * nothing; and an update never brings back a record removed meanwhile (by
+   * another process too), as a health check finishing after an uninstall did.
    */
   update(key: string, change: (current: z.infer<S>) => z.input<S>): Promise<z.infer<S> | undefined> {
-    const previous = this.pending.get(key) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    return this.inTurn(key, async () => {
       const current = await this.get(key);
-      return current === undefined ? undefined : this.put(change(current));
+      return current === undefined ? undefined : this.write('UPDATE', change(current));
     });
+  }
+
+  remove(key: string): Promise<boolean> {
+    return this.inTurn(key, async () => {
+      const [deleted] = await this.db
+        .query<[unknown[]]>('DELETE type::record($tb, $key) RETURN BEFORE', { tb: this.table, key })
+        .json()
+        .collect();
+      if (deleted.length) await this.derived?.remove(key);
+      return deleted.length > 0;
+    });
+  }
+
+  /** Runs `step` after every earlier update or removal of `key` in this process has settled. */
+  private inTurn<T>(key: string, step: () => Promise<T>): Promise<T> {
+    const next = (this.pending.get(key) ?? Promise.resolve()).then(step);
     const settled = next.catch(() => undefined);
     this.pending.set(key, settled);
     void settled.then(() => this.pending.get(key) === settled && this.pending.delete(key));
     return next;
-  }
-
-  async remove(key: string): Promise<boolean> {
-    const [deleted] = await this.db
-      .query<[unknown[]]>('DELETE type::record($tb, $key) RETURN BEFORE', { tb: this.table, key })
-      .json()
-      .collect();
-    if (deleted.length) await this.derived?.remove(key);
-    return deleted.length > 0;
   }
 }
 

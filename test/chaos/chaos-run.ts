@@ -79,6 +79,20 @@ export async function chaosRun(options: RunOptions, say: (line: string) => void)
   const env = await stackEnv(stateDir);
   say(`starting a stack with the default team in ${stateDir}`);
   const up = await vaporaUntilJson<{ status: string }>(['up', '--json'], env, 600_000, { detached: true });
+  const stopStack = async () => {
+    process.kill(-up.child.pid!, 'SIGTERM');
+    await Promise.race([exited(up.child), sleep(60_000)]);
+    await sleep(2000);
+    const leftBehind = processesOf(stateDir);
+    for (const p of leftBehind) process.kill(p.pid, 'SIGKILL');
+    return leftBehind;
+  };
+  // Ctrl-C: the stack runs detached (kills must not reach this process), so it is stopped here.
+  const interrupted = (signal: NodeJS.Signals) => {
+    say(`${signal}: stopping the stack in ${stateDir}`);
+    void stopStack().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   const config = loadConfig({ ...process.env, ...env });
   const connection = await temporalConnection(config.temporal);
   const client = new Client({
@@ -167,13 +181,11 @@ export async function chaosRun(options: RunOptions, say: (line: string) => void)
   const deadline = startedAt + (options.soakMs ?? 0) + options.timeoutSecs * 1000;
   let lastSaid = 0;
   while (Date.now() < deadline) {
+    // One visibility query a round rather than a describe per feature: with 100 in flight those were most of the server's load.
+    const closed = await closedFeatures(client).catch(() => new Map<string, string>());
     for (const featureId of ids.filter((id) => !ended.has(id))) {
-      const status = await client.workflow
-        .getHandle(featureWorkflowId(featureId))
-        .describe()
-        .then((d) => d.status.name)
-        .catch(() => 'RUNNING');
-      if (status !== 'RUNNING') {
+      const status = closed.get(featureWorkflowId(featureId));
+      if (status) {
         ended.set(featureId, status);
         if (options.soakMs && Date.now() - startedAt < options.soakMs) await retried(start);
       }
@@ -210,11 +222,8 @@ export async function chaosRun(options: RunOptions, say: (line: string) => void)
   await bus.close();
   await connection.close();
 
-  process.kill(-up.child.pid!, 'SIGTERM');
-  await Promise.race([exited(up.child), sleep(60_000)]);
-  await sleep(2000);
-  const leftBehind = processesOf(stateDir);
-  for (const p of leftBehind) process.kill(p.pid, 'SIGKILL');
+  process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+  const leftBehind = await stopStack();
 
   return {
     kills: killer !== undefined,
@@ -231,6 +240,14 @@ export async function chaosRun(options: RunOptions, say: (line: string) => void)
     approvalsSent: sent,
     resources: options.soakMs ? [...samples].map(([name, s]) => growth(name, s)) : undefined,
   };
+}
+
+/** The status of every feature workflow that has ended, by workflow id. */
+async function closedFeatures(client: Client): Promise<Map<string, string>> {
+  const closed = new Map<string, string>();
+  const query = `WorkflowType = 'featureWorkflow' AND ExecutionStatus != 'Running' AND ExecutionStatus != 'ContinuedAsNew'`;
+  for await (const w of client.workflow.list({ query })) closed.set(w.workflowId, w.status.name);
+  return closed;
 }
 
 /** Retries what fails while a server is being restarted (a minute at most). */
