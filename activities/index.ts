@@ -26,17 +26,17 @@ export async function openActivityDeps(
   bus: EventBus,
   deployer: Deployer,
   log: Logger,
-  observed: { metrics?: Metrics; targets?: ScrapeTargets } = {},
+  options: { metrics?: Metrics; targets?: ScrapeTargets; wake?: (taskId: string) => void } = {},
 ): Promise<ActivityDeps & { close(): void }> {
-  const view = await FleetView.open(registry, bus);
-  const metrics = observed.metrics ?? createMetrics();
+  const view = await FleetView.open(registry, bus, { wake: options.wake });
+  const metrics = options.metrics ?? createMetrics();
   return {
     ...workspaces,
     registry,
     bus,
     view,
     metrics,
-    fleet: new FleetService(registry, bus, deployer, log, metrics, observed.targets),
+    fleet: new FleetService(registry, bus, deployer, log, metrics, options.targets),
     decisions: new DecisionService(registry, bus, log),
     auth: ApiAuth.of(workspaces.stateDir),
     close: () => view.close(),

@@ -42,7 +42,8 @@ export function createWorkActivities({ stateDir, gitUrl, registry, bus, view, de
       /** When the task was submitted, for the first assignment's latency. */
       submitted_at?: string;
     }): Promise<string | null> {
-      const chosen = view.assign({ role: input.task.role, capability: input.task.capability, exclude: input.exclude });
+      const { task_id, role, capability, priority } = input.task;
+      const chosen = view.assign({ taskId: task_id, role, capability, priority, exclude: input.exclude });
       if (!chosen) return null;
       await bus.publish(
         {

@@ -41,6 +41,8 @@ const Env = z.object({
   VAPORA_API_URL: z.string().url().optional(),
   /** An agent's own token for the API (issued by the control plane at deploy); the CLI reads the operator's from the state directory. */
   VAPORA_AGENT_TOKEN: z.string().min(1).optional(),
+  /** Set by the process deployer: the feature workspaces' directory, which an agent on the control plane's machine clones and pushes directly. */
+  VAPORA_WORKSPACES_DIR: z.string().min(1).optional(),
   /** A person's token (`vapora token issue --person <name>`): the CLI signs approvals and calls the API as them, not as the operator. */
   VAPORA_TOKEN: z.string().min(1).optional(),
   /** The keys Temporal payloads are encrypted with, `id:base64,…` newest first; else the state directory's `codec-keys`. */
@@ -120,6 +122,8 @@ export interface Config {
   };
   /** The control-plane worker's registry API: loopback by default; `url` is where agents reach it. */
   api: { port: number; host: string; url: string; token?: string };
+  /** Where an agent finds the feature workspaces on its own disk (a local process), rather than over the API's HTTP. */
+  workspacesDir?: string;
   /** How agent instances run: local processes, or pods in a Kubernetes namespace (cluster from KUBECONFIG or in-cluster). */
   deployer: { kind: 'process' | 'kubernetes'; namespace: string };
   nats: NatsSettings;
@@ -198,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // An agent inherits its parent's environment: its own token comes first.
       token: e.VAPORA_AGENT_TOKEN ?? e.VAPORA_TOKEN ?? readOperatorToken(resolve(e.VAPORA_STATE_DIR)),
     },
+    workspacesDir: e.VAPORA_WORKSPACES_DIR && resolve(e.VAPORA_WORKSPACES_DIR),
     deployer: { kind: e.VAPORA_DEPLOYER, namespace: e.VAPORA_K8S_NAMESPACE },
     nats: {
       url: e.NATS_URL ?? DEFAULTS.natsUrl,

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { EventBus } from '../src/bus/event-bus';
 import { chooseAgent, successRate, type Candidate } from '../src/control-plane/assignment';
+import { FleetView } from '../src/control-plane/fleet-view';
+import type { TaskPriority } from '../src/domain';
+import { createLogger } from '../src/logger';
+import { RegistryStore } from '../src/registry/registry-store';
+import { agentMetadata } from './support/fixtures';
+import { testServers } from './support/servers';
 
 const agent = (agentId: string, over: Partial<Candidate> = {}): Candidate => ({
   agentId,
@@ -45,5 +52,68 @@ describe('assignment', () => {
       undefined,
     );
     assert.equal(chooseAgent([], { role: 'tester', exclude: [] }), undefined);
+  });
+});
+
+describe("a role's queue (FleetView)", () => {
+  let registry: RegistryStore;
+  let bus: EventBus;
+  let view: FleetView;
+  const woken: string[] = [];
+  before(async () => {
+    registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'queue' });
+    const now = new Date().toISOString();
+    await registry.agents.put(agentMetadata('developer-001', { max_concurrent_tasks: 1 }));
+    await registry.instances.put({
+      agent_id: 'developer-001',
+      pod_id: 'pid-1',
+      ip: '127.0.0.1',
+      port: 4100,
+      start_time: now,
+      last_heartbeat: now,
+      tasks_completed: 0,
+      avg_task_duration_ms: 0,
+      error_count: 0,
+      restart_count: 0,
+      tokens_used: 0,
+      cost_incurred: 0,
+    });
+    bus = await EventBus.connect(testServers().natsUrl, { logger: createLogger('queue', { write: () => undefined }) });
+    view = await FleetView.open(registry, bus, { refreshMs: 3_600_000, wake: (taskId) => woken.push(taskId) });
+  });
+  after(async () => {
+    view.close();
+    await bus.close();
+    await registry.close();
+  });
+  const ask = (taskId: string, priority: TaskPriority = 'normal', now?: number) =>
+    view.assign({ taskId, role: 'developer', exclude: [], priority }, now)?.agentId;
+
+  it('gives a freed slot to the highest priority, then to who waited longest, and wakes that one', async () => {
+    assert.equal(ask('t1'), 'developer-001');
+    assert.equal(ask('t2'), undefined);
+    assert.equal(ask('t3', 'high'), undefined);
+    assert.equal(ask('t4'), undefined);
+    assert.deepEqual(view.queueDepths(), new Map([['developer', 3]]));
+
+    view.release('developer-001', true);
+    assert.deepEqual(woken.splice(0), ['t3']);
+    assert.equal(ask('t2'), undefined, 'a high-priority task is ahead');
+    assert.equal(ask('t3', 'high'), 'developer-001');
+
+    view.release('developer-001', true);
+    assert.deepEqual(woken.splice(0), ['t2']);
+    assert.equal(ask('t4'), undefined, 't2 came first');
+    assert.equal(ask('t2'), 'developer-001');
+
+    await view.refresh();
+    assert.equal((await registry.agents.get('developer-001'))?.queue_depth, 1, 't4 waits');
+    // A task woken for its turn that does not come to ask (escalated, ended) leaves the queue.
+    view.release('developer-001', true);
+    assert.deepEqual(woken.splice(0), ['t4']);
+    assert.equal(ask('t5', 'low'), undefined, 't4 has its turn');
+    assert.equal(ask('t5', 'low', Date.now() + 11_000), 'developer-001');
+    await view.refresh();
+    assert.equal((await registry.agents.get('developer-001'))?.queue_depth, 0);
   });
 });

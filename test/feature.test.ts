@@ -514,6 +514,27 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.equal(assigned.length, 1, 'the dispatcher announced it once, and the task workflow did not again');
   });
 
+  it("keeps each role's queue in priority order: a freed slot goes to the high-priority task, woken at once, ahead of a normal one that came first", async () => {
+    const p = unique('q');
+    const developer = (task_id: string, title: string, priority?: 'high') =>
+      submitTask(plane.client, plane.taskQueue, { task_id, role: 'developer', title, priority });
+    const { max_concurrent_tasks: slots } = (await plane.registry.agent('developer-001'))!;
+    const busy = await Promise.all(
+      Array.from({ length: slots }, (_, i) => developer(`${p}-busy-${i + 1}`, 'Write the migration [slow]')),
+    );
+    assert.ok(busy.every((b) => b.agent_id === 'developer-001'));
+    assert.equal((await developer(`${p}-normal`, 'Write the notes')).agent_id, null);
+    assert.equal((await developer(`${p}-high`, 'Fix the outage', 'high')).agent_id, null);
+    const result = (id: string) => plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`).result();
+    await Promise.all([result(`${p}-normal`), result(`${p}-high`)]);
+    const assigned = (await events(p)).filter((e) => e.message.type === 'TaskAssigned').map((e) => e.message);
+    const order = assigned.map((m) => ('task_id' in m ? m.task_id : ''));
+    assert.ok(order.indexOf(`${p}-high`) < order.indexOf(`${p}-normal`), order.join(', '));
+    // Woken by the control plane when its slot freed, rather than at the end of its wait.
+    const history = (await plane.client.workflow.getHandle(`task-${p}-high`).fetchHistory()).events ?? [];
+    assert.ok(history.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'wake'));
+  });
+
   it('holds a task for approval: the CLI hears at once what its Update did; a rejection sends it back, an approval (once per Update id) completes it', async () => {
     const id = unique('t');
     await submitTask(plane.client, plane.taskQueue, {

@@ -152,6 +152,54 @@ describe('vapora up', () => {
       }[];
       assert.equal(tasks.find((t) => t.id === 'offline-check-dev-1')?.llm, offline);
 
+      // The front door: one task handed to the dispatcher, assigned at once and followed to its end.
+      const submitted = await cli(
+        'task',
+        'submit',
+        '--role',
+        'documenter',
+        '--title',
+        'Document the CSV export',
+        '--id',
+        'csv-docs',
+        '--priority',
+        'high',
+        '--deadline',
+        '10m',
+        '--wait',
+        '--json',
+      );
+      assert.equal(submitted.code, 0, submitted.stderr);
+      const printed = submitted.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(printed[0], {
+        task_id: 'csv-docs',
+        workflow_id: 'task-csv-docs',
+        agent_id: 'documenter-001',
+        web_ui: printed[0]!.web_ui,
+      });
+      const outcome = printed.at(-1) as { status: string; agent_id: string; result: { summary: string } };
+      assert.equal(outcome.status, 'completed');
+      assert.equal(outcome.agent_id, 'documenter-001');
+      assert.ok(outcome.result.summary);
+      const recorded = JSON.parse((await cli('task', 'list', '--status', 'completed', '--json')).stdout) as {
+        id: string;
+        priority: string;
+      }[];
+      assert.equal(recorded.find((t) => t.id === 'csv-docs')?.priority, 'high');
+      for (const [args, error] of [
+        [['--role', 'wizard', '--title', 'x'], /--role: /],
+        [['--role', 'tester', '--title', 'x', '--deadline', 'soon'], /--deadline: must be seconds or a duration/],
+        [['--role', 'tester', '--title', 'x', '--priority', 'urgent'], /--priority: /],
+        [['--role', 'tester', '--title', 'x', '--id', 'a b'], /--id: /],
+      ] as const) {
+        const refused = await cli('task', 'submit', ...args);
+        assert.equal(refused.code, 1, refused.stdout);
+        assert.match(refused.stderr, error);
+      }
+
       // Secured by default: NATS admits only the credentials the stack issued (the control plane's here).
       await assert.rejects(connect({ servers: env.NATS_URL, reconnect: false }), /Authorization Violation/);
       const bus = await EventBus.connect({

@@ -102,6 +102,7 @@ const executor = new TaskExecutor(spec, {
   bus,
   registry: RegistryClient.of(config.api),
   token: config.api.token,
+  workspacesDir: config.workspacesDir,
   router,
   // Clones of feature workspaces, one per task attempt: kept across a restart of this agent.
   workDir: join(config.stateDir, 'work', spec.agent_id),

@@ -18,7 +18,7 @@ import { RegistryStore } from '../src/registry/registry-store';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
 import { createPlaneWorkers } from '../src/control-plane/plane-workers';
 import { takeInSharedContext } from '../src/control-plane/context-intake';
-import { ensureDispatchers } from '../src/client/task-client';
+import { ensureDispatchers, taskWaker } from '../src/client/task-client';
 import { createMetrics } from '../src/observability/metrics';
 import { startTracing } from '../src/observability/tracing';
 import { gaugeSources } from '../src/control-plane/gauge-sources';
@@ -105,7 +105,7 @@ try {
     bus,
     deployer,
     log,
-    { metrics, targets },
+    { metrics, targets, wake: taskWaker(temporal) },
   );
   const workers = await createPlaneWorkers({
     connection,

@@ -36,6 +36,7 @@ import { validateInput } from './validate-input';
 import { taskIdOf, taskWorkflowId } from '../src/contracts/workflow-ids';
 import { taskContextOf } from '../src/contracts/task-context';
 import { HEARTBEAT_TIMEOUT, toolLoop } from './tool-loop';
+import { WakeUp } from './wake-up';
 
 // Assignment and task records are local activities: short calls into the control plane's
 // memory, SurrealDB and NATS that need no extra round trip through the server.
@@ -72,6 +73,7 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
     usage: [],
   };
   const gate = new ApprovalGate();
+  const wakeUp = new WakeUp();
   state.approvals = gate.received;
   setHandler(taskStatusQuery, () => ({ ...state, pending_approval: gate.pending }));
   upsertSearchAttributes([
@@ -140,7 +142,7 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
     const agentId =
       attempt === 1 && input.assigned_agent
         ? input.assigned_agent
-        : await assign(task, attempt, exclude, deadlineAt, input);
+        : await assign(task, attempt, exclude, deadlineAt, input, wakeUp);
     let decision: string | undefined;
     if (!agentId) {
       decision = await decide(
@@ -215,16 +217,21 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
   }
 }
 
-/** An agent for the task: the local activity answers at once, or null when none can take it; then wait (bounded) and ask again. */
+/**
+ * An agent for the task: the local activity answers at once, or null when none
+ * can take it (or tasks ahead in the role's queue take what is free); then wait,
+ * until woken for its turn or at most the backoff, and ask again.
+ */
 async function assign(
   task: TaskContext,
   attempt: number,
   exclude: string[],
   deadlineAt: number,
   input: ParsedTaskInput,
+  wakeUp: WakeUp,
 ): Promise<string | null> {
   const giveUpAt = Date.now() + input.assignment_timeout_secs * 1000;
-  for (let wait = 500; ; wait = Math.min(wait * 2, 10_000)) {
+  for (let wait = 500; ; wait = Math.min(wait * 2, wakeUp.longestWaitMs)) {
     const agentId = await assignTask({
       task,
       attempt,
@@ -237,7 +244,7 @@ async function assign(
     // Everyone excluded has failed this task: let them try again rather than wait for nobody.
     if (exclude.length) exclude.length = 0;
     if (Date.now() + wait > giveUpAt) return null;
-    await sleep(wait, { summary: `no ${task.role} agent free; waiting` });
+    await wakeUp.sleep(wait, `no ${task.role} agent free; waiting`);
   }
 }
 

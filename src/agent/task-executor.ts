@@ -20,7 +20,7 @@ import { describeModel, type LLMRouter } from '../llm/llm-router';
 import { readPlan, readVerdict, systemPrompt, taskPrompt } from './agent-prompt';
 import { McpToolbox } from './mcp-toolbox';
 import { SpanKind, inSpan } from '../observability/tracing';
-import { WorkingCopy } from './working-copy';
+import { localRemote, WorkingCopy } from './working-copy';
 
 /** The kind of artifact each role produces. */
 const ARTIFACT_KIND: Record<AgentRole, string> = {
@@ -105,6 +105,8 @@ export class TaskExecutor {
       workDir: string;
       /** The agent's own token, for pushes to workspaces served over HTTP. */
       token?: string;
+      /** The workspaces' directory when this agent shares the control plane's disk (see ProcessDeployerOptions). */
+      workspacesDir?: string;
     },
   ) {}
 
@@ -411,7 +413,7 @@ export class TaskExecutor {
       session = (async () => {
         const copy = task.workspace
           ? await WorkingCopy.open(
-              task.workspace,
+              localRemote(task.workspace, this.deps.workspacesDir),
               join(this.deps.workDir, `${task.task_id}-a${attempt}`),
               this.deps.token,
             )

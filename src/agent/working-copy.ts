@@ -16,6 +16,17 @@ export interface StepCommit {
 const START = 'refs/vapora/start';
 
 /**
+ * The workspace a remote names, as a path on this disk when the agent has the
+ * workspaces' directory and the repository is there (`…/git/<feature>.git`):
+ * a local clone hardlinks objects and runs no server on the control plane.
+ */
+export function localRemote(remote: string, workspacesDir?: string): string {
+  const name = /\/git\/([A-Za-z0-9][A-Za-z0-9_.-]*\.git)$/.exec(remote)?.[1];
+  const local = workspacesDir && name && join(workspacesDir, name);
+  return local && existsSync(join(local, 'HEAD')) ? local : remote;
+}
+
+/**
  * An agent's clone of a feature's workspace for one attempt of one task. It
  * survives the agent's restart (same directory), so a task resumed after a
  * crash finds the files its earlier tool calls wrote.

@@ -1,27 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { ParsedFeatureInput } from '../contracts/feature-input';
 import type { FeatureWorkflow } from '../contracts/workflow-types';
 import { featureIdOf, featureWorkflowId } from '../contracts/workflow-ids';
 import { VaporaCost, VaporaFeatureId, VaporaStatus } from '../temporal/search-attributes';
-
-/** A readable, unique feature id from its title: "Add rate limiting" → add-rate-limiting-3f9a. */
-export function newFeatureId(title: string): string {
-  const slug = title
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40)
-    .replace(/-+$/, '');
-  return `${slug || 'feature'}-${randomBytes(2).toString('hex')}`;
-}
+import { readableId } from './readable-id';
 
 /** Starts `feature-<id>` with its input checked already; the title is kept in the memo for lists. */
 export async function startFeature(
   client: Client,
   taskQueue: string,
   input: ParsedFeatureInput,
-  id = newFeatureId(input.title),
+  id = readableId(input.title, 'feature'),
 ): Promise<{ workflowId: string; featureId: string }> {
   const workflowId = featureWorkflowId(id);
   await client.workflow.start<FeatureWorkflow>('featureWorkflow', {

@@ -7,10 +7,19 @@ import {
   isGrpcServiceError,
   type Client,
 } from '@temporalio/client';
-import { DISPATCHER_SHARDS, dispatcherShardId, submitTaskUpdate, taskDispatcherId } from '../contracts/messages';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DISPATCHER_SHARDS,
+  dispatcherShardId,
+  submitTaskUpdate,
+  taskDispatcherId,
+  taskStatusQuery,
+  wakeSignal,
+} from '../contracts/messages';
+import { taskWorkflowId } from '../contracts/workflow-ids';
 import { dispatchTaskQueue } from '../contracts/task-queues';
-import type { TaskSubmission, TaskSubmitted } from '../contracts/task-input';
-import type { TaskDispatcherWorkflow } from '../contracts/workflow-types';
+import type { TaskOutcome, TaskSubmission, TaskSubmitted } from '../contracts/task-input';
+import type { TaskDispatcherWorkflow, TaskWorkflow } from '../contracts/workflow-types';
 import { jitteredBackoff, retry } from '../host/retry';
 
 const startDispatcher = (client: Client, taskQueue: string, workflowId: string) =>
@@ -30,6 +39,13 @@ export async function ensureDispatchers(client: Client, taskQueue: string): Prom
     ),
   );
 }
+
+/** Wakes a task waiting for an agent (see FleetView); one that has ended or moved on ignores it. */
+export const taskWaker = (client: Client) => (taskId: string) =>
+  void client.workflow
+    .getHandle(taskWorkflowId(taskId))
+    .signal(wakeSignal)
+    .catch(() => undefined);
 
 /**
  * Hands a task to its dispatcher shard (starting the shard for its first
@@ -63,4 +79,30 @@ function worthRetrying(error: unknown): boolean {
   return (
     error instanceof ServiceError && isGrpcServiceError(error.cause) && error.cause.code === status.RESOURCE_EXHAUSTED
   );
+}
+
+/**
+ * Follows a submitted task until it ends or waits for a person: calls
+ * `onChange` with its status each time that changes, and returns the last.
+ * A task whose workflow failed rejects with the reason.
+ */
+export async function followTask(
+  client: Client,
+  workflowId: string,
+  onChange: (status: TaskOutcome) => void = () => undefined,
+  pollMs = 500,
+): Promise<TaskOutcome> {
+  const handle = client.workflow.getHandle<TaskWorkflow>(workflowId);
+  const ended = handle.result();
+  ended.catch(() => undefined); // awaited below, or left once a person is asked
+  let said = '';
+  for (;;) {
+    const outcome = await Promise.race([ended, sleep(pollMs).then(() => undefined)]);
+    if (outcome) return outcome;
+    const status = await handle.query(taskStatusQuery);
+    const now = JSON.stringify([status.status, status.agent_id, status.attempts.length, status.pending_approval]);
+    if (now !== said) onChange(status);
+    said = now;
+    if (status.pending_approval) return status;
+  }
 }

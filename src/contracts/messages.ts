@@ -16,6 +16,8 @@ export const rejectSignal = defineSignal<[RejectPayload]>('reject');
 export const taskStatusQuery = defineQuery<TaskOutcome>('status');
 export const featureStatusQuery = defineQuery<FeatureStatus>('status');
 export const submitTaskUpdate = defineUpdate<TaskSubmitted, [TaskSubmission]>('submitTask');
+/** The control plane to a task waiting for an agent: one is free for it now, ask again. */
+export const wakeSignal = defineSignal('wake');
 
 /**
  * The long-lived dispatcher workflows of a control-plane task queue, in

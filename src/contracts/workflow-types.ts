@@ -1,5 +1,6 @@
 import type { FeatureInput, FeatureStatus } from './feature-input';
 import type { PoolInput, PoolStatus } from './fleet';
+import type { TaskInput, TaskOutcome } from './task-input';
 
 /**
  * The workflows clients start, by type name and signature, so client code
@@ -8,6 +9,8 @@ import type { PoolInput, PoolStatus } from './fleet';
  */
 export type FeatureWorkflow = (input: FeatureInput) => Promise<FeatureStatus>;
 export type AgentPoolWorkflow = (input: PoolInput) => Promise<PoolStatus>;
+/** Started by a dispatcher (see submitTask), followed by clients. */
+export type TaskWorkflow = (input: TaskInput) => Promise<TaskOutcome>;
 export type TaskDispatcherWorkflow = (options?: { taskQueue: string }) => Promise<void>;
 export type StackCheckWorkflow = () => Promise<StackCheck>;
 

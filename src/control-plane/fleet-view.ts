@@ -1,5 +1,5 @@
 import type { Subscription } from 'nats';
-import { SUBJECTS, statusLabel, subjectsOf } from '../domain';
+import { SUBJECTS, statusLabel, subjectsOf, type AgentRole, type TaskPriority } from '../domain';
 import type { EventBus } from '../bus/event-bus';
 import type { RegistryStore } from '../registry/registry-store';
 import { chooseAgent, type AssignmentRequest, type Candidate } from './assignment';
@@ -9,6 +9,29 @@ type Entry = Candidate & { active: boolean; heartbeatSecs: number; lastBeat?: nu
 /** A heartbeat older than this many intervals means the agent cannot be trusted with new work. */
 const STALE_BEATS = 3;
 
+/** A task that found no free agent: in its role's queue until it asks again and gets one. */
+interface Waiter {
+  role: AgentRole;
+  priority: TaskPriority;
+  /** Its place in arrival order (first come, first served within a priority). */
+  arrival: number;
+  /** When it last asked: a waiter asks at least every minute (workflows/wake-up.ts), so one silent longer has gone. */
+  askedAt: number;
+  /** When it was last woken for its turn: one that does not come to ask has gone (escalated, ended). */
+  wokenAt?: number;
+}
+const WAITER_GONE_MS = 75_000;
+const WOKEN_GONE_MS = 10_000;
+const RANK: Record<TaskPriority, number> = { critical: 3, high: 2, normal: 1, low: 0 };
+/** Queue order: higher priority first, then who came first. */
+const order = (a: Waiter, b: Waiter) => RANK[b.priority] - RANK[a.priority] || a.arrival - b.arrival;
+
+export interface QueuedRequest extends AssignmentRequest {
+  /** Who asks: a task that gets no agent waits in its role's queue under this id. */
+  taskId?: string;
+  priority?: TaskPriority;
+}
+
 /**
  * The control plane's in-memory picture of who can take work, so assigning a
  * task costs no database or network round trip: loaded from the registry,
@@ -16,6 +39,8 @@ const STALE_BEATS = 3;
  */
 export class FleetView {
   private readonly agents = new Map<string, Entry>();
+  private readonly waiting = new Map<string, Waiter>();
+  private arrivals = 0;
   private readonly subscriptions: Subscription[] = [];
   private readonly timer: NodeJS.Timeout;
 
@@ -23,6 +48,8 @@ export class FleetView {
     private readonly registry: RegistryStore,
     bus: EventBus,
     refreshMs: number,
+    /** Tells a waiting task an agent is free for it now (it would otherwise ask again within 10 s). */
+    private readonly wake: (taskId: string) => void,
   ) {
     this.subscriptions.push(
       bus.subscribe(subjectsOf('Heartbeat'), (m) => {
@@ -34,8 +61,12 @@ export class FleetView {
     this.timer = setInterval(() => void this.refresh().catch(() => undefined), refreshMs).unref();
   }
 
-  static async open(registry: RegistryStore, bus: EventBus, refreshMs = 5_000): Promise<FleetView> {
-    const view = new FleetView(registry, bus, refreshMs);
+  static async open(
+    registry: RegistryStore,
+    bus: EventBus,
+    { refreshMs = 5_000, wake = () => undefined }: { refreshMs?: number; wake?: (taskId: string) => void } = {},
+  ): Promise<FleetView> {
+    const view = new FleetView(registry, bus, refreshMs, wake);
     await view.refresh();
     return view;
   }
@@ -62,25 +93,88 @@ export class FleetView {
       });
     }
     for (const id of this.agents.keys()) if (!seen.has(id)) this.agents.delete(id);
+    // The registry shows each agent's queue: the tasks waiting for an agent of its role.
+    const depth = this.queueDepths();
+    for (const a of agents)
+      if (a.queue_depth !== (depth.get(a.role) ?? 0))
+        await this.registry.agents.update(a.id, (r) => ({ ...r, queue_depth: depth.get(r.role) ?? 0 }));
+    this.wakeWaiters();
   }
 
-  /** Picks an agent and reserves one of its slots; see chooseAgent for the rule. */
-  assign(request: AssignmentRequest, now = Date.now()): Candidate | undefined {
-    const healthy = [...this.agents.values()].filter(
-      (a) => a.active && (a.lastBeat === undefined || now - a.lastBeat < STALE_BEATS * a.heartbeatSecs * 1000),
+  /**
+   * Picks an agent and reserves one of its slots (see chooseAgent for the
+   * rule), unless tasks ahead of this one in its role's queue (a higher
+   * priority, or as high and waiting longer) take every free slot: then it
+   * waits in the queue, and is woken when a slot is its own.
+   */
+  assign(request: QueuedRequest, now = Date.now()): Candidate | undefined {
+    this.forgetGone(now);
+    const me: Waiter = {
+      role: request.role,
+      priority: request.priority ?? 'normal',
+      arrival: (request.taskId && this.waiting.get(request.taskId)?.arrival) || ++this.arrivals,
+      askedAt: now,
+    };
+    const before = [...this.waiting].filter(
+      ([id, w]) => id !== request.taskId && w.role === me.role && order(w, me) < 0,
     );
-    const chosen = chooseAgent(healthy, request);
+    const free = this.freeSlots(me.role, now, request.exclude);
+    const chosen = before.length < free ? chooseAgent(this.healthy(now), request) : undefined;
+    if (request.taskId) {
+      if (chosen) this.waiting.delete(request.taskId);
+      else this.waiting.set(request.taskId, me);
+    }
     if (chosen) chosen.reserved++;
     return chosen && { ...chosen };
   }
 
-  /** A task handed to `agentId` ended: its slot is free again and its record counts the outcome. */
+  /** A task handed to `agentId` ended: its slot is free again (for the first task waiting) and its record counts the outcome. */
   release(agentId: string, succeeded: boolean): void {
     const entry = this.agents.get(agentId);
     if (!entry) return;
     entry.reserved = Math.max(0, entry.reserved - 1);
     if (succeeded) entry.completed++;
     else entry.failed++;
+    this.wakeWaiters(entry.role);
+  }
+
+  /** Tasks waiting for an agent, by role. */
+  queueDepths(now = Date.now()): Map<AgentRole, number> {
+    this.forgetGone(now);
+    const depth = new Map<AgentRole, number>();
+    for (const w of this.waiting.values()) depth.set(w.role, (depth.get(w.role) ?? 0) + 1);
+    return depth;
+  }
+
+  private healthy(now: number): Entry[] {
+    return [...this.agents.values()].filter(
+      (a) => a.active && (a.lastBeat === undefined || now - a.lastBeat < STALE_BEATS * a.heartbeatSecs * 1000),
+    );
+  }
+
+  private freeSlots(role: AgentRole, now: number, exclude: string[] = []): number {
+    return this.healthy(now)
+      .filter((a) => a.role === role && !exclude.includes(a.agentId))
+      .reduce((n, a) => n + Math.max(0, a.capacity - a.reserved), 0);
+  }
+
+  /** Wakes, per role, as many of the first waiting tasks as there are free slots. */
+  private wakeWaiters(role?: AgentRole, now = Date.now()): void {
+    this.forgetGone(now);
+    const roles = role ? [role] : new Set([...this.waiting.values()].map((w) => w.role));
+    for (const r of roles) {
+      const queue = [...this.waiting].filter(([, w]) => w.role === r).sort(([, a], [, b]) => order(a, b));
+      for (const [taskId, w] of queue.slice(0, this.freeSlots(r, now))) {
+        w.wokenAt ??= now;
+        this.wake(taskId);
+      }
+    }
+  }
+
+  private forgetGone(now: number): void {
+    for (const [id, w] of this.waiting)
+      if (now - w.askedAt > WAITER_GONE_MS || (w.wokenAt !== undefined && now - w.wokenAt > WOKEN_GONE_MS))
+        this.waiting.delete(id);
   }
 
   close(): void {

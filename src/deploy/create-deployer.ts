@@ -7,6 +7,7 @@ import type { Deployer } from './deployer';
 import type { ApiAuth } from '../control-plane/api-auth';
 import { KubernetesDeployer } from './kubernetes-deployer';
 import { ProcessDeployer } from './process-deployer';
+import { workspacesDir } from '../control-plane/feature-workspace';
 
 /** The deployer VAPORA_DEPLOYER names: local processes, or pods in the cluster KUBECONFIG (or the pod's service account) points at. */
 export function createDeployer(config: Config, log: Logger, auth: ApiAuth): Deployer & { close?(): Promise<void> } {
@@ -16,6 +17,7 @@ export function createDeployer(config: Config, log: Logger, auth: ApiAuth): Depl
       stateDir: config.stateDir,
       env: agentEnv(config),
       tokenFor: (agentId) => auth.agentToken(agentId),
+      workspacesDir: workspacesDir(config.stateDir),
       natsCredsFor:
         nats &&
         ((agentId, manifest) => nats.issue({ kind: 'agent', agentId, decides: manifest.role === 'decision-maker' })),

@@ -22,6 +22,12 @@ export interface ProcessDeployerOptions {
   tokenFor: (agentId: string) => string;
   /** The agent's own NATS credentials file, when the stack's NATS issues them (see src/bus/nats-credentials.ts). */
   natsCredsFor?: (agentId: string, manifest: DeploySpec['manifest']) => Promise<string>;
+  /**
+   * The feature workspaces' directory, for agents to clone and push directly:
+   * on one machine that spares the control plane a `git http-backend` process
+   * per request. Without it they go through the API over HTTP, as pods do.
+   */
+  workspacesDir?: string;
 }
 
 const ProcessRecord = z.object({
@@ -71,6 +77,7 @@ export class ProcessDeployer implements Deployer {
         VAPORA_AGENT_SPEC: JSON.stringify(spec),
         VAPORA_AGENT_TOKEN: this.options.tokenFor(agentId),
         ...(natsCreds && { NATS_CREDS: natsCreds }),
+        ...(this.options.workspacesDir && { VAPORA_WORKSPACES_DIR: this.options.workspacesDir }),
       },
     });
     closeSync(log);

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/logger';
 import type { RegistryStore } from '../../src/registry/registry-store';
 import { freePort } from '../../src/host/ports';
 import { createPlaneWorkers } from '../../src/control-plane/plane-workers';
+import { taskWaker } from '../../src/client/task-client';
 import { nativeConnection, temporalConnection } from '../../src/temporal/connection';
 import { tempDir, testConverter, testServers } from './servers';
 
@@ -70,12 +71,15 @@ export async function controlPlane(
   };
   const deployer: Deployer =
     given ?? new ProcessDeployer({ stateDir, env, drainMs: 10_000, tokenFor: (id) => auth.agentToken(id) });
+  const clientConnection = await temporalConnection({ address: temporalAddress });
+  const client = new Client({ connection: clientConnection, dataConverter: testConverter() });
   const deps = await openActivityDeps(
     { stateDir, gitUrl: `http://127.0.0.1:${port}/git` },
     registry,
     bus,
     deployer,
     createLogger('test-plane', { write: () => undefined }),
+    { wake: taskWaker(client) },
   );
   const connection = await nativeConnection({ address: temporalAddress });
   const workers = await createPlaneWorkers({
@@ -85,8 +89,6 @@ export async function controlPlane(
     activities: createActivities(deps),
     dataConverter: testConverter(),
   });
-  const clientConnection = await temporalConnection({ address: temporalAddress });
-  const client = new Client({ connection: clientConnection, dataConverter: testConverter() });
   let running: Promise<void> | undefined;
   return {
     client,

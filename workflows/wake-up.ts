@@ -1,0 +1,39 @@
+import { CancellationScope, condition, isCancellation, patched, setHandler, sleep } from '@temporalio/workflow';
+import { wakeSignal } from '../src/contracts/messages';
+
+// Runs begun before the control plane woke waiting tasks only sleep: their histories hold no cancelled timers.
+const WAKE_UP = 'assignment-wake-up';
+
+/**
+ * A wait for an agent that the control plane cuts short with the `wake`
+ * signal when a slot is free for this task (its turn in the role's queue),
+ * so a freed slot does not sit idle until the task asks again.
+ */
+export class WakeUp {
+  private woken = false;
+
+  constructor() {
+    setHandler(wakeSignal, () => {
+      this.woken = true;
+    });
+  }
+
+  /** The longest wait between two asks: woken for its turn, a task need not ask often (see FleetView's WAITER_GONE_MS). */
+  get longestWaitMs(): number {
+    return patched(WAKE_UP) ? 60_000 : 10_000;
+  }
+
+  async sleep(ms: number, summary: string): Promise<void> {
+    if (!patched(WAKE_UP)) return sleep(ms, { summary });
+    if (!this.woken) {
+      const timer = new CancellationScope();
+      const timed = timer.run(() => sleep(ms, { summary }));
+      await Promise.race([timed, condition(() => this.woken)]);
+      if (this.woken) timer.cancel();
+      await timed.catch((error: unknown) => {
+        if (!isCancellation(error)) throw error;
+      });
+    }
+    this.woken = false;
+  }
+}
