@@ -43,7 +43,8 @@ export function createWorkActivities({ stateDir, gitUrl, registry, bus, view, de
       submitted_at?: string;
     }): Promise<string | null> {
       const { task_id, role, capability, priority } = input.task;
-      const chosen = view.assign({ taskId: task_id, role, capability, priority, exclude: input.exclude });
+      const { attempt, exclude } = input;
+      const chosen = view.assign({ taskId: task_id, attempt, role, capability, priority, exclude });
       if (!chosen) return null;
       await bus.publish(
         {
@@ -85,7 +86,7 @@ export function createWorkActivities({ stateDir, gitUrl, registry, bus, view, de
       const succeeded = u.status === 'completed';
       const tokens = u.usage ? u.usage.input_tokens + u.usage.output_tokens : 0;
       countTask(metrics, u);
-      view.release(u.agent_id, succeeded);
+      view.release(u.agent_id, succeeded, { taskId: u.task_id, attempt: u.attempt });
       await registry.instances.update(u.agent_id, (i) => ({
         ...i,
         tasks_completed: i.tasks_completed + (succeeded ? 1 : 0),

@@ -116,4 +116,15 @@ describe("a role's queue (FleetView)", () => {
     await view.refresh();
     assert.equal((await registry.agents.get('developer-001'))?.queue_depth, 0);
   });
+
+  it('answers an attempt asked again with the agent it reserved, not a second slot nobody would free', () => {
+    view.release('developer-001', true, { taskId: 't5', attempt: 1 });
+    const first = view.assign({ taskId: 'r1', attempt: 1, role: 'developer', exclude: [] });
+    // Its workflow task timed out before the answer was recorded, and runs the assignment again.
+    const again = view.assign({ taskId: 'r1', attempt: 1, role: 'developer', exclude: [] });
+    assert.equal(again?.agentId, first?.agentId);
+    assert.equal(again?.reserved, 1, 'one slot reserved');
+    view.release('developer-001', true, { taskId: 'r1', attempt: 1 });
+    assert.equal(view.assign({ taskId: 'r2', attempt: 1, role: 'developer', exclude: [] })?.agentId, 'developer-001');
+  });
 });

@@ -69,15 +69,19 @@ export async function submitTask(client: Client, taskQueue: string, task: TaskSu
 
 /**
  * The server rejected the update because the workflow task carrying it ended
- * without it (UnprocessedUpdate), or the shard already has its fill of updates
- * in flight (RESOURCE_EXHAUSTED): both pass.
+ * without it (UnprocessedUpdate), the shard already has its fill of updates
+ * in flight (RESOURCE_EXHAUSTED), or the shard's last workflow task failed
+ * (timed out on an overloaded worker) and awaits its retry: all pass.
  */
 function worthRetrying(error: unknown): boolean {
   if (error instanceof WorkflowUpdateFailedError) {
     return error.cause instanceof ApplicationFailure && error.cause.type === 'UnprocessedUpdate';
   }
+  if (!(error instanceof ServiceError && isGrpcServiceError(error.cause))) return false;
+  const { code, details } = error.cause;
   return (
-    error instanceof ServiceError && isGrpcServiceError(error.cause) && error.cause.code === status.RESOURCE_EXHAUSTED
+    code === status.RESOURCE_EXHAUSTED ||
+    (code === status.FAILED_PRECONDITION && /workflow task in failed state/i.test(details))
   );
 }
 

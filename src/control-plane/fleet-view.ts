@@ -29,6 +29,8 @@ const order = (a: Waiter, b: Waiter) => RANK[b.priority] - RANK[a.priority] || a
 export interface QueuedRequest extends AssignmentRequest {
   /** Who asks: a task that gets no agent waits in its role's queue under this id. */
   taskId?: string;
+  /** The task's attempt: asked again for the same attempt, the answer is the agent already reserved. */
+  attempt?: number;
   priority?: TaskPriority;
 }
 
@@ -40,6 +42,8 @@ export interface QueuedRequest extends AssignmentRequest {
 export class FleetView {
   private readonly agents = new Map<string, Entry>();
   private readonly waiting = new Map<string, Waiter>();
+  /** The agent reserved for each task attempt (`<task>/<attempt>`), until the attempt ends. */
+  private readonly held = new Map<string, string>();
   private arrivals = 0;
   private readonly subscriptions: Subscription[] = [];
   private readonly timer: NodeJS.Timeout;
@@ -108,6 +112,11 @@ export class FleetView {
    * waits in the queue, and is woken when a slot is its own.
    */
   assign(request: QueuedRequest, now = Date.now()): Candidate | undefined {
+    // Asked again for an attempt already given an agent (its workflow task timed out and ran again, say):
+    // the same agent, not a second slot that nobody would ever free.
+    const key = request.taskId && `${request.taskId}/${request.attempt ?? 1}`;
+    const already = key && this.agents.get(this.held.get(key) ?? '');
+    if (already) return { ...already };
     this.forgetGone(now);
     const me: Waiter = {
       role: request.role,
@@ -124,12 +133,15 @@ export class FleetView {
       if (chosen) this.waiting.delete(request.taskId);
       else this.waiting.set(request.taskId, me);
     }
-    if (chosen) chosen.reserved++;
-    return chosen && { ...chosen };
+    if (!chosen) return undefined;
+    chosen.reserved++;
+    if (key) this.held.set(key, chosen.agentId);
+    return { ...chosen };
   }
 
-  /** A task handed to `agentId` ended: its slot is free again (for the first task waiting) and its record counts the outcome. */
-  release(agentId: string, succeeded: boolean): void {
+  /** An attempt handed to `agentId` ended: its slot is free again (for the first task waiting) and its record counts the outcome. */
+  release(agentId: string, succeeded: boolean, attempt?: { taskId: string; attempt: number }): void {
+    if (attempt) this.held.delete(`${attempt.taskId}/${attempt.attempt}`);
     const entry = this.agents.get(agentId);
     if (!entry) return;
     entry.reserved = Math.max(0, entry.reserved - 1);
