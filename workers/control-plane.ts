@@ -18,7 +18,7 @@ import { RegistryStore } from '../src/registry/registry-store';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
 import { createPlaneWorkers } from '../src/control-plane/plane-workers';
 import { takeInSharedContext } from '../src/control-plane/context-intake';
-import { ensureDispatchers, taskWaker } from '../src/client/task-client';
+import { ensureDispatchers, taskWaker, wakeWaitingTasks } from '../src/client/task-client';
 import { createMetrics } from '../src/observability/metrics';
 import { startTracing } from '../src/observability/tracing';
 import { gaugeSources } from '../src/control-plane/gauge-sources';
@@ -121,6 +121,8 @@ try {
   });
   // The dispatcher shards run before the first task arrives (each would otherwise start on its first task).
   await ensureDispatchers(temporal, config.temporal.taskQueue);
+  const woken = await wakeWaitingTasks(temporal).catch(() => 0);
+  if (woken) log.info('woke the tasks waiting for an agent', { tasks: woken });
   log.info('worker ready', {
     taskQueue: config.temporal.taskQueue,
     temporal: config.temporal.address,

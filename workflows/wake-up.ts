@@ -18,9 +18,10 @@ export class WakeUp {
     });
   }
 
-  /** The longest wait between two asks: woken for its turn, a task need not ask often (see FleetView's WAITER_GONE_MS). */
+  /** The longest wait between two asks: woken for its turn, a task need not ask often (see FleetView's WAITER_GONE_MS);
+   * after a control plane's restart it is woken too (wakeWaitingTasks). */
   get longestWaitMs(): number {
-    return patched(WAKE_UP) ? 60_000 : 10_000;
+    return patched(WAKE_UP) ? 30_000 : 10_000;
   }
 
   async sleep(ms: number, summary: string): Promise<void> {

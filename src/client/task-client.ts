@@ -16,7 +16,7 @@ import {
   taskStatusQuery,
   wakeSignal,
 } from '../contracts/messages';
-import { taskWorkflowId } from '../contracts/workflow-ids';
+import { taskIdOf, taskWorkflowId } from '../contracts/workflow-ids';
 import { dispatchTaskQueue } from '../contracts/task-queues';
 import type { TaskOutcome, TaskSubmission, TaskSubmitted } from '../contracts/task-input';
 import type { TaskDispatcherWorkflow, TaskWorkflow } from '../contracts/workflow-types';
@@ -40,12 +40,32 @@ export async function ensureDispatchers(client: Client, taskQueue: string): Prom
   );
 }
 
-/** Wakes a task waiting for an agent (see FleetView); one that has ended or moved on ignores it. */
+/**
+ * Wakes a task waiting for an agent (see FleetView); one that has ended or
+ * moved on ignores it. Retried for a few seconds while Temporal is away (a
+ * restart), since a lost wake leaves the slot idle until the task asks again.
+ */
 export const taskWaker = (client: Client) => (taskId: string) =>
-  void client.workflow
-    .getHandle(taskWorkflowId(taskId))
-    .signal(wakeSignal)
-    .catch(() => undefined);
+  void retry(() => client.workflow.getHandle(taskWorkflowId(taskId)).signal(wakeSignal), {
+    attempts: 6,
+    delayMs: jitteredBackoff(250),
+    retryable: async (error) => !(error instanceof WorkflowNotFoundError),
+  }).catch(() => undefined);
+
+/**
+ * Wakes every task that waits for its first agent: a control plane that
+ * starts has an empty queue, and they would otherwise come back only when
+ * their own wait ends. They ask again, and queue again in the order they ask.
+ */
+export async function wakeWaitingTasks(client: Client, wake = taskWaker(client)): Promise<number> {
+  let woken = 0;
+  const query = `WorkflowType = 'taskWorkflow' AND ExecutionStatus = 'Running' AND VaporaStatus = 'pending'`;
+  for await (const w of client.workflow.list({ query })) {
+    wake(taskIdOf(w.workflowId));
+    woken++;
+  }
+  return woken;
+}
 
 /**
  * Hands a task to its dispatcher shard (starting the shard for its first

@@ -15,12 +15,12 @@ interface Waiter {
   priority: TaskPriority;
   /** Its place in arrival order (first come, first served within a priority). */
   arrival: number;
-  /** When it last asked: a waiter asks at least every minute (workflows/wake-up.ts), so one silent longer has gone. */
+  /** When it last asked: a waiter asks at least every 30 s (workflows/wake-up.ts), so one silent longer has gone. */
   askedAt: number;
   /** When it was last woken for its turn: one that does not come to ask has gone (escalated, ended). */
   wokenAt?: number;
 }
-const WAITER_GONE_MS = 75_000;
+const WAITER_GONE_MS = 45_000;
 const WOKEN_GONE_MS = 10_000;
 const RANK: Record<TaskPriority, number> = { critical: 3, high: 2, normal: 1, low: 0 };
 /** Queue order: higher priority first, then who came first. */
