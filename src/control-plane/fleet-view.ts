@@ -52,7 +52,7 @@ export class FleetView {
     private readonly registry: RegistryStore,
     bus: EventBus,
     refreshMs: number,
-    /** Tells a waiting task an agent is free for it now (it would otherwise ask again within 10 s). */
+    /** Tells a waiting task an agent is free for it now (it would otherwise ask again within 30 s). */
     private readonly wake: (taskId: string) => void,
   ) {
     this.subscriptions.push(
