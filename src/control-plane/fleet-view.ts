@@ -176,10 +176,12 @@ export class FleetView {
     const roles = role ? [role] : new Set([...this.waiting.values()].map((w) => w.role));
     for (const r of roles) {
       const queue = [...this.waiting].filter(([, w]) => w.role === r).sort(([, a], [, b]) => order(a, b));
-      for (const [taskId, w] of queue.slice(0, this.freeSlots(r, now))) {
-        w.wokenAt ??= now;
-        this.wake(taskId);
-      }
+      // Once per turn: a task already woken is on its way (or gone, see forgetGone).
+      for (const [taskId, w] of queue.slice(0, this.freeSlots(r, now)))
+        if (w.wokenAt === undefined) {
+          w.wokenAt = now;
+          this.wake(taskId);
+        }
     }
   }
 
