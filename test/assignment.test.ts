@@ -6,7 +6,7 @@ import { FleetView } from '../src/control-plane/fleet-view';
 import type { TaskPriority } from '../src/domain';
 import { createLogger } from '../src/logger';
 import { RegistryStore } from '../src/registry/registry-store';
-import { agentMetadata } from './support/fixtures';
+import { agentInstance, agentMetadata } from './support/fixtures';
 import { testServers } from './support/servers';
 
 const agent = (agentId: string, over: Partial<Candidate> = {}): Candidate => ({
@@ -62,22 +62,8 @@ describe("a role's queue (FleetView)", () => {
   const woken: string[] = [];
   before(async () => {
     registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'queue' });
-    const now = new Date().toISOString();
     await registry.agents.put(agentMetadata('developer-001', { max_concurrent_tasks: 1 }));
-    await registry.instances.put({
-      agent_id: 'developer-001',
-      pod_id: 'pid-1',
-      ip: '127.0.0.1',
-      port: 4100,
-      start_time: now,
-      last_heartbeat: now,
-      tasks_completed: 0,
-      avg_task_duration_ms: 0,
-      error_count: 0,
-      restart_count: 0,
-      tokens_used: 0,
-      cost_incurred: 0,
-    });
+    await registry.instances.put(agentInstance('developer-001'));
     bus = await EventBus.connect(testServers().natsUrl, { logger: createLogger('queue', { write: () => undefined }) });
     view = await FleetView.open(registry, bus, { refreshMs: 3_600_000, wake: (taskId) => woken.push(taskId) });
   });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { ValidationError } from '../src/domain';
 import { RegistryStore } from '../src/registry/registry-store';
-import { agentMetadata as agent, developerManifest } from './support/fixtures';
+import { agentInstance, agentMetadata as agent, developerManifest } from './support/fixtures';
 import { registryProcess } from './support/registry-process-client';
 import { tempDir } from './support/servers';
 
@@ -96,20 +96,7 @@ describe('registry store (embedded SurrealDB)', () => {
 
   it('keeps instances, tasks and decisions', async () => {
     const now = new Date().toISOString();
-    await registry.instances.put({
-      agent_id: 'developer-001',
-      pod_id: 'pid-4242',
-      ip: '127.0.0.1',
-      port: 4100,
-      start_time: now,
-      last_heartbeat: now,
-      tasks_completed: 0,
-      avg_task_duration_ms: 0,
-      error_count: 0,
-      restart_count: 0,
-      tokens_used: 0,
-      cost_incurred: 0,
-    });
+    await registry.instances.put(agentInstance('developer-001', { start_time: now, last_heartbeat: now }));
     await registry.tasks.put({
       id: 'task-1',
       feature_id: 'feature-1',

@@ -1,4 +1,4 @@
-import type { AgentManifestInput, AgentMetadata } from '../../src/domain';
+import type { AgentInstance, AgentManifestInput, AgentMetadata } from '../../src/domain';
 
 /** A valid developer manifest; tests change one field at a time. */
 export function developerManifest(overrides: Partial<AgentManifestInput> = {}): AgentManifestInput {
@@ -45,6 +45,27 @@ export function agentMetadata(id: string, overrides: Partial<AgentMetadata> = {}
     created_at: now,
     last_health_check: now,
     uptime_percentage: 100,
+    ...overrides,
+  };
+}
+
+/** A running instance of `agentId` that has done nothing yet. */
+export function agentInstance(agentId: string, overrides: Partial<AgentInstance> = {}): AgentInstance {
+  const now = new Date().toISOString();
+  return {
+    agent_id: agentId,
+    pod_id: 'pid-4242',
+    ip: '127.0.0.1',
+    port: 4100,
+    start_time: now,
+    last_heartbeat: now,
+    tasks_completed: 0,
+    tasks_failed: 0,
+    avg_task_duration_ms: 0,
+    error_count: 0,
+    restart_count: 0,
+    tokens_used: 0,
+    cost_incurred: 0,
     ...overrides,
   };
 }
