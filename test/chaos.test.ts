@@ -25,6 +25,7 @@ describe('npm run chaos (a short run: real stack, kill -9 of every kind of proce
     const { chaos: r } = report;
     assert.equal(r.completed, 3);
     assert.ok(r.events > 0);
+    assert.ok(r.approvalsSent.onTime >= 3, 'every release gate was answered');
     assert.ok(Object.values(r.killed).reduce((n, k) => n + k, 0) > 0, 'something was killed');
     assert.match(run.stderr, /\[chaos\] chaos: kill -9 /);
   });

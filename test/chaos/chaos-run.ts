@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@temporalio/client';
 import { EventBus } from '../../src/bus/event-bus';
-import { sendVerdict } from '../../src/client/approval-client';
 import { startFeature } from '../../src/client/feature-client';
 import { featureStatus } from '../../src/client/feature-status';
 import { RegistryClient } from '../../src/client/registry-client';
 import { loadConfig } from '../../src/config';
 import { FeatureInput } from '../../src/contracts/feature-input';
-import { approveSignal } from '../../src/contracts/messages';
+import type { ApprovalRecord } from '../../src/contracts/approval';
+import { featureStatusQuery } from '../../src/contracts/messages';
 import { featureWorkflowId } from '../../src/contracts/workflow-ids';
 import { parse, statusLabel } from '../../src/domain';
 import { temporalConnection } from '../../src/temporal/connection';
@@ -17,6 +17,8 @@ import { stackEnv, tempDir } from '../support/servers';
 import { Killer } from './killer';
 import { ledgerOf, type Ledger } from './ledger';
 import { SeededRandom } from './seeded-random';
+import { Person } from './person';
+import { retried } from './retried';
 import { processesOf, resourcesOf, stackProcesses } from './stack-processes';
 
 export interface RunOptions {
@@ -67,8 +69,8 @@ export const failures = (r: RunReport): string[] =>
 
 /**
  * One run on a stack of its own (`vapora up` in a fresh state directory, on
- * free ports, with the default team): starts the features, approves each at
- * a random moment (some twice, some again too late), kill -9's processes
+ * free ports, with the default team): starts the features, answers every
+ * gate they open as a person would (see person.ts), kill -9's processes
  * when asked to, waits for the features to end, then reads what happened
  * from Temporal, the task stream and the registry, stops the stack and looks
  * for what it left running.
@@ -100,19 +102,8 @@ export async function chaosRun(options: RunOptions, say: (line: string) => void)
     namespace: config.temporal.namespace,
     dataConverter: dataConverter(config.temporal.codecKeys),
   });
-  const token = config.api.token;
-  const sent = { onTime: 0, duplicate: 0, late: 0 };
-  const approve = (featureId: string, plain: boolean) =>
-    retried<unknown>(() =>
-      plain
-        ? client.workflow.getHandle(featureWorkflowId(featureId)).signal(approveSignal, { by: 'chaos', comment: '' })
-        : sendVerdict(client, featureWorkflowId(featureId), { approve: { by: 'chaos', comment: '' } }, token),
-    ).catch(() => undefined); // a late one may find the feature ended: that is the point
-
   const ids: string[] = [];
   const ended = new Map<string, string>();
-  const approved = new Set<string>();
-  let stopping = false;
   const startedAt = Date.now();
   const start = async () => {
     const featureId = `chaos-${options.seed}-${ids.length + 1}`;
@@ -126,42 +117,8 @@ export async function chaosRun(options: RunOptions, say: (line: string) => void)
     ? new Killer(stateDir, options.killEverySecs, random, say, startedAt)
     : undefined;
 
-  // Approvals, at random moments: some twice at once, some again once the gate has closed.
-  const approving = (async () => {
-    while (!stopping) {
-      await sleep(1000);
-      const waiting = await retried(async () => {
-        const found: string[] = [];
-        const query = `WorkflowType = 'featureWorkflow' AND VaporaStatus = 'awaiting-approval'`;
-        for await (const w of client.workflow.list({ query })) found.push(w.workflowId.replace(/^feature-/, ''));
-        return found;
-      }).catch((): string[] => []);
-      for (const featureId of waiting.filter((id) => ids.includes(id) && !approved.has(id))) {
-        approved.add(featureId);
-        const [delay, twice, late, plain] = [
-          random.between(0, 2000),
-          random.chance(0.25),
-          random.chance(0.2),
-          random.chance(0.3),
-        ];
-        void (async () => {
-          await sleep(delay);
-          sent.onTime++;
-          const first = approve(featureId, plain);
-          if (twice) {
-            sent.duplicate++;
-            await approve(featureId, !plain);
-          }
-          await first;
-          if (late) {
-            await sleep(5000);
-            sent.late++;
-            await approve(featureId, plain);
-          }
-        })();
-      }
-    }
-  })();
+  // A person answers every gate the features and their tasks open (releases, escalations handed to a person).
+  const person = new Person(client, config.api.token, random, (id) => id.includes(`chaos-${options.seed}-`));
 
   // Soak: keep the offered load steady, and look at every process each minute.
   const samples = new Map<string, Sample[]>();
@@ -198,10 +155,9 @@ export async function chaosRun(options: RunOptions, say: (line: string) => void)
     await sleep(2000);
   }
   const wallMs = Date.now() - startedAt;
-  stopping = true;
   clearInterval(sampling);
   await killer?.stop();
-  await approving;
+  await person.stop();
   say(`${ended.size}/${ids.length} ended in ${(wallMs / 1000).toFixed(1)} s; checking what happened`);
 
   // Kills stopped: agents that were hit have their health checks to come back by.
@@ -217,8 +173,15 @@ export async function chaosRun(options: RunOptions, say: (line: string) => void)
   }
 
   const statuses = await Promise.all(ids.map((id) => retried(() => featureStatus(client, id)).catch(() => undefined)));
+  const gates = await Promise.all(
+    [...person.gates].map(async ([workflowId, opened]) => ({
+      workflowId,
+      opened,
+      approvals: await retried(() => approvalsOf(client, workflowId)).catch(() => []),
+    })),
+  );
   const bus = await EventBus.connect(config.nats, { manageStreams: false });
-  const ledger = await ledgerOf(bus, statuses);
+  const ledger = await ledgerOf(bus, statuses, gates);
   await bus.close();
   await connection.close();
 
@@ -237,7 +200,7 @@ export async function chaosRun(options: RunOptions, say: (line: string) => void)
     agentsNotActive,
     leftBehind,
     killed: killer?.counts() ?? {},
-    approvalsSent: sent,
+    approvalsSent: person.sent,
     resources: options.soakMs ? [...samples].map(([name, s]) => growth(name, s)) : undefined,
   };
 }
@@ -250,16 +213,12 @@ async function closedFeatures(client: Client): Promise<Map<string, string>> {
   return closed;
 }
 
-/** Retries what fails while a server is being restarted (a minute at most). */
-async function retried<T>(work: () => Promise<T>, untilMs = Date.now() + 60_000): Promise<T> {
-  for (;;) {
-    try {
-      return await work();
-    } catch (error) {
-      if (Date.now() > untilMs) throw error;
-      await sleep(500);
-    }
-  }
+/** Every approve/reject a feature or task workflow received, by its `status` query (answered once ended too). */
+async function approvalsOf(client: Client, workflowId: string): Promise<ApprovalRecord[]> {
+  const status = await client.workflow
+    .getHandle(workflowId)
+    .query<{ approvals?: ApprovalRecord[] }>(featureStatusQuery.name);
+  return status.approvals ?? [];
 }
 
 /** Growing: the last third of the samples above the first third by half and more than 50 MiB, or half again the open files. */

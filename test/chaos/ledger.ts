@@ -1,4 +1,5 @@
 import type { EventBus } from '../../src/bus/event-bus';
+import type { ApprovalRecord } from '../../src/contracts/approval';
 import type { FeatureStatus } from '../../src/contracts/feature-input';
 
 /** What was done more than once, read from the task stream and the features' own records. */
@@ -10,11 +11,22 @@ export interface Ledger {
   stepsCompletedTwice: string[];
   /** Decisions published or recorded by a feature more than once (`<feature>: <decision id>`). */
   decisionsAppliedTwice: string[];
-  /** Features whose gate applied more than one approval (only approvals are sent: one gate each). */
+  /** Workflows that applied more approvals than gates were answered (only approvals are sent: one applies per gate). */
   approvalsAppliedTwice: string[];
 }
 
-export async function ledgerOf(bus: EventBus, statuses: (FeatureStatus | undefined)[]): Promise<Ledger> {
+/** A workflow's gates the person answered, and the approvals it recorded. */
+export interface Gates {
+  workflowId: string;
+  opened: number;
+  approvals: ApprovalRecord[];
+}
+
+export async function ledgerOf(
+  bus: EventBus,
+  statuses: (FeatureStatus | undefined)[],
+  gates: Gates[],
+): Promise<Ledger> {
   const byMsgId = new Map<string, { type: string; count: number }>();
   const completions = new Map<string, number>();
   const decisions = new Map<string, number>();
@@ -43,9 +55,9 @@ export async function ledgerOf(bus: EventBus, statuses: (FeatureStatus | undefin
         s ? twice(counted(s.decisions.map((d) => d.id))).map((id) => `${s.feature_id}: ${id}`) : [],
       ),
     ],
-    approvalsAppliedTwice: statuses.flatMap((s) =>
-      s && s.approvals.filter((a) => a.applied).length > 1 ? [s.feature_id] : [],
-    ),
+    approvalsAppliedTwice: gates
+      .filter((g) => g.approvals.filter((a) => a.applied).length > g.opened)
+      .map((g) => g.workflowId),
   };
 }
 

@@ -1,0 +1,117 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import { sendVerdict } from '../../src/client/approval-client';
+import type { PendingApproval } from '../../src/contracts/approval';
+import { approveSignal, featureStatusQuery } from '../../src/contracts/messages';
+import type { SeededRandom } from './seeded-random';
+import { retried } from './retried';
+
+const BY = { by: 'chaos', comment: '' };
+/** A full look at the run's features, for a gate opened outside `awaiting-approval` (a feature's own escalation). */
+const SWEEP_MS = 15_000;
+
+/**
+ * The person at the keyboard: approves every gate the run's workflows open
+ * (a feature's release, a task or feature the DecisionMaker handed to a
+ * person) at a random moment, some twice at once, some again once the gate
+ * has closed, by signed Update or plain signal. Counts the gates it answered
+ * per workflow, so an approval applied twice shows.
+ */
+export class Person {
+  readonly sent = { onTime: 0, duplicate: 0, late: 0 };
+  /** Distinct gates answered, by workflow id. */
+  readonly gates = new Map<string, number>();
+  private readonly answered = new Set<string>();
+  private readonly lookedAt = new Map<string, number>();
+  private stopping = false;
+  private readonly running: Promise<void>;
+
+  constructor(
+    private readonly client: Client,
+    private readonly token: string | undefined,
+    private readonly random: SeededRandom,
+    /** Whether a workflow id is this run's. */
+    private readonly ours: (workflowId: string) => boolean,
+  ) {
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    let swept = Date.now();
+    while (!this.stopping) {
+      await sleep(1000);
+      const sweep = Date.now() - swept > SWEEP_MS;
+      if (sweep) swept = Date.now();
+      const asking =
+        `(WorkflowType = 'featureWorkflow' AND VaporaStatus = 'awaiting-approval') OR ` +
+        `(WorkflowType = 'taskWorkflow' AND VaporaStatus = 'escalated')`;
+      const query = `ExecutionStatus = 'Running' AND (${sweep ? `WorkflowType = 'featureWorkflow' OR ` : ''}${asking})`;
+      const candidates = await this.list(query);
+      await Promise.all(candidates.filter((id) => this.due(id)).map((id) => this.look(id)));
+    }
+  }
+
+  private async list(query: string): Promise<string[]> {
+    return retried(async () => {
+      const found: string[] = [];
+      for await (const w of this.client.workflow.list({ query })) if (this.ours(w.workflowId)) found.push(w.workflowId);
+      return found;
+    }).catch((): string[] => []);
+  }
+
+  /** Not looked at in the last few seconds: an answer takes a moment to close its gate. */
+  private due(workflowId: string): boolean {
+    return Date.now() - (this.lookedAt.get(workflowId) ?? 0) > 5000;
+  }
+
+  private async look(workflowId: string): Promise<void> {
+    this.lookedAt.set(workflowId, Date.now());
+    // Features and tasks answer the same `status` query, each with its pending approval.
+    const pending = await this.client.workflow
+      .getHandle(workflowId)
+      .query<{ pending_approval?: PendingApproval | null }>(featureStatusQuery.name)
+      .then((s) => s.pending_approval)
+      .catch(() => undefined);
+    const gate = pending && `${workflowId}@${pending.since}`;
+    if (!gate || this.answered.has(gate)) return;
+    this.answered.add(gate);
+    this.gates.set(workflowId, (this.gates.get(workflowId) ?? 0) + 1);
+    // Late only at a release: a task's next escalation may open a gate within seconds, which a late approval would rightly answer.
+    void this.answer(workflowId, pending.what.startsWith('release of'));
+  }
+
+  private async answer(workflowId: string, lateAllowed: boolean): Promise<void> {
+    const [delay, twice, late, plain] = [
+      this.random.between(0, 2000),
+      this.random.chance(0.25),
+      this.random.chance(0.2) && lateAllowed,
+      this.random.chance(0.3),
+    ];
+    await sleep(delay);
+    this.sent.onTime++;
+    const first = this.approve(workflowId, plain);
+    if (twice) {
+      this.sent.duplicate++;
+      await this.approve(workflowId, !plain);
+    }
+    await first;
+    if (late) {
+      await sleep(5000);
+      this.sent.late++;
+      await this.approve(workflowId, plain);
+    }
+  }
+
+  private approve(workflowId: string, plain: boolean): Promise<unknown> {
+    return retried<unknown>(() =>
+      plain
+        ? this.client.workflow.getHandle(workflowId).signal(approveSignal, BY)
+        : sendVerdict(this.client, workflowId, { approve: BY }, this.token),
+    ).catch(() => undefined); // a late one may find the workflow ended: that is the point
+  }
+}
