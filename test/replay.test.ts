@@ -12,9 +12,12 @@ import { workflowBundle } from './support/worker';
  * through its approval and two of its steps, and a feature still waiting at
  * its gate; 0.2 the same kinds, approved by Update and by signal; 0.3 the
  * same, with each task's LLM and tool calls as activities of their own, and
- * an agent pool scaled 3 → 2 with its instances' lifecycles, one restarted.
+ * an agent pool scaled 3 → 2 with its instances' lifecycles, one restarted;
+ * 0.4 the same kinds with signed approvals, role queues and wake-ups, and a
+ * pool rolled to a new version (the last release whose dispatcher started
+ * tasks as children and whose tasks raced a deadline timer).
  */
-const RELEASES = ['0.1', '0.2', '0.3'];
+const RELEASES = ['0.1', '0.2', '0.3', '0.4'];
 
 describe('workflow replay', () => {
   for (const release of RELEASES) {
