@@ -4,7 +4,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { EventBus } from '../../src/bus/event-bus';
 import { AgentManifest, SUBJECTS, parse } from '../../src/domain';
 import { installPool } from '../../src/client/pool-client';
-import { poolWorkflowId } from '../../src/contracts/workflow-ids';
+import { poolWorkflowId, taskWorkflowId } from '../../src/contracts/workflow-ids';
 import { WORKER_TUNING } from '../../src/temporal/worker-tuning';
 import { uninstallPoolUpdate } from '../../src/contracts/fleet';
 import { submitTask } from '../../src/client/task-client';
@@ -14,7 +14,11 @@ import { failureMessage } from '../../src/temporal/failure-message';
 import { planeProcess } from '../support/plane-process';
 import { cpuByGroup } from './cpu-use';
 import { latencies, type Latencies } from './stats';
+import { historyCounts, persistenceOps, type ServerCounts } from './server-counts';
 import type { baselineWorkflow } from './baseline-workflow';
+
+/** Server work per unit: history counts, and persistence operations (all, and the most frequent by name). */
+type PerUnit = ServerCounts & { persistence: number; topPersistence: Record<string, number>; published: number };
 
 /** Starts one unit of work; resolves, once started, with a promise of its end. */
 type Start = (id: string) => Promise<{ done: Promise<unknown> }>;
@@ -43,22 +47,31 @@ export interface Scenario {
   name: string;
   baseline: Latencies;
   assignment: Latencies;
+  /** Submitted → ended: a task's whole life (TaskCompleted and its result), beside a baseline workflow's start → result. */
+  life: { baseline: Latencies; task: Latencies };
   /** CPU ms per task while the assignment scenario ran, by process, and the cores that kept busy; CPU ms per baseline workflow. */
   cpu: { perTaskMs: Record<string, number>; totalMs: number; cores: number; baselineMs: number };
+  /** What each task and each baseline workflow made the server do, and the task events stored on JetStream per task. */
+  server: { task: PerUnit; baseline: PerUnit };
   /** The spec's and the issue's bound on p99 for this scenario, if any. */
   targetP99?: number;
 }
 
+/** `half`: half the baseline's closed-loop throughput at 100 concurrent, measured just before. */
 const SCENARIOS: (
-  { kind: 'closed'; concurrency: number; samples: number } | { kind: 'open'; rate: number; seconds: number }
+  { kind: 'closed'; concurrency: number; samples: number } | { kind: 'open'; rate: number | 'half'; seconds: number }
 )[] = [
   { kind: 'closed', concurrency: 1, samples: 500 },
   { kind: 'closed', concurrency: 10, samples: 500 },
   { kind: 'closed', concurrency: 100, samples: 1000 },
+  { kind: 'open', rate: 'half', seconds: 10 },
   { kind: 'open', rate: 50, seconds: 5 },
   { kind: 'open', rate: 100, seconds: 5 },
 ];
-const TARGETS: Record<string, number> = { 'closed loop, 1 concurrent': 15, 'open loop, 100 tasks/s': 100 };
+const CLOSED_1 = 'closed loop, 1 concurrent';
+const CLOSED_100 = 'closed loop, 100 concurrent';
+const OPEN_HALF = "open loop at half the baseline's throughput";
+const TARGETS: Record<string, number> = { [CLOSED_1]: 15, 'open loop, 100 tasks/s': 100 };
 
 /**
  * Task assignment latency: from a task's submission (an Update to the task
@@ -133,32 +146,37 @@ export async function assignmentBench(
     return { done: handle.result() };
   };
 
-  /** One sample: from `from` (now, or the time an open loop meant to start it) to its arrival; and its end. */
+  /** One sample: from `from` (now, or the time an open loop meant to start it) to its arrival, and to its end. */
+  let started: string[] = [];
   const sample = async (start: Start, from = performance.now()) => {
     const id = unique('b');
+    started.push(id);
     const arrival = assigned.wait(id, 60_000);
     const { done } = await start(id).catch((e: Error) => Promise.reject(new Error(`${id}: ${failureMessage(e)}`)));
-    return { ms: (await arrival) - from, done };
+    return { ms: (await arrival) - from, life: done.then(() => performance.now() - from) };
   };
+  type Measured = { assigned: Latencies; life: Latencies };
   // Closed loop: each of `concurrency` users submits a task, waits for it to finish, and submits the next.
-  const closed = async (start: Start, concurrency: number, samples: number) => {
+  const closed = async (start: Start, concurrency: number, samples: number): Promise<Measured> => {
     const ms: number[] = [];
+    const life: number[] = [];
     const began = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (ms.length < samples) {
           const s = await sample(start);
           ms.push(s.ms);
-          await s.done;
+          life.push(await s.life);
         }
       }),
     );
-    return latencies(ms, performance.now() - began);
+    const elapsed = performance.now() - began;
+    return { assigned: latencies(ms, elapsed), life: latencies(life, elapsed) };
   };
   // Open loop: each start is due at a fixed time whether or not earlier ones are done, and is measured from then.
-  const open = async (start: Start, rate: number, seconds: number) => {
+  const open = async (start: Start, rate: number, seconds: number): Promise<Measured> => {
     const began = performance.now();
-    const pending: Promise<{ ms: number; done: Promise<unknown> }>[] = [];
+    const pending: Promise<{ ms: number; life: Promise<number> }>[] = [];
     for (let i = 0; i < rate * seconds; i++) {
       const due = began + (i * 1000) / rate;
       const wait = due - performance.now();
@@ -166,11 +184,15 @@ export async function assignmentBench(
       pending.push(sample(start, due));
     }
     const samples = await Promise.all(pending);
-    await Promise.all(samples.map((x) => x.done));
-    return latencies(
-      samples.map((x) => x.ms),
-      performance.now() - began,
-    );
+    const life = await Promise.all(samples.map((x) => x.life));
+    const elapsed = performance.now() - began;
+    return {
+      assigned: latencies(
+        samples.map((x) => x.ms),
+        elapsed,
+      ),
+      life: latencies(life, elapsed),
+    };
   };
 
   // Where each task's CPU goes: what bounds the rate this machine can take tasks at.
@@ -184,19 +206,42 @@ export async function assignmentBench(
       'nats-server': ({ argv }) => argv[0]!.endsWith('nats-server') && argv.includes(port(natsUrl)),
       'bench client': ({ pid }) => pid === process.pid,
     });
-  const measured = async (work: () => Promise<Latencies>) => {
+  const metricsUrl = process.env.VAPORA_TEST_TEMPORAL_METRICS!;
+  const measured = async (work: () => Promise<Measured>, workflowId: (id: string) => string, dispatched: boolean) => {
+    started = [];
+    const [ops, stored, from] = [await persistenceOps(metricsUrl), await bus.storedCount(), new Date()];
     const before = cpuTime();
     const began = performance.now();
-    const latencies = await work();
+    const { assigned: latencies, life } = await work();
     const elapsed = performance.now() - began;
-    const used = Object.entries(cpuTime()).map(([group, ms]) => [group, ms - (before[group] ?? 0)] as const);
+    const after = cpuTime();
+    const [opsAfter, storedAfter, to] = [await persistenceOps(metricsUrl), await bus.storedCount(), new Date()];
+    const used = Object.entries(after).map(([group, ms]) => [group, ms - (before[group] ?? 0)] as const);
     const round = (x: number) => Math.round(x * 10) / 10;
     const total = used.reduce((sum, [, ms]) => sum + ms, 0);
+    const persistence = Object.entries(opsAfter)
+      .map(([op, n]) => [op, round((n - (ops[op] ?? 0)) / latencies.samples)] as const)
+      .filter(([, n]) => n > 0)
+      .sort(([, a], [, b]) => b - a);
+    // Histories of a sample of the units (and, for tasks, the dispatchers' share per Update) after the CPU was read.
+    const counts = await historyCounts(
+      plane.client,
+      started.slice(0, 20).map(workflowId),
+      dispatched ? { query: `WorkflowType = 'taskDispatcherWorkflow'`, from, to } : undefined,
+    );
+    const server: PerUnit = {
+      ...counts,
+      persistence: round(persistence.reduce((n, [, x]) => n + x, 0)),
+      topPersistence: Object.fromEntries(persistence.slice(0, 6)),
+      published: round((storedAfter - stored) / latencies.samples),
+    };
     return {
       latencies,
+      life,
       perTaskMs: Object.fromEntries(used.map(([group, ms]) => [group, round(ms / latencies.samples)])),
       totalMs: round(total / latencies.samples),
       cores: round(total / elapsed),
+      server,
     };
   };
 
@@ -206,23 +251,36 @@ export async function assignmentBench(
     await closed(startBaseline, 5, 50);
     await closed(startTask, 5, 50);
     for (const s of SCENARIOS) {
-      const name = s.kind === 'closed' ? `closed loop, ${s.concurrency} concurrent` : `open loop, ${s.rate} tasks/s`;
-      if (scenarios && !name.includes(scenarios)) continue;
+      const half = results.find((r) => r.name === CLOSED_100)?.baseline.throughput;
+      const rate = s.kind === 'closed' ? 0 : s.rate === 'half' ? (half ? Math.round(half / 2) : undefined) : s.rate;
+      const name =
+        s.kind === 'closed'
+          ? `closed loop, ${s.concurrency} concurrent`
+          : s.rate === 'half'
+            ? `${OPEN_HALF} (${rate} tasks/s)`
+            : `open loop, ${rate} tasks/s`;
+      if ((scenarios && !name.includes(scenarios)) || rate === undefined) continue;
       say(`${name}: baseline, then assignment`);
       const run = (start: Start) =>
-        s.kind === 'closed' ? closed(start, s.concurrency, s.samples) : open(start, s.rate, s.seconds);
-      const baseline = await measured(() => run(startBaseline));
-      const assignment = await measured(() => run(startTask));
+        s.kind === 'closed' ? closed(start, s.concurrency, s.samples) : open(start, rate, s.seconds);
+      const baseline = await measured(
+        () => run(startBaseline),
+        (id) => id,
+        false,
+      );
+      const assignment = await measured(() => run(startTask), taskWorkflowId, true);
       results.push({
         name,
         baseline: baseline.latencies,
         assignment: assignment.latencies,
+        life: { baseline: baseline.life, task: assignment.life },
         cpu: {
           perTaskMs: assignment.perTaskMs,
           totalMs: assignment.totalMs,
           cores: assignment.cores,
           baselineMs: baseline.totalMs,
         },
+        server: { task: assignment.server, baseline: baseline.server },
         targetP99: TARGETS[name],
       });
     }
@@ -266,6 +324,79 @@ export function printAssignment(results: Scenario[]): void {
       `${name.padEnd(28)}${groups.map((g) => cpu.perTaskMs[g]!.toFixed(1).padStart(17)).join('')}${cpu.totalMs.toFixed(1).padStart(8)}${cpu.cores.toFixed(1).padStart(7)}${cpu.baselineMs.toFixed(1).padStart(10)}`,
     );
   }
+  console.log(
+    "\na task's whole life: submitted → ended (TaskCompleted, its result), beside a baseline workflow's start → result, ms p50 / p99\n",
+  );
+  for (const r of results)
+    console.log(
+      `${r.name.padEnd(48)}${`${r.life.baseline.p50.toFixed(1)} / ${r.life.baseline.p99.toFixed(1)}`.padStart(18)}${`${r.life.task.p50.toFixed(1)} / ${r.life.task.p99.toFixed(1)}`.padStart(20)}${(r.life.task.p50 / r.life.baseline.p50).toFixed(2).padStart(8)}×`,
+    );
+  printServerCounts(results);
+  printTargets(results);
+}
+
+/** Issue #19's targets, each a ratio to the baseline measured in the same run. */
+function printTargets(results: Scenario[]): void {
+  const lines: [string, number, string, boolean][] = [];
+  for (const r of results) {
+    if (r.name !== CLOSED_1)
+      lines.push([
+        `${r.name}: CPU per task / baseline's`,
+        r.cpu.totalMs / r.cpu.baselineMs,
+        '≤ 2',
+        r.cpu.totalMs <= 2 * r.cpu.baselineMs,
+      ]);
+    if (r.name === CLOSED_100) {
+      const x = r.assignment.throughput / r.baseline.throughput;
+      lines.push([`${r.name}: tasks/s / baseline's workflows/s`, x, '≥ 0.6', x >= 0.6]);
+    }
+    if (r.name.startsWith(OPEN_HALF))
+      lines.push([`${r.name}: assignment p99 ms`, r.assignment.p99, '< 100', r.assignment.p99 < 100]);
+    if (r.name === CLOSED_1) {
+      const p99 = r.assignment.p99 / r.baseline.p99;
+      const life = r.life.task.p50 / r.life.baseline.p50;
+      lines.push([`${r.name}: assignment p99 / baseline's`, p99, '≤ 0.25', p99 <= 0.25]);
+      lines.push([`${r.name}: task life p50 / baseline's start → result`, life, '≤ 3', life <= 3]);
+    }
+  }
+  if (!lines.length) return;
+  console.log('\ntargets (issue #19), as ratios to the baseline in this run\n');
+  for (const [what, value, target, met] of lines)
+    console.log(`${what.padEnd(72)}${value.toFixed(2).padStart(9)}  ${target.padEnd(7)}${met ? 'met' : 'MISSED'}`);
+}
+
+/** What the server did per task and per baseline workflow: where a task's cost goes, and what each change saved. */
+function printServerCounts(results: Scenario[]): void {
+  if (!results.length) return;
+  const columns: [string, (u: PerUnit) => number][] = [
+    ['persist ops', (u) => u.persistence],
+    ['wf tasks', (u) => u.workflowTasks],
+    ['activities', (u) => u.activities],
+    ['local acts', (u) => u.localActivities],
+    ['timers', (u) => u.timers],
+    ['SA upserts', (u) => u.upserts],
+    ['children', (u) => u.childStarts],
+    ['events', (u) => u.events],
+    ['JS publishes', (u) => u.published],
+  ];
+  console.log(
+    "\nper task (and per baseline workflow): the dev server's persistence operations (its metrics), history counts (task and dispatcher), task events on JetStream\n",
+  );
+  console.log(`${'scenario'.padEnd(36)}${columns.map(([c]) => c.padStart(13)).join('')}`);
+  for (const r of results)
+    for (const [who, unit] of [
+      ['task', r.server.task],
+      ['baseline', r.server.baseline],
+    ] as const)
+      console.log(
+        `${`${r.name}: ${who}`.padEnd(36)}${columns.map(([, f]) => f(unit).toFixed(2).padStart(13)).join('')}`,
+      );
+  const top = results.at(-1)!.server.task.topPersistence;
+  console.log(
+    `\nthe most frequent persistence operations per task (${results.at(-1)!.name}): ${Object.entries(top)
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ')}`,
+  );
 }
 
 /** A run with something on beside the same run without it, scenario by scenario: what it costs assignment. */

@@ -18,7 +18,7 @@ export async function startTestServers(say: (line: string) => void) {
   const temporalCli = await ensureTemporalCli(config.cacheDir, say);
   const natsServer = await ensureNatsServer(say);
   const work = mkdtempSync(join(tmpdir(), 'vapora-servers-'));
-  const [temporalPort, natsPort] = [await freePort(), await freePort()];
+  const [temporalPort, natsPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   say(`starting Temporal dev server on 127.0.0.1:${temporalPort} and nats-server on 127.0.0.1:${natsPort}`);
   const temporal = await startTemporalDevServer({
     cli: temporalCli.path,
@@ -26,6 +26,8 @@ export async function startTestServers(say: (line: string) => void) {
     port: temporalPort,
     namespace: 'default',
     logFile: join(work, 'temporal.log'),
+    // Its own counters (persistence operations by kind), which the bench reads per task.
+    metricsPort,
   });
   const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
   await registerSearchAttributes(connection, 'default');
@@ -42,6 +44,7 @@ export async function startTestServers(say: (line: string) => void) {
     env: {
       VAPORA_TEST_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       VAPORA_TEST_NATS_URL: `nats://127.0.0.1:${natsPort}`,
+      VAPORA_TEST_TEMPORAL_METRICS: `http://127.0.0.1:${metricsPort}/metrics`,
       TEMPORAL_CLI_PATH: temporalCli.path,
     },
     /** Stops both; their logs are kept unless `clean`. */
