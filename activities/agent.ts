@@ -40,7 +40,9 @@ export function createAgentActivities(spec: AgentSpec, meter: LoadMeter, executo
    * Runs one step of a task; each progress line is a TaskProgress event
    * (deduplicated per attempt and line) and the activity heartbeats
    * throughout, even during a long LLM call, so only a dead agent misses its
-   * heartbeat timeout.
+   * heartbeat timeout. The first beat comes after HEARTBEAT_EVERY_MS, with
+   * the latest progress: each beat the server gets is a write to the task's
+   * workflow, and most steps end well before one is due.
    */
   async function acting<I extends AgentTaskInput, O>(input: I, work: (i: I, progress: Progress) => Promise<O>) {
     const context = Context.current();
@@ -50,7 +52,6 @@ export function createAgentActivities(spec: AgentSpec, meter: LoadMeter, executo
       return await meter.track(() =>
         work(input, async (percent, step) => {
           last = { percent, step };
-          context.heartbeat(last);
           await bus.publish(
             {
               type: 'TaskProgress',

@@ -1,4 +1,6 @@
+import type { Client } from '@temporalio/client';
 import type { AgentMessage, Knowledge } from '../src/domain';
+import { taskWaker } from '../src/client/task-client';
 import type { EventBus, PublishResult } from '../src/bus/event-bus';
 import type { Deployer } from '../src/deploy/deployer';
 import { FleetService } from '../src/control-plane/fleet-service';
@@ -26,9 +28,10 @@ export async function openActivityDeps(
   bus: EventBus,
   deployer: Deployer,
   log: Logger,
-  options: { metrics?: Metrics; targets?: ScrapeTargets; wake?: (taskId: string) => void } = {},
+  options: { temporal: Client; metrics?: Metrics; targets?: ScrapeTargets },
 ): Promise<ActivityDeps & { close(): void }> {
-  const view = await FleetView.open(registry, bus, { wake: options.wake });
+  const { temporal } = options;
+  const view = await FleetView.open(registry, bus, { wake: taskWaker(temporal) });
   const metrics = options.metrics ?? createMetrics();
   return {
     ...workspaces,
@@ -36,6 +39,7 @@ export async function openActivityDeps(
     bus,
     view,
     metrics,
+    temporal,
     fleet: new FleetService(registry, bus, deployer, log, metrics, options.targets),
     decisions: new DecisionService(registry, bus, log),
     auth: ApiAuth.of(workspaces.stateDir),

@@ -1,9 +1,12 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Decision, TaskContext } from '../src/domain';
 import type { EventBus } from '../src/bus/event-bus';
 import type { RegistryStore } from '../src/registry/registry-store';
 import type { DecisionRequest, DecisionService } from '../src/control-plane/decision-service';
 import type { FleetView } from '../src/control-plane/fleet-view';
-import type { TaskUpdate } from '../src/contracts/task-input';
+import { patchLevelMemo } from '../src/contracts/patch-level';
+import type { TaskInput, TaskUpdate } from '../src/contracts/task-input';
+import { VaporaAgentId, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import { parseWorkflowInput } from '../src/contracts/workflow-inputs';
 import { createFeatureWorkspace, type FeatureWorkspace } from '../src/control-plane/feature-workspace';
 import { git } from '../src/host/git';
@@ -19,10 +22,35 @@ export interface WorkDeps {
   view: FleetView;
   decisions: DecisionService;
   metrics: Metrics;
+  /** On the workers' own connection, so the task workflows it starts run their first workflow task here at once. */
+  temporal: Client;
+}
+
+export interface Assignment {
+  task: TaskContext;
+  attempt: number;
+  exclude: string[];
+  deadline: string;
+  /** When the task was submitted, for the first assignment's latency. */
+  submitted_at?: string;
 }
 
 /** Control-plane activities of the work: assignment (a local activity), task records and events, escalation. */
-export function createWorkActivities({ stateDir, gitUrl, registry, bus, view, decisions, metrics }: WorkDeps) {
+export function createWorkActivities(deps: WorkDeps) {
+  const { stateDir, gitUrl, registry, bus, view, decisions, metrics, temporal } = deps;
+  /** Chooses an agent from memory and announces it (once per attempt, however often asked). */
+  const assign = async (input: Assignment): Promise<string | null> => {
+    const { task_id, role, capability, priority } = input.task;
+    const { attempt, exclude } = input;
+    const chosen = view.assign({ taskId: task_id, attempt, role, capability, priority, exclude });
+    if (!chosen) return null;
+    await bus.publish(
+      { type: 'TaskAssigned', task_id, agent_id: chosen.agentId, context: input.task, deadline: input.deadline },
+      `${task_id}/assigned/${attempt}`,
+    );
+    if (input.submitted_at) metrics.assignmentSeconds.observe((Date.now() - Date.parse(input.submitted_at)) / 1000);
+    return chosen.agentId;
+  };
   return {
     /** The feature's git workspace, created once (asked again, it finds it). */
     async createWorkspace(featureId: string): Promise<FeatureWorkspace> {
@@ -34,30 +62,44 @@ export function createWorkActivities({ stateDir, gitUrl, registry, bus, view, de
     },
 
     /** Chooses an agent from memory and announces it; run as a local activity so assignment costs no extra round trip. */
-    async assignTask(input: {
-      task: TaskContext;
-      attempt: number;
-      exclude: string[];
-      deadline: string;
-      /** When the task was submitted, for the first assignment's latency. */
-      submitted_at?: string;
+    assignTask: assign,
+
+    /**
+     * The dispatcher's one step per task: assigns it, then starts its workflow
+     * with the agent chosen and its search attributes set, asking for its
+     * first workflow task to run in this process at once (eager start). The
+     * dispatcher's history then holds the Update and this marker, not a
+     * child's start and end, and the task upserts nothing to begin.
+     */
+    async dispatchTask(input: {
+      assignment: Assignment;
+      taskQueue: string;
+      workflowId: string;
+      args: TaskInput;
+      summary: string;
     }): Promise<string | null> {
-      const { task_id, role, capability, priority } = input.task;
-      const { attempt, exclude } = input;
-      const chosen = view.assign({ taskId: task_id, attempt, role, capability, priority, exclude });
-      if (!chosen) return null;
-      await bus.publish(
-        {
-          type: 'TaskAssigned',
-          task_id: input.task.task_id,
-          agent_id: chosen.agentId,
-          context: input.task,
-          deadline: input.deadline,
-        },
-        `${input.task.task_id}/assigned/${input.attempt}`,
-      );
-      if (input.submitted_at) metrics.assignmentSeconds.observe((Date.now() - Date.parse(input.submitted_at)) / 1000);
-      return chosen.agentId;
+      const agentId = await assign(input.assignment);
+      const { role, feature_id } = input.args;
+      await temporal.workflow
+        .start('taskWorkflow', {
+          taskQueue: input.taskQueue,
+          workflowId: input.workflowId,
+          args: [{ ...input.args, ...(agentId && { assigned_agent: agentId }) }],
+          staticSummary: input.summary,
+          memo: patchLevelMemo(),
+          typedSearchAttributes: [
+            { key: VaporaRole, value: role },
+            { key: VaporaStatus, value: agentId ? 'running' : 'pending' },
+            ...(agentId ? [{ key: VaporaAgentId, value: agentId }] : []),
+            ...(feature_id ? [{ key: VaporaFeatureId, value: feature_id }] : []),
+          ],
+          requestEagerStart: true,
+        })
+        // Started by this activity's earlier attempt, whose answer was lost.
+        .catch((error: unknown) => {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        });
+      return agentId;
     },
 
     /** Workflow input parsed here, where zod is loaded once (see workflows/validate-input.ts). */

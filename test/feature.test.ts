@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { EventBus, askForHelp, type StoredEvent } from '../src/bus/event-bus';
 import { installTeam } from '../src/client/pool-client';
 import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
 import { failureMessage } from '../src/temporal/failure-message';
-import { VaporaAgentId, VaporaFeatureId, VaporaStatus } from '../src/temporal/search-attributes';
+import { VaporaAgentId, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import { submitTask } from '../src/client/task-client';
 import {
   approveSignal,
@@ -29,6 +30,7 @@ import { ApiAuth } from '../src/control-plane/api-auth';
 import { readOperatorToken } from '../src/state-secrets';
 import { vapora } from './support/cli';
 import { planeProcess } from './support/plane-process';
+import { workflowBundle } from './support/worker';
 import { tempDir, testConverter, testServers, unique } from './support/servers';
 
 const run = promisify(execFile);
@@ -344,7 +346,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.equal(done.phase, 'completed');
   });
 
-  it('enforces a task deadline with a durable timer and escalates; the last escalation asks a person', async () => {
+  it("enforces a task deadline with its calls' own timeouts and escalates; the last escalation asks a person", async () => {
     const id = unique('t');
     const handle = await plane.client.workflow.start(taskWorkflow, {
       taskQueue: plane.taskQueue,
@@ -375,8 +377,13 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       ],
     );
     const history = await handle.fetchHistory();
-    const timers = history.events!.filter((e) => e.timerStartedEventAttributes).length;
-    assert.ok(timers >= 2, 'each deadline is a durable timer');
+    const calls = history.events!.flatMap((e) => e.activityTaskScheduledEventAttributes ?? []);
+    const byDeadline = calls.filter((c) => c.activityType?.name === 'callModel');
+    assert.ok(byDeadline.length >= 2, 'a call on each attempt');
+    assert.ok(
+      byDeadline.every((c) => Number(c.scheduleToCloseTimeout?.seconds ?? 99) <= 2),
+      'each call, retries and all, ends by the 2 s deadline: the server keeps it durably',
+    );
     const failed = (await events(id)).filter((e) => e.message.type === 'TaskFailed');
     assert.equal(failed.length, 2);
     const escalations = history.events!.filter(
@@ -502,9 +509,36 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       title: 'Check the CSV export',
     });
     assert.deepEqual(submitted, { task_id: id, workflow_id: `task-${id}`, agent_id: 'tester-001' });
-    const outcome = await plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`).result();
+    const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`);
+    const outcome = await handle.result();
     assert.equal(outcome.status, 'completed');
     assert.equal(outcome.result?.verdict, 'approve');
+    // What it cost the server: started by the dispatcher's local activity (no child whose start and end wake the
+    // dispatcher), its search attributes set at start and upserted once, at its end; its deadline kept by its
+    // calls' own timeouts, not a timer.
+    const described = await handle.describe();
+    assert.equal(described.parentExecution, undefined);
+    assert.equal(described.typedSearchAttributes.get(VaporaStatus), 'completed');
+    assert.equal(described.typedSearchAttributes.get(VaporaAgentId), 'tester-001');
+    assert.equal(described.typedSearchAttributes.get(VaporaRole), 'tester');
+    const recorded = await handle.fetchHistory();
+    // Begun at this release's patch level: no patch marker, and it replays as it ran.
+    await Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle(), dataConverter: testConverter() },
+      recorded,
+      `task-${id}`,
+    );
+    const history = recorded.events ?? [];
+    assert.equal(history.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length, 0);
+    assert.equal(
+      history[0]?.workflowExecutionStartedEventAttributes?.eagerExecutionAccepted,
+      true,
+      'its first workflow task came back with its start, to the control plane that started it',
+    );
+    assert.equal(history.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length, 1);
+    assert.equal(history.filter((e) => e.timerStartedEventAttributes).length, 0);
+    const call = history.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
+    assert.ok(Number(call.scheduleToCloseTimeout?.seconds) <= 1800, 'the call ends by the deadline, retries and all');
     assert.deepEqual(
       await submitTask(plane.client, plane.taskQueue, { task_id: id, role: 'tester', title: 'Check the CSV export' }),
       submitted,

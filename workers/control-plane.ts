@@ -18,7 +18,7 @@ import { RegistryStore } from '../src/registry/registry-store';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
 import { createPlaneWorkers } from '../src/control-plane/plane-workers';
 import { takeInSharedContext } from '../src/control-plane/context-intake';
-import { ensureDispatchers, taskWaker, wakeWaitingTasks } from '../src/client/task-client';
+import { ensureDispatchers, wakeWaitingTasks } from '../src/client/task-client';
 import { createMetrics } from '../src/observability/metrics';
 import { startTracing } from '../src/observability/tracing';
 import { gaugeSources } from '../src/control-plane/gauge-sources';
@@ -105,7 +105,7 @@ try {
     bus,
     deployer,
     log,
-    { metrics, targets, wake: taskWaker(temporal) },
+    { temporal, metrics, targets },
   );
   const workers = await createPlaneWorkers({
     connection,

@@ -4,7 +4,6 @@ import {
   ParentClosePolicy,
   allHandlersFinished,
   condition,
-  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -32,6 +31,7 @@ import {
 import type { PoolUpgrade } from '../src/domain/pool-upgrade';
 import { agentLifecycleWorkflow } from './agent-lifecycle';
 import { agentLifecycleWorkflowId } from '../src/contracts/workflow-ids';
+import { applies } from './patches';
 
 const { installManifest, dependentsOf, prepareUpgrade, recordUpgrade, agentStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
@@ -172,7 +172,7 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
   const start = async (agentId: string) => {
     starting.add(agentId);
     // Ids are reused once their instance is gone: how an earlier lifecycle of this id ended is no longer news.
-    if (patched('start-forgets-earlier-loss')) lost.delete(agentId);
+    if (applies('start-forgets-earlier-loss')) lost.delete(agentId);
     const at = version;
     const child = await startChild(agentLifecycleWorkflow, {
       workflowId: agentLifecycleWorkflowId(agentId),

@@ -1,16 +1,10 @@
-import {
-  ActivityFailure,
-  condition,
-  patched,
-  proxyLocalActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ActivityFailure, condition, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { describeIssues } from '../src/domain/validation';
 import type { ApprovalRecord, PendingApproval } from '../src/contracts/approval';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate } from '../src/contracts/messages';
 import { loadSchemas } from './validate-input';
+import { applies } from './patches';
 
 export type Verdict = { kind: 'approve' | 'reject'; by: string; text: string } | { kind: 'timeout' };
 
@@ -85,7 +79,7 @@ export class ApprovalGate {
     const text = 'reason' in parsed.data ? parsed.data.reason : parsed.data.comment;
     const received = { kind, via, by, text, at };
     let verified: string | undefined;
-    if (seal !== undefined && signer !== undefined && sealedAt !== undefined && patched(SEALS_CHECKED)) {
+    if (seal !== undefined && signer !== undefined && sealedAt !== undefined && applies(SEALS_CHECKED)) {
       const check = this.seals.has(seal)
         ? { refused: 'this seal was used before' }
         : await checkSeal({ workflowId: workflowInfo().workflowId, kind, by, text, signer, at: sealedAt, seal }, at);

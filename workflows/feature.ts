@@ -3,7 +3,6 @@ import {
   ChildWorkflowFailure,
   ParentClosePolicy,
   executeChild,
-  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -32,6 +31,8 @@ import { escalateToDecisionMaker } from './escalation';
 import { taskWorkflow } from './task';
 import { validateInput } from './validate-input';
 import { BUSINESS_IDS_IN_INPUTS, featureIdOf, featureWorkflowId, taskWorkflowId } from '../src/contracts/workflow-ids';
+import { applies } from './patches';
+import { PATCH_LEVEL_MEMO } from '../src/contracts/patch-level';
 
 const { createWorkspace, workspaceHead } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -93,7 +94,7 @@ export async function featureWorkflow(raw: FeatureInput): Promise<FeatureStatus>
   const pipeline = new Pipeline(featureId, input, state, gate);
   try {
     // Its own git workspace, which the agents change through their tools (runs begun before had none).
-    if (patched('feature-workspace')) {
+    if (applies('feature-workspace')) {
       const { repo, base, url } = await createWorkspace(featureId);
       state.workspace = { repo, base, commit: base, url };
     }
@@ -355,12 +356,13 @@ class Pipeline {
   }
 
   private child(base: string, role: AgentRole, title: string, inputs: Inputs, description: string) {
+    const level = workflowInfo().memo?.[PATCH_LEVEL_MEMO] as number | undefined;
     const n = (this.runs.get(base) ?? 0) + 1;
     this.runs.set(base, n);
     const name = n === 1 ? base : `${base}-${n}`;
     const args: TaskInput = {
       // Runs begun before inputs carried their ids start their steps as they did.
-      ...(patched(BUSINESS_IDS_IN_INPUTS) && { task_id: `${this.featureId}-${name}` }),
+      ...(applies(BUSINESS_IDS_IN_INPUTS) && { task_id: `${this.featureId}-${name}` }),
       role,
       title,
       description,
@@ -383,7 +385,10 @@ class Pipeline {
         typedSearchAttributes: [
           { key: VaporaFeatureId, value: this.featureId },
           { key: VaporaRole, value: role },
+          // A feature begun at a patch level passes it on, with its steps' first status: nothing for them to upsert.
+          ...(level !== undefined ? [{ key: VaporaStatus, value: 'pending' }] : []),
         ],
+        ...(level !== undefined && { memo: { [PATCH_LEVEL_MEMO]: level } }),
       },
     };
   }

@@ -4,7 +4,6 @@ import {
   allHandlersFinished,
   condition,
   makeContinueAsNewFunc,
-  patched,
   proxyLocalActivities,
   setHandler,
   startChild,
@@ -19,11 +18,14 @@ import { taskWorkflow } from './task';
 import { loadSchemas } from './validate-input';
 import { BUSINESS_IDS_IN_INPUTS, taskWorkflowId } from '../src/contracts/workflow-ids';
 import { taskContextOf } from '../src/contracts/task-context';
+import { applies } from './patches';
 
-const { assignTask } = proxyLocalActivities<Activities>({
+const { assignTask, dispatchTask } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '5s',
   retry: { maximumInterval: '2s' },
 });
+// Runs begun before started each task as a child (whose start and end each woke the dispatcher): as they ran.
+const STARTED_BY_ACTIVITY = 'dispatcher-starts-tasks-by-activity';
 
 /** Tasks per run before continuing as new, so history stays small. */
 const TASKS_PER_RUN = 500;
@@ -33,8 +35,8 @@ const TASKS_PER_RUN = 500;
  * Update. A running, cached workflow answers an Update in a few milliseconds,
  * where starting a workflow first waits for the server to dispatch its first
  * workflow task; so the assignment (a local activity that picks the agent
- * from memory and publishes TaskAssigned) happens here, and the task's own
- * workflow is started afterwards with the agent already chosen.
+ * from memory and publishes TaskAssigned) happens here, and the same local
+ * activity then starts the task's own workflow with the agent already chosen.
  */
 export async function taskDispatcherWorkflow(options?: { taskQueue: string }): Promise<void> {
   // Runs from before the dispatchers had a queue of their own (and no argument) served the tasks' queue.
@@ -51,22 +53,30 @@ export async function taskDispatcherWorkflow(options?: { taskQueue: string }): P
       const task = taskContextOf(task_id, input);
       // Timed from when this workflow took the update: the submission, as the workflow's clock knows it.
       const submitted_at = new Date().toISOString();
-      const agentId = await assignTask({ task, attempt: 1, exclude: [], deadline, submitted_at });
+      const assignment = { task, attempt: 1, exclude: [], deadline, submitted_at };
+      const workflowId = taskWorkflowId(task_id);
+      const summary = `${input.role}: ${input.title}`.slice(0, 200);
+      if (applies(STARTED_BY_ACTIVITY)) {
+        const args = { ...input, task_id };
+        const agentId = await dispatchTask({ assignment, taskQueue, workflowId, args, summary });
+        return { task_id, workflow_id: workflowId, agent_id: agentId };
+      }
+      const agentId = await assignTask(assignment);
       const args: TaskInput = {
         ...input,
         // Runs begun before inputs carried their ids start their tasks as they did.
-        ...(patched(BUSINESS_IDS_IN_INPUTS) && { task_id }),
+        ...(applies(BUSINESS_IDS_IN_INPUTS) && { task_id }),
         ...(agentId && { assigned_agent: agentId }),
       };
       // TaskAssigned is already on NATS; the answer waits for the task's workflow to exist.
       await startChild(taskWorkflow, {
-        workflowId: taskWorkflowId(task_id),
+        workflowId,
         taskQueue,
         args: [args],
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        staticSummary: `${input.role}: ${input.title}`.slice(0, 200),
+        staticSummary: summary,
       });
-      return { task_id, workflow_id: taskWorkflowId(task_id), agent_id: agentId };
+      return { task_id, workflow_id: workflowId, agent_id: agentId };
     },
     {
       // Invalid submissions are refused before they reach history, naming each bad field.
@@ -84,7 +94,10 @@ export async function taskDispatcherWorkflow(options?: { taskQueue: string }): P
     },
   );
   await condition(() => seen.size >= TASKS_PER_RUN && allHandlersFinished());
-  await makeContinueAsNewFunc<typeof taskDispatcherWorkflow>({ taskQueue: dispatchTaskQueue(taskQueue) })({
+  await makeContinueAsNewFunc<typeof taskDispatcherWorkflow>({
+    taskQueue: dispatchTaskQueue(taskQueue),
+    memo: workflowInfo().memo,
+  })({
     taskQueue,
   });
 }

@@ -3,7 +3,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   TimeoutFailure,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -12,7 +11,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { TimeoutType } from '@temporalio/common';
+import { TimeoutType, type SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { AgentActivities } from '../activities/agent';
 import type { TaskContext } from '../src/domain';
@@ -37,6 +36,7 @@ import { taskIdOf, taskWorkflowId } from '../src/contracts/workflow-ids';
 import { taskContextOf } from '../src/contracts/task-context';
 import { HEARTBEAT_TIMEOUT, toolLoop } from './tool-loop';
 import { WakeUp } from './wake-up';
+import { applies } from './patches';
 
 // Assignment and task records are local activities: short calls into the control plane's
 // memory, SurrealDB and NATS that need no extra round trip through the server.
@@ -46,6 +46,13 @@ const { assignTask, recordTask } = proxyLocalActivities<Activities>({
 });
 const agent = proxyActivities<AgentActivities>({ startToCloseTimeout: '30 minutes' });
 const MAX_ESCALATIONS = 2;
+/**
+ * Runs begun before upserted every search attribute it set, one upsert each
+ * (each a visibility write), and raced each run against a deadline timer; now
+ * only what changed is upserted, together, and the activities' own timeouts
+ * keep the deadline.
+ */
+const LEAN = 'task-lean-attributes-and-deadline';
 
 type Run = { output: AgentTaskOutput } | { error: string } | { deadline: true };
 type DecisionType = DecisionRequest['decision_type'];
@@ -76,11 +83,15 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
   const wakeUp = new WakeUp();
   state.approvals = gate.received;
   setHandler(taskStatusQuery, () => ({ ...state, pending_approval: gate.pending }));
-  upsertSearchAttributes([
+  const lean = applies(LEAN);
+  const initial = [
     { key: VaporaRole, value: input.role },
-    { key: VaporaStatus, value: 'pending' },
+    // A dispatched task starts with its status (and agent) set.
+    { key: VaporaStatus, value: (lean && workflowInfo().typedSearchAttributes.get(VaporaStatus)) || 'pending' },
     ...(input.feature_id ? [{ key: VaporaFeatureId, value: input.feature_id }] : []),
-  ]);
+  ];
+  if (lean) upsertChanged(initial);
+  else upsertSearchAttributes(initial);
 
   const createdAt = workflowInfo().startTime.toISOString();
   let deadlineAt = Date.now() + input.deadline_secs * 1000;
@@ -88,9 +99,16 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
   let attempt = 0;
   let failuresSinceDecision = 0;
 
-  const record = (status: TaskOutcome['status'], extra: Partial<Parameters<Activities['recordTask']>[0]> = {}) => {
+  const record = (
+    status: TaskOutcome['status'],
+    extra: Partial<Parameters<Activities['recordTask']>[0]> = {},
+    also: SearchAttributeUpdatePair[] = [],
+  ) => {
     state.status = status;
-    upsertSearchAttributes([{ key: VaporaStatus, value: status }]);
+    const pairs = [...also, { key: VaporaStatus, value: status }];
+    // The cost goes with the status it ends in (runs begun before upserted it as it came).
+    if (lean) upsertChanged(state.cost_usd > 0 ? [{ key: VaporaCost, value: state.cost_usd }, ...pairs] : pairs);
+    else pairs.forEach((pair) => upsertSearchAttributes([pair]));
     return recordTask({
       task_id: taskId,
       feature_id: input.feature_id,
@@ -152,16 +170,15 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
       );
     } else {
       state.agent_id = agentId;
-      upsertSearchAttributes([{ key: VaporaAgentId, value: agentId }]);
-      await record('running');
+      await record('running', {}, [{ key: VaporaAgentId, value: agentId }]);
       setCurrentDetails(`attempt ${attempt}: running on ${agentId}`);
-      const run = await runOn(agentId, task, attempt, deadlineAt, input);
+      const run = await runOn(agentId, task, attempt, deadlineAt, input, lean);
       if ('output' in run) {
         const { output } = run;
         state.usage.push(output.usage);
         state.tokens += output.usage.input_tokens + output.usage.output_tokens;
         state.cost_usd += output.usage.cost_usd;
-        upsertSearchAttributes([{ key: VaporaCost, value: state.cost_usd }]);
+        if (!lean) upsertSearchAttributes([{ key: VaporaCost, value: state.cost_usd }]);
         state.attempts.push({ attempt, agent_id: agentId, outcome: 'completed' });
         const verdict = taskApprovalRequired(input) ? await approve(gate, taskId, input) : { kind: 'approve' as const };
         const approved =
@@ -248,22 +265,35 @@ async function assign(
   }
 }
 
-/** Runs the task on the agent's own queue, raced against the deadline's durable timer. */
+/**
+ * Runs the task on the agent's own queue until its deadline: each call's own
+ * timeouts end at the deadline (runs begun before raced the calls against a
+ * durable timer instead).
+ */
 async function runOn(
   agentId: string,
   task: TaskContext,
   attempt: number,
   deadlineAt: number,
   input: ParsedTaskInput,
+  lean: boolean,
 ): Promise<Run> {
   const remaining = deadlineAt - Date.now();
   if (remaining <= 0) return { deadline: true };
+  if (lean)
+    return toolLoop(agentId, { task, attempt }, input, remaining, deadlineAt).then(
+      (output) => ({ output }),
+      (error: unknown): Run =>
+        timeoutOf(error) === TimeoutType.SCHEDULE_TO_CLOSE || timeoutOf(error) === TimeoutType.START_TO_CLOSE
+          ? { deadline: true }
+          : { error: describeRunFailure(error, agentId) },
+    );
   const work = new CancellationScope();
   const timer = new CancellationScope();
   const running: Promise<Run> = work
     .run(() =>
       // Each LLM and tool call its own activity (runs begun before: the whole task in one).
-      patched('tool-loop')
+      applies('tool-loop')
         ? toolLoop(agentId, { task, attempt }, input, remaining)
         : agent.executeTask.executeWithOptions(
             {
@@ -282,7 +312,7 @@ async function runOn(
       (error: unknown): Run =>
         // The activity may only run until the deadline, so its start-to-close timer and the deadline timer below
         // end together; whichever the server fires first, the deadline has passed (runs begun before: as they ran).
-        timeoutOf(error) === TimeoutType.START_TO_CLOSE && patched('activity-timeout-is-deadline')
+        timeoutOf(error) === TimeoutType.START_TO_CLOSE && applies('activity-timeout-is-deadline')
           ? { deadline: true }
           : { error: describeRunFailure(error, agentId) },
     );
@@ -296,6 +326,13 @@ async function runOn(
   if ('deadline' in first) work.cancel();
   else timer.cancel();
   return first;
+}
+
+/** Upserts only the search attributes that differ from the workflow's (set at its start or upserted since), in one upsert: each is a visibility write. */
+function upsertChanged(pairs: SearchAttributeUpdatePair[]): void {
+  const current = workflowInfo().typedSearchAttributes;
+  const changed = pairs.filter(({ key, value }) => current.get(key) !== value);
+  if (changed.length) upsertSearchAttributes(changed);
 }
 
 const timeoutOf = (error: unknown) =>

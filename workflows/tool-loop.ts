@@ -23,11 +23,14 @@ export async function toolLoop(
   task: AgentTaskInput,
   input: ParsedTaskInput,
   remainingMs: number,
+  /** When given, each call (its retries too) ends by then: the task's deadline, kept without a timer of its own. */
+  deadlineAt?: number,
 ): Promise<AgentTaskOutput> {
   const options = (summary: string): ActivityOptions => ({
     taskQueue: agentTaskQueue(agentId),
     scheduleToStartTimeout: `${input.pickup_timeout_secs}s`,
-    startToCloseTimeout: remainingMs,
+    startToCloseTimeout: deadlineAt === undefined ? remainingMs : Math.max(1, deadlineAt - Date.now()),
+    ...(deadlineAt !== undefined && { scheduleToCloseTimeout: Math.max(1, deadlineAt - Date.now()) }),
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
     // The agent may die mid-call: its restart (or the pickup timeout) decides; invalid input never passes.
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput'] },

@@ -1,6 +1,7 @@
-import { ActivityFailure, ApplicationFailure, patched, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ParsedWorkflowInput, WorkflowWithInput } from '../src/contracts/workflow-inputs';
+import { applies } from './patches';
 
 // Parsing happens in the worker, where zod is loaded once: the reusable V8 context evaluates a
 // workflow's modules afresh for every run, and zod alone costs a run more than a task's assignment.
@@ -12,7 +13,7 @@ export async function validateInput<W extends WorkflowWithInput>(
   raw: unknown,
 ): Promise<ParsedWorkflowInput<W>> {
   // Runs that began before parsing moved into the worker replay as they ran: parsed here.
-  if (!patched('input-parsed-in-worker'))
+  if (!applies('input-parsed-in-worker'))
     return (await import(/* webpackMode: "eager" */ '../src/contracts/workflow-inputs')).parseWorkflowInput(
       workflow,
       raw,

@@ -1,5 +1,6 @@
-import { CancellationScope, condition, isCancellation, patched, setHandler, sleep } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, setHandler, sleep } from '@temporalio/workflow';
 import { wakeSignal } from '../src/contracts/messages';
+import { applies } from './patches';
 
 // Runs begun before the control plane woke waiting tasks only sleep: their histories hold no cancelled timers.
 const WAKE_UP = 'assignment-wake-up';
@@ -21,11 +22,11 @@ export class WakeUp {
   /** The longest wait between two asks: woken for its turn, a task need not ask often (see FleetView's WAITER_GONE_MS);
    * after a control plane's restart it is woken too (wakeWaitingTasks). */
   get longestWaitMs(): number {
-    return patched(WAKE_UP) ? 30_000 : 10_000;
+    return applies(WAKE_UP) ? 30_000 : 10_000;
   }
 
   async sleep(ms: number, summary: string): Promise<void> {
-    if (!patched(WAKE_UP)) return sleep(ms, { summary });
+    if (!applies(WAKE_UP)) return sleep(ms, { summary });
     if (!this.woken) {
       const timer = new CancellationScope();
       const timed = timer.run(() => sleep(ms, { summary }));

@@ -1,3 +1,4 @@
+import { patchLevelMemo } from '../contracts/patch-level';
 import type { Client } from '@temporalio/client';
 import type { ParsedFeatureInput } from '../contracts/feature-input';
 import type { FeatureWorkflow } from '../contracts/workflow-types';
@@ -17,7 +18,7 @@ export async function startFeature(
     taskQueue,
     workflowId,
     args: [{ ...input, feature_id: id }],
-    memo: { title: input.title },
+    memo: { title: input.title, ...patchLevelMemo() },
     staticSummary: `feature: ${input.title}`.slice(0, 200),
     typedSearchAttributes: [{ key: VaporaFeatureId, value: id }],
   });

@@ -17,6 +17,7 @@ import {
   wakeSignal,
 } from '../contracts/messages';
 import { taskIdOf, taskWorkflowId } from '../contracts/workflow-ids';
+import { patchLevelMemo } from '../contracts/patch-level';
 import { dispatchTaskQueue } from '../contracts/task-queues';
 import type { TaskOutcome, TaskSubmission, TaskSubmitted } from '../contracts/task-input';
 import type { TaskDispatcherWorkflow, TaskWorkflow } from '../contracts/workflow-types';
@@ -29,6 +30,7 @@ const startDispatcher = (client: Client, taskQueue: string, workflowId: string) 
     workflowId,
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: 'task dispatcher: assigns tasks by Update',
+    memo: patchLevelMemo(),
   });
 
 /** Starts every dispatcher shard of `taskQueue` that is not running, so no task pays for a shard's first start. */

@@ -24,7 +24,7 @@ const TaskInputFields = z.object({
   workspace: z.string().min(1).optional(),
   /** What the task's LLM calls may cost at most (the feature's budget left): its tool loop stops there. */
   budget_usd: z.number().min(0).optional(),
-  /** Seconds from the start for the work to be done; a durable timer holds the workflow to it. */
+  /** Seconds from the start for the work to be done; the server holds each call to it (its timeouts are durable). */
   deadline_secs: z
     .number()
     .int()

@@ -13,7 +13,6 @@ import { createLogger } from '../../src/logger';
 import type { RegistryStore } from '../../src/registry/registry-store';
 import { freePort } from '../../src/host/ports';
 import { createPlaneWorkers } from '../../src/control-plane/plane-workers';
-import { taskWaker } from '../../src/client/task-client';
 import { nativeConnection, temporalConnection } from '../../src/temporal/connection';
 import { tempDir, testConverter, testServers } from './servers';
 
@@ -73,15 +72,16 @@ export async function controlPlane(
     given ?? new ProcessDeployer({ stateDir, env, drainMs: 10_000, tokenFor: (id) => auth.agentToken(id) });
   const clientConnection = await temporalConnection({ address: temporalAddress });
   const client = new Client({ connection: clientConnection, dataConverter: testConverter() });
+  const connection = await nativeConnection({ address: temporalAddress });
   const deps = await openActivityDeps(
     { stateDir, gitUrl: `http://127.0.0.1:${port}/git` },
     registry,
     bus,
     deployer,
     createLogger('test-plane', { write: () => undefined }),
-    { wake: taskWaker(client) },
+    // On the workers' connection, as in workers/control-plane.ts: the tasks it starts begin here at once.
+    { temporal: new Client({ connection, dataConverter: testConverter() }) },
   );
-  const connection = await nativeConnection({ address: temporalAddress });
   const workers = await createPlaneWorkers({
     connection,
     taskQueue,
