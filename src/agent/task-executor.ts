@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ModelMessage, ToolResultPart } from 'ai';
@@ -50,6 +51,8 @@ export type Progress = (percent: number, step: string) => Promise<void>;
 /** The opening of a task's conversation, and each LLM answer and tool result after it: artifacts, read back by id. */
 interface Opening {
   prompt: string;
+  /** When the attempt began (openings stored before it was kept here: the artifact's own creation time). */
+  began_at?: string;
 }
 interface Answer {
   messages: ModelMessage[];
@@ -95,6 +98,14 @@ const describeCall = (name: string, input: unknown) => {
  */
 export class TaskExecutor {
   private readonly sessions = new Map<string, Promise<Session>>();
+  /**
+   * The parts of each open attempt this process stored or read (by artifact
+   * id): each is written once and never changes, so only the first look (is
+   * there one from before a crash?) needs the registry.
+   */
+  private readonly parts = new Map<string, unknown>();
+  /** Attempts this process began: every part of theirs went through it, so one it has not seen does not exist. */
+  private readonly begun = new Set<string>();
 
   constructor(
     private readonly spec: AgentSpec,
@@ -116,7 +127,27 @@ export class TaskExecutor {
    * that reaches the manifest's step limit or the budget, also finishes it.
    */
   async callModel(raw: ModelCallInput, progress: Progress): Promise<ModelCallOutput> {
-    const { task, attempt, step, budget_usd } = parse(ModelCallInput, raw, 'model call');
+    const input = parse(ModelCallInput, raw, 'model call');
+    return this.forgetting(input, this.modelCall(input, progress));
+  }
+
+  async callTool(raw: ToolCallInput, progress: Progress): Promise<ToolCallOutput> {
+    const input = parse(ToolCallInput, raw, 'tool call');
+    return this.forgetting(input, this.toolCall(input, progress));
+  }
+
+  /** A failed call leaves nothing held: its retry reads the registry afresh. */
+  private forgetting<T>({ task, attempt }: { task: TaskContext; attempt: number }, call: Promise<T>): Promise<T> {
+    return call.catch((error: unknown) => {
+      this.forget(task, attempt);
+      throw error;
+    });
+  }
+
+  private async modelCall(
+    { task, attempt, step, budget_usd }: z.output<typeof ModelCallInput>,
+    progress: Progress,
+  ): Promise<ModelCallOutput> {
     if (step === 1) await this.begin(task, attempt, progress);
     // Answered before a crash: the answer is stored, and the call is not paid twice.
     const answer =
@@ -132,8 +163,10 @@ export class TaskExecutor {
     };
   }
 
-  async callTool(raw: ToolCallInput, progress: Progress): Promise<ToolCallOutput> {
-    const { task, attempt, step, call_id } = parse(ToolCallInput, raw, 'tool call');
+  private async toolCall(
+    { task, attempt, step, call_id }: z.output<typeof ToolCallInput>,
+    progress: Progress,
+  ): Promise<ToolCallOutput> {
     const answer = await this.load<Answer>(task, attempt, `m${step}`);
     const index = answer?.tool_calls.findIndex((c) => c.id === call_id) ?? -1;
     if (!answer || index < 0)
@@ -221,7 +254,11 @@ export class TaskExecutor {
       this.askForHelp(task),
       this.relevantPassages(task),
     ]);
-    await this.store<Opening>(task, attempt, 'c0', { prompt: taskPrompt(task, inputs, context, help, passages) });
+    await this.store<Opening>(task, attempt, 'c0', {
+      prompt: taskPrompt(task, inputs, context, help, passages),
+      began_at: new Date().toISOString(),
+    });
+    this.begun.add(this.id(task, attempt, ''));
   }
 
   /**
@@ -319,9 +356,10 @@ export class TaskExecutor {
     progress: Progress,
   ): Promise<AgentTaskOutput> {
     const [opening, answers] = await Promise.all([
-      this.deps.registry.artifact(this.id(task, attempt, 'c0')),
+      this.load<Opening>(task, attempt, 'c0'),
       this.answers(task, attempt, steps),
     ]);
+    const began = opening?.began_at ?? (await this.deps.registry.artifact(this.id(task, attempt, 'c0')))?.created_at;
     const text = answers.at(-1)?.text || `Stopped after ${steps} LLM calls (${stopped ?? 'no answer'}).`;
     await progress(95, stopped ? `stopped (${stopped}): storing the result` : 'storing the result');
     const session = await this.session(task, attempt);
@@ -369,7 +407,7 @@ export class TaskExecutor {
         answers.map((a) => a.usage),
         { provider: this.spec.llm_provider, model: this.spec.llm_model },
       ),
-      duration_ms: opening ? Date.now() - Date.parse(opening.created_at) : 0,
+      duration_ms: began ? Date.now() - Date.parse(began) : 0,
     };
   }
 
@@ -432,6 +470,7 @@ export class TaskExecutor {
 
   private async close(task: TaskContext, attempt: number, session: Session): Promise<void> {
     this.sessions.delete(`${task.task_id}/${attempt}`);
+    this.forget(task, attempt);
     await session.toolbox?.close();
     session.copy?.remove();
   }
@@ -440,20 +479,34 @@ export class TaskExecutor {
     return `${task.task_id}-a${attempt}-${part}`;
   }
 
+  /** Drops what this process holds of an attempt (it ended, or a call failed). */
+  private forget(task: TaskContext, attempt: number): void {
+    const prefix = this.id(task, attempt, '');
+    this.begun.delete(prefix);
+    for (const id of this.parts.keys()) if (id.startsWith(prefix)) this.parts.delete(id);
+  }
+
   private async load<T>(task: TaskContext, attempt: number, part: string): Promise<T | undefined> {
-    const artifact = await this.deps.registry.artifact(this.id(task, attempt, part));
-    return artifact ? (JSON.parse(artifact.content) as T) : undefined;
+    const id = this.id(task, attempt, part);
+    if (this.parts.has(id) || this.begun.has(this.id(task, attempt, ''))) return this.parts.get(id) as T | undefined;
+    const artifact = await this.deps.registry.artifact(id);
+    if (!artifact) return undefined;
+    const value = JSON.parse(artifact.content) as T;
+    this.parts.set(id, value);
+    return value;
   }
 
   private async store<T>(task: TaskContext, attempt: number, part: string, value: T): Promise<T> {
+    const id = this.id(task, attempt, part);
     await this.deps.registry.putArtifact({
-      id: this.id(task, attempt, part),
+      id,
       kind: 'conversation',
       title: `${task.title} (${part})`,
       content: JSON.stringify(value),
       feature_id: task.feature_id,
       task_id: task.task_id,
     });
+    this.parts.set(id, value);
     return value;
   }
 
