@@ -151,7 +151,8 @@ export async function assignmentBench(
   const sample = async (start: Start, from = performance.now()) => {
     const id = unique('b');
     started.push(id);
-    const arrival = assigned.wait(id, 60_000);
+    // An overloaded open loop queues for minutes on a slow machine: lost, not slow, is what fails here.
+    const arrival = assigned.wait(id, 300_000);
     const { done } = await start(id).catch((e: Error) => Promise.reject(new Error(`${id}: ${failureMessage(e)}`)));
     return { ms: (await arrival) - from, life: done.then(() => performance.now() - from) };
   };
