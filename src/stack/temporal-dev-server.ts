@@ -32,7 +32,17 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     'warn',
   ];
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
-  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  // Write-ahead log, synced at checkpoints: a commit survives the server's kill -9 (the chaos run kills it),
+  // though the last ones may not survive the machine losing power (the default rollback journal syncs every commit).
+  if (options.dbFile)
+    args.push(
+      '--db-filename',
+      options.dbFile,
+      '--sqlite-pragma',
+      'journal_mode=wal',
+      '--sqlite-pragma',
+      'synchronous=normal',
+    );
   if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
   if (options.uiPort && options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   const address = `${options.host}:${options.port}`;
