@@ -79,22 +79,26 @@ export async function chaosRun(options: RunOptions, say: (line: string) => void)
   const random = new SeededRandom(options.seed);
   const stateDir = tempDir('chaos');
   const env = await stackEnv(stateDir);
-  say(`starting a stack with the default team in ${stateDir}`);
-  const up = await vaporaUntilJson<{ status: string }>(['up', '--json'], env, 600_000, { detached: true });
-  const stopStack = async () => {
-    process.kill(-up.child.pid!, 'SIGTERM');
-    await Promise.race([exited(up.child), sleep(60_000)]);
-    await sleep(2000);
+  // Ctrl-C, even while the stack starts: it runs detached (kills must not reach this process), so it is stopped here.
+  let stopStack = async () => {
     const leftBehind = processesOf(stateDir);
     for (const p of leftBehind) process.kill(p.pid, 'SIGKILL');
     return leftBehind;
   };
-  // Ctrl-C: the stack runs detached (kills must not reach this process), so it is stopped here.
   const interrupted = (signal: NodeJS.Signals) => {
     say(`${signal}: stopping the stack in ${stateDir}`);
     void stopStack().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  say(`starting a stack with the default team in ${stateDir}`);
+  const up = await vaporaUntilJson<{ status: string }>(['up', '--json'], env, 600_000, { detached: true });
+  const killLeft = stopStack;
+  stopStack = async () => {
+    process.kill(-up.child.pid!, 'SIGTERM');
+    await Promise.race([exited(up.child), sleep(60_000)]);
+    await sleep(2000);
+    return killLeft();
+  };
   const config = loadConfig({ ...process.env, ...env });
   const connection = await temporalConnection(config.temporal);
   const client = new Client({

@@ -23,7 +23,7 @@ Options:
   --seed <n>          the random choices (kills, approvals); printed, so a run can be repeated (default: random)
   --soak <duration>   keep the features in flight this long (e.g. 30m, 90s), printing each process's
                       memory and open files every minute; fails if one keeps growing
-  --timeout <s>       how long the features may take to end (default 300 + 15 per feature; with kills,
+  --timeout <s>       how long the features may take to end (default 300 + 30 per feature; with kills,
                       8 times the run without them and 2 minutes more)
   --no-baseline       skip the run without kills (no ratio)
   --json              the report as one JSON object on stdout
@@ -78,7 +78,7 @@ function options() {
 }
 const o = options();
 const say = (line: string) => process.stderr.write(`[chaos] ${line}\n`);
-const timeoutSecs = o.timeout ?? 300 + 15 * o.features;
+const timeoutSecs = o.timeout ?? 300 + 30 * o.features;
 /** With kills a run is slower by several times: its wait is measured from the run without them. */
 const chaosTimeoutSecs = (baselineMs?: number) =>
   o.timeout ?? (baselineMs ? Math.max(timeoutSecs, Math.ceil((8 * baselineMs) / 1000) + 120) : 4 * timeoutSecs);
