@@ -57,6 +57,26 @@ describe('registry API (Hono, embedded SurrealDB)', () => {
     );
   });
 
+  it("waits for a restarting control plane when told to (an agent's step in flight), and a person's command does not", async () => {
+    const port = await freePort();
+    const down = `http://127.0.0.1:${port}`;
+    await assert.rejects(
+      new RegistryClient(down, operatorToken).artifact('adr-1'),
+      new RegExp(`the control plane does not answer at ${down}`),
+    );
+    const waiting = RegistryClient.of({ url: down, token: operatorToken }, { waitForPlaneMs: 20_000 });
+    const asked = waiting.putArtifact({ id: 'adr-wait', kind: 'adr', title: 'ADR', content: 'kept\n' });
+    await new Promise((r) => setTimeout(r, 1_000));
+    // The plane comes back on its port: the write, refused until then, lands once.
+    const back = await serveRegistryApi(registry, port, createLogger('test-api', { write: () => undefined }), { auth });
+    try {
+      assert.equal((await asked).bytes, 5);
+      assert.equal((await client.artifact('adr-wait'))?.content, 'kept\n');
+    } finally {
+      back.close();
+    }
+  });
+
   it('refuses bad bodies and queries with 400, naming the field', async () => {
     const post = (path: string, body: string) =>
       fetch(`${url}${path}`, {

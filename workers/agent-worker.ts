@@ -100,7 +100,8 @@ const bus = await EventBus.connect(config.nats, {
 const router = new LLMRouter(config.llm);
 const executor = new TaskExecutor(spec, {
   bus,
-  registry: RegistryClient.of(config.api),
+  // The control plane restarts in seconds when it dies: a step in flight waits for it rather than failing.
+  registry: RegistryClient.of(config.api, { waitForPlaneMs: 60_000 }),
   token: config.api.token,
   workspacesDir: config.workspacesDir,
   router,

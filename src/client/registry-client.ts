@@ -1,3 +1,4 @@
+import { jitteredBackoff, retry } from '../host/retry';
 import { z } from 'zod';
 import { SpanKind, inSpan, traceHeaders } from '../observability/tracing';
 import {
@@ -29,11 +30,17 @@ export class RegistryClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token?: string,
+    /**
+     * How long a refused connection is tried again: the control plane serves
+     * this API and restarts in seconds when it dies, and a request refused
+     * never reached it, so trying again is safe. None for a person's command.
+     */
+    private readonly waitForPlaneMs = 0,
   ) {}
 
   /** The API a configuration names, with its token (an agent's own, or the operator's from the state directory). */
-  static of(api: { url: string; token?: string }): RegistryClient {
-    return new RegistryClient(api.url, api.token);
+  static of(api: { url: string; token?: string }, { waitForPlaneMs = 0 } = {}): RegistryClient {
+    return new RegistryClient(api.url, api.token, waitForPlaneMs);
   }
 
   /** Where the same API serves Vapora as an MCP server (Streamable HTTP), and the credentials it takes. */
@@ -143,8 +150,8 @@ export class RegistryClient {
     const query = new URLSearchParams(
       Object.entries(options.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
     ).toString();
-    try {
-      return await fetch(`${this.baseUrl}${path}${query ? `?${query}` : ''}`, {
+    const request = () =>
+      fetch(`${this.baseUrl}${path}${query ? `?${query}` : ''}`, {
         method,
         headers: {
           ...traceHeaders(),
@@ -153,6 +160,13 @@ export class RegistryClient {
         },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: AbortSignal.timeout(10_000),
+      });
+    const until = Date.now() + this.waitForPlaneMs;
+    try {
+      return await retry(request, {
+        attempts: Infinity,
+        retryable: (error) => refused(error) && Date.now() < until,
+        delayMs: (attempt) => Math.min(jitteredBackoff(250)(attempt), 2_000),
       });
     } catch (error) {
       throw new Error(
@@ -185,3 +199,7 @@ export class RegistryClient {
     return parse(reply, await response.json(), `registry API reply to ${method} ${path}`);
   }
 }
+
+/** The connection was refused: nobody listened, so the request never reached the server. */
+const refused = (error: unknown): boolean =>
+  error instanceof Error && (error.cause as { code?: string } | undefined)?.code === 'ECONNREFUSED';
