@@ -51,6 +51,48 @@ export function createWorkActivities(deps: WorkDeps) {
     if (input.submitted_at) metrics.assignmentSeconds.observe((Date.now() - Date.parse(input.submitted_at)) / 1000);
     return chosen.agentId;
   };
+  /** A task attempt's end: the agent's reservation and counters, and TaskCompleted or TaskFailed. */
+  const recordEnding = async (u: TaskUpdate, agentId: string): Promise<void> => {
+    const succeeded = u.status === 'completed';
+    const tokens = u.usage ? u.usage.input_tokens + u.usage.output_tokens : 0;
+    countTask(metrics, u);
+    view.release(agentId, succeeded, { taskId: u.task_id, attempt: u.attempt });
+    await registry.instances.update(agentId, (i) => ({
+      ...i,
+      tasks_completed: i.tasks_completed + (succeeded ? 1 : 0),
+      tasks_failed: i.tasks_failed + (succeeded ? 0 : 1),
+      avg_task_duration_ms:
+        succeeded && u.duration_ms !== undefined
+          ? Math.round((i.avg_task_duration_ms * i.tasks_completed + u.duration_ms) / (i.tasks_completed + 1))
+          : i.avg_task_duration_ms,
+      tokens_used: i.tokens_used + tokens,
+      cost_incurred: i.cost_incurred + (u.usage?.cost_usd ?? 0),
+    }));
+    if (succeeded && u.result) {
+      await bus.publish(
+        {
+          type: 'TaskCompleted',
+          task_id: u.task_id,
+          agent_id: agentId,
+          result: u.result,
+          tokens_used: tokens,
+          duration_ms: u.duration_ms ?? 0,
+        },
+        `${u.task_id}/completed`,
+      );
+    } else if (!succeeded) {
+      await bus.publish(
+        {
+          type: 'TaskFailed',
+          task_id: u.task_id,
+          agent_id: agentId,
+          error: u.error ?? 'failed',
+          retry_count: u.attempt - 1,
+        },
+        `${u.task_id}/failed/${u.attempt}`,
+      );
+    }
+  };
   return {
     /** The feature's git workspace, created once (asked again, it finds it). */
     async createWorkspace(featureId: string): Promise<FeatureWorkspace> {
@@ -107,9 +149,13 @@ export function createWorkActivities(deps: WorkDeps) {
       return parseWorkflowInput(...args);
     },
 
-    /** Keeps the task record, the agent's counters and the task events in step with the workflow; events are deduplicated per attempt. */
+    /**
+     * Keeps the task record, the agent's counters and the task events in step with the workflow. An ending is
+     * counted and published before it is stored, so a record that already shows it (this local activity run
+     * again by a workflow task that was retried, minutes later under chaos) says all of it was done.
+     */
     async recordTask(u: TaskUpdate): Promise<void> {
-      await registry.tasks.put({
+      const record = {
         id: u.task_id,
         feature_id: u.feature_id,
         role: u.role,
@@ -122,48 +168,14 @@ export function createWorkActivities(deps: WorkDeps) {
         result: u.result,
         llm: u.usage?.answered_by,
         created_at: u.created_at,
-        updated_at: new Date().toISOString(),
-      });
-      if (!u.agent_id || (u.status !== 'completed' && u.status !== 'failed')) return;
-      const succeeded = u.status === 'completed';
-      const tokens = u.usage ? u.usage.input_tokens + u.usage.output_tokens : 0;
-      countTask(metrics, u);
-      view.release(u.agent_id, succeeded, { taskId: u.task_id, attempt: u.attempt });
-      await registry.instances.update(u.agent_id, (i) => ({
-        ...i,
-        tasks_completed: i.tasks_completed + (succeeded ? 1 : 0),
-        tasks_failed: i.tasks_failed + (succeeded ? 0 : 1),
-        avg_task_duration_ms:
-          succeeded && u.duration_ms !== undefined
-            ? Math.round((i.avg_task_duration_ms * i.tasks_completed + u.duration_ms) / (i.tasks_completed + 1))
-            : i.avg_task_duration_ms,
-        tokens_used: i.tokens_used + tokens,
-        cost_incurred: i.cost_incurred + (u.usage?.cost_usd ?? 0),
-      }));
-      if (succeeded && u.result) {
-        await bus.publish(
-          {
-            type: 'TaskCompleted',
-            task_id: u.task_id,
-            agent_id: u.agent_id,
-            result: u.result,
-            tokens_used: tokens,
-            duration_ms: u.duration_ms ?? 0,
-          },
-          `${u.task_id}/completed`,
-        );
-      } else if (!succeeded) {
-        await bus.publish(
-          {
-            type: 'TaskFailed',
-            task_id: u.task_id,
-            agent_id: u.agent_id,
-            error: u.error ?? 'failed',
-            retry_count: u.attempt - 1,
-          },
-          `${u.task_id}/failed/${u.attempt}`,
-        );
+      };
+      const ending = u.agent_id !== undefined && (u.status === 'completed' || u.status === 'failed');
+      if (ending) {
+        const stored = await registry.tasks.get(u.task_id);
+        if (stored?.status === u.status && stored.retry_count === record.retry_count) return;
+        await recordEnding(u, u.agent_id!);
       }
+      await registry.tasks.put({ ...record, updated_at: new Date().toISOString() });
     },
 
     /** RequestDecision to the DecisionMaker agent; the decision is stored and published once. */

@@ -15,6 +15,7 @@ import { createLogger } from '../src/logger';
 import { createMetrics } from '../src/observability/metrics';
 import { startTracing } from '../src/observability/tracing';
 import { stopWhenOwnerGone } from '../src/stack/owner-watch';
+import { connectionLost, retry, whileDown } from '../src/host/retry';
 import { decide } from '../src/agent/decision-maker';
 import { waitForClaim } from '../src/agent/pod-identity';
 import { TaskExecutor } from '../src/agent/task-executor';
@@ -91,12 +92,19 @@ const tracing = startTracing(config.observability.otlpEndpoint, 'vapora-agent', 
 const meter = new LoadMeter(spec.max_concurrent_tasks);
 running = { spec, meter, card: agentCard(spec, config.temporal) };
 
-const bus = await EventBus.connect(config.nats, {
-  name: `vapora-agent-${spec.agent_id}`,
-  logger: log,
-  metrics,
-  manageStreams: false,
-});
+// Started while nats-server or Temporal restarts (the stack's supervisor brings them back in seconds, the chaos run
+// kills them): wait for them rather than exit, which would count as a failed restart of this agent.
+const serversBack = () => whileDown(60_000, connectionLost);
+const bus = await retry(
+  () =>
+    EventBus.connect(config.nats, {
+      name: `vapora-agent-${spec.agent_id}`,
+      logger: log,
+      metrics,
+      manageStreams: false,
+    }),
+  serversBack(),
+);
 const router = new LLMRouter(config.llm);
 const executor = new TaskExecutor(spec, {
   bus,
@@ -108,7 +116,7 @@ const executor = new TaskExecutor(spec, {
   // Clones of feature workspaces, one per task attempt: kept across a restart of this agent.
   workDir: join(config.stateDir, 'work', spec.agent_id),
 });
-const connection = await nativeConnection(config.temporal);
+const connection = await retry(() => nativeConnection(config.temporal), serversBack());
 const worker = await Worker.create({
   connection,
   namespace: config.temporal.namespace,

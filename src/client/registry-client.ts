@@ -1,4 +1,4 @@
-import { jitteredBackoff, retry } from '../host/retry';
+import { retry, whileDown } from '../host/retry';
 import { z } from 'zod';
 import { SpanKind, inSpan, traceHeaders } from '../observability/tracing';
 import {
@@ -161,13 +161,8 @@ export class RegistryClient {
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: AbortSignal.timeout(10_000),
       });
-    const until = Date.now() + this.waitForPlaneMs;
     try {
-      return await retry(request, {
-        attempts: Infinity,
-        retryable: (error) => refused(error) && Date.now() < until,
-        delayMs: (attempt) => Math.min(jitteredBackoff(250)(attempt), 2_000),
-      });
+      return await retry(request, whileDown(this.waitForPlaneMs, refused));
     } catch (error) {
       throw new Error(
         `the control plane does not answer at ${this.baseUrl} (VAPORA_API_PORT); is the stack up (npm start)?`,

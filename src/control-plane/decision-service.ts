@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Identifier, parse, type Decision } from '../domain';
 import type { EventBus } from '../bus/event-bus';
+import { retry } from '../host/retry';
 import type { Logger } from '../logger';
 import type { RegistryStore } from '../registry/registry-store';
 
@@ -23,6 +24,11 @@ export const DecisionRequest = z.object({
   feature_id: Identifier.optional(),
 });
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
+
+const RETRY_MS = 1_000;
+
+/** NATS answers 503 to a request when nobody subscribes to its subject. */
+const noResponders = (error: unknown) => (error as { code?: unknown } | undefined)?.code === '503';
 
 /**
  * Escalation to the DecisionMaker agent: RequestDecision over request/reply
@@ -65,8 +71,9 @@ export class DecisionService {
       task_id: request.task_id,
       feature_id: request.feature_id,
     };
-    try {
-      const reply = await this.bus.request(
+    const until = Date.now() + this.timeoutMs;
+    const ask = () =>
+      this.bus.request(
         {
           type: 'RequestDecision',
           from_agent: request.from,
@@ -74,8 +81,16 @@ export class DecisionService {
           context: request.context,
           options: request.options,
         },
-        { timeoutMs: this.timeoutMs },
+        { timeoutMs: Math.max(until - Date.now(), 1) },
       );
+    try {
+      // Nobody subscribed is a DecisionMaker restarting (seconds): ask again until the time is up, rather than
+      // hand at once to a person what it would have decided (the chaos run sent 139 such decisions to a person).
+      const reply = await retry(ask, {
+        attempts: Infinity,
+        retryable: (error) => noResponders(error) && until - Date.now() > RETRY_MS,
+        delayMs: () => RETRY_MS,
+      });
       if (reply.type === 'DecisionMade' && request.options.includes(reply.decision)) {
         return { ...base, decision: reply.decision, reasoning: reply.reasoning, made_by: reply.made_by };
       }

@@ -29,6 +29,30 @@ export const jitteredBackoff =
     (baseMs + Math.random() * baseMs) * attempt;
 
 /**
+ * Tries again while `down(error)` says the server is not there (yet), for at most `waitMs`: for a server that
+ * a supervisor restarts in seconds, so that its clients wait for it rather than fail.
+ */
+export function whileDown(waitMs: number, down: (error: unknown) => boolean): RetryOptions {
+  const until = Date.now() + waitMs;
+  return {
+    attempts: Infinity,
+    retryable: (error) => down(error) && Date.now() < until,
+    delayMs: (attempt) => Math.min(jitteredBackoff(250)(attempt), 2_000),
+  };
+}
+
+/** A connection the server's end refused or reset (restarting, or killed), at any depth of causes. */
+export function connectionLost(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'CONNECTION_REFUSED') return true;
+    if (/connection refused|connectionreset|connection reset|broken pipe|ECONNRE(FUSED|SET)/i.test(e.message))
+      return true;
+  }
+  return false;
+}
+
+/**
  * Polls `check` (a throw counts as "not yet") until it returns true; fails after
  * `timeoutMs`, or at once when `failIf` returns a reason.
  */

@@ -32,6 +32,10 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     'warn',
   ];
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
+  // A workflow task that timed out is retried with a growing delay, up to 10 minutes by default: meant for a
+  // task that fails every time, it also strands tasks whose worker was killed or restarting (the chaos run saw
+  // a finished task wait 12 minutes for its next workflow task). The stack restarts its workers, so 30 s at most.
+  args.push('--dynamic-config-value', 'history.workflowTaskRetryMaxInterval="30s"');
   // Write-ahead log, synced at checkpoints: a commit survives the server's kill -9 (the chaos run kills it),
   // though the last ones may not survive the machine losing power (the default rollback journal syncs every commit).
   if (options.dbFile)

@@ -7,7 +7,10 @@ import type { WorkerOptions } from '@temporalio/worker';
  */
 export const WORKER_TUNING = {
   maxCachedWorkflows: 2_000,
-  maxConcurrentWorkflowTaskExecutions: 100,
+  // Each workflow task this worker takes has 10 s to finish, and they share one workflow thread: a control plane
+  // that restarts under load replays hundreds of histories, and with 100 at once the last ones timed out,
+  // each timeout retried later by the server. Those it has not taken wait on the server, with no clock running.
+  maxConcurrentWorkflowTaskExecutions: 20,
   maxConcurrentLocalActivityExecutions: 200,
   // Each agent has one long-running health-watch activity, mostly asleep: a fleet of 1000 needs 1000 slots.
   maxConcurrentActivityTaskExecutions: 5_000,
