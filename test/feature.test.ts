@@ -569,6 +569,55 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.ok(history.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'wake'));
   });
 
+  it('gives up waiting for an agent after its assignment timeout by a durable timer, escalates, and replays as it ran', async () => {
+    const p = unique('w');
+    const { max_concurrent_tasks: slots } = (await plane.registry.agent('developer-001'))!;
+    await Promise.all(
+      Array.from({ length: slots }, (_, i) =>
+        submitTask(plane.client, plane.taskQueue, {
+          task_id: `${p}-busy-${i + 1}`,
+          role: 'developer',
+          title: 'Write the migration [slow]',
+        }),
+      ),
+    );
+    const waiting = await submitTask(plane.client, plane.taskQueue, {
+      task_id: `${p}-late`,
+      role: 'developer',
+      title: 'Write the notes',
+      assignment_timeout_secs: 2,
+    });
+    assert.equal(waiting.agent_id, null);
+    const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${p}-late`);
+    // Were the developer still busy at its second give-up, the DecisionMaker would hand it to a person: approve.
+    const person = setInterval(
+      () =>
+        void handle
+          .query(taskStatusQuery)
+          .then((s) => s.pending_approval && handle.signal(approveSignal, { by: 'gina', comment: '' }))
+          .catch(() => undefined),
+      1000,
+    );
+    const outcome = await handle.result().finally(() => clearInterval(person));
+    assert.equal(outcome.status, 'completed');
+    // Waited its two seconds for a developer, then asked the DecisionMaker, which said to go on waiting.
+    assert.deepEqual(outcome.decisions[0] && [outcome.decisions[0].decision_type, outcome.decisions[0].decision], [
+      'no_agent',
+      'retry',
+    ]);
+    const history = await handle.fetchHistory();
+    const timers = (history.events ?? []).flatMap((e) => e.timerStartedEventAttributes ?? []);
+    assert.ok(
+      timers.some((t) => Number(t.startToFireTimeout?.seconds) === 1),
+      'the give-up was a timer of its own',
+    );
+    await Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle(), dataConverter: testConverter() },
+      history,
+      `task-${p}-late`,
+    );
+  });
+
   it('holds a task for approval: the CLI hears at once what its Update did; a rejection sends it back, an approval (once per Update id) completes it', async () => {
     const id = unique('t');
     await submitTask(plane.client, plane.taskQueue, {

@@ -50,6 +50,12 @@ describe('fleet recovery', () => {
       );
       assert.ok(after.restart_count >= 1);
       assert.equal((await lifecycle.query(lifecycleStatusQuery)).phase, 'watching');
+      // Begun with this release's patch level: starting its instance's lifecycle asked no patched().
+      const pool = await client.workflow.getHandle(poolWorkflowId(manifestId)).fetchHistory();
+      assert.deepEqual(
+        pool.events?.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'),
+        [],
+      );
     } finally {
       await client.workflow
         .getHandle(poolWorkflowId(manifestId))

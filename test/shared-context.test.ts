@@ -15,7 +15,7 @@ import { RegistryClient } from '../src/client/registry-client';
 import { serveRegistryApi } from '../src/control-plane/registry-api';
 import { createLogger } from '../src/logger';
 import { freePort } from '../src/host/ports';
-import { PROJECT_ROOT } from '../src/host/project';
+import { PROJECT_ROOT, VAPORA_VERSION } from '../src/host/project';
 import { RegistryStore } from '../src/registry/registry-store';
 import { DOCUMENTS, QUESTIONS } from './fixtures/retrieval-corpus';
 import { createEmbedder } from '../src/llm/embedding-model';
@@ -314,6 +314,7 @@ describe('Vapora as an MCP server (the official MCP client, over stdio and Strea
       const client = new McpClient({ name: 'vapora-test', version: '1.0.0' });
       await client.connect(transport());
       try {
+        assert.deepEqual(client.getServerVersion(), { name: 'vapora', version: VAPORA_VERSION });
         const tools = (await client.listTools()).tools.map((t) => t.name).sort();
         assert.deepEqual(tools, [
           'feature_status',

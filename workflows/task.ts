@@ -53,6 +53,7 @@ const MAX_ESCALATIONS = 2;
  * keep the deadline.
  */
 const LEAN = 'task-lean-attributes-and-deadline';
+const GIVE_UP_BY_TIMER = 'assignment-gives-up-by-timer';
 
 type Run = { output: AgentTaskOutput } | { error: string } | { deadline: true };
 type DecisionType = DecisionRequest['decision_type'];
@@ -237,7 +238,11 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
 /**
  * An agent for the task: the local activity answers at once, or null when none
  * can take it (or tasks ahead in the role's queue take what is free); then wait,
- * until woken for its turn or at most the backoff, and ask again.
+ * until woken for its turn or at most the backoff, and ask again, for at most
+ * the assignment timeout. That is a durable timer, started at the first wait:
+ * the SDK may give an activation another time on replay than it ran with (seen
+ * after a control plane's cold start in the chaos run), so a branch on the clock
+ * compared across activations could not be replayed (runs begun before: as they ran).
  */
 async function assign(
   task: TaskContext,
@@ -247,7 +252,9 @@ async function assign(
   input: ParsedTaskInput,
   wakeUp: WakeUp,
 ): Promise<string | null> {
+  const byTimer = applies(GIVE_UP_BY_TIMER);
   const giveUpAt = Date.now() + input.assignment_timeout_secs * 1000;
+  let giveUp: { scope: CancellationScope; over: boolean } | undefined;
   for (let wait = 500; ; wait = Math.min(wait * 2, wakeUp.longestWaitMs)) {
     const agentId = await assignTask({
       task,
@@ -257,12 +264,35 @@ async function assign(
       // A first assignment the dispatcher could not make is timed from the task's submission (its workflow's start).
       submitted_at: attempt === 1 ? workflowInfo().startTime.toISOString() : undefined,
     });
-    if (agentId) return agentId;
+    if (agentId) {
+      if (giveUp && !giveUp.over) giveUp.scope.cancel();
+      return agentId;
+    }
     // Everyone excluded has failed this task: let them try again rather than wait for nobody.
     if (exclude.length) exclude.length = 0;
-    if (Date.now() + wait > giveUpAt) return null;
-    await wakeUp.sleep(wait, `no ${task.role} agent free; waiting`);
+    const summary = `no ${task.role} agent free; waiting`;
+    if (!byTimer) {
+      if (Date.now() + wait > giveUpAt) return null;
+      await wakeUp.sleep(wait, summary);
+      continue;
+    }
+    if (giveUp?.over) return null;
+    giveUp ??= startGiveUp(input.assignment_timeout_secs * 1000, task.role);
+    const timer = giveUp;
+    await wakeUp.sleep(wait, summary, () => timer.over);
   }
+}
+
+/** The assignment timeout as a timer; `over` once it fires. */
+function startGiveUp(ms: number, role: string): { scope: CancellationScope; over: boolean } {
+  const giveUp = { scope: new CancellationScope(), over: false };
+  giveUp.scope
+    .run(() => sleep(ms, { summary: `no ${role} agent for ${ms / 1000}s: escalate` }))
+    .then(
+      () => void (giveUp.over = true),
+      () => undefined,
+    );
+  return giveUp;
 }
 
 /**
@@ -283,10 +313,12 @@ async function runOn(
   if (lean)
     return toolLoop(agentId, { task, attempt }, input, remaining, deadlineAt).then(
       (output) => ({ output }),
-      (error: unknown): Run =>
-        timeoutOf(error) === TimeoutType.SCHEDULE_TO_CLOSE || timeoutOf(error) === TimeoutType.START_TO_CLOSE
-          ? { deadline: true }
-          : { error: describeRunFailure(error, agentId) },
+      (error: unknown) =>
+        runFailure(
+          error,
+          agentId,
+          (timeout) => timeout === TimeoutType.SCHEDULE_TO_CLOSE || timeout === TimeoutType.START_TO_CLOSE,
+        ),
     );
   const work = new CancellationScope();
   const timer = new CancellationScope();
@@ -309,12 +341,14 @@ async function runOn(
     )
     .then(
       (output) => ({ output }),
-      (error: unknown): Run =>
+      (error: unknown) =>
         // The activity may only run until the deadline, so its start-to-close timer and the deadline timer below
         // end together; whichever the server fires first, the deadline has passed (runs begun before: as they ran).
-        timeoutOf(error) === TimeoutType.START_TO_CLOSE && applies('activity-timeout-is-deadline')
-          ? { deadline: true }
-          : { error: describeRunFailure(error, agentId) },
+        runFailure(
+          error,
+          agentId,
+          (timeout) => timeout === TimeoutType.START_TO_CLOSE && applies('activity-timeout-is-deadline'),
+        ),
     );
   const deadline: Promise<Run | undefined> = timer
     .run(() => sleep(remaining, { summary: `deadline of task ${task.task_id}` }))
@@ -335,11 +369,15 @@ function upsertChanged(pairs: SearchAttributeUpdatePair[]): void {
   if (changed.length) upsertSearchAttributes(changed);
 }
 
-const timeoutOf = (error: unknown) =>
-  error instanceof ActivityFailure && error.cause instanceof TimeoutFailure ? error.cause.timeoutType : undefined;
+/** A run that failed: its deadline passed when `isDeadline` says so of the call's timeout, else why it failed. */
+function runFailure(error: unknown, agentId: string, isDeadline: (timeout: TimeoutType | undefined) => boolean): Run {
+  const timeout =
+    error instanceof ActivityFailure && error.cause instanceof TimeoutFailure ? error.cause.timeoutType : undefined;
+  if (isDeadline(timeout)) return { deadline: true };
+  return { error: describeRunFailure(error, agentId, timeout) };
+}
 
-function describeRunFailure(error: unknown, agentId: string): string {
-  const timeout = timeoutOf(error);
+function describeRunFailure(error: unknown, agentId: string, timeout: TimeoutType | undefined): string {
   if (timeout === TimeoutType.SCHEDULE_TO_START) return `agent ${agentId} did not pick the task up (gone?)`;
   if (timeout === TimeoutType.HEARTBEAT) return `agent ${agentId} stopped heartbeating (died?)`;
   return failureMessage(error);

@@ -25,13 +25,14 @@ export class WakeUp {
     return applies(WAKE_UP) ? 30_000 : 10_000;
   }
 
-  async sleep(ms: number, summary: string): Promise<void> {
+  /** Sleeps `ms`, or less when woken or when `until` turns true. */
+  async sleep(ms: number, summary: string, until: () => boolean = () => false): Promise<void> {
     if (!applies(WAKE_UP)) return sleep(ms, { summary });
     if (!this.woken) {
       const timer = new CancellationScope();
       const timed = timer.run(() => sleep(ms, { summary }));
-      await Promise.race([timed, condition(() => this.woken)]);
-      if (this.woken) timer.cancel();
+      await Promise.race([timed, condition(() => this.woken || until())]);
+      if (this.woken || until()) timer.cancel();
       await timed.catch((error: unknown) => {
         if (!isCancellation(error)) throw error;
       });

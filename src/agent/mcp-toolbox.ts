@@ -7,7 +7,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ApplicationFailure } from '@temporalio/common';
 import { jsonSchema, tool, type ToolSet } from 'ai';
 import { WORKSPACE_PLACEHOLDER, type AgentTools, type McpServer } from '../domain';
-import { PROJECT_ROOT } from '../host/project';
+import { PROJECT_ROOT, VAPORA_VERSION } from '../host/project';
 
 /** Arguments that name files: checked against the workspace before a workspace server sees them. */
 const PATH_ARGUMENTS = new Set(['path', 'paths', 'source', 'destination']);
@@ -55,7 +55,7 @@ export class McpToolbox {
       for (const server of declared.mcp_servers) {
         const inWorkspace = 'command' in server && server.args.includes(WORKSPACE_PLACEHOLDER);
         if (inWorkspace && !workspace) continue; // a task without a workspace gets no workspace tools
-        const client = new Client({ name: 'vapora-agent', version: '0.3.0' });
+        const client = new Client({ name: 'vapora-agent', version: VAPORA_VERSION });
         const transport = transportFor(server, workspace, vaporaMcp);
         await client.connect(transport).catch((error: Error) => {
           throw new Error(`${server.name}: ${error.message}${said(transport)}`);

@@ -5,6 +5,7 @@ import { AgentRole } from '../domain';
 import { askForHelp, type EventBus } from '../bus/event-bus';
 import type { FeatureStatus } from '../contracts/feature-input';
 import type { RegistryClient } from './registry-client';
+import { VAPORA_VERSION } from '../host/project';
 
 /** What the server reaches the stack through: the registry API, a feature's status, and the bus. */
 export interface McpDeps {
@@ -24,7 +25,7 @@ const fail = (message: string) => ({ content: [{ type: 'text' as const, text: me
  * are checked by their zod schemas, so a bad one is an error naming the field.
  */
 export function vaporaMcpServer({ registry, featureStatus, bus }: McpDeps): McpServer {
-  const server = new McpServer({ name: 'vapora', version: '0.3.0' });
+  const server = new McpServer({ name: 'vapora', version: VAPORA_VERSION });
 
   server.registerTool(
     'search_context',

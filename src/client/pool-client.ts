@@ -13,6 +13,7 @@ import type { UpgradeRequest } from '../contracts/upgrade-request';
 import type { AgentPoolWorkflow } from '../contracts/workflow-types';
 import { manifestIdOf, poolWorkflowId } from '../contracts/workflow-ids';
 import { installOrder } from '../marketplace/dependency-graph';
+import { patchLevelMemo } from '../contracts/patch-level';
 
 /** Starts `pool-<manifestId>` and resolves once its instances are deployed; a refused install rejects with the reason. */
 export async function installPool(
@@ -26,6 +27,7 @@ export async function installPool(
       workflowId: poolWorkflowId(input.manifestId),
       args: [input],
       staticSummary: `agent pool ${input.manifestId}`,
+      memo: patchLevelMemo(),
     })
     .catch((error: unknown) => {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {

@@ -22,7 +22,7 @@ export const PATCH_LEVELS: readonly (readonly string[])[] = [
     'dispatcher-starts-tasks-by-activity',
     'task-lean-attributes-and-deadline',
   ],
-  ['gate-waits-for-its-handlers'],
+  ['gate-waits-for-its-handlers', 'assignment-gives-up-by-timer'],
 ];
 
 /** What this release's starters put in a run's memo. */

@@ -6,8 +6,6 @@ import { featureStatus } from '../../src/client/feature-status';
 import { RegistryClient } from '../../src/client/registry-client';
 import { loadConfig } from '../../src/config';
 import { FeatureInput } from '../../src/contracts/feature-input';
-import type { ApprovalRecord } from '../../src/contracts/approval';
-import { featureStatusQuery } from '../../src/contracts/messages';
 import { featureWorkflowId } from '../../src/contracts/workflow-ids';
 import { parse, statusLabel } from '../../src/domain';
 import { temporalConnection } from '../../src/temporal/connection';
@@ -177,13 +175,7 @@ export async function chaosRun(options: RunOptions, say: (line: string) => void)
   }
 
   const statuses = await Promise.all(ids.map((id) => retried(() => featureStatus(client, id)).catch(() => undefined)));
-  const gates = await Promise.all(
-    [...person.gates].map(async ([workflowId, opened]) => ({
-      workflowId,
-      opened,
-      approvals: await retried(() => approvalsOf(client, workflowId)).catch(() => []),
-    })),
-  );
+  const gates = await person.answeredGates();
   const bus = await EventBus.connect(config.nats, { manageStreams: false });
   const ledger = await ledgerOf(bus, statuses, gates);
   await bus.close();
@@ -215,14 +207,6 @@ async function closedFeatures(client: Client): Promise<Map<string, string>> {
   const query = `WorkflowType = 'featureWorkflow' AND ExecutionStatus != 'Running' AND ExecutionStatus != 'ContinuedAsNew'`;
   for await (const w of client.workflow.list({ query })) closed.set(w.workflowId, w.status.name);
   return closed;
-}
-
-/** Every approve/reject a feature or task workflow received, by its `status` query (answered once ended too). */
-async function approvalsOf(client: Client, workflowId: string): Promise<ApprovalRecord[]> {
-  const status = await client.workflow
-    .getHandle(workflowId)
-    .query<{ approvals?: ApprovalRecord[] }>(featureStatusQuery.name);
-  return status.approvals ?? [];
 }
 
 /** Growing: the last third of the samples above the first third by half and more than 50 MiB, or half again the open files. */

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { sendVerdict } from '../../src/client/approval-client';
-import type { PendingApproval } from '../../src/contracts/approval';
+import type { ApprovalRecord, PendingApproval } from '../../src/contracts/approval';
+import type { Gates } from './ledger';
 import { approveSignal, featureStatusQuery } from '../../src/contracts/messages';
 import type { SeededRandom } from './seeded-random';
 import { retried } from './retried';
@@ -69,12 +70,29 @@ export class Person {
     return Date.now() - (this.lookedAt.get(workflowId) ?? 0) > 5000;
   }
 
+  /** Each workflow whose gates it answered: how many, and the approvals the workflow recorded (asked at the end). */
+  async answeredGates(): Promise<Gates[]> {
+    return Promise.all(
+      [...this.gates].map(async ([workflowId, opened]) => ({
+        workflowId,
+        opened,
+        approvals: await retried(() => this.status(workflowId))
+          .then((s) => s.approvals ?? [])
+          .catch(() => []),
+      })),
+    );
+  }
+
+  // Features and tasks answer the same `status` query, each with its pending approval and the approvals received.
+  private status(workflowId: string) {
+    return this.client.workflow
+      .getHandle(workflowId)
+      .query<{ pending_approval?: PendingApproval | null; approvals?: ApprovalRecord[] }>(featureStatusQuery.name);
+  }
+
   private async look(workflowId: string): Promise<void> {
     this.lookedAt.set(workflowId, Date.now());
-    // Features and tasks answer the same `status` query, each with its pending approval.
-    const pending = await this.client.workflow
-      .getHandle(workflowId)
-      .query<{ pending_approval?: PendingApproval | null }>(featureStatusQuery.name)
+    const pending = await this.status(workflowId)
       .then((s) => s.pending_approval)
       .catch(() => undefined);
     const gate = pending && `${workflowId}@${pending.since}`;
