@@ -169,11 +169,10 @@ export function createWorkActivities(deps: WorkDeps) {
         llm: u.usage?.answered_by,
         created_at: u.created_at,
       };
-      const ending = u.agent_id !== undefined && (u.status === 'completed' || u.status === 'failed');
-      if (ending) {
+      if (u.agent_id && (u.status === 'completed' || u.status === 'failed')) {
         const stored = await registry.tasks.get(u.task_id);
         if (stored?.status === u.status && stored.retry_count === record.retry_count) return;
-        await recordEnding(u, u.agent_id!);
+        await recordEnding(u, u.agent_id);
       }
       await registry.tasks.put({ ...record, updated_at: new Date().toISOString() });
     },

@@ -21,8 +21,9 @@ describe('approval gate (found by the chaos run: runs that no worker could repla
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
     });
     const connection = await NativeConnection.connect({ address: temporalAddress });
+    const clientConnection = await Connection.connect({ address: temporalAddress });
     const client = new Client({
-      connection: await Connection.connect({ address: temporalAddress }),
+      connection: clientConnection,
       dataConverter: testConverter(),
     });
     const worker = () =>
@@ -63,6 +64,6 @@ describe('approval gate (found by the chaos run: runs that no worker could repla
       await handle.fetchHistory(),
       workflowId,
     );
-    await connection.close();
+    await Promise.all([connection.close(), clientConnection.close()]);
   });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Identifier, parse, type Decision } from '../domain';
 import type { EventBus } from '../bus/event-bus';
-import { retry } from '../host/retry';
+import { retry, whileDown } from '../host/retry';
 import type { Logger } from '../logger';
 import type { RegistryStore } from '../registry/registry-store';
 
@@ -24,8 +24,6 @@ export const DecisionRequest = z.object({
   feature_id: Identifier.optional(),
 });
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
-
-const RETRY_MS = 1_000;
 
 /** NATS answers 503 to a request when nobody subscribes to its subject. */
 const noResponders = (error: unknown) => (error as { code?: unknown } | undefined)?.code === '503';
@@ -86,11 +84,7 @@ export class DecisionService {
     try {
       // Nobody subscribed is a DecisionMaker restarting (seconds): ask again until the time is up, rather than
       // hand at once to a person what it would have decided (the chaos run sent 139 such decisions to a person).
-      const reply = await retry(ask, {
-        attempts: Infinity,
-        retryable: (error) => noResponders(error) && until - Date.now() > RETRY_MS,
-        delayMs: () => RETRY_MS,
-      });
+      const reply = await retry(ask, whileDown(this.timeoutMs, noResponders));
       if (reply.type === 'DecisionMade' && request.options.includes(reply.decision)) {
         return { ...base, decision: reply.decision, reasoning: reply.reasoning, made_by: reply.made_by };
       }
