@@ -105,6 +105,10 @@ export function createWorkActivities(deps: WorkDeps) {
 
     /** Chooses an agent from memory and announces it; run as a local activity so assignment costs no extra round trip. */
     assignTask: assign,
+    /** The same for a task that waits: with the time of the ask, by which the task times its wait (see workflows/task.ts). */
+    async askForAgent(input: Assignment): Promise<{ agent_id: string | null; at: number }> {
+      return { agent_id: await assign(input), at: Date.now() };
+    },
 
     /**
      * The dispatcher's one step per task: assigns it, then starts its workflow

@@ -1,51 +1,65 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { describe, it } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { after, before, describe, it } from 'node:test';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createApprovalActivities } from '../activities/approval';
-import { signVerdict } from '../src/client/approval-client';
+import { sendVerdict, signVerdict } from '../src/client/approval-client';
 import { approveSignal, approveUpdate } from '../src/contracts/messages';
 import { ApiAuth } from '../src/control-plane/api-auth';
-import type { gateThenStep } from './workflows/gate-then-step';
+import type { gateThenStep, stepThenGate } from './workflows/gates';
 import { tempDir, testConverter, testServers, unique } from './support/servers';
 
 const { temporalAddress } = testServers();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('approval gate (found by the chaos run: runs that no worker could replay)', () => {
-  it('replays as it ran when a signal and an Update reach the gate in one workflow task, the seal checked locally', async () => {
-    const auth = ApiAuth.of(tempDir('gate'));
-    const taskQueue = unique('gate');
-    const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: fileURLToPath(new URL('./workflows/gate-then-step.ts', import.meta.url)),
+  const auth = ApiAuth.of(tempDir('gate'));
+  const taskQueue = unique('gate');
+  let workflowBundle: WorkflowBundleWithSourceMap;
+  let connection: NativeConnection;
+  let clientConnection: Connection;
+  let client: Client;
+  const worker = () =>
+    Worker.create({
+      connection,
+      taskQueue,
+      workflowBundle,
+      dataConverter: testConverter(),
+      activities: { ...createApprovalActivities(auth), nextStep: async () => null },
+    });
+  /** Runs a worker until the run's history has `events` events, then none: what comes next waits on the server. */
+  const runUntilLength = async (handle: WorkflowHandle, events: number) =>
+    (await worker()).runUntil(async () => {
+      while ((await handle.describe()).historyLength < events) await sleep(50);
+    });
+  const replay = async (handle: WorkflowHandle) =>
+    Worker.runReplayHistory(
+      { workflowBundle, dataConverter: testConverter() },
+      await handle.fetchHistory(),
+      handle.workflowId,
+    );
+
+  before(async () => {
+    workflowBundle = await bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('./workflows/gates.ts', import.meta.url)),
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
     });
-    const connection = await NativeConnection.connect({ address: temporalAddress });
-    const clientConnection = await Connection.connect({ address: temporalAddress });
-    const client = new Client({
-      connection: clientConnection,
-      dataConverter: testConverter(),
-    });
-    const worker = () =>
-      Worker.create({
-        connection,
-        taskQueue,
-        workflowBundle,
-        dataConverter: testConverter(),
-        activities: { ...createApprovalActivities(auth), nextStep: async () => null },
-      });
+    connection = await NativeConnection.connect({ address: temporalAddress });
+    clientConnection = await Connection.connect({ address: temporalAddress });
+    client = new Client({ connection: clientConnection, dataConverter: testConverter() });
+  });
+  after(async () => Promise.all([connection.close(), clientConnection.close()]));
+
+  it('replays as it ran when a signal and an Update reach the gate in one workflow task, the seal checked locally', async () => {
     const workflowId = unique('gate');
     const handle = await client.workflow.start<typeof gateThenStep>('gateThenStep', { taskQueue, workflowId });
-    // Up to the gate, then no worker: what comes next waits on the server and arrives in one workflow task.
-    const first = await worker();
-    await first.runUntil(async () => {
-      while ((await handle.describe()).historyLength < 5) await new Promise((r) => setTimeout(r, 50));
-    });
+    await runUntilLength(handle, 5);
     const sealed = signVerdict(workflowId, { approve: { by: 'hana' } }, auth.personToken('hana')).approve;
     // A plain signal (as the Web UI sends) applies at once; the sealed Update is checked by a local activity meanwhile.
     await handle.signal(approveSignal, { by: 'ivan', comment: '' });
     const update = handle.executeUpdate(approveUpdate, { args: [sealed] });
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     const records = await (
       await worker()
     ).runUntil(async () => {
@@ -59,11 +73,45 @@ describe('approval gate (found by the chaos run: runs that no worker could repla
         ['update', false, 'an approval was already given'],
       ],
     );
-    await Worker.runReplayHistory(
-      { workflowBundle, dataConverter: testConverter() },
-      await handle.fetchHistory(),
-      workflowId,
+    await replay(handle);
+  });
+
+  it('takes Updates only while open, so one that comes with the step opening it is accepted after the gate opens, however the SDK orders them', async () => {
+    const workflowId = unique('gate');
+    const handle = await client.workflow.start<typeof stepThenGate>('stepThenGate', { taskQueue, workflowId });
+    const records = await (
+      await worker()
+    ).runUntil(async () => {
+      while ((await handle.describe()).historyLength < 5) await sleep(50);
+      // Before the gate opens, an Update is refused: nothing written, the sender told why.
+      await assert.rejects(sendVerdict(client, workflowId, { approve: { by: 'hana' } }), /has no approval pending/);
+      return [];
+    });
+    assert.deepEqual(records, []);
+    // The step ends while no worker runs; the Update comes in the same workflow task (one activation, the Update
+    // first, as a replay sees it; a worker whose query had already applied the step saw the gate open first).
+    await sleep(1500);
+    const update = sendVerdict(client, workflowId, { approve: { by: 'ivan' } });
+    await sleep(500);
+    const [applied, received] = await (await worker()).runUntil(async () => Promise.all([update, handle.result()]));
+    assert.equal(applied.applied, true);
+    assert.deepEqual(
+      received.map((r) => [r.by, r.via, r.applied]),
+      [['ivan', 'update', true]],
     );
-    await Promise.all([connection.close(), clientConnection.close()]);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const at = (found: (e: (typeof events)[number]) => unknown) => events.findIndex((e) => found(e));
+    const opened = at((e) => e.workflowPropertiesModifiedEventAttributes);
+    const accepted = at((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    assert.ok(
+      opened > 0 && accepted > opened,
+      `the Update was accepted after the gate opened (${opened} < ${accepted})`,
+    );
+    assert.equal(
+      events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length,
+      1,
+      'the refused one left nothing',
+    );
+    await replay(handle);
   });
 });

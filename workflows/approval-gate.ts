@@ -24,6 +24,8 @@ const { verifyApproval } = proxyLocalActivities<Activities>({
 const SEALS_CHECKED = 'approval-seals-checked';
 // Runs whose gate went on while an approval's seal was still being checked replay as they ran.
 const HANDLERS_FIRST = 'gate-waits-for-its-handlers';
+// Runs that took approval Updates at any time replay as they ran.
+const UPDATES_WHILE_OPEN = 'approval-updates-only-while-open';
 
 /**
  * Human approval, by Update or by signal. Only the first that arrives while an
@@ -42,12 +44,30 @@ export class ApprovalGate {
   private turn: Promise<unknown> = Promise.resolve();
   /** Seals already checked: one copied from history cannot be used again at a later gate. */
   private readonly seals = new Set<string>();
+  private readonly updatesWhileOpen = applies(UPDATES_WHILE_OPEN);
 
   constructor() {
     setHandler(approveSignal, async (raw) => void (await this.receive('approve', 'signal', raw)));
     setHandler(rejectSignal, async (raw) => void (await this.receive('reject', 'signal', raw)));
-    setHandler(approveUpdate, (raw) => this.receive('approve', 'update', raw), { validator: (raw) => signedBy(raw) });
-    setHandler(rejectUpdate, (raw) => this.receive('reject', 'update', raw), { validator: (raw) => signedBy(raw) });
+    if (!this.updatesWhileOpen) this.takeUpdates(true);
+  }
+
+  /**
+   * An Update is accepted, in history, where its handler first sees it. Taken
+   * at any time, one that came with the event opening the gate was accepted
+   * before the gate's own commands when they ran in one activation, but after
+   * them when a query had already applied that event (the chaos run left runs
+   * no worker could replay). Taken only while the gate is open, it is accepted
+   * after them either way; one sent while no approval is pending is refused,
+   * with nothing written, and the sender told so.
+   */
+  private takeUpdates(take: boolean): void {
+    setHandler(approveUpdate, take ? (raw) => this.receive('approve', 'update', raw) : undefined, {
+      validator: (raw) => signedBy(raw),
+    });
+    setHandler(rejectUpdate, take ? (raw) => this.receive('reject', 'update', raw) : undefined, {
+      validator: (raw) => signedBy(raw),
+    });
   }
 
   /** Waits for a person until `timeoutMs` passes. */
@@ -55,11 +75,14 @@ export class ApprovalGate {
     const now = Date.now();
     this.pending = { what, since: new Date(now).toISOString(), deadline: new Date(now + timeoutMs).toISOString() };
     this.verdict = undefined;
-    const answered = await condition(() => this.verdict !== undefined, timeoutMs);
+    const answering = condition(() => this.verdict !== undefined, timeoutMs);
+    if (this.updatesWhileOpen) this.takeUpdates(true);
+    const answered = await answering;
     // A second approval may still have its seal checked by a local activity: were the workflow to go on to a local
     // activity of its own meanwhile, the SDK would replay the two in another order than they ran, and no worker
     // could take the run again (the chaos run left 23 such runs; test/approval-gate.test.ts).
     if (applies(HANDLERS_FIRST)) await condition(allHandlersFinished);
+    if (this.updatesWhileOpen) this.takeUpdates(false);
     this.pending = null;
     return answered ? this.verdict! : { kind: 'timeout' };
   }

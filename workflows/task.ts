@@ -40,7 +40,7 @@ import { applies } from './patches';
 
 // Assignment and task records are local activities: short calls into the control plane's
 // memory, SurrealDB and NATS that need no extra round trip through the server.
-const { assignTask, recordTask } = proxyLocalActivities<Activities>({
+const { assignTask, askForAgent, recordTask } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { maximumInterval: '5s' },
 });
@@ -54,6 +54,7 @@ const MAX_ESCALATIONS = 2;
  */
 const LEAN = 'task-lean-attributes-and-deadline';
 const GIVE_UP_BY_TIMER = 'assignment-gives-up-by-timer';
+const TIMED_BY_ASKS = 'assignment-timed-by-its-asks';
 
 type Run = { output: AgentTaskOutput } | { error: string } | { deadline: true };
 type DecisionType = DecisionRequest['decision_type'];
@@ -239,10 +240,11 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
  * An agent for the task: the local activity answers at once, or null when none
  * can take it (or tasks ahead in the role's queue take what is free); then wait,
  * until woken for its turn or at most the backoff, and ask again, for at most
- * the assignment timeout. That is a durable timer, started at the first wait:
- * the SDK may give an activation another time on replay than it ran with (seen
- * after a control plane's cold start in the chaos run), so a branch on the clock
- * compared across activations could not be replayed (runs begun before: as they ran).
+ * the assignment timeout, measured by the times the asks report. Every choice
+ * here follows from what the asks returned: on replay the SDK may hand a local
+ * activity's result over before or after a timer or signal of the same moment
+ * (the chaos run saw both), so neither the clock across activations nor a
+ * give-up timer racing the asks could be replayed as they ran.
  */
 async function assign(
   task: TaskContext,
@@ -252,18 +254,41 @@ async function assign(
   input: ParsedTaskInput,
   wakeUp: WakeUp,
 ): Promise<string | null> {
+  if (!applies(TIMED_BY_ASKS)) return assignAsBefore(task, attempt, exclude, deadlineAt, input, wakeUp);
+  let waitingSince: number | undefined;
+  for (let wait = 500; ; wait = Math.min(wait * 2, wakeUp.longestWaitMs)) {
+    const { agent_id, at } = await askForAgent(assignment(task, attempt, exclude, deadlineAt));
+    if (agent_id) return agent_id;
+    // Everyone excluded has failed this task: let them try again rather than wait for nobody.
+    if (exclude.length) exclude.length = 0;
+    waitingSince ??= at;
+    const left = waitingSince + input.assignment_timeout_secs * 1000 - at;
+    if (left <= 0) return null;
+    await wakeUp.sleep(Math.min(wait, left), `no ${task.role} agent free; waiting`);
+  }
+}
+
+const assignment = (task: TaskContext, attempt: number, exclude: string[], deadlineAt: number) => ({
+  task,
+  attempt,
+  exclude,
+  deadline: new Date(deadlineAt).toISOString(),
+  // A first assignment the dispatcher could not make is timed from the task's submission (its workflow's start).
+  submitted_at: attempt === 1 ? workflowInfo().startTime.toISOString() : undefined,
+});
+
+/**
+ * Runs begun before: the assignment timeout was the clock compared across
+ * activations, then a durable timer started at the first wait.
+ */
+async function assignAsBefore(
+  ...[task, attempt, exclude, deadlineAt, input, wakeUp]: Parameters<typeof assign>
+): Promise<string | null> {
   const byTimer = applies(GIVE_UP_BY_TIMER);
   const giveUpAt = Date.now() + input.assignment_timeout_secs * 1000;
   let giveUp: { scope: CancellationScope; over: boolean } | undefined;
   for (let wait = 500; ; wait = Math.min(wait * 2, wakeUp.longestWaitMs)) {
-    const agentId = await assignTask({
-      task,
-      attempt,
-      exclude,
-      deadline: new Date(deadlineAt).toISOString(),
-      // A first assignment the dispatcher could not make is timed from the task's submission (its workflow's start).
-      submitted_at: attempt === 1 ? workflowInfo().startTime.toISOString() : undefined,
-    });
+    const agentId = await assignTask(assignment(task, attempt, exclude, deadlineAt));
     if (agentId) {
       if (giveUp && !giveUp.over) giveUp.scope.cancel();
       return agentId;

@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { ApprovalRecord, ApprovePayload, RejectPayload } from '../contracts/approval';
 import { approveUpdate, rejectUpdate } from '../contracts/messages';
 import { signerOf } from '../control-plane/api-auth';
@@ -9,7 +9,8 @@ export type Verdict = { approve: ApprovePayload } | { reject: RejectPayload };
 
 /**
  * Sends an approval or rejection as an Update and returns what the workflow
- * recorded (applied, or ignored and why); a workflow that is gone is said so.
+ * recorded (applied, or ignored and why); a workflow that is gone, or that
+ * waits for no approval (it takes Updates only while one is pending), is said so.
  * With a `token` (the operator's or a person's), the approval is signed with
  * it (see signVerdict); the token itself is never sent.
  */
@@ -26,6 +27,11 @@ export async function sendVerdict(
       ? await handle.executeUpdate(approveUpdate, { args: [verdict.approve] })
       : await handle.executeUpdate(rejectUpdate, { args: [verdict.reject] });
   } catch (error) {
+    if (
+      error instanceof WorkflowUpdateFailedError &&
+      /^No registered handler for update/.test(error.cause?.message ?? '')
+    )
+      throw new Error(`${workflowId} has no approval pending: nothing was applied`, { cause: error });
     if (!(error instanceof WorkflowNotFoundError)) throw new Error(failureMessage(error), { cause: error });
     // Not found means no running workflow: either there never was one, or it has ended.
     const ended = await handle.describe().then(

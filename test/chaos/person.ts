@@ -26,6 +26,9 @@ export class Person {
   private readonly lookedAt = new Map<string, number>();
   private stopping = false;
   private readonly running: Promise<void>;
+  /** Answers under way, some waiting to be sent late. */
+  private readonly answering = new Set<Promise<void>>();
+  private readonly cut = new AbortController();
 
   constructor(
     private readonly client: Client,
@@ -37,9 +40,17 @@ export class Person {
     this.running = this.loop();
   }
 
+  /**
+   * Stops looking, and lets the answers under way end (cut off after half a
+   * minute) before the run closes the connection: a call retried after that
+   * would throw where nobody catches it.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     await this.running;
+    const cutting = setTimeout(() => this.cut.abort(), 30_000);
+    await Promise.all(this.answering);
+    clearTimeout(cutting);
   }
 
   private async loop(): Promise<void> {
@@ -100,7 +111,9 @@ export class Person {
     this.answered.add(gate);
     this.gates.set(workflowId, (this.gates.get(workflowId) ?? 0) + 1);
     // Late only at a release: a task's next escalation may open a gate within seconds, which a late approval would rightly answer.
-    void this.answer(workflowId, pending.what.startsWith('release of'));
+    const answer = this.answer(workflowId, pending.what.startsWith('release of'));
+    this.answering.add(answer);
+    void answer.finally(() => this.answering.delete(answer));
   }
 
   private async answer(workflowId: string, lateAllowed: boolean): Promise<void> {
@@ -126,10 +139,15 @@ export class Person {
   }
 
   private approve(workflowId: string, plain: boolean): Promise<unknown> {
-    return retried<unknown>(() =>
-      plain
-        ? this.client.workflow.getHandle(workflowId).signal(approveSignal, BY)
-        : sendVerdict(this.client, workflowId, { approve: BY }, this.token),
-    ).catch(() => undefined); // a late one may find the workflow ended: that is the point
+    return retried<unknown>(
+      () =>
+        this.client.withAbortSignal<unknown>(this.cut.signal, () =>
+          plain
+            ? this.client.workflow.getHandle(workflowId).signal(approveSignal, BY)
+            : sendVerdict(this.client, workflowId, { approve: BY }, this.token),
+        ),
+      undefined,
+      this.cut.signal,
+    ).catch(() => undefined); // a late one may find the workflow ended (or no gate open): that is the point
   }
 }

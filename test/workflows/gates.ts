@@ -1,0 +1,25 @@
+import { proxyLocalActivities, sleep, upsertMemo } from '@temporalio/workflow';
+import { ApprovalGate } from '../../workflows/approval-gate';
+import type { ApprovalRecord } from '../../src/contracts/approval';
+
+// Workflows around an approval gate, in the shapes the chaos run broke.
+
+const { nextStep } = proxyLocalActivities<{ nextStep(): Promise<null> }>({ startToCloseTimeout: '10s' });
+
+/** A gate, then what a task does next (asks for an agent locally, then waits). */
+export async function gateThenStep(): Promise<ApprovalRecord[]> {
+  const gate = new ApprovalGate();
+  await gate.wait('the release', 600_000);
+  await nextStep();
+  await sleep(100);
+  return gate.received;
+}
+
+/** A step (here a timer), then a gate, announced as a feature announces its phase: its release after its last task. */
+export async function stepThenGate(): Promise<ApprovalRecord[]> {
+  const gate = new ApprovalGate();
+  await sleep(1000);
+  upsertMemo({ phase: 'awaiting-approval' });
+  await gate.wait('the release', 600_000);
+  return gate.received;
+}
