@@ -114,4 +114,19 @@ describe('approval gate (found by the chaos run: runs that no worker could repla
     );
     await replay(handle);
   });
+
+  it('takes a signal that comes with the step opening the gate as an answer to it, as when the gate had opened first', async () => {
+    const workflowId = unique('gate');
+    const handle = await client.workflow.start<typeof stepThenGate>('stepThenGate', { taskQueue, workflowId });
+    await runUntilLength(handle, 5);
+    // The step ends while no worker runs, and the signal comes in the same workflow task: the signal is handled first.
+    await sleep(1500);
+    await handle.signal(approveSignal, { by: 'ivan', comment: '' });
+    const received = await (await worker()).runUntil(handle.result());
+    assert.deepEqual(
+      received.map((r) => [r.by, r.via, r.applied, r.ignored]),
+      [['ivan', 'signal', true, undefined]],
+    );
+    await replay(handle);
+  });
 });

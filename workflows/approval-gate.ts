@@ -24,8 +24,8 @@ const { verifyApproval } = proxyLocalActivities<Activities>({
 const SEALS_CHECKED = 'approval-seals-checked';
 // Runs whose gate went on while an approval's seal was still being checked replay as they ran.
 const HANDLERS_FIRST = 'gate-waits-for-its-handlers';
-// Runs that took approval Updates at any time replay as they ran.
-const UPDATES_WHILE_OPEN = 'approval-updates-only-while-open';
+// Runs that took approvals as they came, the gate open or not, replay as they ran.
+const TAKEN_AT_OPENING = 'approvals-taken-as-the-gate-opens';
 
 /**
  * Human approval, by Update or by signal. Only the first that arrives while an
@@ -44,12 +44,28 @@ export class ApprovalGate {
   private turn: Promise<unknown> = Promise.resolve();
   /** Seals already checked: one copied from history cannot be used again at a later gate. */
   private readonly seals = new Set<string>();
-  private readonly updatesWhileOpen = applies(UPDATES_WHILE_OPEN);
+  private readonly takenAtOpening = applies(TAKEN_AT_OPENING);
 
   constructor() {
-    setHandler(approveSignal, async (raw) => void (await this.receive('approve', 'signal', raw)));
-    setHandler(rejectSignal, async (raw) => void (await this.receive('reject', 'signal', raw)));
-    if (!this.updatesWhileOpen) this.takeUpdates(true);
+    setHandler(approveSignal, async (raw) => void (await this.signalled('approve', raw)));
+    setHandler(rejectSignal, async (raw) => void (await this.signalled('reject', raw)));
+    if (!this.takenAtOpening) this.takeUpdates(true);
+  }
+
+  /**
+   * A signal that comes while the gate is closed waits to the end of its
+   * workflow task: should the gate open in it, the signal answers it. The
+   * event opening the gate and the signal may come in one workflow task; run,
+   * the gate may have opened first (a query had applied that event), replayed,
+   * the signal comes first: either way it answers the gate, so both go on
+   * alike. One that comes in a workflow task of its own is recorded as
+   * ignored.
+   */
+  private async signalled(kind: 'approve' | 'reject', raw: unknown): Promise<void> {
+    const at = Date.now();
+    // Workflow time is the workflow task's: it moves on with the next one.
+    if (this.takenAtOpening && !this.pending) await condition(() => this.pending !== null || Date.now() !== at);
+    await this.receive(kind, 'signal', raw, new Date(at).toISOString());
   }
 
   /**
@@ -76,20 +92,24 @@ export class ApprovalGate {
     this.pending = { what, since: new Date(now).toISOString(), deadline: new Date(now + timeoutMs).toISOString() };
     this.verdict = undefined;
     const answering = condition(() => this.verdict !== undefined, timeoutMs);
-    if (this.updatesWhileOpen) this.takeUpdates(true);
+    if (this.takenAtOpening) this.takeUpdates(true);
     const answered = await answering;
     // A second approval may still have its seal checked by a local activity: were the workflow to go on to a local
     // activity of its own meanwhile, the SDK would replay the two in another order than they ran, and no worker
     // could take the run again (the chaos run left 23 such runs; test/approval-gate.test.ts).
     if (applies(HANDLERS_FIRST)) await condition(allHandlersFinished);
-    if (this.updatesWhileOpen) this.takeUpdates(false);
+    if (this.takenAtOpening) this.takeUpdates(false);
     this.pending = null;
     return answered ? this.verdict! : { kind: 'timeout' };
   }
 
   // Handled in the order they arrive, at the workflow time they arrived.
-  private receive(kind: 'approve' | 'reject', via: ApprovalRecord['via'], raw: unknown): Promise<ApprovalRecord> {
-    const at = new Date().toISOString();
+  private receive(
+    kind: 'approve' | 'reject',
+    via: ApprovalRecord['via'],
+    raw: unknown,
+    at = new Date().toISOString(),
+  ): Promise<ApprovalRecord> {
     const handled = this.turn.then(() => this.consider(kind, via, raw, at));
     this.turn = handled.catch(() => undefined);
     return handled;

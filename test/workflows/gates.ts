@@ -15,10 +15,16 @@ export async function gateThenStep(): Promise<ApprovalRecord[]> {
   return gate.received;
 }
 
-/** A step (here a timer), then a gate, announced as a feature announces its phase: its release after its last task. */
+/**
+ * A step (here a timer), then a gate, announced as a feature announces its
+ * phase: its release after its last task. As in a feature, whose task's
+ * outcome passes through a few functions, the gate opens some turns of the
+ * event loop after the step ends.
+ */
 export async function stepThenGate(): Promise<ApprovalRecord[]> {
   const gate = new ApprovalGate();
   await sleep(1000);
+  for (let turn = 0; turn < 10; turn++) await Promise.resolve();
   upsertMemo({ phase: 'awaiting-approval' });
   await gate.wait('the release', 600_000);
   return gate.received;
