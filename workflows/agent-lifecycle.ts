@@ -23,9 +23,14 @@ import {
   type WatchOutcome,
 } from '../src/contracts/fleet';
 import { VaporaStatus } from '../src/temporal/search-attributes';
+import { applies } from './patches';
 
-/** Restarts in a row without one healthy check before the agent is left in Error. */
+/** Restarts in a row without one healthy check before the agent is marked Error. */
 export const MAX_RESTARTS_WITHOUT_HEALTH = 5;
+/** The longest an agent that restarts itself waits in Error before it is tried again. */
+const LONGEST_ERROR_WAIT_MS = 5 * 60_000;
+// Runs begun before left an agent in Error until someone retried it.
+const ERROR_TRIED_AGAIN = 'agent-in-error-tried-again';
 
 const { deployAgent, restartAgent, markAgentError, stopAgent } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
@@ -37,8 +42,11 @@ const { deployAgent, restartAgent, markAgentError, stopAgent } = proxyActivities
  * One agent instance, from deploy to stop (`agent-<agentId>`): a long-running
  * health-watch activity returns only when checks fail `threshold` times in a
  * row, so history grows with events, not with time. Then the instance is
- * restarted (with backoff, at most MAX_RESTARTS_WITHOUT_HEALTH in a row), or
- * left in Error when auto-restart is off.
+ * restarted with backoff. After MAX_RESTARTS_WITHOUT_HEALTH in a row it is
+ * marked Error and, as Kubernetes keeps restarting a crashing pod, tried again
+ * after the next, longer wait (at most five minutes): what kept it down (a
+ * server being restarted, say) may have passed. With auto-restart off it is
+ * left in Error, for a person to look at and retry.
  */
 export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<LifecycleStatus> {
   const { agentId, manifestId, version } = input;
@@ -101,7 +109,13 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
         enter('error');
         await markAgentError(agentId, reason);
         lastError = reason;
-        await condition(() => stopReason !== undefined || retryRequested);
+        const triedAgain = current.health.auto_restart_enabled && applies(ERROR_TRIED_AGAIN);
+        await condition(
+          () => stopReason !== undefined || retryRequested,
+          triedAgain
+            ? Math.min(current.health.interval_secs * 1000 * 2 ** failedRestarts, LONGEST_ERROR_WAIT_MS)
+            : undefined,
+        );
         retryRequested = false;
         failedRestarts = 0;
         if (stopReason !== undefined) break;

@@ -23,7 +23,7 @@ export const PATCH_LEVELS: readonly (readonly string[])[] = [
     'task-lean-attributes-and-deadline',
   ],
   ['gate-waits-for-its-handlers', 'assignment-gives-up-by-timer'],
-  ['assignment-timed-by-its-asks', 'approvals-taken-as-the-gate-opens'],
+  ['assignment-timed-by-its-asks', 'approvals-taken-as-the-gate-opens', 'agent-in-error-tried-again'],
 ];
 
 /** What this release's starters put in a run's memo. */
