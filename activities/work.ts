@@ -33,6 +33,8 @@ export interface Assignment {
   deadline: string;
   /** When the task was submitted, for the first assignment's latency. */
   submitted_at?: string;
+  /** Since when the task has waited for an agent: its place in its role's queue (see FleetView). */
+  queued_since?: string;
 }
 
 /** Control-plane activities of the work: assignment (a local activity), task records and events, escalation. */
@@ -42,7 +44,8 @@ export function createWorkActivities(deps: WorkDeps) {
   const assign = async (input: Assignment): Promise<string | null> => {
     const { task_id, role, capability, priority } = input.task;
     const { attempt, exclude } = input;
-    const chosen = view.assign({ taskId: task_id, attempt, role, capability, priority, exclude });
+    const queuedSince = input.queued_since ? Date.parse(input.queued_since) : undefined;
+    const chosen = view.assign({ taskId: task_id, attempt, role, capability, priority, exclude, queuedSince });
     if (!chosen) return null;
     await bus.publish(
       { type: 'TaskAssigned', task_id, agent_id: chosen.agentId, context: input.task, deadline: input.deadline },

@@ -103,6 +103,35 @@ describe("a role's queue (FleetView)", () => {
     assert.equal((await registry.agents.get('developer-001'))?.queue_depth, 0);
   });
 
+  it("keeps a task's place by when it began waiting: back from escalating, or asking a restarted control plane, it goes ahead of later ones", async () => {
+    // A control plane just started: its queue is empty, and the slot free.
+    const restarted = await FleetView.open(registry, bus, {
+      refreshMs: 3_600_000,
+      wake: (taskId) => woken.push(taskId),
+    });
+    try {
+      const wait = (taskId: string, queuedSince: number, now?: number) =>
+        restarted.assign({ taskId, attempt: 1, role: 'developer', exclude: [], queuedSince }, now)?.agentId;
+      const t0 = Date.now();
+      assert.equal(wait('busy', t0), 'developer-001');
+      assert.equal(wait('newer', t0 - 1000), undefined);
+      assert.equal(wait('older', t0 - 60_000), undefined, 'asks after the restart, but waited before it');
+      // The older one escalated: silent long enough to leave the queue; the newer one kept asking.
+      const later = t0 + 46_000;
+      assert.equal(wait('newer', t0 - 1000, later), undefined);
+      assert.deepEqual(restarted.queueDepths(later), new Map([['developer', 1]]));
+      assert.equal(wait('older', t0 - 60_000, later), undefined, 'back in the queue');
+      restarted.release('developer-001', true, { taskId: 'busy', attempt: 1 });
+      assert.deepEqual(woken.splice(0), ['older']);
+      assert.equal(wait('newer', t0 - 1000), undefined, 'the older one is ahead');
+      assert.equal(wait('older', t0 - 60_000), 'developer-001');
+      restarted.release('developer-001', true, { taskId: 'older', attempt: 1 });
+      assert.deepEqual(woken.splice(0), ['newer']);
+    } finally {
+      restarted.close();
+    }
+  });
+
   it('answers an attempt asked again with the agent it reserved, not a second slot nobody would free', () => {
     view.release('developer-001', true, { taskId: 't5', attempt: 1 });
     const first = view.assign({ taskId: 'r1', attempt: 1, role: 'developer', exclude: [] });

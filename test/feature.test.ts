@@ -24,7 +24,7 @@ import { featureWorkflow, taskWorkflow } from '../workflows';
 import { agentProcesses, eventually, uninstallPools } from './support/fleet';
 import { promptOf, roleAnswers, roleOf, startLLMServer, toolResultsOf, toolNamesOf } from './support/llm-server';
 import type { FeatureDiff } from '../src/client/feature-diff';
-import { completedActivities, historyText } from './support/history';
+import { completedActivities, historyText, startedTimers } from './support/history';
 import { signVerdict } from '../src/client/approval-client';
 import { ApiAuth } from '../src/control-plane/api-auth';
 import { readOperatorToken } from '../src/state-secrets';
@@ -70,6 +70,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
         if (role === 'code-reviewer' && prompt.includes('[picky]'))
           return { text: 'Not good enough.\nVERDICT: reject' };
         if (prompt.includes('[slow]') && role === 'developer') return { ...answer, delayMs: 4_000 };
+        if (prompt.includes('[slower]') && role === 'developer') return { ...answer, delayMs: 10_000 };
         if (prompt.includes('[expensive]')) return { ...answer, outputTokens: 100_000 };
         return answer;
       }),
@@ -553,8 +554,11 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     const developer = (task_id: string, title: string, priority?: 'high') =>
       submitTask(plane.client, plane.taskQueue, { task_id, role: 'developer', title, priority });
     const { max_concurrent_tasks: slots } = (await plane.registry.agent('developer-001'))!;
+    // One slot frees first, so which waiting task takes it is the queue's order, not a race between two woken tasks.
     const busy = await Promise.all(
-      Array.from({ length: slots }, (_, i) => developer(`${p}-busy-${i + 1}`, 'Write the migration [slow]')),
+      Array.from({ length: slots }, (_, i) =>
+        developer(`${p}-busy-${i + 1}`, i === 0 ? 'Write the migration [slow]' : 'Write the schema [slower]'),
+      ),
     );
     assert.ok(busy.every((b) => b.agent_id === 'developer-001'));
     assert.equal((await developer(`${p}-normal`, 'Write the notes')).agent_id, null);
@@ -607,10 +611,12 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     ]);
     const history = await handle.fetchHistory();
     // Timed by the times its asks reported, not by a timer of the whole timeout racing them (see assign()).
-    const timers = (history.events ?? []).flatMap((e) => e.timerStartedEventAttributes ?? []);
-    const ms = (t: (typeof timers)[number]) =>
-      Number(t.startToFireTimeout?.seconds ?? 0) * 1000 + Math.round((t.startToFireTimeout?.nanos ?? 0) / 1e6);
-    assert.ok(timers.length > 0 && timers.every((t) => ms(t) < 2000), `waits: ${timers.map(ms).join(', ')} ms`);
+    const timers = await startedTimers(history.events ?? [], testConverter()?.payloadCodecs?.[0]);
+    const waits = timers.filter((t) => t.summary === 'no developer agent free; waiting');
+    assert.ok(
+      waits.length > 0 && waits.every((t) => t.ms < 2000) && !timers.some((t) => t.summary.endsWith(': escalate')),
+      timers.map((t) => `${t.summary}: ${t.ms} ms`).join('; '),
+    );
     await Worker.runReplayHistory(
       { workflowBundle: await workflowBundle(), dataConverter: testConverter() },
       history,
@@ -622,9 +628,9 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     const id = unique('t');
     await submitTask(plane.client, plane.taskQueue, {
       task_id: id,
-      // Slow (4 s an attempt), so the first approval surely comes before the gate opens.
+      // Slow (10 s an attempt), so the first approval surely comes before the gate opens, however slow the CLI starts.
       role: 'developer',
-      title: 'Write the upgrade guide [slow]',
+      title: 'Write the upgrade guide [slower]',
       require_approval: true,
     });
     const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`);

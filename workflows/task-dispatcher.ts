@@ -53,7 +53,7 @@ export async function taskDispatcherWorkflow(options?: { taskQueue: string }): P
       const task = taskContextOf(task_id, input);
       // Timed from when this workflow took the update: the submission, as the workflow's clock knows it.
       const submitted_at = new Date().toISOString();
-      const assignment = { task, attempt: 1, exclude: [], deadline, submitted_at };
+      const assignment = { task, attempt: 1, exclude: [], deadline, submitted_at, queued_since: submitted_at };
       const workflowId = taskWorkflowId(task_id);
       const summary = `${input.role}: ${input.title}`.slice(0, 200);
       if (applies(STARTED_BY_ACTIVITY)) {

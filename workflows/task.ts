@@ -275,6 +275,8 @@ const assignment = (task: TaskContext, attempt: number, exclude: string[], deadl
   deadline: new Date(deadlineAt).toISOString(),
   // A first assignment the dispatcher could not make is timed from the task's submission (its workflow's start).
   submitted_at: attempt === 1 ? workflowInfo().startTime.toISOString() : undefined,
+  // Its place in the queue is its submission's, however often it escalated or the control plane restarted.
+  queued_since: workflowInfo().startTime.toISOString(),
 });
 
 /**

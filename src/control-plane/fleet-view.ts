@@ -13,7 +13,9 @@ const STALE_BEATS = 3;
 interface Waiter {
   role: AgentRole;
   priority: TaskPriority;
-  /** Its place in arrival order (first come, first served within a priority). */
+  /** Since when it has waited (first come, first served within a priority): the task's own time when it gives one. */
+  since: number;
+  /** Its arrival here, between tasks waiting since the same moment. */
   arrival: number;
   /** When it last asked: a waiter asks at least every 30 s (workflows/wake-up.ts), so one silent longer has gone. */
   askedAt: number;
@@ -24,7 +26,8 @@ const WAITER_GONE_MS = 45_000;
 const WOKEN_GONE_MS = 10_000;
 const RANK: Record<TaskPriority, number> = { critical: 3, high: 2, normal: 1, low: 0 };
 /** Queue order: higher priority first, then who came first. */
-const order = (a: Waiter, b: Waiter) => RANK[b.priority] - RANK[a.priority] || a.arrival - b.arrival;
+const order = (a: Waiter, b: Waiter) =>
+  RANK[b.priority] - RANK[a.priority] || a.since - b.since || a.arrival - b.arrival;
 
 export interface QueuedRequest extends AssignmentRequest {
   /** Who asks: a task that gets no agent waits in its role's queue under this id. */
@@ -32,6 +35,11 @@ export interface QueuedRequest extends AssignmentRequest {
   /** The task's attempt: asked again for the same attempt, the answer is the agent already reserved. */
   attempt?: number;
   priority?: TaskPriority;
+  /**
+   * Since when the task has waited (ms): its place in the queue, kept while it
+   * escalates and across the control plane's restarts, which forget the queue.
+   */
+  queuedSince?: number;
 }
 
 /**
@@ -118,10 +126,12 @@ export class FleetView {
     const already = key && this.agents.get(this.held.get(key) ?? '');
     if (already) return { ...already };
     this.forgetGone(now);
+    const queued = request.taskId ? this.waiting.get(request.taskId) : undefined;
     const me: Waiter = {
       role: request.role,
       priority: request.priority ?? 'normal',
-      arrival: (request.taskId && this.waiting.get(request.taskId)?.arrival) || ++this.arrivals,
+      since: Math.min(queued?.since ?? now, request.queuedSince ?? now),
+      arrival: queued?.arrival ?? ++this.arrivals,
       askedAt: now,
     };
     const before = [...this.waiting].filter(

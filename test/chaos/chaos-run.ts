@@ -40,7 +40,7 @@ export interface RunReport extends Ledger {
   agentsNotActive: { id: string; status: string }[];
   leftBehind: { pid: number; command: string }[];
   killed: Record<string, number>;
-  approvalsSent: { onTime: number; duplicate: number; late: number };
+  approvalsSent: { onTime: number; duplicate: number; late: number; again: number };
   /** Per process, its first and last samples in a soak, and whether it kept growing. */
   resources?: { name: string; first: Sample; last: Sample; growing: boolean }[];
 }

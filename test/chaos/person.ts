@@ -10,6 +10,7 @@ import { retried } from './retried';
 const BY = { by: 'chaos', comment: '' };
 /** A full look at the run's features, for a gate opened outside `awaiting-approval` (a feature's own escalation). */
 const SWEEP_MS = 15_000;
+const AGAIN_MS = 60_000;
 
 /**
  * The person at the keyboard: approves every gate the run's workflows open
@@ -19,10 +20,11 @@ const SWEEP_MS = 15_000;
  * per workflow, so an approval applied twice shows.
  */
 export class Person {
-  readonly sent = { onTime: 0, duplicate: 0, late: 0 };
+  readonly sent = { onTime: 0, duplicate: 0, late: 0, again: 0 };
   /** Distinct gates answered, by workflow id. */
   readonly gates = new Map<string, number>();
-  private readonly answered = new Set<string>();
+  /** When each gate's answer ended (Infinity while under way), by gate. */
+  private readonly answered = new Map<string, number>();
   private readonly lookedAt = new Map<string, number>();
   private stopping = false;
   private readonly running: Promise<void>;
@@ -107,13 +109,23 @@ export class Person {
       .then((s) => s.pending_approval)
       .catch(() => undefined);
     const gate = pending && `${workflowId}@${pending.since}`;
-    if (!gate || this.answered.has(gate)) return;
-    this.answered.add(gate);
-    this.gates.set(workflowId, (this.gates.get(workflowId) ?? 0) + 1);
-    // Late only at a release: a task's next escalation may open a gate within seconds, which a late approval would rightly answer.
-    const answer = this.answer(workflowId, pending.what.startsWith('release of'));
+    if (!gate) return;
+    const answeredAt = this.answered.get(gate);
+    // Still open a minute after its answer ended (every try failed against an overloaded server): answer it again, as a person would.
+    if (answeredAt !== undefined && Date.now() - answeredAt < AGAIN_MS) return;
+    this.answered.set(gate, Infinity);
+    if (answeredAt === undefined) this.gates.set(workflowId, (this.gates.get(workflowId) ?? 0) + 1);
+    else this.sent.again++;
+    const answer =
+      answeredAt === undefined
+        ? // Late only at a release: a task's next escalation may open a gate within seconds, which a late approval would rightly answer.
+          this.answer(workflowId, pending.what.startsWith('release of'))
+        : this.approve(workflowId, false).then(() => undefined);
     this.answering.add(answer);
-    void answer.finally(() => this.answering.delete(answer));
+    void answer.finally(() => {
+      this.answering.delete(answer);
+      this.answered.set(gate, Date.now());
+    });
   }
 
   private async answer(workflowId: string, lateAllowed: boolean): Promise<void> {

@@ -129,7 +129,7 @@ if (o.json) {
           .map(([k, n]) => `${k} ${n}`)
           .join(', ') || 'none'
       }`,
-      `  approvals sent: ${chaos.approvalsSent.onTime} on time, ${chaos.approvalsSent.duplicate} duplicated, ${chaos.approvalsSent.late} late`,
+      `  approvals sent: ${chaos.approvalsSent.onTime} on time, ${chaos.approvalsSent.duplicate} duplicated, ${chaos.approvalsSent.late} late, ${chaos.approvalsSent.again} again (a gate still open a minute after its answer)`,
       ...(chaos.resources ?? []).map(
         (p) =>
           `  ${p.name}: ${p.first.rssMiB} → ${p.last.rssMiB} MiB, ${p.first.openFiles} → ${p.last.openFiles} files${p.growing ? '  GROWING' : ''}`,

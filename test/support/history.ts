@@ -1,4 +1,4 @@
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 
 /** The activities a workflow's history shows completed, by type, in order. */
@@ -29,4 +29,22 @@ export async function historyText(history: temporal.api.history.v1.IHistory, cod
   const decoded = codec ? await codec.decode(payloads) : payloads;
   // An empty payload's data is the proto module's shared empty array, not bytes: Buffer.from takes both.
   return [JSON.stringify(history), ...decoded.map((p) => Buffer.from(p.data ?? []).toString())].join('\n');
+}
+
+/** The timers a workflow's history shows started: each one's summary (decoded through `codec`) and duration. */
+export async function startedTimers(
+  events: temporal.api.history.v1.IHistoryEvent[],
+  codec?: PayloadCodec,
+): Promise<{ summary: string; ms: number }[]> {
+  const read = async (p: Payload) =>
+    defaultPayloadConverter.fromPayload<string>(codec ? (await codec.decode([p]))[0]! : p);
+  return Promise.all(
+    events.flatMap((e) => {
+      const timeout = e.timerStartedEventAttributes?.startToFireTimeout;
+      if (!e.timerStartedEventAttributes) return [];
+      const summary = e.userMetadata?.summary as Payload | undefined;
+      const ms = Number(timeout?.seconds ?? 0) * 1000 + Math.round((timeout?.nanos ?? 0) / 1e6);
+      return [(summary ? read(summary) : Promise.resolve('')).then((s) => ({ summary: s, ms }))];
+    }),
+  );
 }
