@@ -63,19 +63,20 @@ export class ApprovalGate {
    */
   private async signalled(kind: 'approve' | 'reject', raw: unknown): Promise<void> {
     const at = Date.now();
-    // Workflow time is the workflow task's: it moves on with the next one.
-    if (this.takenAtOpening && !this.pending) await condition(() => this.pending !== null || Date.now() !== at);
+    const task = workflowInfo().historyLength;
+    if (this.takenAtOpening && !this.pending)
+      await condition(() => this.pending !== null || workflowInfo().historyLength !== task);
     await this.receive(kind, 'signal', raw, new Date(at).toISOString());
   }
 
   /**
-   * An Update is accepted, in history, where its handler first sees it. Taken
-   * at any time, one that came with the event opening the gate was accepted
-   * before the gate's own commands when they ran in one activation, but after
-   * them when a query had already applied that event (the chaos run left runs
-   * no worker could replay). Taken only while the gate is open, it is accepted
-   * after them either way; one sent while no approval is pending is refused,
-   * with nothing written, and the sender told so.
+   * An Update is accepted, in history, where its handler first sees it. One
+   * that came in the workflow task opening the gate is handed over, replayed,
+   * in the activation that opens it, so its acceptance would come before the
+   * gate's commands; run, it may have come in an activation of its own, after
+   * them (the chaos run left runs no worker could replay either way). So the
+   * gate takes Updates from the next workflow task on, and only while open:
+   * one sent before is refused, with nothing written, and the sender told so.
    */
   private takeUpdates(take: boolean): void {
     setHandler(approveUpdate, take ? (raw) => this.receive('approve', 'update', raw) : undefined, {
@@ -92,7 +93,13 @@ export class ApprovalGate {
     this.pending = { what, since: new Date(now).toISOString(), deadline: new Date(now + timeoutMs).toISOString() };
     this.verdict = undefined;
     const answering = condition(() => this.verdict !== undefined, timeoutMs);
-    if (this.takenAtOpening) this.takeUpdates(true);
+    if (this.takenAtOpening) {
+      const opened = this.pending;
+      const task = workflowInfo().historyLength;
+      void condition(() => this.pending !== opened || workflowInfo().historyLength !== task).then(
+        () => this.pending === opened && this.takeUpdates(true),
+      );
+    }
     const answered = await answering;
     // A second approval may still have its seal checked by a local activity: were the workflow to go on to a local
     // activity of its own meanwhile, the SDK would replay the two in another order than they ran, and no worker
