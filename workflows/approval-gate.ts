@@ -13,6 +13,16 @@ import { approveSignal, approveUpdate, rejectSignal, rejectUpdate } from '../src
 import { loadSchemas } from './validate-input';
 import { applies } from './patches';
 
+/**
+ * Resolves once a later workflow task than this one runs (its history is
+ * longer; the clock may move between activations of one task), or `sooner`
+ * turns true.
+ */
+function workflowTaskEnds(sooner: () => boolean): Promise<void> {
+  const task = workflowInfo().historyLength;
+  return condition(() => sooner() || workflowInfo().historyLength !== task);
+}
+
 export type Verdict = { kind: 'approve' | 'reject'; by: string; text: string } | { kind: 'timeout' };
 
 // Seals are checked where the plane's key is; locally, so the sender of an Update waits no extra round trip.
@@ -63,9 +73,7 @@ export class ApprovalGate {
    */
   private async signalled(kind: 'approve' | 'reject', raw: unknown): Promise<void> {
     const at = Date.now();
-    const task = workflowInfo().historyLength;
-    if (this.takenAtOpening && !this.pending)
-      await condition(() => this.pending !== null || workflowInfo().historyLength !== task);
+    if (this.takenAtOpening && !this.pending) await workflowTaskEnds(() => this.pending !== null);
     await this.receive(kind, 'signal', raw, new Date(at).toISOString());
   }
 
@@ -95,8 +103,7 @@ export class ApprovalGate {
     const answering = condition(() => this.verdict !== undefined, timeoutMs);
     if (this.takenAtOpening) {
       const opened = this.pending;
-      const task = workflowInfo().historyLength;
-      void condition(() => this.pending !== opened || workflowInfo().historyLength !== task).then(
+      void workflowTaskEnds(() => this.pending !== opened).then(
         () => this.pending === opened && this.takeUpdates(true),
       );
     }

@@ -114,13 +114,15 @@ export class Person {
     // Still open a minute after its answer ended (every try failed against an overloaded server): answer it again, as a person would.
     if (answeredAt !== undefined && Date.now() - answeredAt < AGAIN_MS) return;
     this.answered.set(gate, Infinity);
-    if (answeredAt === undefined) this.gates.set(workflowId, (this.gates.get(workflowId) ?? 0) + 1);
-    else this.sent.again++;
-    const answer =
-      answeredAt === undefined
-        ? // Late only at a release: a task's next escalation may open a gate within seconds, which a late approval would rightly answer.
-          this.answer(workflowId, pending.what.startsWith('release of'))
-        : this.approve(workflowId, false).then(() => undefined);
+    let answer: Promise<void>;
+    if (answeredAt === undefined) {
+      this.gates.set(workflowId, (this.gates.get(workflowId) ?? 0) + 1);
+      // Late only at a release: a task's next escalation may open a gate within seconds, which a late approval would rightly answer.
+      answer = this.answer(workflowId, pending.what.startsWith('release of'));
+    } else {
+      this.sent.again++;
+      answer = this.approve(workflowId, false).then(() => undefined);
+    }
     this.answering.add(answer);
     void answer.finally(() => {
       this.answering.delete(answer);

@@ -40,8 +40,8 @@ export async function startedTimers(
     defaultPayloadConverter.fromPayload<string>(codec ? (await codec.decode([p]))[0]! : p);
   return Promise.all(
     events.flatMap((e) => {
-      const timeout = e.timerStartedEventAttributes?.startToFireTimeout;
       if (!e.timerStartedEventAttributes) return [];
+      const timeout = e.timerStartedEventAttributes.startToFireTimeout;
       const summary = e.userMetadata?.summary as Payload | undefined;
       const ms = Number(timeout?.seconds ?? 0) * 1000 + Math.round((timeout?.nanos ?? 0) / 1e6);
       return [(summary ? read(summary) : Promise.resolve('')).then((s) => ({ summary: s, ms }))];
