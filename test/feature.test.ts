@@ -115,7 +115,8 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       'the approval gate',
       async () => {
         const s = await handle.query(featureStatusQuery);
-        return s.phase === 'awaiting-approval' && s;
+        // The phase is set as the gate opens; it shows the approval pending a moment later, once it takes Updates.
+        return s.phase === 'awaiting-approval' && s.pending_approval ? s : undefined;
       },
       120_000,
       500,

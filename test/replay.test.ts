@@ -15,9 +15,12 @@ import { workflowBundle } from './support/worker';
  * an agent pool scaled 3 → 2 with its instances' lifecycles, one restarted;
  * 0.4 the same kinds with signed approvals, role queues and wake-ups, and a
  * pool rolled to a new version (the last release whose dispatcher started
- * tasks as children and whose tasks raced a deadline timer).
+ * tasks as children and whose tasks raced a deadline timer); 0.5 the same
+ * kinds from the code of patch level 3 (`5b2915e`: tasks dispatched by a local
+ * activity, waits timed by their asks, approval gates taking Updates from the
+ * workflow task after they open, measured by history length).
  */
-const RELEASES = ['0.1', '0.2', '0.3', '0.4'];
+const RELEASES = ['0.1', '0.2', '0.3', '0.4', '0.5'];
 
 describe('workflow replay', () => {
   for (const release of RELEASES) {

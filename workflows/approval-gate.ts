@@ -4,12 +4,13 @@ import {
   condition,
   proxyLocalActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { describeIssues } from '../src/domain/validation';
 import type { ApprovalRecord, PendingApproval } from '../src/contracts/approval';
-import { approveSignal, approveUpdate, rejectSignal, rejectUpdate } from '../src/contracts/messages';
+import { approveSignal, approveUpdate, GATE_OPENING, rejectSignal, rejectUpdate } from '../src/contracts/messages';
 import { loadSchemas } from './validate-input';
 import { applies } from './patches';
 
@@ -36,6 +37,8 @@ const SEALS_CHECKED = 'approval-seals-checked';
 const HANDLERS_FIRST = 'gate-waits-for-its-handlers';
 // Runs that took approvals as they came, the gate open or not, replay as they ran.
 const TAKEN_AT_OPENING = 'approvals-taken-as-the-gate-opens';
+// Runs that took Updates from the workflow task after the gate opened, measured by history length, replay as they ran.
+const TAKEN_AFTER_TIMER = 'approvals-taken-after-a-timer';
 
 /**
  * Human approval, by Update or by signal. Only the first that arrives while an
@@ -55,6 +58,14 @@ export class ApprovalGate {
   /** Seals already checked: one copied from history cannot be used again at a later gate. */
   private readonly seals = new Set<string>();
   private readonly takenAtOpening = applies(TAKEN_AT_OPENING);
+  private readonly takenAfterTimer = this.takenAtOpening && applies(TAKEN_AFTER_TIMER);
+  /** From the gate's opening until its 1 ms timer fires: Updates are refused, nothing written (see takeUpdates). */
+  private opening = false;
+
+  /** The approval a person can give now, as the status query shows it: none while the gate is opening. */
+  get answerable(): PendingApproval | null {
+    return this.opening ? null : this.pending;
+  }
 
   constructor() {
     setHandler(approveSignal, async (raw) => void (await this.signalled('approve', raw)));
@@ -83,16 +94,22 @@ export class ApprovalGate {
    * in the activation that opens it, so its acceptance would come before the
    * gate's commands; run, it may have come in an activation of its own, after
    * them (the chaos run left runs no worker could replay either way). So the
-   * gate takes Updates from the next workflow task on, and only while open:
+   * gate takes Updates from a later workflow task on, and only while open:
    * one sent before is refused, with nothing written, and the sender told so.
+   * That later task is the one a 1 ms timer started at opening fires in; until
+   * then the validator refuses them (the client sends them again). Runs begun
+   * before counted tasks by history length, but a query that came just before
+   * the task had already applied its events, at a shorter length (the SDK
+   * applies the history a query brings): the gate opened there, and an Update
+   * of that same task was taken after it, as it never is on replay.
    */
   private takeUpdates(take: boolean): void {
-    setHandler(approveUpdate, take ? (raw) => this.receive('approve', 'update', raw) : undefined, {
-      validator: (raw) => signedBy(raw),
-    });
-    setHandler(rejectUpdate, take ? (raw) => this.receive('reject', 'update', raw) : undefined, {
-      validator: (raw) => signedBy(raw),
-    });
+    const validator = (raw: unknown) => {
+      if (this.opening) throw new Error(GATE_OPENING);
+      signedBy(raw);
+    };
+    setHandler(approveUpdate, take ? (raw) => this.receive('approve', 'update', raw) : undefined, { validator });
+    setHandler(rejectUpdate, take ? (raw) => this.receive('reject', 'update', raw) : undefined, { validator });
   }
 
   /** Waits for a person until `timeoutMs` passes. */
@@ -101,12 +118,17 @@ export class ApprovalGate {
     this.pending = { what, since: new Date(now).toISOString(), deadline: new Date(now + timeoutMs).toISOString() };
     this.verdict = undefined;
     const answering = condition(() => this.verdict !== undefined, timeoutMs);
-    if (this.takenAtOpening) {
-      const opened = this.pending;
+    const opened = this.pending;
+    if (this.takenAfterTimer) {
+      this.opening = true;
+      this.takeUpdates(true);
+      void sleep(1, { summary: 'the approval gate takes Updates' }).then(
+        () => this.pending === opened && (this.opening = false),
+      );
+    } else if (this.takenAtOpening)
       void workflowTaskEnds(() => this.pending !== opened).then(
         () => this.pending === opened && this.takeUpdates(true),
       );
-    }
     const answered = await answering;
     // A second approval may still have its seal checked by a local activity: were the workflow to go on to a local
     // activity of its own meanwhile, the SDK would replay the two in another order than they ran, and no worker

@@ -85,7 +85,7 @@ export async function featureWorkflow(raw: FeatureInput): Promise<FeatureStatus>
   };
   const gate = new ApprovalGate();
   state.approvals = gate.received;
-  setHandler(featureStatusQuery, () => ({ ...state, pending_approval: gate.pending }));
+  setHandler(featureStatusQuery, () => ({ ...state, pending_approval: gate.answerable }));
   upsertMemo({ title: input.title });
   upsertSearchAttributes([
     { key: VaporaFeatureId, value: featureId },

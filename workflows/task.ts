@@ -84,7 +84,7 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
   const gate = new ApprovalGate();
   const wakeUp = new WakeUp();
   state.approvals = gate.received;
-  setHandler(taskStatusQuery, () => ({ ...state, pending_approval: gate.pending }));
+  setHandler(taskStatusQuery, () => ({ ...state, pending_approval: gate.answerable }));
   const lean = applies(LEAN);
   const initial = [
     { key: VaporaRole, value: input.role },

@@ -4,6 +4,8 @@ import { applies } from './patches';
 
 // Runs begun before the control plane woke waiting tasks only sleep: their histories hold no cancelled timers.
 const WAKE_UP = 'assignment-wake-up';
+// Runs begun before started no timer when woken before the wait began (see `sleep`).
+const ALWAYS_TIMED = 'wake-up-always-timed';
 
 /**
  * A wait for an agent that the control plane cuts short with the `wake`
@@ -25,10 +27,18 @@ export class WakeUp {
     return applies(WAKE_UP) ? 30_000 : 10_000;
   }
 
-  /** Sleeps `ms`, or less when woken or when `until` turns true. */
+  /**
+   * Sleeps `ms`, or less when woken or when `until` turns true. The timer is
+   * started even when already woken, and then cancelled at once (nothing goes
+   * to the server): a wake that comes with the ask's result in one workflow
+   * task may be handed over before that result or after it, and the SDK
+   * groups them one way as the run goes and another on replay (the chaos run
+   * left a task no worker could replay, its later timers numbered one apart).
+   * Started either way, every later timer keeps its number.
+   */
   async sleep(ms: number, summary: string, until: () => boolean = () => false): Promise<void> {
     if (!applies(WAKE_UP)) return sleep(ms, { summary });
-    if (!this.woken) {
+    if (!this.woken || applies(ALWAYS_TIMED)) {
       const timer = new CancellationScope();
       const timed = timer.run(() => sleep(ms, { summary }));
       await Promise.race([timed, condition(() => this.woken || until())]);

@@ -1,11 +1,14 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { ApprovalRecord, ApprovePayload, RejectPayload } from '../contracts/approval';
-import { approveUpdate, rejectUpdate } from '../contracts/messages';
+import { approveUpdate, GATE_OPENING, rejectUpdate } from '../contracts/messages';
 import { signerOf } from '../control-plane/api-auth';
 import { sealApproval } from '../control-plane/approval-seal';
 import { failureMessage } from '../temporal/failure-message';
 
 export type Verdict = { approve: ApprovePayload } | { reject: RejectPayload };
+
+// A gate takes Updates a moment after it opens (the next workflow task); one refused before is sent again, for ~10 s.
+const OPENING_TRIES = 50;
 
 /**
  * Sends an approval or rejection as an Update and returns what the workflow
@@ -22,29 +25,42 @@ export async function sendVerdict(
 ): Promise<ApprovalRecord> {
   const verdict = token ? signVerdict(workflowId, unsigned, token) : unsigned;
   const handle = client.workflow.getHandle(workflowId);
-  try {
-    return 'approve' in verdict
-      ? await handle.executeUpdate(approveUpdate, { args: [verdict.approve] })
-      : await handle.executeUpdate(rejectUpdate, { args: [verdict.reject] });
-  } catch (error) {
-    if (
-      error instanceof WorkflowUpdateFailedError &&
-      /^No registered handler for update/.test(error.cause?.message ?? '')
-    )
-      throw new Error(`${workflowId} has no approval pending: nothing was applied`, { cause: error });
-    if (!(error instanceof WorkflowNotFoundError)) throw new Error(failureMessage(error), { cause: error });
-    // Not found means no running workflow: either there never was one, or it has ended.
-    const ended = await handle.describe().then(
-      () => true,
-      () => false,
-    );
-    throw new Error(
-      ended
-        ? `${workflowId} has already finished: nothing to approve`
-        : `no workflow ${workflowId} (vapora feature list)`,
-      { cause: error },
-    );
+  const send = () =>
+    'approve' in verdict
+      ? handle.executeUpdate(approveUpdate, { args: [verdict.approve] })
+      : handle.executeUpdate(rejectUpdate, { args: [verdict.reject] });
+  for (let tries = 1; ; tries++) {
+    try {
+      return await send();
+    } catch (error) {
+      const refusal = error instanceof WorkflowUpdateFailedError ? (error.cause?.message ?? '') : '';
+      // Refused in the instant the gate opens (by the gate, or by the server when the workflow task that carried it
+      // ended without taking it): nothing was applied, and it is taken a moment later.
+      if ((refusal === GATE_OPENING || /wasn't processed by worker/.test(refusal)) && tries < OPENING_TRIES) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
+      }
+      if (/^No registered handler for update/.test(refusal))
+        throw new Error(`${workflowId} has no approval pending: nothing was applied`, { cause: error });
+      throw await notSent(handle, workflowId, error);
+    }
   }
+}
+
+/** Why an approval could not be sent: the workflow is gone or never was, or what the server said. */
+async function notSent(handle: WorkflowHandle, workflowId: string, error: unknown): Promise<Error> {
+  if (!(error instanceof WorkflowNotFoundError)) return new Error(failureMessage(error), { cause: error });
+  // Not found means no running workflow: either there never was one, or it has ended.
+  const ended = await handle.describe().then(
+    () => true,
+    () => false,
+  );
+  return new Error(
+    ended
+      ? `${workflowId} has already finished: nothing to approve`
+      : `no workflow ${workflowId} (vapora feature list)`,
+    { cause: error },
+  );
 }
 
 /**

@@ -13,6 +13,8 @@ export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovePayload]>('app
 export const rejectUpdate = defineUpdate<ApprovalRecord, [RejectPayload]>('reject');
 export const approveSignal = defineSignal<[ApprovePayload]>('approve');
 export const rejectSignal = defineSignal<[RejectPayload]>('reject');
+/** What an approval Update sent in the instant its gate opens is refused with, nothing applied: `sendVerdict` sends it again. */
+export const GATE_OPENING = 'the approval gate is opening: nothing was applied; send it again';
 export const taskStatusQuery = defineQuery<TaskOutcome>('status');
 export const featureStatusQuery = defineQuery<FeatureStatus>('status');
 export const submitTaskUpdate = defineUpdate<TaskSubmitted, [TaskSubmission]>('submitTask');

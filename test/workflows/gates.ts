@@ -1,4 +1,4 @@
-import { proxyLocalActivities, sleep, upsertMemo } from '@temporalio/workflow';
+import { defineQuery, proxyLocalActivities, setHandler, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { ApprovalGate } from '../../workflows/approval-gate';
 import type { ApprovalRecord } from '../../src/contracts/approval';
 
@@ -15,6 +15,9 @@ export async function gateThenStep(): Promise<ApprovalRecord[]> {
   return gate.received;
 }
 
+/** The history length at which the gate opened: the events a query brought are applied at a shorter one. */
+export const openedAtQuery = defineQuery<number | null>('openedAt');
+
 /**
  * A step (here a timer), then a gate, announced as a feature announces its
  * phase: its release after its last task. As in a feature, whose task's
@@ -23,9 +26,12 @@ export async function gateThenStep(): Promise<ApprovalRecord[]> {
  */
 export async function stepThenGate(): Promise<ApprovalRecord[]> {
   const gate = new ApprovalGate();
+  let openedAt: number | null = null;
+  setHandler(openedAtQuery, () => openedAt);
   await sleep(1000);
   for (let turn = 0; turn < 10; turn++) await Promise.resolve();
   upsertMemo({ phase: 'awaiting-approval' });
+  openedAt = workflowInfo().historyLength;
   await gate.wait('the release', 600_000);
   return gate.received;
 }
