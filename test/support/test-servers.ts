@@ -1,13 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import { ensureNatsServer, startNatsServer } from '../../src/stack/nats-server';
 import { freePort } from '../../src/host/ports';
 import { ensureTemporalCli } from '../../src/stack/temporal-cli';
 import { startTemporalDevServer } from '../../src/stack/temporal-dev-server';
-import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 
 /**
  * A headless, in-memory Temporal dev server and a nats-server on free ports,
@@ -29,9 +27,6 @@ export async function startTestServers(say: (line: string) => void) {
     // Its own counters (persistence operations by kind), which the bench reads per task.
     metricsPort,
   });
-  const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
-  await registerSearchAttributes(connection, 'default');
-  await connection.close();
   const nats = await startNatsServer({
     bin: natsServer.path,
     host: '127.0.0.1',
