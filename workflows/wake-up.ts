@@ -38,7 +38,9 @@ export class WakeUp {
    */
   async sleep(ms: number, summary: string, until: () => boolean = () => false): Promise<void> {
     if (!applies(WAKE_UP)) return sleep(ms, { summary });
-    if (!this.woken || applies(ALWAYS_TIMED)) {
+    // Asked on every wait, woken or not: a run started by hand records its patch marker at the same place either way.
+    const alwaysTimed = applies(ALWAYS_TIMED);
+    if (!this.woken || alwaysTimed) {
       const timer = new CancellationScope();
       const timed = timer.run(() => sleep(ms, { summary }));
       await Promise.race([timed, condition(() => this.woken || until())]);
