@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type proto from '@temporalio/proto';
-import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createApprovalActivities } from '../activities/approval';
 import { sendVerdict, signVerdict } from '../src/client/approval-client';
 import { approveSignal, approveUpdate, GATE_OPENING } from '../src/contracts/messages';
 import { ApiAuth } from '../src/control-plane/api-auth';
 import { openedAtQuery, type gateThenStep, type stepThenGate } from './workflows/gates';
-import { tempDir, testConverter, testServers, unique } from './support/servers';
+import { tempDir, testConverter, unique } from './support/servers';
+import { testWorkflows } from './support/worker';
 
-const { temporalAddress } = testServers();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('approval gate (found by the chaos run: runs that no worker could replay)', () => {
@@ -19,8 +18,8 @@ describe('approval gate (found by the chaos run: runs that no worker could repla
   const taskQueue = unique('gate');
   let workflowBundle: WorkflowBundleWithSourceMap;
   let connection: NativeConnection;
-  let clientConnection: Connection;
   let client: Client;
+  let close: () => Promise<void>;
   const worker = () =>
     Worker.create({
       connection,
@@ -63,15 +62,9 @@ describe('approval gate (found by the chaos run: runs that no worker could repla
     );
 
   before(async () => {
-    workflowBundle = await bundleWorkflowCode({
-      workflowsPath: fileURLToPath(new URL('./workflows/gates.ts', import.meta.url)),
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
-    });
-    connection = await NativeConnection.connect({ address: temporalAddress });
-    clientConnection = await Connection.connect({ address: temporalAddress });
-    client = new Client({ connection: clientConnection, dataConverter: testConverter() });
+    ({ workflowBundle, connection, client, close } = await testWorkflows('gates.ts'));
   });
-  after(async () => Promise.all([connection.close(), clientConnection.close()]));
+  after(() => close());
 
   it('replays as it ran when a signal and an Update reach the gate in one workflow task, the seal checked locally', async () => {
     const workflowId = unique('gate');

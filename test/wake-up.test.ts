@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { wakeSignal } from '../src/contracts/messages';
 import type { waitThenTimer } from './workflows/wake-ups';
-import { testConverter, testServers, unique } from './support/servers';
+import { testConverter, unique } from './support/servers';
+import { testWorkflows } from './support/worker';
 
-const { temporalAddress } = testServers();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('wake-up (found by the chaos run: a task no worker could replay)', () => {
   const taskQueue = unique('wake');
   let workflowBundle: WorkflowBundleWithSourceMap;
   let connection: NativeConnection;
-  let clientConnection: Connection;
   let client: Client;
+  let close: () => Promise<void>;
   const run = async <T>(until: () => Promise<T>) =>
     (await Worker.create({ connection, taskQueue, workflowBundle, dataConverter: testConverter() })).runUntil(until);
   const timers = async (handle: WorkflowHandle) =>
@@ -28,15 +27,9 @@ describe('wake-up (found by the chaos run: a task no worker could replay)', () =
     );
 
   before(async () => {
-    workflowBundle = await bundleWorkflowCode({
-      workflowsPath: fileURLToPath(new URL('./workflows/wake-ups.ts', import.meta.url)),
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
-    });
-    connection = await NativeConnection.connect({ address: temporalAddress });
-    clientConnection = await Connection.connect({ address: temporalAddress });
-    client = new Client({ connection: clientConnection, dataConverter: testConverter() });
+    ({ workflowBundle, connection, client, close } = await testWorkflows('wake-ups.ts'));
   });
-  after(async () => Promise.all([connection.close(), clientConnection.close()]));
+  after(() => close());
 
   it('numbers the timers after a wait alike, whether the wake came before the wait began or during it', async () => {
     // A wake that comes with the ask's result in one workflow task is handed over before that result or after it,

@@ -31,6 +31,20 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
+/** A test file's own workflows (`test/workflows/<file>`), bundled, with a worker connection and a client to the test server. */
+export async function testWorkflows(file: string) {
+  const { temporalAddress } = testServers();
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL(`../workflows/${file}`, import.meta.url)),
+    logger,
+  });
+  const connection = await nativeConnection({ address: temporalAddress });
+  const clientConnection = await temporalConnection({ address: temporalAddress });
+  const client = new Client({ connection: clientConnection, dataConverter: testConverter() });
+  const close = async () => void (await Promise.all([connection.close(), clientConnection.close()]));
+  return { workflowBundle, connection, client, close };
+}
+
 /** The registry API of the plane serving `registry`, on a free port: agents read and write through it, each with its token. */
 const apis = new WeakMap<RegistryStore, Promise<{ server: Server; port: number; auth: ApiAuth }>>();
 function registryApi(registry: RegistryStore, stateDir: string) {
