@@ -18,9 +18,11 @@ import { workflowBundle } from './support/worker';
  * tasks as children and whose tasks raced a deadline timer); 0.5 the same
  * kinds from the code of patch level 3 (`5b2915e`: tasks dispatched by a local
  * activity, waits timed by their asks, approval gates taking Updates from the
- * workflow task after they open, measured by history length).
+ * workflow task after they open, measured by history length); 0.6 the same
+ * kinds from the code of patch level 4 (`5c9c9e8`: approvals taken after the
+ * gate's 1 ms timer, waits that always start their timer).
  */
-const RELEASES = ['0.1', '0.2', '0.3', '0.4', '0.5'];
+const RELEASES = ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6'];
 
 describe('workflow replay', () => {
   for (const release of RELEASES) {

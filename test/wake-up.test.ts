@@ -3,8 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { wakeSignal } from '../src/contracts/messages';
-import type { waitThenTimer } from './workflows/wake-ups';
-import { testConverter, unique } from './support/servers';
+import { nativeConnection } from '../src/temporal/connection';
+import { asksQuery, type askAndWait, type waitThenTimer } from './workflows/wake-ups';
+import { testConverter, testServers, unique } from './support/servers';
+import { tcpProxy } from './support/tcp-proxy';
 import { testWorkflows } from './support/worker';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -15,8 +17,11 @@ describe('wake-up (found by the chaos run: a task no worker could replay)', () =
   let connection: NativeConnection;
   let client: Client;
   let close: () => Promise<void>;
+  const activities = { ask: async () => null };
   const run = async <T>(until: () => Promise<T>) =>
-    (await Worker.create({ connection, taskQueue, workflowBundle, dataConverter: testConverter() })).runUntil(until);
+    (
+      await Worker.create({ connection, taskQueue, workflowBundle, activities, dataConverter: testConverter() })
+    ).runUntil(until);
   const timers = async (handle: WorkflowHandle) =>
     ((await handle.fetchHistory()).events ?? []).flatMap((e) =>
       e.timerStartedEventAttributes
@@ -52,5 +57,61 @@ describe('wake-up (found by the chaos run: a task no worker could replay)', () =
     // Woken before: its wait's timer is started and cancelled in one activation, so the server never sees it.
     assert.deepEqual(await timers(before), ['started 2']);
     assert.deepEqual(await timers(during), ['started 1', 'cancelled 1', 'started 2']);
+  });
+
+  it('keeps a wake that comes in the workflow task where its wait ended, when a query brought that end first', async () => {
+    // The chaos run's finding: a worker died; a person's query went to the next worker with the whole history, where the
+    // wait's timer had fired, and the SDK applied that fire in the query's activation (the next ask began there). The
+    // wake came in the workflow task that followed, with that fire: replayed, the wake comes first, in one activation.
+    for (let tries = 1; ; tries++) {
+      const workflowId = unique('wake');
+      const proxy = await tcpProxy(testServers().temporalAddress);
+      const dying = await nativeConnection({ address: proxy.address });
+      // Its sticky queue stays the run's once cut: the workflow task the timer makes waits there until it times out (3 s).
+      const first = await Worker.create({
+        connection: dying,
+        taskQueue,
+        workflowBundle,
+        activities,
+        dataConverter: testConverter(),
+        stickyQueueScheduleToStartTimeout: '3s',
+      });
+      const firstRunning = first.run();
+      const handle = await client.workflow.start<typeof askAndWait>('askAndWait', {
+        taskQueue,
+        workflowId,
+        args: [2000, 3],
+      });
+      while (!(await timers(handle)).length) await sleep(50);
+      // Killed: its pollers stop, and its call to say so never reaches the server.
+      proxy.cut();
+      first.shutdown();
+      // The query waits on the dead sticky queue (3 s), then goes to the next worker with the whole history: the timer
+      // fired meanwhile. The wake, sent once it answered, comes in the workflow task that fire made.
+      const asks = await run(async () => {
+        const asks = await handle.query(asksQuery);
+        await handle.signal(wakeSignal);
+        await handle.result();
+        return asks;
+      });
+      await firstRunning;
+      await dying.close();
+      await proxy.close();
+      await Worker.runReplayHistory(
+        { workflowBundle, dataConverter: testConverter() },
+        await handle.fetchHistory(),
+        workflowId,
+      );
+      const events = (await handle.fetchHistory()).events ?? [];
+      const fired = events.findIndex((e) => e.timerFiredEventAttributes);
+      const woken = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+      const sameTask = !events.slice(fired, woken).some((e) => e.workflowTaskStartedEventAttributes);
+      if (asks.length === 2 && sameTask) {
+        // The wake cut the second wait short (its timer, 2, never reached the server); the third wait ran its course.
+        assert.deepEqual(await timers(handle), ['started 1', 'started 3']);
+        break;
+      }
+      assert.ok(tries < 10, `in ${tries} tries, the query never brought the wait's end before the wake`);
+    }
   });
 });

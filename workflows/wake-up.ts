@@ -6,6 +6,8 @@ import { applies } from './patches';
 const WAKE_UP = 'assignment-wake-up';
 // Runs begun before started no timer when woken before the wait began (see `sleep`).
 const ALWAYS_TIMED = 'wake-up-always-timed';
+// Runs begun before let a wait that ended by its timer use up a wake that came with it (see `sleep`).
+const KEPT_UNTIL_USED = 'wake-kept-until-it-cuts-a-wait';
 
 /**
  * A wait for an agent that the control plane cuts short with the `wake`
@@ -28,26 +30,37 @@ export class WakeUp {
   }
 
   /**
-   * Sleeps `ms`, or less when woken or when `until` turns true. The timer is
-   * started even when already woken, and then cancelled at once (nothing goes
-   * to the server): a wake that comes with the ask's result in one workflow
-   * task may be handed over before that result or after it, and the SDK
-   * groups them one way as the run goes and another on replay (the chaos run
-   * left a task no worker could replay, its later timers numbered one apart).
-   * Started either way, every later timer keeps its number.
+   * Sleeps `ms`, or less when woken or when `until` turns true. Two rules
+   * keep a run replayable however the SDK groups a workflow task's events.
+   * As it runs, a query may bring the events that ended a wait (its timer's
+   * fire) and the SDK applies them first, in an activation of their own; the
+   * rest of that workflow task (a wake) comes after. Replayed, the wake comes
+   * first. So:
+   * - The timer is started even when already woken, and cancelled at once
+   *   (nothing goes to the server): every later timer keeps its number.
+   * - A wake is used up only by a wait it cuts short or skips. One that comes
+   *   with the fire of the wait's own timer is kept for the next wait, as it
+   *   would be had it come just after (the chaos run left a task no worker
+   *   could replay, its next ask missing).
    */
   async sleep(ms: number, summary: string, until: () => boolean = () => false): Promise<void> {
     if (!applies(WAKE_UP)) return sleep(ms, { summary });
-    // Asked on every wait, woken or not: a run started by hand records its patch marker at the same place either way.
+    // Asked on every wait, woken or not: a run started by hand records its patch markers at the same place either way.
     const alwaysTimed = applies(ALWAYS_TIMED);
+    const keptUntilUsed = applies(KEPT_UNTIL_USED);
     if (!this.woken || alwaysTimed) {
       const timer = new CancellationScope();
       const timed = timer.run(() => sleep(ms, { summary }));
       await Promise.race([timed, condition(() => this.woken || until())]);
       if (this.woken || until()) timer.cancel();
-      await timed.catch((error: unknown) => {
-        if (!isCancellation(error)) throw error;
-      });
+      const fired = await timed.then(
+        () => true,
+        (error: unknown) => {
+          if (!isCancellation(error)) throw error;
+          return false;
+        },
+      );
+      if (fired && keptUntilUsed) return;
     }
     this.woken = false;
   }

@@ -25,6 +25,7 @@ export const PATCH_LEVELS: readonly (readonly string[])[] = [
   ['gate-waits-for-its-handlers', 'assignment-gives-up-by-timer'],
   ['assignment-timed-by-its-asks', 'approvals-taken-as-the-gate-opens', 'agent-in-error-tried-again'],
   ['approvals-taken-after-a-timer', 'wake-up-always-timed'],
+  ['wake-kept-until-it-cuts-a-wait'],
 ];
 
 /** What this release's starters put in a run's memo. */
