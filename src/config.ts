@@ -18,6 +18,8 @@ const Env = z.object({
     .default(resolve(homedir(), '.cache', 'vapora')),
   // Set by `vapora up` for the processes of its stack: they exit when it is gone.
   VAPORA_STACK_FILE: z.string().min(1).optional(),
+  // Set by the process deployer for each agent it starts: the record naming the instance it keeps.
+  VAPORA_AGENT_RECORD: z.string().min(1).optional(),
   TEMPORAL_ADDRESS: HostPort.optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).optional(),
   // A Temporal client profile (TOML, as the Temporal CLI and SDKs read it); the TEMPORAL_* variables override it.
@@ -109,6 +111,8 @@ export interface Config {
   cacheDir: string;
   /** The `vapora up` stack this process belongs to, if any (see src/stack/stack-file.ts). */
   stackFile?: string;
+  /** The process deployer's record of this agent (see src/deploy/process-deployer.ts), if it started it. */
+  agentRecord?: string;
   temporal: {
     address: string;
     namespace: string;
@@ -186,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stateDir,
     cacheDir: resolve(e.VAPORA_CACHE_DIR),
     stackFile: e.VAPORA_STACK_FILE && resolve(e.VAPORA_STACK_FILE),
+    agentRecord: e.VAPORA_AGENT_RECORD && resolve(e.VAPORA_AGENT_RECORD),
     temporal: {
       address: profileAddress(profile.address) ?? DEFAULTS.temporalAddress,
       namespace: profile.namespace ?? 'default',

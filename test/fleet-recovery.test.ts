@@ -1,12 +1,26 @@
 import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, AgentManifest } from '../src/domain';
+import { agentEnv, loadConfig } from '../src/config';
+import { ApiAuth } from '../src/control-plane/api-auth';
+import { ProcessDeployer } from '../src/deploy/process-deployer';
 import { installPool } from '../src/client/pool-client';
 import { poolWorkflowId } from '../src/contracts/workflow-ids';
 import { lifecycleStatusQuery, uninstallPoolUpdate } from '../src/contracts/fleet';
 import { agentProcesses, eventually, fastManifest } from './support/fleet';
 import { planeProcess } from './support/plane-process';
 import { unique } from './support/servers';
+
+/** Uninstalls the test's pool, forced, and closes its plane: no agent process may outlive the test. */
+async function uninstall(plane: Awaited<ReturnType<typeof planeProcess>>, manifestId: string): Promise<void> {
+  await plane.client.workflow
+    .getHandle(poolWorkflowId(manifestId))
+    .executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] })
+    .catch(() => undefined);
+  await plane.close();
+}
 
 describe('fleet recovery', () => {
   it('converges after the control-plane worker is killed while an agent is being restarted', async () => {
@@ -57,11 +71,43 @@ describe('fleet recovery', () => {
         [],
       );
     } finally {
-      await client.workflow
-        .getHandle(poolWorkflowId(manifestId))
-        .executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] })
-        .catch(() => undefined);
-      await plane.close();
+      await uninstall(plane, manifestId);
+    }
+    assert.deepEqual(agentProcesses(agentId), []);
+  });
+
+  it('stops an agent process that another instance replaced, which its killed control plane left behind', async () => {
+    // The chaos run's finding: a control plane killed as it restarted an agent left the instance it had just started
+    // running, unrecorded; the next plane started another in its place, and the first served on, unseen, for 26 minutes.
+    const plane = await planeProcess('replaced');
+    const { client, registry, taskQueue, stateDir } = plane;
+    const manifestId = unique('rep').replace(/-/g, '').slice(0, 14);
+    const agentId = `${manifestId}-001`;
+    const manifest = parse(AgentManifest, fastManifest(manifestId), 'manifest');
+    plane.start();
+    try {
+      await installPool(client, taskQueue, { manifestId, replicas: 1, manifest });
+      const first = await eventually('the agent registered', async () => (await registry.agent(agentId))?.instance);
+      const firstPid = Number(first.pod_id.replace('pid-', ''));
+      // What that plane left: no record of the first instance, and a deployer starting another in its place.
+      rmSync(join(stateDir, 'agents', `${agentId}.json`));
+      const deployer = new ProcessDeployer({
+        stateDir,
+        env: agentEnv(loadConfig(plane.env)),
+        tokenFor: (id) => ApiAuth.of(stateDir).agentToken(id),
+      });
+      const second = await deployer.deploy({ agentId, manifest });
+      await eventually('the first instance to stop by itself', async () => !agentProcesses(agentId).includes(firstPid));
+      const log = readFileSync(join(stateDir, 'logs', 'agents', `${agentId}.log`), 'utf8');
+      assert.match(log, new RegExp(`"pid":${firstPid}.*names another instance \\(pid ${second.podId.slice(4)}\\)`));
+      // Its lifecycle saw the instance it watched go, and restarted it: one process again, Active.
+      await eventually(
+        'exactly one process for the agent, Active',
+        async () => agentProcesses(agentId).length === 1 && (await registry.agent(agentId))?.status === 'Active',
+        90_000,
+      );
+    } finally {
+      await uninstall(plane, manifestId);
     }
     assert.deepEqual(agentProcesses(agentId), []);
   });

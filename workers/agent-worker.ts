@@ -161,7 +161,10 @@ void beat();
 // A process agent outlives a restart of its control plane, not its stack (a pod's owner is its Deployment).
 if (given?.agent_id) {
   const apiGraceMs = Math.max(5 * spec.heartbeat_secs * 1000, 30_000);
-  stopWhenOwnerGone({ stackFile: config.stackFile, apiUrl: config.api.url, apiGraceMs }, log);
+  stopWhenOwnerGone(
+    { stackFile: config.stackFile, apiUrl: config.api.url, apiGraceMs, agentRecord: config.agentRecord },
+    log,
+  );
 }
 log.info('agent ready', { taskQueue: agentTaskQueue(spec.agent_id), port: spec.port, pid: process.pid });
 

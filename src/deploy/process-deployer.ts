@@ -76,6 +76,7 @@ export class ProcessDeployer implements Deployer {
         VAPORA_STATE_DIR: this.options.stateDir,
         VAPORA_AGENT_SPEC: JSON.stringify(spec),
         VAPORA_AGENT_TOKEN: this.options.tokenFor(agentId),
+        VAPORA_AGENT_RECORD: this.recordFile(agentId),
         ...(natsCreds && { NATS_CREDS: natsCreds }),
         ...(this.options.workspacesDir && { VAPORA_WORKSPACES_DIR: this.options.workspacesDir }),
       },
@@ -148,6 +149,21 @@ export class ProcessDeployer implements Deployer {
       return undefined;
     }
   }
+}
+
+/**
+ * Why the agent process `pid` is no longer the instance its record (`file`)
+ * keeps, or undefined while it is (or no record is kept: it is being stopped
+ * or replaced, and its deployer stops it).
+ */
+export function replacedIn(file: string, pid = process.pid): string | undefined {
+  let recorded: number;
+  try {
+    recorded = ProcessRecord.parse(JSON.parse(readFileSync(file, 'utf8'))).pid;
+  } catch {
+    return undefined;
+  }
+  return recorded === pid ? undefined : `its deployer's record ${file} names another instance (pid ${recorded})`;
 }
 
 function toDeployment({ pid: _pid, ...deployment }: ProcessRecord): Deployment {

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger';
 import { isListening } from '../host/ports';
+import { replacedIn } from '../deploy/process-deployer';
 import { stackGone } from './stack-file';
 
 export interface OwnerWatch {
@@ -8,16 +9,21 @@ export interface OwnerWatch {
   /** The control plane's registry API: silent for `apiGraceMs` means the control plane is gone. */
   apiUrl?: string;
   apiGraceMs?: number;
+  /** The process deployer's record of this agent: naming another process, it means another instance replaced this one. */
+  agentRecord?: string;
   everyMs?: number;
 }
 
 /**
  * Calls `onGone` once with the reason when the stack a process belongs to is
  * gone: its `vapora up` died (even by SIGKILL, which nobody can catch) or its
- * control plane stopped answering for longer than a restart takes.
+ * control plane stopped answering for longer than a restart takes; or, for an
+ * agent, when its deployer started another instance in its place: a control
+ * plane killed while it restarted the agent left one it no longer knew of
+ * (the chaos run found such a second instance 26 minutes on).
  */
 function watchOwner(
-  { stackFile, apiUrl, apiGraceMs = 30_000, everyMs = 2_000 }: OwnerWatch,
+  { stackFile, apiUrl, apiGraceMs = 30_000, agentRecord, everyMs = 2_000 }: OwnerWatch,
   onGone: (reason: string) => void,
 ): void {
   const url = apiUrl ? new URL(apiUrl) : undefined;
@@ -25,7 +31,7 @@ function watchOwner(
   let answeredAt = Date.now();
   let checking = false;
   const check = async () => {
-    const gone = stackFile ? stackGone(stackFile) : undefined;
+    const gone = (stackFile && stackGone(stackFile)) || (agentRecord && replacedIn(agentRecord));
     if (gone) return finish(gone);
     if (!api) return;
     if (await isListening(api.host, api.port)) answeredAt = Date.now();
@@ -44,10 +50,10 @@ function watchOwner(
   };
 }
 
-/** Drains this process as SIGTERM would once its stack is gone, and exits anyway after `graceMs`. */
+/** Drains this process as SIGTERM would once its stack is gone (or it was replaced), and exits anyway after `graceMs`. */
 export function stopWhenOwnerGone(watch: OwnerWatch, log: Logger, graceMs = 15_000): void {
   watchOwner(watch, (reason) => {
-    log.warn('stopping: its stack is gone', { reason });
+    log.warn('stopping: nobody wants it any more', { reason });
     process.kill(process.pid, 'SIGTERM');
     setTimeout(() => process.exit(1), graceMs).unref();
   });
