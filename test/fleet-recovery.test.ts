@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, AgentManifest } from '../src/domain';
@@ -96,10 +96,16 @@ describe('fleet recovery', () => {
         env: agentEnv(loadConfig(plane.env)),
         tokenFor: (id) => ApiAuth.of(stateDir).agentToken(id),
       });
-      const second = await deployer.deploy({ agentId, manifest });
+      // Not awaited: once the first instance stops, its lifecycle restarts the agent, which may stop this one still starting.
+      const deploying = deployer.deploy({ agentId, manifest }).catch(() => undefined);
+      const record = join(stateDir, 'agents', `${agentId}.json`);
+      const secondPid = await eventually('the second instance recorded', async () =>
+        existsSync(record) ? (JSON.parse(readFileSync(record, 'utf8')) as { pid: number }).pid : undefined,
+      );
       await eventually('the first instance to stop by itself', async () => !agentProcesses(agentId).includes(firstPid));
       const log = readFileSync(join(stateDir, 'logs', 'agents', `${agentId}.log`), 'utf8');
-      assert.match(log, new RegExp(`"pid":${firstPid}.*names another instance \\(pid ${second.podId.slice(4)}\\)`));
+      assert.match(log, new RegExp(`"pid":${firstPid}.*names another instance \\(pid ${secondPid}\\)`));
+      await deploying;
       // Its lifecycle saw the instance it watched go, and restarted it: one process again, Active.
       await eventually(
         'exactly one process for the agent, Active',
