@@ -143,11 +143,7 @@ export class ProcessDeployer implements Deployer {
   }
 
   private read(agentId: string): ProcessRecord | undefined {
-    try {
-      return ProcessRecord.parse(JSON.parse(readFileSync(this.recordFile(agentId), 'utf8')));
-    } catch {
-      return undefined;
-    }
+    return readRecord(this.recordFile(agentId));
   }
 }
 
@@ -157,13 +153,18 @@ export class ProcessDeployer implements Deployer {
  * or replaced, and its deployer stops it).
  */
 export function replacedIn(file: string, pid = process.pid): string | undefined {
-  let recorded: number;
+  const recorded = readRecord(file)?.pid;
+  return recorded === undefined || recorded === pid
+    ? undefined
+    : `its deployer's record ${file} names another instance (pid ${recorded})`;
+}
+
+function readRecord(file: string): ProcessRecord | undefined {
   try {
-    recorded = ProcessRecord.parse(JSON.parse(readFileSync(file, 'utf8'))).pid;
+    return ProcessRecord.parse(JSON.parse(readFileSync(file, 'utf8')));
   } catch {
     return undefined;
   }
-  return recorded === pid ? undefined : `its deployer's record ${file} names another instance (pid ${recorded})`;
 }
 
 function toDeployment({ pid: _pid, ...deployment }: ProcessRecord): Deployment {
