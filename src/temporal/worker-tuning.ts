@@ -11,6 +11,11 @@ export const WORKER_TUNING = {
   // that restarts under load replays hundreds of histories, and with 100 at once the last ones timed out,
   // each timeout retried later by the server. Those it has not taken wait on the server, with no clock running.
   maxConcurrentWorkflowTaskExecutions: 20,
+  // No time limit per call into the workflow sandbox: Node enforces one by starting and joining a watchdog thread
+  // for every call, a few per activation, and that was half the workflow thread's time and its CPU per task. The
+  // limit only catches a workflow stuck in a synchronous loop; Vapora runs its own workflows alone, and every
+  // loop in them awaits. Honoured through patches/@temporalio+worker+1.24.0.patch (0 means none).
+  isolateExecutionTimeout: 0,
   maxConcurrentLocalActivityExecutions: 200,
   // Each agent has one long-running health-watch activity, mostly asleep: a fleet of 1000 needs 1000 slots.
   maxConcurrentActivityTaskExecutions: 5_000,
