@@ -5,6 +5,7 @@ import type { RegistryStore } from '../src/registry/registry-store';
 import type { DecisionRequest, DecisionService } from '../src/control-plane/decision-service';
 import type { FleetView } from '../src/control-plane/fleet-view';
 import { patchLevelMemo } from '../src/contracts/patch-level';
+import { INPUT_PARSED_MEMO } from '../src/contracts/input-parsed';
 import type { TaskInput, TaskUpdate } from '../src/contracts/task-input';
 import { VaporaAgentId, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import { parseWorkflowInput } from '../src/contracts/workflow-inputs';
@@ -133,9 +134,10 @@ export function createWorkActivities(deps: WorkDeps) {
         .start('taskWorkflow', {
           taskQueue: input.taskQueue,
           workflowId: input.workflowId,
-          args: [{ ...input.args, ...(agentId && { assigned_agent: agentId }) }],
+          // Parsed here, so the task's first workflow task runs no local activity to parse it again.
+          args: [parseWorkflowInput('taskWorkflow', { ...input.args, ...(agentId && { assigned_agent: agentId }) })],
           staticSummary: input.summary,
-          memo: patchLevelMemo(),
+          memo: { ...patchLevelMemo(), [INPUT_PARSED_MEMO]: true },
           typedSearchAttributes: [
             { key: VaporaRole, value: role },
             { key: VaporaStatus, value: agentId ? 'running' : 'pending' },

@@ -13,6 +13,7 @@ import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
 import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaAgentId, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import { submitTask } from '../src/client/task-client';
+import { INPUT_PARSED_MEMO } from '../src/contracts/input-parsed';
 import {
   approveSignal,
   approveUpdate,
@@ -539,6 +540,13 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     );
     assert.equal(history.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length, 1);
     assert.equal(history.filter((e) => e.timerStartedEventAttributes).length, 0);
+    // Its input parsed by the dispatcher's activity (defaults filled in), not again by a local activity of its own:
+    // its only local activities record it running and completed.
+    assert.equal(described.memo?.[INPUT_PARSED_MEMO], true);
+    const localActivities = history.filter(
+      (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+    );
+    assert.equal(localActivities.length, 2);
     const call = history.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
     assert.ok(Number(call.scheduleToCloseTimeout?.seconds) <= 1800, 'the call ends by the deadline, retries and all');
     assert.deepEqual(
