@@ -15,6 +15,9 @@ import type { Progress, TaskExecutor } from '../src/agent/task-executor';
 /** Well inside the task workflow's heartbeat timeout (HEARTBEAT_TIMEOUT in workflows/task.ts). */
 const HEARTBEAT_EVERY_MS = 5_000;
 
+/** Whether the server ran this call before: only then can an earlier run have stored part of it. */
+const retried = () => Context.current().info.attempt > 1;
+
 /** Counts activities running on this agent, so heartbeats and /health report its load. */
 export class LoadMeter {
   running = 0;
@@ -75,14 +78,14 @@ export function createAgentActivities(spec: AgentSpec, meter: LoadMeter, executo
       return meter.track(async () => ({ agentId: spec.agent_id, role: spec.role, pid: process.pid, load: meter.load }));
     },
     async callModel(input: ModelCallInput): Promise<ModelCallOutput> {
-      return acting(input, (i, p) => executor.callModel(i, p));
+      return acting(input, (i, p) => executor.callModel(i, p, retried()));
     },
     async callTool(input: ToolCallInput): Promise<ToolCallOutput> {
       return acting(input, (i, p) => executor.callTool(i, p));
     },
     /** The whole task in one activity: what runs started before the tool loop still schedule. */
     async executeTask(input: AgentTaskInput): Promise<AgentTaskOutput> {
-      return acting(input, (i, p) => executor.execute(i, p));
+      return acting(input, (i, p) => executor.execute(i, p, retried()));
     },
   };
 }

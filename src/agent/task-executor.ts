@@ -126,9 +126,9 @@ export class TaskExecutor {
    * inputs and opens the conversation); one whose answer asks for no tool, or
    * that reaches the manifest's step limit or the budget, also finishes it.
    */
-  async callModel(raw: ModelCallInput, progress: Progress): Promise<ModelCallOutput> {
+  async callModel(raw: ModelCallInput, progress: Progress, retried = true): Promise<ModelCallOutput> {
     const input = parse(ModelCallInput, raw, 'model call');
-    return this.forgetting(input, this.modelCall(input, progress));
+    return this.forgetting(input, this.modelCall(input, progress, retried));
   }
 
   async callTool(raw: ToolCallInput, progress: Progress): Promise<ToolCallOutput> {
@@ -147,8 +147,9 @@ export class TaskExecutor {
   private async modelCall(
     { task, attempt, step, budget_usd }: z.output<typeof ModelCallInput>,
     progress: Progress,
+    retried: boolean,
   ): Promise<ModelCallOutput> {
-    if (step === 1) await this.begin(task, attempt, progress);
+    if (step === 1) await this.begin(task, attempt, progress, retried);
     // Answered before a crash: the answer is stored, and the call is not paid twice.
     const answer =
       (await this.load<Answer>(task, attempt, `m${step}`)) ?? (await this.ask(task, attempt, step, progress));
@@ -219,9 +220,9 @@ export class TaskExecutor {
    * The whole loop in one activity, for task runs started before each call
    * was an activity of its own (they still schedule `executeTask`).
    */
-  async execute(raw: AgentTaskInput, progress: Progress): Promise<AgentTaskOutput> {
+  async execute(raw: AgentTaskInput, progress: Progress, retried = true): Promise<AgentTaskOutput> {
     for (let step = 1; ; step++) {
-      const answer = await this.callModel({ ...raw, step }, progress);
+      const answer = await this.callModel({ ...raw, step }, progress, retried);
       if ('output' in answer) return answer.output;
       for (const call of answer.tool_calls) await this.callTool({ ...raw, step, call_id: call.id }, progress);
     }
@@ -234,9 +235,12 @@ export class TaskExecutor {
     await Promise.all(open.map(async (s) => (await s.catch((): Session => ({}))).toolbox?.close()));
   }
 
-  /** Reads the task's inputs and opens its conversation, once (a retried first call finds it open). */
-  private async begin(task: TaskContext, attempt: number, progress: Progress): Promise<void> {
-    if (await this.load(task, attempt, 'c0')) return;
+  /**
+   * Reads the task's inputs and opens its conversation, once: a retried first call finds it open. A call run for
+   * the first time (not `retried`) has nothing from before to find, and does not ask the registry.
+   */
+  private async begin(task: TaskContext, attempt: number, progress: Progress, retried: boolean): Promise<void> {
+    if (retried && (await this.load(task, attempt, 'c0'))) return;
     const { bus, registry } = this.deps;
     await bus.publish(
       { type: 'TaskStarted', task_id: task.task_id, agent_id: this.spec.agent_id, timestamp: new Date().toISOString() },
