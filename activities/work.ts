@@ -5,7 +5,7 @@ import type { RegistryStore } from '../src/registry/registry-store';
 import type { DecisionRequest, DecisionService } from '../src/control-plane/decision-service';
 import type { FleetView } from '../src/control-plane/fleet-view';
 import { patchLevelMemo } from '../src/contracts/patch-level';
-import { INPUT_PARSED_MEMO } from '../src/contracts/input-parsed';
+import { DISPATCHED_MEMO } from '../src/contracts/dispatched';
 import type { TaskInput, TaskUpdate } from '../src/contracts/task-input';
 import { VaporaAgentId, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import { parseWorkflowInput } from '../src/contracts/workflow-inputs';
@@ -119,7 +119,9 @@ export function createWorkActivities(deps: WorkDeps) {
      * with the agent chosen and its search attributes set, asking for its
      * first workflow task to run in this process at once (eager start). The
      * dispatcher's history then holds the Update and this marker, not a
-     * child's start and end, and the task upserts nothing to begin.
+     * child's start and end. What it did is in the run's memo (see
+     * src/contracts/dispatched.ts), so the task's first workflow task runs no
+     * local activity: it schedules the agent's call at once.
      */
     async dispatchTask(input: {
       assignment: Assignment;
@@ -129,15 +131,15 @@ export function createWorkActivities(deps: WorkDeps) {
       summary: string;
     }): Promise<string | null> {
       const agentId = await assign(input.assignment);
-      const { role, feature_id } = input.args;
+      const args = parseWorkflowInput('taskWorkflow', { ...input.args, ...(agentId && { assigned_agent: agentId }) });
+      const { task_id = input.assignment.task.task_id, role, feature_id, title, priority } = args;
       await temporal.workflow
         .start('taskWorkflow', {
           taskQueue: input.taskQueue,
           workflowId: input.workflowId,
-          // Parsed here, so the task's first workflow task runs no local activity to parse it again.
-          args: [parseWorkflowInput('taskWorkflow', { ...input.args, ...(agentId && { assigned_agent: agentId }) })],
+          args: [args],
           staticSummary: input.summary,
-          memo: { ...patchLevelMemo(), [INPUT_PARSED_MEMO]: true },
+          memo: { ...patchLevelMemo(), [DISPATCHED_MEMO]: true },
           typedSearchAttributes: [
             { key: VaporaRole, value: role },
             { key: VaporaStatus, value: agentId ? 'running' : 'pending' },
@@ -150,6 +152,22 @@ export function createWorkActivities(deps: WorkDeps) {
         .catch((error: unknown) => {
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
         });
+      // Once: a record already there (this activity's earlier attempt, or any later step of the task) stays.
+      if (agentId)
+        await registry.tasks.add(
+          taskRecord({
+            task_id,
+            feature_id,
+            role,
+            title,
+            priority,
+            deadline: input.assignment.deadline,
+            created_at: input.assignment.submitted_at ?? new Date().toISOString(),
+            status: 'running',
+            attempt: 1,
+            agent_id: agentId,
+          }),
+        );
       return agentId;
     },
 
@@ -164,26 +182,13 @@ export function createWorkActivities(deps: WorkDeps) {
      * again by a workflow task that was retried, minutes later under chaos) says all of it was done.
      */
     async recordTask(u: TaskUpdate): Promise<void> {
-      const record = {
-        id: u.task_id,
-        feature_id: u.feature_id,
-        role: u.role,
-        title: u.title,
-        status: u.status,
-        agent_id: u.agent_id,
-        priority: u.priority,
-        deadline: u.deadline,
-        retry_count: u.attempt - 1,
-        result: u.result,
-        llm: u.usage?.answered_by,
-        created_at: u.created_at,
-      };
+      const record = taskRecord(u);
       if (u.agent_id && (u.status === 'completed' || u.status === 'failed')) {
         const stored = await registry.tasks.get(u.task_id);
         if (stored?.status === u.status && stored.retry_count === record.retry_count) return;
         await recordEnding(u, u.agent_id);
       }
-      await registry.tasks.put({ ...record, updated_at: new Date().toISOString() });
+      await registry.tasks.put(record);
     },
 
     /** RequestDecision to the DecisionMaker agent; the decision is stored and published once. */
@@ -193,6 +198,23 @@ export function createWorkActivities(deps: WorkDeps) {
     },
   };
 }
+
+/** The registry's record of a task at one step. */
+const taskRecord = (u: TaskUpdate) => ({
+  id: u.task_id,
+  feature_id: u.feature_id,
+  role: u.role,
+  title: u.title,
+  status: u.status,
+  agent_id: u.agent_id,
+  priority: u.priority,
+  deadline: u.deadline,
+  retry_count: u.attempt - 1,
+  result: u.result,
+  llm: u.usage?.answered_by,
+  created_at: u.created_at,
+  updated_at: new Date().toISOString(),
+});
 
 /** An ended task in the metrics: its outcome, its time on the agent, and its tokens and cost by who answered. */
 function countTask(metrics: Metrics, u: TaskUpdate): void {

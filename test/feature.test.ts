@@ -13,7 +13,7 @@ import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
 import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaAgentId, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import { submitTask } from '../src/client/task-client';
-import { INPUT_PARSED_MEMO } from '../src/contracts/input-parsed';
+import { DISPATCHED_MEMO } from '../src/contracts/dispatched';
 import {
   approveSignal,
   approveUpdate,
@@ -540,13 +540,15 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     );
     assert.equal(history.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length, 1);
     assert.equal(history.filter((e) => e.timerStartedEventAttributes).length, 0);
-    // Its input parsed by the dispatcher's activity (defaults filled in), not again by a local activity of its own:
-    // its only local activities record it running and completed.
-    assert.equal(described.memo?.[INPUT_PARSED_MEMO], true);
+    // Its input parsed and its start recorded by the dispatcher's activity: its one local activity records its end.
+    assert.equal(described.memo?.[DISPATCHED_MEMO], true);
     const localActivities = history.filter(
       (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
     );
-    assert.equal(localActivities.length, 2);
+    assert.equal(localActivities.length, 1);
+    const record = (await plane.registry.tasks({ role: 'tester' })).find((t) => t.id === id);
+    assert.equal(record?.status, 'completed');
+    assert.equal(record?.agent_id, 'tester-001');
     const call = history.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
     assert.ok(Number(call.scheduleToCloseTimeout?.seconds) <= 1800, 'the call ends by the deadline, retries and all');
     assert.deepEqual(
@@ -642,6 +644,9 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       title: 'Write the upgrade guide [slower]',
       require_approval: true,
     });
+    // Recorded running by the dispatcher's activity as it started the task, which records no start of its own.
+    const running = await plane.registry.tasks({ role: 'developer', status: 'running' });
+    assert.equal(running.find((t) => t.id === id)?.retry_count, 0);
     const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`);
     const pending = (n: number) => approvalPending(handle, n);
     // Before the gate opens: the Update is refused, and the sender told why.

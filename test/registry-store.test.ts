@@ -142,6 +142,16 @@ describe('registry store (embedded SurrealDB)', () => {
     assert.equal((await registry.decisions.list({ task_id: 'task-1' }))[0]?.decision, 'retry');
   });
 
+  it('adds a record only under a free key, keeping the one already there (a task recorded running after it ended)', async () => {
+    const now = new Date().toISOString();
+    const task = { id: 'task-added', role: 'developer', title: 'Add it', priority: 'normal', retry_count: 0 } as const;
+    const ended = { ...task, status: 'completed', created_at: now, updated_at: now } as const;
+    assert.equal((await registry.tasks.add({ ...ended, status: 'running' }))?.status, 'running');
+    await registry.tasks.put(ended);
+    assert.equal(await registry.tasks.add({ ...ended, status: 'running' }), undefined);
+    assert.equal((await registry.tasks.get('task-added'))?.status, 'completed');
+  });
+
   it('hides and purges shared knowledge after its TTL', async () => {
     const t0 = new Date('2030-01-01T00:00:00Z');
     await registry.knowledge.share(

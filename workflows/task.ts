@@ -37,6 +37,7 @@ import { taskContextOf } from '../src/contracts/task-context';
 import { HEARTBEAT_TIMEOUT, toolLoop } from './tool-loop';
 import { WakeUp } from './wake-up';
 import { applies } from './patches';
+import { dispatched } from '../src/contracts/dispatched';
 
 // Assignment and task records are local activities: short calls into the control plane's
 // memory, SurrealDB and NATS that need no extra round trip through the server.
@@ -172,7 +173,9 @@ export async function taskWorkflow(raw: TaskInput): Promise<TaskOutcome> {
       );
     } else {
       state.agent_id = agentId;
-      await record('running', {}, [{ key: VaporaAgentId, value: agentId }]);
+      // The dispatcher recorded the first attempt it assigned, with its search attributes, as it started the run.
+      if (attempt === 1 && input.assigned_agent && dispatched(workflowInfo().memo)) state.status = 'running';
+      else await record('running', {}, [{ key: VaporaAgentId, value: agentId }]);
       setCurrentDetails(`attempt ${attempt}: running on ${agentId}`);
       const run = await runOn(agentId, task, attempt, deadlineAt, input, lean);
       if ('output' in run) {

@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { INPUT_PARSED_MEMO } from '../src/contracts/input-parsed';
+import { dispatched } from '../src/contracts/dispatched';
 import type { ParsedWorkflowInput, WorkflowWithInput } from '../src/contracts/workflow-inputs';
 import { applies } from './patches';
 
@@ -13,8 +13,8 @@ export async function validateInput<W extends WorkflowWithInput>(
   workflow: W,
   raw: unknown,
 ): Promise<ParsedWorkflowInput<W>> {
-  // Parsed by its starter (runs without the memo, begun before or by hand, parse as they always did).
-  if (workflowInfo().memo?.[INPUT_PARSED_MEMO] === true) return raw as ParsedWorkflowInput<W>;
+  // Parsed by the dispatcher that started it (runs without its memo, begun before or by hand, parse as they did).
+  if (dispatched(workflowInfo().memo)) return raw as ParsedWorkflowInput<W>;
   // Runs that began before parsing moved into the worker replay as they ran: parsed here.
   if (!applies('input-parsed-in-worker'))
     return (await import(/* webpackMode: "eager" */ '../src/contracts/workflow-inputs')).parseWorkflowInput(

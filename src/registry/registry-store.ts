@@ -1,4 +1,4 @@
-import { ServerError, Surreal, createRemoteEngines, isRetryableConflict } from 'surrealdb';
+import { AlreadyExistsError, ServerError, Surreal, createRemoteEngines, isRetryableConflict } from 'surrealdb';
 import { createNodeEngines } from '@surrealdb/node';
 import type { z } from 'zod';
 import {
@@ -66,8 +66,17 @@ export class Collection<S extends z.ZodType, F extends Columns> {
     return (await this.write('UPSERT', value))!;
   }
 
-  /** Writes a validated record: UPSERT creates it, UPDATE only replaces one still there (undefined otherwise). */
-  private async write(statement: 'UPSERT' | 'UPDATE', value: z.input<S>): Promise<z.infer<S> | undefined> {
+  /** Writes a record only if there is none under its key: undefined when one is there already, which stays. */
+  async add(value: z.input<S>): Promise<z.infer<S> | undefined> {
+    return this.write('CREATE', value).catch((error: unknown) => {
+      if (error instanceof AlreadyExistsError) return undefined;
+      throw error;
+    });
+  }
+
+  /** Writes a validated record: UPSERT creates or replaces it, UPDATE only replaces one still there (undefined
+   * otherwise), CREATE only makes a new one (fails when there is one). */
+  private async write(statement: 'UPSERT' | 'UPDATE' | 'CREATE', value: z.input<S>): Promise<z.infer<S> | undefined> {
     const record = parse(this.schema, value, this.table);
     const content = { ...this.columnsOf(record), doc: record };
     const [written] = await this.db
