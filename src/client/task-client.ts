@@ -92,8 +92,12 @@ export async function submitTask(client: Client, taskQueue: string, task: TaskSu
 /**
  * The server rejected the update because the workflow task carrying it ended
  * without it (UnprocessedUpdate), the shard already has its fill of updates
- * in flight (RESOURCE_EXHAUSTED), or the shard's last workflow task failed
- * (timed out on an overloaded worker) and awaits its retry: all pass.
+ * in flight (RESOURCE_EXHAUSTED), the shard's last workflow task failed
+ * (timed out on an overloaded worker) and awaits its retry, or the server
+ * aborted the updates it held for the shard (UNAVAILABLE "workflow update was
+ * aborted", as when it reloads the shard's state; the bench's open loop at
+ * 100 tasks/s met it): all pass, and the update id keeps a retry from
+ * submitting the task twice.
  */
 function worthRetrying(error: unknown): boolean {
   if (error instanceof WorkflowUpdateFailedError) {
@@ -103,6 +107,7 @@ function worthRetrying(error: unknown): boolean {
   const { code, details } = error.cause;
   return (
     code === status.RESOURCE_EXHAUSTED ||
+    code === status.UNAVAILABLE ||
     (code === status.FAILED_PRECONDITION && /workflow task in failed state/i.test(details))
   );
 }

@@ -12,9 +12,10 @@ export const WORKER_TUNING = {
   // each timeout retried later by the server. Those it has not taken wait on the server, with no clock running.
   maxConcurrentWorkflowTaskExecutions: 20,
   // No time limit per call into the workflow sandbox: Node enforces one by starting and joining a watchdog thread
-  // for every call, a few per activation, and that was half the workflow thread's time and its CPU per task. The
+  // for every call, a few per activation: half of what the workflow thread was busy with. The
   // limit only catches a workflow stuck in a synchronous loop; Vapora runs its own workflows alone, and every
-  // loop in them awaits. Honoured through patches/@temporalio+worker+1.24.0.patch (0 means none).
+  // loop in them awaits. Honoured through patches/@temporalio+worker+1.24.0.patch (0 means none); unpatched,
+  // Node refuses 0 at every call and no workflow runs, so every test of the control plane checks the patch.
   isolateExecutionTimeout: 0,
   maxConcurrentLocalActivityExecutions: 200,
   // Each agent has one long-running health-watch activity, mostly asleep: a fleet of 1000 needs 1000 slots.
