@@ -74,8 +74,10 @@ export class Collection<S extends z.ZodType, F extends Columns> {
     });
   }
 
-  /** Writes a validated record: UPSERT creates or replaces it, UPDATE only replaces one still there (undefined
-   * otherwise), CREATE only makes a new one (fails when there is one). */
+  /**
+   * Writes a validated record: UPSERT creates or replaces it, UPDATE only replaces one still there (undefined
+   * otherwise), CREATE only makes a new one (and fails when there is one).
+   */
   private async write(statement: 'UPSERT' | 'UPDATE' | 'CREATE', value: z.input<S>): Promise<z.infer<S> | undefined> {
     const record = parse(this.schema, value, this.table);
     const content = { ...this.columnsOf(record), doc: record };
