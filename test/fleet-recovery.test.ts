@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, AgentManifest } from '../src/domain';
 import { agentEnv, loadConfig } from '../src/config';
 import { ApiAuth } from '../src/control-plane/api-auth';
-import { ProcessDeployer } from '../src/deploy/process-deployer';
+import { ProcessDeployer, readRecord } from '../src/deploy/process-deployer';
 import { installPool } from '../src/client/pool-client';
 import { poolWorkflowId } from '../src/contracts/workflow-ids';
 import { lifecycleStatusQuery, uninstallPoolUpdate } from '../src/contracts/fleet';
@@ -99,9 +99,7 @@ describe('fleet recovery', () => {
       // Not awaited: once the first instance stops, its lifecycle restarts the agent, which may stop this one still starting.
       const deploying = deployer.deploy({ agentId, manifest }).catch(() => undefined);
       const record = join(stateDir, 'agents', `${agentId}.json`);
-      const secondPid = await eventually('the second instance recorded', async () =>
-        existsSync(record) ? (JSON.parse(readFileSync(record, 'utf8')) as { pid: number }).pid : undefined,
-      );
+      const secondPid = await eventually('the second instance recorded', async () => readRecord(record)?.pid);
       await eventually('the first instance to stop by itself', async () => !agentProcesses(agentId).includes(firstPid));
       const log = readFileSync(join(stateDir, 'logs', 'agents', `${agentId}.log`), 'utf8');
       assert.match(log, new RegExp(`"pid":${firstPid}.*names another instance \\(pid ${secondPid}\\)`));

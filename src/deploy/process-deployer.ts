@@ -159,7 +159,8 @@ export function replacedIn(file: string, pid = process.pid): string | undefined 
     : `its deployer's record ${file} names another instance (pid ${recorded})`;
 }
 
-function readRecord(file: string): ProcessRecord | undefined {
+/** An agent process's record as its deployer wrote it; undefined while there is none (or it is being written). */
+export function readRecord(file: string): ProcessRecord | undefined {
   try {
     return ProcessRecord.parse(JSON.parse(readFileSync(file, 'utf8')));
   } catch {
