@@ -6,6 +6,7 @@ import {
   describeIssues,
   statusLabel,
   type AgentManifest,
+  type AgentMetadata,
   type AgentRole,
   type AgentStatus,
   type PoolUpgrade,
@@ -245,6 +246,7 @@ export class FleetService {
     let failures = 0;
     let lastError = '';
     let sawHealthy = false;
+    let recordedBeat: number | undefined;
     try {
       for (;;) {
         const timer = this.metrics.healthCheckSeconds.startTimer();
@@ -258,7 +260,15 @@ export class FleetService {
         failures = result.ok ? 0 : failures + 1;
         sawHealthy ||= result.ok;
         if (result.error) lastError = result.error;
-        await this.recordCheck(agentId, result.ok, result.runningTasks, stats, heartbeats.last());
+        const beat = heartbeats.last();
+        await this.recordCheck(
+          agentId,
+          result.ok,
+          result.runningTasks,
+          stats,
+          beat === recordedBeat ? undefined : beat,
+        );
+        recordedBeat = beat;
         control.heartbeat(stats);
         if (failures >= health.consecutive_failures_threshold) return { failures, lastError, sawHealthy, stats };
         // A cancelled activity fails with its own CancelledFailure, not the timer's AbortError.
@@ -314,33 +324,48 @@ export class FleetService {
     return dependents.filter((_, i) => installed[i]).map((m) => m.id);
   }
 
+  /** One write of the agent's record per check, and of its instance's when a heartbeat came since the last check. */
   private async recordCheck(
     agentId: string,
     ok: boolean,
     runningTasks: number,
     stats: HealthStats,
-    lastHeartbeat: number,
+    newBeat: number | undefined,
   ): Promise<void> {
-    await this.registry.agents.update(agentId, (agent) => ({
-      ...agent,
-      last_health_check: new Date().toISOString(),
-      current_tasks: runningTasks,
-      uptime_percentage: Math.round((stats.ok / stats.checks) * 1000) / 10,
-    }));
-    if (ok) await this.setStatus(agentId, 'Active', 'health check passed');
-    await this.registry.instances.update(agentId, (i) => ({
-      ...i,
-      last_heartbeat: new Date(lastHeartbeat).toISOString(),
-    }));
+    await this.updateAgent(
+      agentId,
+      (agent) => ({
+        ...agent,
+        ...(ok && { status: 'Active' as const }),
+        last_health_check: new Date().toISOString(),
+        current_tasks: runningTasks,
+        uptime_percentage: Math.round((stats.ok / stats.checks) * 1000) / 10,
+      }),
+      'health check passed',
+    );
+    if (newBeat === undefined) return;
+    await this.registry.instances.update(agentId, (i) => ({ ...i, last_heartbeat: new Date(newBeat).toISOString() }));
   }
 
-  private async setStatus(agentId: string, to: AgentStatus, reason: string): Promise<void> {
+  private setStatus(agentId: string, to: AgentStatus, reason: string): Promise<void> {
+    return this.updateAgent(agentId, (agent) => ({ ...agent, status: to }), reason);
+  }
+
+  /** Changes the agent's record, and announces its status when the change moved it. */
+  private async updateAgent(
+    agentId: string,
+    change: (agent: AgentMetadata) => AgentMetadata,
+    reason: string,
+  ): Promise<void> {
     let from: AgentStatus | undefined;
+    let to: AgentStatus | undefined;
     await this.registry.agents.update(agentId, (agent) => {
       from = agent.status;
-      return { ...agent, status: to };
+      const changed = change(agent);
+      to = changed.status;
+      return changed;
     });
-    if (from === undefined || JSON.stringify(from) === JSON.stringify(to)) return;
+    if (from === undefined || to === undefined || JSON.stringify(from) === JSON.stringify(to)) return;
     await this.bus.publish({
       type: 'AgentStatusChanged',
       agent_id: agentId,

@@ -1,5 +1,13 @@
 import type { Subscription } from 'nats';
-import { SUBJECTS, statusLabel, subjectsOf, type AgentRole, type TaskPriority } from '../domain';
+import {
+  SUBJECTS,
+  statusLabel,
+  subjectsOf,
+  type AgentInstance,
+  type AgentMetadata,
+  type AgentRole,
+  type TaskPriority,
+} from '../domain';
 import type { EventBus } from '../bus/event-bus';
 import type { RegistryStore } from '../registry/registry-store';
 import { chooseAgent, type AssignmentRequest, type Candidate } from './assignment';
@@ -68,7 +76,9 @@ export class FleetView {
         const entry = m.type === 'Heartbeat' && this.agents.get(m.agent_id);
         if (entry) Object.assign(entry, { load: m.load, lastBeat: Date.now(), active: m.status === 'Active' });
       }),
-      bus.subscribe(SUBJECTS.AgentStatusChanged, () => this.refresh()),
+      bus.subscribe(SUBJECTS.AgentStatusChanged, async (m) => {
+        if (m.type === 'AgentStatusChanged') await this.refreshAgent(m.agent_id);
+      }),
     );
     this.timer = setInterval(() => void this.refresh().catch(() => undefined), refreshMs).unref();
   }
@@ -86,31 +96,51 @@ export class FleetView {
   async refresh(): Promise<void> {
     const [agents, instances] = await Promise.all([this.registry.agents.list(), this.registry.instances.list()]);
     const stats = new Map(instances.map((i) => [i.agent_id, i]));
-    const seen = new Set<string>();
-    for (const a of agents) {
-      seen.add(a.id);
-      const previous = this.agents.get(a.id);
-      this.agents.set(a.id, {
-        agentId: a.id,
-        role: a.role,
-        capabilities: a.capabilities.map((c) => c.id),
-        capacity: a.max_concurrent_tasks,
-        reserved: previous?.reserved ?? 0,
-        load: previous?.load ?? 0,
-        completed: stats.get(a.id)?.tasks_completed ?? 0,
-        failed: stats.get(a.id)?.tasks_failed ?? 0,
-        active: statusLabel(a.status) === 'Active' && stats.has(a.id),
-        heartbeatSecs: a.health_check.interval_secs,
-        lastBeat: previous?.lastBeat,
-      });
-    }
+    const seen = new Set(agents.map((a) => a.id));
+    for (const a of agents) this.take(a, stats.get(a.id));
     for (const id of this.agents.keys()) if (!seen.has(id)) this.agents.delete(id);
-    // The registry shows each agent's queue: the tasks waiting for an agent of its role.
+    await this.showQueues(agents);
+    this.wakeWaiters();
+  }
+
+  /**
+   * One agent whose status changed: two reads. A full refresh reads the whole
+   * fleet, and a pool scaled to 1000 changes 1000 statuses.
+   */
+  async refreshAgent(agentId: string): Promise<void> {
+    const [agent, instance] = await Promise.all([
+      this.registry.agents.get(agentId),
+      this.registry.instances.get(agentId),
+    ]);
+    if (!agent) return void this.agents.delete(agentId);
+    this.take(agent, instance);
+    await this.showQueues([agent]);
+    this.wakeWaiters(agent.role);
+  }
+
+  private take(a: AgentMetadata, instance: AgentInstance | undefined): void {
+    const previous = this.agents.get(a.id);
+    this.agents.set(a.id, {
+      agentId: a.id,
+      role: a.role,
+      capabilities: a.capabilities.map((c) => c.id),
+      capacity: a.max_concurrent_tasks,
+      reserved: previous?.reserved ?? 0,
+      load: previous?.load ?? 0,
+      completed: instance?.tasks_completed ?? 0,
+      failed: instance?.tasks_failed ?? 0,
+      active: statusLabel(a.status) === 'Active' && !!instance,
+      heartbeatSecs: a.health_check.interval_secs,
+      lastBeat: previous?.lastBeat,
+    });
+  }
+
+  /** The registry shows each agent's queue: the tasks waiting for an agent of its role. */
+  private async showQueues(agents: AgentMetadata[]): Promise<void> {
     const depth = this.queueDepths();
     for (const a of agents)
       if (a.queue_depth !== (depth.get(a.role) ?? 0))
         await this.registry.agents.update(a.id, (r) => ({ ...r, queue_depth: depth.get(r.role) ?? 0 }));
-    this.wakeWaiters();
   }
 
   /**

@@ -7,6 +7,7 @@ import type { Deployer } from './deployer';
 import type { ApiAuth } from '../control-plane/api-auth';
 import { KubernetesDeployer } from './kubernetes-deployer';
 import { ProcessDeployer } from './process-deployer';
+import { keepConnections } from './kept-connections';
 import { workspacesDir } from '../control-plane/feature-workspace';
 
 /** The deployer VAPORA_DEPLOYER names: local processes, or pods in the cluster KUBECONFIG (or the pod's service account) points at. */
@@ -44,7 +45,7 @@ function natsIssuer(config: Config): NatsKeys | undefined {
 
 /** The cluster from KUBECONFIG (or ~/.kube/config, or the pod's service account); throws when none is configured. */
 export function loadKubeConfig(): { kubeConfig: KubeConfig; server: string } {
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = keepConnections(new KubeConfig());
   kubeConfig.loadFromDefault();
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster)

@@ -8,6 +8,7 @@ import type { KubernetesToolchain } from './kubernetes-toolchain';
 import { freePort, isListening } from '../host/ports';
 import { waitFor } from '../host/retry';
 import { startUntilReady, type SupervisedProcess } from './supervised-process';
+import { keepConnections } from '../deploy/kept-connections';
 
 export interface LocalKubernetes {
   /** Admin kubeconfig (token auth, the API server's own CA). */
@@ -245,7 +246,7 @@ const NODE_SIZE = { cpu: '4000', memory: '16Ti', pods: '5000' };
 export function clientFor(kubeconfig: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  return kc;
+  return keepConnections(kc);
 }
 
 function kubeconfigYaml(server: string, ca: Buffer, token: string): string {
