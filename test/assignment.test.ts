@@ -8,6 +8,7 @@ import { createLogger } from '../src/logger';
 import { RegistryStore } from '../src/registry/registry-store';
 import { agentInstance, agentMetadata } from './support/fixtures';
 import { testServers } from './support/servers';
+import { eventually } from './support/fleet';
 
 const agent = (agentId: string, over: Partial<Candidate> = {}): Candidate => ({
   agentId,
@@ -141,5 +142,31 @@ describe("a role's queue (FleetView)", () => {
     assert.equal(again?.reserved, 1, 'one slot reserved');
     view.release('developer-001', true, { taskId: 'r1', attempt: 1 });
     assert.equal(view.assign({ taskId: 'r2', attempt: 1, role: 'developer', exclude: [] })?.agentId, 'developer-001');
+  });
+
+  it("follows a status change by reading that agent alone, where a scale's thousand changes once read the whole fleet each", async () => {
+    const tester = (taskId: string) => view.assign({ taskId, role: 'tester', exclude: [] })?.agentId;
+    const changed = (agentId: string, to: 'Active' | 'Inactive') =>
+      bus.publish({
+        type: 'AgentStatusChanged',
+        agent_id: agentId,
+        from: to === 'Active' ? 'Scaling' : 'Active',
+        to,
+        reason: 'test',
+        timestamp: new Date().toISOString(),
+      });
+    for (const id of ['tester-001', 'tester-002']) {
+      await registry.agents.put(agentMetadata(id, { role: 'tester', manifest_id: 'tester' }));
+      await registry.instances.put(agentInstance(id));
+    }
+    await changed('tester-002', 'Active');
+    await eventually('the view to take tester-002', async () => tester('e1') === 'tester-002');
+    assert.equal(tester('e2'), 'tester-002', 'tester-001 changed no status: not read yet');
+
+    view.release('tester-002', true);
+    view.release('tester-002', true);
+    await registry.agents.remove('tester-002');
+    await changed('tester-002', 'Inactive');
+    await eventually('the view to forget tester-002', async () => tester('e3') === undefined);
   });
 });

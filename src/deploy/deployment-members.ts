@@ -2,7 +2,8 @@ import type { AppsV1Api, V1Deployment } from '@kubernetes/client-node';
 import type { AgentManifest } from '../domain';
 import { MEMBERS, agentDeployment, deploymentName, type AgentEnv } from './agent-workload';
 import type { ApiCalls } from './api-calls';
-import { isConflict, isNotFound } from './kubernetes-errors';
+import { isConflict, isNotFound, isPatchNotApplied } from './kubernetes-errors';
+import { jsonPatch } from './patch-strategies';
 
 type Change = 'add' | 'remove';
 interface Tracked {
@@ -11,6 +12,8 @@ interface Tracked {
   waiters: Map<string, Array<{ resolve: () => void; reject: (e: unknown) => void }>>;
   flushing: boolean;
   known?: Set<string>;
+  /** The Deployment as this process last wrote it: the next write starts from it instead of reading it again. */
+  written?: V1Deployment;
 }
 
 const membersOf = (d: V1Deployment) => new Set((d.metadata?.annotations?.[MEMBERS] ?? '').split(',').filter(Boolean));
@@ -98,7 +101,7 @@ export class DeploymentMembers {
         return w;
       });
       try {
-        entry.known = await this.write(name, entry.manifest, batch);
+        entry.known = await this.write(name, entry, batch);
         for (const w of waiters) w.resolve();
       } catch (error) {
         for (const w of waiters) w.reject(error);
@@ -108,19 +111,17 @@ export class DeploymentMembers {
   }
 
   /**
-   * Read, change, write with the read's resourceVersion; a conflict (another
-   * writer) reads again. A Deployment left without members is deleted, so the
-   * versions an upgrade left behind do not linger.
+   * Change and write with the resourceVersion last seen (written by this
+   * process, else read); a conflict (another writer) reads again. A Deployment
+   * left without members is deleted, so the versions an upgrade left behind do not linger.
    */
-  private async write(
-    name: string,
-    manifest: AgentManifest | undefined,
-    batch: Map<string, Change>,
-  ): Promise<Set<string>> {
+  private async write(name: string, entry: Tracked, batch: Map<string, Change>): Promise<Set<string>> {
+    const { manifest } = entry;
     for (;;) {
       let current: V1Deployment;
       try {
-        current = await this.read(name);
+        current = entry.written ?? (await this.read(name));
+        entry.written = undefined;
       } catch (error) {
         if (!isNotFound(error)) throw error;
         const members = [...batch]
@@ -129,7 +130,7 @@ export class DeploymentMembers {
           .sort();
         if (!members.length || !manifest) return new Set();
         try {
-          await this.api.run('POST deployments', () =>
+          entry.written = await this.api.run('POST deployments', () =>
             this.apps.createNamespacedDeployment({
               namespace: this.namespace,
               body: agentDeployment(manifest, this.namespace, this.env, members),
@@ -160,16 +161,28 @@ export class DeploymentMembers {
           );
           return members;
         }
-        if (sorted.join(',') === before && current.spec?.replicas === sorted.length) return members;
-        current.metadata!.annotations = { ...current.metadata!.annotations, [MEMBERS]: sorted.join(',') };
-        current.spec!.replicas = sorted.length;
-        await this.api.run('PUT deployments', () =>
-          this.apps.replaceNamespacedDeployment({ name, namespace: this.namespace, body: current }),
+        if (sorted.join(',') === before && current.spec?.replicas === sorted.length) {
+          entry.written = current;
+          return members;
+        }
+        // A patch that holds only while the members are still what we saw (status updates do not
+        // touch them, where the resourceVersion changes with each), so the next write need not read first.
+        const path = `/metadata/annotations/${MEMBERS.replace('/', '~1')}`;
+        const seen = current.metadata?.annotations?.[MEMBERS];
+        const body = [
+          seen === undefined
+            ? { op: 'test', path: '/metadata/resourceVersion', value: current.metadata?.resourceVersion }
+            : { op: 'test', path, value: seen },
+          { op: 'add', path, value: sorted.join(',') },
+          { op: 'replace', path: '/spec/replicas', value: sorted.length },
+        ];
+        entry.written = await this.api.run('PATCH deployments', () =>
+          this.apps.patchNamespacedDeployment({ name, namespace: this.namespace, body }, jsonPatch),
         );
         return members;
       } catch (error) {
         // Changed or deleted by another control plane meanwhile: read again.
-        if (!isConflict(error) && !isNotFound(error)) throw error;
+        if (!isConflict(error) && !isNotFound(error) && !isPatchNotApplied(error)) throw error;
       }
     }
   }

@@ -1,13 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import {
   AGENT_PORT,
   AGENT_TOKENS_SECRET,
@@ -24,6 +17,7 @@ import { ApiCalls } from './api-calls';
 import { DeploymentMembers } from './deployment-members';
 import { classifyKubernetesError, isConflict, isNotFound, isPatchNotApplied } from './kubernetes-errors';
 import { PodIndex, claimOf, deploymentOf, isReady, isTerminating, versionOf } from './pod-index';
+import { jsonPatch, mergePatch } from './patch-strategies';
 
 export interface KubernetesDeployerOptions {
   kubeConfig: KubeConfig;
@@ -44,8 +38,6 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 /** Lower than any pod a person would mark, so the ReplicaSet removes a stopping agent's pod first. */
 const STOPPING_COST = '-1000000';
 const isStopping = (pod: V1Pod) => pod.metadata?.annotations?.[DELETION_COST] === STOPPING_COST;
