@@ -111,9 +111,10 @@ export class DeploymentMembers {
   }
 
   /**
-   * Change and write with the resourceVersion last seen (written by this
-   * process, else read); a conflict (another writer) reads again. A Deployment
-   * left without members is deleted, so the versions an upgrade left behind do not linger.
+   * Change the members last seen (as this process wrote them, else as read)
+   * and write them only if they are still those; another writer's change
+   * reads again. A Deployment left without members is deleted, so the versions
+   * an upgrade left behind do not linger.
    */
   private async write(name: string, entry: Tracked, batch: Map<string, Change>): Promise<Set<string>> {
     const { manifest } = entry;
