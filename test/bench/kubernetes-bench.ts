@@ -3,10 +3,11 @@ import { AgentManifest, parse } from '../../src/domain';
 import { poolSelector } from '../../src/deploy/agent-workload';
 import { KubernetesDeployer } from '../../src/deploy/kubernetes-deployer';
 import { installPool } from '../../src/client/pool-client';
-import { poolWorkflowId } from '../../src/contracts/workflow-ids';
+import { agentLifecycleWorkflowId, poolWorkflowId } from '../../src/contracts/workflow-ids';
 import type { RegistryStore } from '../../src/registry/registry-store';
-import { scalePoolUpdate, uninstallPoolUpdate } from '../../src/contracts/fleet';
+import { agentIdFor, scalePoolUpdate, uninstallPoolUpdate } from '../../src/contracts/fleet';
 import { eventually, fastManifest } from '../support/fleet';
+import { historyCounts, persistenceOps } from './server-counts';
 import { cachedToolchain, localCluster } from '../support/kubernetes';
 import { testServers } from '../support/servers';
 import type { controlPlane } from '../support/worker';
@@ -19,6 +20,13 @@ export interface KubernetesRow {
   ms: number;
   baselineRatio: number;
   requests?: number;
+}
+
+/** What one agent of a scale cost the Temporal server: persistence operations (all, and the most frequent). */
+interface ScaleCost {
+  step: string;
+  persistence: number;
+  topPersistence: Record<string, number>;
 }
 
 /**
@@ -140,7 +148,20 @@ export async function kubernetesBench(
   const row = (step: string, ms: number, baseline: number, requestCount?: number) =>
     rows.push({ step, ms, baselineRatio: ms / baseline, requests: requestCount });
 
+  const metricsUrl = process.env.VAPORA_TEST_TEMPORAL_METRICS!;
+  const costs: ScaleCost[] = [];
+  const costPerAgent = async (step: string, before: Record<string, number>, agents: number) => {
+    const after = await persistenceOps(metricsUrl);
+    const ops = Object.entries(after)
+      .map(([op, n]) => [op, Math.round(((n - (before[op] ?? 0)) / agents) * 10) / 10] as const)
+      .filter(([, n]) => n > 0)
+      .sort(([, a], [, b]) => b - a);
+    const persistence = Math.round(ops.reduce((sum, [, n]) => sum + n, 0) * 10) / 10;
+    costs.push({ step, persistence, topPersistence: Object.fromEntries(ops.slice(0, 5)) });
+  };
+
   say(`kubernetes: vapora pool scaled 1 → ${size}`);
+  let opsBefore = await persistenceOps(metricsUrl);
   let before = requests();
   t = performance.now();
   const scaled = pool.executeUpdate(scalePoolUpdate, { args: [size] });
@@ -151,12 +172,20 @@ export async function kubernetesBench(
   await scaled;
   const updateUp = since(t);
   const requestsUp = requests() - before;
+  await costPerAgent(`1 → ${size}`, opsBefore, size - 1);
+  // A sample of the instances' lifecycles, and the pool's events for each instance it started.
+  const ids = Array.from({ length: Math.min(20, size) }, (_, i) =>
+    agentLifecycleWorkflowId(agentIdFor(manifest.id, i + 1)),
+  );
+  const lifecycle = await historyCounts(plane.client, ids);
+  const poolEvents = (await historyCounts(plane.client, [poolWorkflowId(manifest.id)])).events / size;
   row(`bare Deployment 1 → ${size}, all Running (baseline)`, baselineUp, baselineUp);
   row(`pool 1 → ${size}: all pods Running`, podsUp, baselineUp);
   row(`pool 1 → ${size}: all agents registered Active`, registeredUp, baselineUp);
   row(`pool 1 → ${size}: scale update returned`, updateUp, baselineUp, requestsUp);
 
   say(`kubernetes: vapora pool scaled ${size} → 1`);
+  opsBefore = await persistenceOps(metricsUrl);
   before = requests();
   t = performance.now();
   await pool.executeUpdate(scalePoolUpdate, { args: [1] });
@@ -166,8 +195,9 @@ export async function kubernetesBench(
   row(`bare Deployment ${size} → 1, pods gone (baseline)`, baselineDown, baselineDown);
   row(`pool ${size} → 1: scale update returned`, updateDown, baselineDown, requests() - before);
   row(`pool ${size} → 1: pods gone`, podsDown, baselineDown);
+  await costPerAgent(`${size} → 1`, opsBefore, size - 1);
   await pool.executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] });
-  return { size, requestsByKind: Object.fromEntries(deployer.api.made), rows };
+  return { size, requestsByKind: Object.fromEntries(deployer.api.made), rows, costs, lifecycle, poolEvents };
 }
 
 export function printKubernetes(result: Awaited<ReturnType<typeof kubernetesBench>>): void {
@@ -185,5 +215,17 @@ export function printKubernetes(result: Awaited<ReturnType<typeof kubernetesBenc
     `requests by kind: ${Object.entries(result.requestsByKind)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
+  );
+  console.log(`\nper agent, on the Temporal server (its persistence_requests metrics)\n`);
+  for (const c of result.costs)
+    console.log(
+      `${c.step.padEnd(14)}${String(c.persistence).padStart(8)} persistence ops: ${Object.entries(c.topPersistence)
+        .map(([op, n]) => `${op} ${n}`)
+        .join(', ')}`,
+    );
+  const l = result.lifecycle;
+  console.log(
+    `\na lifecycle up to its health watch (mean of 20): ${l.events} events, ${l.workflowTasks} workflow tasks, ` +
+      `${l.activities} activities, ${l.upserts} search-attribute upserts; the pool: ${result.poolEvents.toFixed(2)} events per instance`,
   );
 }
