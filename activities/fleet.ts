@@ -1,7 +1,15 @@
 import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AgentManifest, AgentRole, PoolUpgrade } from '../src/domain';
 import type { FleetService } from '../src/control-plane/fleet-service';
-import type { DeployedAgent, Deployment, HealthStats, UpgradePlan, WatchOutcome } from '../src/contracts/fleet';
+import {
+  agentDeployedSignal,
+  type DeployedAgent,
+  type Deployment,
+  type HealthStats,
+  type UpgradePlan,
+  type WatchOutcome,
+} from '../src/contracts/fleet';
 import type { UpgradeRequest } from '../src/contracts/upgrade-request';
 
 /**
@@ -19,7 +27,7 @@ async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** Fleet activities: each one call into FleetService, where the logic is tested on its own. */
-export function createFleetActivities(fleet: FleetService) {
+export function createFleetActivities(fleet: FleetService, temporal: Client) {
   return {
     async installManifest(
       manifestId: string,
@@ -43,8 +51,21 @@ export function createFleetActivities(fleet: FleetService) {
     async dependentsOf(manifestId: string): Promise<string[]> {
       return fleet.dependentsOf(manifestId);
     },
-    async deployAgent(agentId: string, manifestId: string, version?: string): Promise<DeployedAgent> {
-      return withHeartbeats(() => fleet.deployAgent(agentId, manifestId, version));
+    /**
+     * Deploys the instance, then tells its pool (`pool`, the lifecycle's parent) it is up: from here, where the
+     * lifecycle's own signal cost it a command and one more workflow task for each instance.
+     */
+    async deployAgent(agentId: string, manifestId: string, version?: string, pool?: string): Promise<DeployedAgent> {
+      const deployed = await withHeartbeats(() => fleet.deployAgent(agentId, manifestId, version));
+      if (pool)
+        await temporal.workflow
+          .getHandle(pool)
+          .signal(agentDeployedSignal, agentId)
+          // A pool that is gone has nobody left to tell.
+          .catch((error: unknown) => {
+            if (!(error instanceof WorkflowNotFoundError)) throw error;
+          });
+      return deployed;
     },
     /** Long-running: returns only when the agent needs a decision; heartbeats carry its stats across retries. */
     async watchHealth(agentId: string, agent: DeployedAgent, stats: HealthStats): Promise<WatchOutcome> {

@@ -51,7 +51,7 @@ export async function openActivityDeps(
 export function createActivities(deps: ActivityDeps) {
   const { registry, bus, fleet, auth } = deps;
   return {
-    ...createFleetActivities(fleet),
+    ...createFleetActivities(fleet, deps.temporal),
     ...createApprovalActivities(auth),
     ...createWorkActivities(deps),
     /** `msgId` comes from the workflow id and step, so a retried activity never duplicates the event. */

@@ -22,7 +22,7 @@ import { workflowBundle } from './support/worker';
  * kinds from the code of patch level 4 (`5c9c9e8`: approvals taken after the
  * gate's 1 ms timer, waits that always start their timer).
  */
-const RELEASES = ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7'];
+const RELEASES = ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8'];
 
 describe('workflow replay', () => {
   for (const release of RELEASES) {

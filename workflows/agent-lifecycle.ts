@@ -31,6 +31,8 @@ export const MAX_RESTARTS_WITHOUT_HEALTH = 5;
 const LONGEST_ERROR_WAIT_MS = 5 * 60_000;
 // Runs begun before left an agent in Error until someone retried it.
 const ERROR_TRIED_AGAIN = 'agent-in-error-tried-again';
+// Runs begun before signalled their pool themselves once deployed.
+const DEPLOY_TELLS_THE_POOL = 'deploy-tells-the-pool';
 
 const { deployAgent, restartAgent, markAgentError, stopAgent } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
@@ -77,9 +79,10 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
 
   try {
     if (!agent) {
-      agent = await deployAgent(agentId, manifestId, version);
-      const parent = workflowInfo().parent;
-      if (parent) await getExternalWorkflowHandle(parent.workflowId).signal(agentDeployedSignal, agentId);
+      const parent = workflowInfo().parent?.workflowId;
+      const told = parent !== undefined && applies(DEPLOY_TELLS_THE_POOL);
+      agent = await deployAgent(agentId, manifestId, version, told ? parent : undefined);
+      if (parent && !told) await getExternalWorkflowHandle(parent).signal(agentDeployedSignal, agentId);
     }
     while (stopReason === undefined) {
       const current: DeployedAgent = agent;

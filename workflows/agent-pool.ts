@@ -32,6 +32,7 @@ import type { PoolUpgrade } from '../src/domain/pool-upgrade';
 import { agentLifecycleWorkflow } from './agent-lifecycle';
 import { agentLifecycleWorkflowId } from '../src/contracts/workflow-ids';
 import { applies } from './patches';
+import { patchLevelMemo } from '../src/contracts/patch-level';
 
 const { installManifest, dependentsOf, prepareUpgrade, recordUpgrade, agentStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
@@ -179,6 +180,8 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
       args: [{ agentId, manifestId, ...(at && { version: at }) }],
       // Cancelling a lifecycle stops its instance, so closing the pool leaves no process behind.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      // Runs this code: every change it knows of applies, with no marker for each (see src/contracts/patch-level.ts).
+      memo: patchLevelMemo(),
       typedSearchAttributes: [
         { key: VaporaAgentId, value: agentId },
         { key: VaporaManifestId, value: manifestId },

@@ -26,6 +26,7 @@ export const PATCH_LEVELS: readonly (readonly string[])[] = [
   ['assignment-timed-by-its-asks', 'approvals-taken-as-the-gate-opens', 'agent-in-error-tried-again'],
   ['approvals-taken-after-a-timer', 'wake-up-always-timed'],
   ['wake-kept-until-it-cuts-a-wait'],
+  ['deploy-tells-the-pool'],
 ];
 
 /** What this release's starters put in a run's memo. */
