@@ -26,7 +26,7 @@ async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Fleet activities: each one call into FleetService, where the logic is tested on its own. */
+/** Fleet activities: each a call into FleetService, where the logic is tested on its own (a deploy then tells its pool). */
 export function createFleetActivities(fleet: FleetService, temporal: Client) {
   return {
     async installManifest(
