@@ -14,7 +14,7 @@ import { failureMessage } from '../../src/temporal/failure-message';
 import { planeProcess } from '../support/plane-process';
 import { cpuByGroup } from './cpu-use';
 import { latencies, type Latencies } from './stats';
-import { historyCounts, persistenceOps, type ServerCounts } from './server-counts';
+import { historyCounts, persistenceOps, persistencePerUnit, type ServerCounts } from './server-counts';
 import type { baselineWorkflow } from './baseline-workflow';
 
 /** Server work per unit: history counts, and persistence operations (all, and the most frequent by name). */
@@ -220,10 +220,6 @@ export async function assignmentBench(
     const used = Object.entries(after).map(([group, ms]) => [group, ms - (before[group] ?? 0)] as const);
     const round = (x: number) => Math.round(x * 10) / 10;
     const total = used.reduce((sum, [, ms]) => sum + ms, 0);
-    const persistence = Object.entries(opsAfter)
-      .map(([op, n]) => [op, round((n - (ops[op] ?? 0)) / latencies.samples)] as const)
-      .filter(([, n]) => n > 0)
-      .sort(([, a], [, b]) => b - a);
     // Histories of a sample of the units (and, for tasks, the dispatchers' share per Update) after the CPU was read.
     const counts = await historyCounts(
       plane.client,
@@ -232,8 +228,7 @@ export async function assignmentBench(
     );
     const server: PerUnit = {
       ...counts,
-      persistence: round(persistence.reduce((n, [, x]) => n + x, 0)),
-      topPersistence: Object.fromEntries(persistence.slice(0, 6)),
+      ...persistencePerUnit(ops, opsAfter, latencies.samples, 6),
       published: round((storedAfter - stored) / latencies.samples),
     };
     return {

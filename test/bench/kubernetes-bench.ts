@@ -7,7 +7,7 @@ import { agentLifecycleWorkflowId, poolWorkflowId } from '../../src/contracts/wo
 import type { RegistryStore } from '../../src/registry/registry-store';
 import { agentIdFor, scalePoolUpdate, uninstallPoolUpdate } from '../../src/contracts/fleet';
 import { eventually, fastManifest } from '../support/fleet';
-import { historyCounts, persistenceOps } from './server-counts';
+import { historyCounts, persistenceOps, persistencePerUnit } from './server-counts';
 import { cachedToolchain, localCluster } from '../support/kubernetes';
 import { testServers } from '../support/servers';
 import type { controlPlane } from '../support/worker';
@@ -23,11 +23,7 @@ export interface KubernetesRow {
 }
 
 /** What one agent of a scale cost the Temporal server: persistence operations (all, and the most frequent). */
-interface ScaleCost {
-  step: string;
-  persistence: number;
-  topPersistence: Record<string, number>;
-}
+type ScaleCost = { step: string } & ReturnType<typeof persistencePerUnit>;
 
 /**
  * One pool scaled 1 → N simulated pods and back through the real lifecycle
@@ -150,15 +146,8 @@ export async function kubernetesBench(
 
   const metricsUrl = process.env.VAPORA_TEST_TEMPORAL_METRICS!;
   const costs: ScaleCost[] = [];
-  const costPerAgent = async (step: string, before: Record<string, number>, agents: number) => {
-    const after = await persistenceOps(metricsUrl);
-    const ops = Object.entries(after)
-      .map(([op, n]) => [op, Math.round(((n - (before[op] ?? 0)) / agents) * 10) / 10] as const)
-      .filter(([, n]) => n > 0)
-      .sort(([, a], [, b]) => b - a);
-    const persistence = Math.round(ops.reduce((sum, [, n]) => sum + n, 0) * 10) / 10;
-    costs.push({ step, persistence, topPersistence: Object.fromEntries(ops.slice(0, 5)) });
-  };
+  const costPerAgent = async (step: string, before: Record<string, number>, agents: number) =>
+    costs.push({ step, ...persistencePerUnit(before, await persistenceOps(metricsUrl), agents, 5) });
 
   say(`kubernetes: vapora pool scaled 1 → ${size}`);
   let opsBefore = await persistenceOps(metricsUrl);

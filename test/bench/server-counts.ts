@@ -85,3 +85,21 @@ export async function persistenceOps(metricsUrl: string): Promise<Record<string,
   }
   return ops;
 }
+
+/** Persistence operations per unit between two readings of `persistenceOps`: all of them, and the `top` most frequent. */
+export function persistencePerUnit(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  units: number,
+  top: number,
+): { persistence: number; topPersistence: Record<string, number> } {
+  const round = (x: number) => Math.round(x * 10) / 10;
+  const ops = Object.entries(after)
+    .map(([op, n]) => [op, round((n - (before[op] ?? 0)) / units)] as const)
+    .filter(([, n]) => n > 0)
+    .sort(([, a], [, b]) => b - a);
+  return {
+    persistence: round(ops.reduce((sum, [, n]) => sum + n, 0)),
+    topPersistence: Object.fromEntries(ops.slice(0, top)),
+  };
+}
