@@ -84,6 +84,10 @@ describe('registry store (embedded SurrealDB)', () => {
       ['developer-002'],
     );
     assert.deepEqual(failed[0]!.status, { Error: 'health check failed 3 times' });
+    assert.equal(await registry.agents.count({ role: 'developer' }), 2);
+    assert.equal(await registry.agents.some({ manifest_id: 'tester' }), true);
+    assert.equal(await registry.agents.some({ manifest_id: 'tester', role: 'developer' }), false);
+    assert.equal(await registry.agents.some({ manifest_id: 'nobody' }), false);
   });
 
   it('treats keys and filter values as data, never as SurrealQL', async () => {

@@ -190,7 +190,7 @@ export class FleetService {
     const now = new Date().toISOString();
     const existing = await this.registry.agents.get(agentId);
     // Only the first agent of a manifest changes which manifests are installed (and so everyone's dependents).
-    const firstOfManifest = !existing && (await this.registry.agents.count({ manifest_id: manifest.id })) === 0;
+    const firstOfManifest = !existing && !(await this.registry.agents.some({ manifest_id: manifest.id }));
     await this.registry.agents.put({
       id: agentId,
       manifest_id: manifest.id,
@@ -310,7 +310,7 @@ export class FleetService {
     await this.registry.instances.remove(agentId);
     await this.registry.agents.remove(agentId);
     await this.targets?.update();
-    if ((await this.registry.agents.count({ manifest_id: manifestId })) === 0) await this.syncDependents();
+    if (!(await this.registry.agents.some({ manifest_id: manifestId }))) await this.syncDependents();
   }
 
   /** Installed manifests that depend on `manifestId`: the `dependents` of each of its agents. */
@@ -318,9 +318,7 @@ export class FleetService {
     const dependents = (await this.registry.manifests.list()).filter((m) =>
       m.dependencies.some((d) => d.agent_id === manifestId),
     );
-    const installed = await Promise.all(
-      dependents.map(async (m) => (await this.registry.agents.count({ manifest_id: m.id })) > 0),
-    );
+    const installed = await Promise.all(dependents.map((m) => this.registry.agents.some({ manifest_id: m.id })));
     return dependents.filter((_, i) => installed[i]).map((m) => m.id);
   }
 

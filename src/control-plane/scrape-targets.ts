@@ -12,16 +12,29 @@ export const scrapeTargetsFile = (stateDir: string) => join(stateDir, 'observabi
  */
 export class ScrapeTargets {
   private last: Promise<void> = Promise.resolve();
+  /** The write not yet begun: it reads the registry when it begins, so it serves every caller until then. */
+  private next?: Promise<void>;
 
   constructor(
     private readonly registry: RegistryStore,
     readonly file: string,
   ) {}
 
-  /** Rewrites the file; calls run one after another, so an older view never lands after a newer one. */
+  /**
+   * Rewrites the file; writes run one after another, so an older view never lands after a newer one. Calls made
+   * while one waits share it: a scale to N agents is not N reads of every instance.
+   */
   update(): Promise<void> {
-    this.last = this.last.catch(() => undefined).then(() => this.write());
-    return this.last;
+    if (!this.next) {
+      this.next = this.last
+        .catch(() => undefined)
+        .then(() => {
+          this.next = undefined;
+          return this.write();
+        });
+      this.last = this.next;
+    }
+    return this.next;
   }
 
   private async write(): Promise<void> {

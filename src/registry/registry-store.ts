@@ -124,6 +124,15 @@ export class Collection<S extends z.ZodType, F extends Columns> {
     return rows[0]?.count ?? 0;
   }
 
+  /** Whether any record matches: the first one found ends the search, where count() visits every match. */
+  async some(filter: Partial<F> = {}): Promise<boolean> {
+    const { where, vars } = this.where(filter);
+    const [ids] = await this.db
+      .query<[unknown[]]>(`SELECT VALUE id FROM type::table($tb)${where} LIMIT 1`, vars)
+      .collect();
+    return ids.length > 0;
+  }
+
   private where(filter: Partial<F>, extraWhere?: { clause: string; vars: Record<string, unknown> }) {
     const vars: Record<string, unknown> = { tb: this.table, ...extraWhere?.vars };
     const clauses = Object.entries(filter)

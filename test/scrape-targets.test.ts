@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RegistryStore } from '../src/registry/registry-store';
+import { ScrapeTargets } from '../src/control-plane/scrape-targets';
+import { agentInstance, agentMetadata } from './support/fixtures';
+import { tempDir } from './support/servers';
+
+describe("Prometheus's file of agent targets", () => {
+  let registry: RegistryStore;
+  before(async () => {
+    registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'targets' });
+  });
+  after(() => registry.close());
+
+  it('holds every instance, and calls made while a write waits share it', async () => {
+    const targets = new ScrapeTargets(registry, join(tempDir('targets'), 'agents.json'));
+    const written = () => JSON.parse(readFileSync(targets.file, 'utf8')) as { targets: string[]; labels: object }[];
+    const list = registry.instances.list.bind(registry.instances);
+    let reads = 0;
+    registry.instances.list = (...args) => {
+      reads++;
+      return list(...args);
+    };
+    const add = async (n: number) => {
+      const id = `developer-${String(n).padStart(3, '0')}`;
+      await registry.agents.put(agentMetadata(id));
+      await registry.instances.put(agentInstance(id, { port: 4100 + n }));
+    };
+    for (let n = 1; n <= 50; n++) await add(n);
+    await Promise.all(Array.from({ length: 50 }, () => targets.update()));
+    assert.equal(reads, 1, 'fifty calls at once, one read of the registry');
+    assert.equal(written().length, 50);
+
+    // A change made while a write is under way is in the write that follows it.
+    const first = targets.update();
+    await add(51);
+    await Promise.all([first, targets.update()]);
+    assert.deepEqual(written().at(-1), {
+      targets: ['127.0.0.1:4151'],
+      labels: { agent_id: 'developer-051', role: 'developer' },
+    });
+  });
+});
