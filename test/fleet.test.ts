@@ -98,6 +98,17 @@ describe('agent fleet (real agent processes, real servers)', () => {
       const health = (await (await fetch(`http://${replaced.ip}:${replaced.port}/health`)).json()) as { pid: number };
       assert.equal(health.pid, newPid);
       await eventually('a heartbeat from the new process', async () => heartbeats.some((t) => t > killedAt));
+      // Once Active, each check writes only its own fields, together with the fleet's: the records stay current.
+      const seen = Date.now();
+      await eventually('later checks and heartbeats recorded', async () => {
+        const [agent, instance] = await Promise.all([registry.agents.get(agentId), registry.instances.get(agentId)]);
+        return (
+          agent?.status === 'Active' &&
+          Date.parse(agent.last_health_check) > seen + 1000 &&
+          Date.parse(instance!.last_heartbeat) > seen &&
+          instance!.pod_id === replaced.pod_id
+        );
+      });
     } finally {
       sub.unsubscribe();
     }

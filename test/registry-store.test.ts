@@ -90,6 +90,27 @@ describe('registry store (embedded SurrealDB)', () => {
     assert.equal(await registry.agents.some({ manifest_id: 'nobody' }), false);
   });
 
+  it('sets some fields of many records in one write, keeping the rest and never bringing back a removed one', async () => {
+    await registry.agents.put(agent('checked-001', { current_tasks: 1, queue_depth: 3 }));
+    await registry.agents.put(agent('checked-002'));
+    await registry.agents.setFields([
+      { key: 'checked-001', fields: { current_tasks: 2, last_health_check: '2026-12-03T10:00:00.000Z' } },
+      { key: 'checked-002', fields: { uptime_percentage: 50 } },
+      { key: 'checked-gone', fields: { uptime_percentage: 50 } },
+    ]);
+    const one = await registry.agents.get('checked-001');
+    assert.equal(one?.current_tasks, 2);
+    assert.equal(one?.last_health_check, '2026-12-03T10:00:00.000Z');
+    assert.equal(one?.queue_depth, 3, 'fields not set stay as stored');
+    assert.equal((await registry.agents.get('checked-002'))?.uptime_percentage, 50);
+    assert.equal(await registry.agents.get('checked-gone'), undefined);
+    await assert.rejects(
+      registry.agents.setFields([{ key: 'checked-001', fields: { uptime_percentage: 250 } }]),
+      /uptime_percentage/,
+    );
+    assert.equal((await registry.agents.get('checked-002'))?.uptime_percentage, 50);
+  });
+
   it('treats keys and filter values as data, never as SurrealQL', async () => {
     const hostile = "x'); DELETE agent; --";
     assert.equal(await registry.agents.get(hostile), undefined);

@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RegistryStore } from '../registry/registry-store';
+import { WriteBatch } from '../host/write-batch';
 
 /** Where the control plane of a state directory keeps the agents' targets, and `vapora up --observability` reads them. */
 export const scrapeTargetsFile = (stateDir: string) => join(stateDir, 'observability', 'agents.json');
@@ -11,30 +12,17 @@ export const scrapeTargetsFile = (stateDir: string) => join(stateDir, 'observabi
  * rewritten whole from the registry whenever an instance comes or goes.
  */
 export class ScrapeTargets {
-  private last: Promise<void> = Promise.resolve();
-  /** The write not yet begun: it reads the registry when it begins, so it serves every caller until then. */
-  private next?: Promise<void>;
+  /** Calls made while a write waits share it: a scale to N agents is not N reads of every instance. */
+  private readonly writes = new WriteBatch<void>(() => this.write());
 
   constructor(
     private readonly registry: RegistryStore,
     readonly file: string,
   ) {}
 
-  /**
-   * Rewrites the file; writes run one after another, so an older view never lands after a newer one. Calls made
-   * while one waits share it: a scale to N agents is not N reads of every instance.
-   */
+  /** Rewrites the file; writes run one after another, so an older view never lands after a newer one. */
   update(): Promise<void> {
-    if (!this.next) {
-      this.next = this.last
-        .catch(() => undefined)
-        .then(() => {
-          this.next = undefined;
-          return this.write();
-        });
-      this.last = this.next;
-    }
-    return this.next;
+    return this.writes.add();
   }
 
   private async write(): Promise<void> {

@@ -1,6 +1,6 @@
 import { AlreadyExistsError, ServerError, Surreal, createRemoteEngines, isRetryableConflict } from 'surrealdb';
 import { createNodeEngines } from '@surrealdb/node';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   AgentInstance,
   AgentMetadata,
@@ -159,6 +159,23 @@ export class Collection<S extends z.ZodType, F extends Columns> {
       const current = await this.get(key);
       return current === undefined ? undefined : this.write('UPDATE', change(current));
     });
+  }
+
+  /**
+   * Sets some fields of many records in one query, leaving the rest as stored; a record removed meanwhile stays
+   * removed. Only for fields that no column and no derived passage is made of, and only on object records.
+   */
+  async setFields(changes: { key: string; fields: Partial<z.infer<S>> }[]): Promise<void> {
+    if (!(this.schema instanceof z.ZodObject)) throw new Error(`${this.table}: setFields needs an object schema`);
+    const fields = this.schema.partial();
+    const checked = changes.map(({ key, fields: f }) => ({ key, fields: parse(fields, f, `${this.table} ${key}`) }));
+    if (!checked.length) return;
+    await this.db
+      .query('FOR $c IN $changes { UPDATE type::record($tb, $c.key) MERGE { doc: $c.fields } RETURN NONE; }', {
+        tb: this.table,
+        changes: checked,
+      })
+      .collect();
   }
 
   remove(key: string): Promise<boolean> {
