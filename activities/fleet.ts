@@ -3,7 +3,9 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AgentManifest, AgentRole, PoolUpgrade } from '../src/domain';
 import type { FleetService } from '../src/control-plane/fleet-service';
 import {
-  agentDeployedSignal,
+  agentsDeployedSignal,
+  stopAgentSignal,
+  type StopRequest,
   type DeployedAgent,
   type Deployment,
   type HealthStats,
@@ -11,6 +13,8 @@ import {
   type WatchOutcome,
 } from '../src/contracts/fleet';
 import type { UpgradeRequest } from '../src/contracts/upgrade-request';
+import { WriteBatch } from '../src/host/write-batch';
+import { agentLifecycleWorkflowId } from '../src/contracts/workflow-ids';
 
 /**
  * Heartbeats while `work` runs, so a crashed worker is noticed within the
@@ -26,8 +30,29 @@ async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A workflow that has ended needs no signal. */
+const unlessGone = (error: unknown) => {
+  if (!(error instanceof WorkflowNotFoundError)) throw error;
+};
+
 /** Fleet activities: each a call into FleetService, where the logic is tested on its own (a deploy then tells its pool). */
 export function createFleetActivities(fleet: FleetService, temporal: Client) {
+  /** Each pool's deploys that finish while its last signal is under way, told in the next one: one event for many. */
+  const deployedIn = new Map<string, WriteBatch<string>>();
+  const tell = (pool: string, agentId: string) => {
+    let batch = deployedIn.get(pool);
+    if (!batch) {
+      batch = new WriteBatch((agentIds) =>
+        temporal.workflow
+          .getHandle(pool)
+          .signal(agentsDeployedSignal, agentIds)
+          // A pool that is gone has nobody left to tell.
+          .catch(unlessGone),
+      );
+      deployedIn.set(pool, batch);
+    }
+    return batch.add(agentId);
+  };
   return {
     async installManifest(
       manifestId: string,
@@ -52,20 +77,28 @@ export function createFleetActivities(fleet: FleetService, temporal: Client) {
       return fleet.dependentsOf(manifestId);
     },
     /**
-     * Deploys the instance, then tells its pool (`pool`, the lifecycle's parent) it is up: from here, where the
-     * lifecycle's own signal cost it a command and one more workflow task for each instance.
+     * Deploys the instance, then tells its pool (`pool`, the lifecycle's parent) it is up, with the pool's other
+     * deploys of the moment: from here, where the lifecycle's own signal cost it a command and one more workflow
+     * task for each instance, and the pool an event for each.
      */
     async deployAgent(agentId: string, manifestId: string, version?: string, pool?: string): Promise<DeployedAgent> {
       const deployed = await withHeartbeats(() => fleet.deployAgent(agentId, manifestId, version));
-      if (pool)
-        await temporal.workflow
-          .getHandle(pool)
-          .signal(agentDeployedSignal, agentId)
-          // A pool that is gone has nobody left to tell.
-          .catch((error: unknown) => {
-            if (!(error instanceof WorkflowNotFoundError)) throw error;
-          });
+      if (pool) await tell(pool, agentId);
       return deployed;
+    },
+    /**
+     * Asks these instances' lifecycles to stop, from here: the pool's own signal to each cost it two events and a
+     * write. A lifecycle that has ended already needs no asking.
+     */
+    async stopLifecycles(agentIds: string[], stop: StopRequest): Promise<void> {
+      await Promise.all(
+        agentIds.map((agentId) =>
+          temporal.workflow
+            .getHandle(agentLifecycleWorkflowId(agentId))
+            .signal(stopAgentSignal, stop)
+            .catch(unlessGone),
+        ),
+      );
     },
     /** Long-running: returns only when the agent needs a decision; heartbeats carry its stats across retries. */
     async watchHealth(agentId: string, agent: DeployedAgent, stats: HealthStats): Promise<WatchOutcome> {

@@ -20,9 +20,11 @@ import { workflowBundle } from './support/worker';
  * activity, waits timed by their asks, approval gates taking Updates from the
  * workflow task after they open, measured by history length); 0.6 the same
  * kinds from the code of patch level 4 (`5c9c9e8`: approvals taken after the
- * gate's 1 ms timer, waits that always start their timer).
+ * gate's 1 ms timer, waits that always start their timer); 0.7 to 0.9 the
+ * same kinds from each release's code (0.9: `621dda0`, patch level 6, deploys
+ * that tell their pool, which still signals each lifecycle to stop).
  */
-const RELEASES = ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8'];
+const RELEASES = ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9'];
 
 describe('workflow replay', () => {
   for (const release of RELEASES) {

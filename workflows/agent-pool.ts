@@ -17,6 +17,7 @@ import {
   MAX_REPLICAS,
   agentDeployedSignal,
   agentIdFor,
+  agentsDeployedSignal,
   poolStatusQuery,
   scalePoolUpdate,
   stopAgentSignal,
@@ -34,10 +35,14 @@ import { agentLifecycleWorkflowId } from '../src/contracts/workflow-ids';
 import { applies } from './patches';
 import { patchLevelMemo } from '../src/contracts/patch-level';
 
-const { installManifest, dependentsOf, prepareUpgrade, recordUpgrade, agentStatus } = proxyActivities<Activities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', maximumInterval: '10s' },
-});
+// Runs begun before signalled each instance's lifecycle to stop themselves: two events and a write for each.
+const STOPS_BY_ACTIVITY = 'pool-stops-by-activity';
+
+const { installManifest, dependentsOf, prepareUpgrade, recordUpgrade, agentStatus, stopLifecycles } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '1m',
+    retry: { initialInterval: '1s', maximumInterval: '10s' },
+  });
 
 function checkReplicas(replicas: unknown): void {
   if (!Number.isInteger(replicas) || (replicas as number) < 0 || (replicas as number) > MAX_REPLICAS) {
@@ -107,10 +112,9 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
   };
   // A child's signal can arrive in the same activation as its start (signals are handled first), so `starting` counts too.
   const starting = new Set<string>();
-  setHandler(
-    agentDeployedSignal,
-    (agentId) => void ((children.has(agentId) || starting.has(agentId)) && ready.add(agentId)),
-  );
+  const deployed = (agentId: string) => void ((children.has(agentId) || starting.has(agentId)) && ready.add(agentId));
+  setHandler(agentDeployedSignal, deployed);
+  setHandler(agentsDeployedSignal, (agentIds) => (Array.isArray(agentIds) ? agentIds : []).forEach(deployed));
   setHandler(
     scalePoolUpdate,
     async (replicas) => {
@@ -215,10 +219,14 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
     stopping.delete(agentId);
     versions.delete(agentId);
   };
-  const stop = async (agentId: string, reason = uninstalling ? 'uninstalled' : 'scaled down', updating = false) => {
-    stopping.add(agentId);
-    await children.get(agentId)?.signal(stopAgentSignal, { reason, updating });
-    await condition(() => !children.has(agentId));
+  /** Stops these instances and waits until their lifecycles have ended. */
+  const stop = async (agentIds: string[], reason = uninstalling ? 'uninstalled' : 'scaled down', updating = false) => {
+    for (const id of agentIds) stopping.add(id);
+    const running = agentIds.filter((id) => children.has(id));
+    if (!applies(STOPS_BY_ACTIVITY))
+      await Promise.all(running.map((id) => children.get(id)!.signal(stopAgentSignal, { reason, updating })));
+    else if (running.length) await stopLifecycles(running, { reason, updating });
+    await condition(() => agentIds.every((id) => !children.has(id)));
   };
   const live = () => [...children.keys()].filter((id) => !stopping.has(id)).sort();
   /** The `count` lowest instance ids no instance holds. */
@@ -263,7 +271,7 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
       const batch = old.slice(i, i + step);
       const reason = `replaced by ${to}`;
       // Up to maxUnavailable old instances drain while their replacements come up; with 0, only after.
-      const draining = maxUnavailable > 0 ? Promise.all(batch.map((id) => stop(id, reason, true))) : undefined;
+      const draining = maxUnavailable > 0 ? stop(batch, reason, true) : undefined;
       const fresh = freeIds(batch.length);
       await Promise.all(fresh.map(start));
       const failure = await healthGate(fresh, plan);
@@ -271,10 +279,9 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
         await draining;
         // Back to `from`: the new instances go, the reconcile loop restores the count on the old version.
         version = from;
-        await Promise.all(
-          live()
-            .filter((id) => versions.get(id) === to || fresh.includes(id))
-            .map((id) => stop(id, `upgrade to ${to} rolled back`)),
+        await stop(
+          live().filter((id) => versions.get(id) === to || fresh.includes(id)),
+          `upgrade to ${to} rolled back`,
         );
         upgrading = false;
         enter('running');
@@ -290,7 +297,7 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
           'UpgradeRolledBack',
         );
       }
-      await (draining ?? Promise.all(batch.map((id) => stop(id, reason, true))));
+      await (draining ?? stop(batch, reason, true));
       record.replaced += batch.length;
     }
     await recordUpgrade({ ...record, outcome: 'completed', finished_at: new Date().toISOString() });
@@ -310,7 +317,7 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
       await Promise.all(missing.map(start));
       await condition(() => missing.every((id) => ready.has(id) || !children.has(id)) || desired < children.size);
     } else {
-      await Promise.all(running.slice(desired).map((id) => stop(id)));
+      await stop(running.slice(desired));
     }
     enter('running');
   }

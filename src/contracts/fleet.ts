@@ -114,8 +114,14 @@ export interface LifecycleStatus {
 
 /** Sent to the parent pool once the instance is deployed, so `scale` returns when the processes exist. */
 export const agentDeployedSignal = defineSignal<[string]>('agentDeployed');
+/** The same for many instances: a pool's deploys that finish together tell it in one signal. */
+export const agentsDeployedSignal = defineSignal<[string[]]>('agentsDeployed');
 /** `updating`: a newer version replaces the instance, which shows Updating while it drains. */
-export const stopAgentSignal = defineSignal<[{ reason: string; updating?: boolean }]>('stop');
+export interface StopRequest {
+  reason: string;
+  updating?: boolean;
+}
+export const stopAgentSignal = defineSignal<[StopRequest]>('stop');
 /** Asks an agent in Error to try again. */
 export const retryAgentSignal = defineSignal('retry');
 export const lifecycleStatusQuery = defineQuery<LifecycleStatus>('status');

@@ -27,6 +27,7 @@ export const PATCH_LEVELS: readonly (readonly string[])[] = [
   ['approvals-taken-after-a-timer', 'wake-up-always-timed'],
   ['wake-kept-until-it-cuts-a-wait'],
   ['deploy-tells-the-pool'],
+  ['pool-stops-by-activity'],
 ];
 
 /** What this release's starters put in a run's memo. */
