@@ -89,10 +89,7 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
       enter('watching');
       const { watchHealth }: Pick<Activities, 'watchHealth'> = proxyActivities<Activities>({
         startToCloseTimeout: '3650d',
-        // The heartbeat only tells the server the watch's worker is alive, and each one is a write there: the SDK
-        // sends one every 0.8 timeouts, so a minute at least keeps a fleet of 1000 at 20 writes a second, and a
-        // crashed control plane's watches resume within a minute.
-        heartbeatTimeout: `${Math.max(60, current.health.interval_secs + current.health.timeout_secs + 15)}s`,
+        heartbeatTimeout: `${current.health.interval_secs + current.health.timeout_secs + 15}s`,
         retry: { initialInterval: '1s', maximumInterval: '10s' },
         summary: `health checks of ${agentId}`,
       });
