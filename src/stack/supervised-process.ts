@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { waitFor } from '../host/retry';
 
 export interface ProcessSpec {
@@ -11,26 +11,29 @@ export interface ProcessSpec {
   cwd?: string;
 }
 
-/** A child process whose output goes to a log file, stopped with SIGTERM and, after a grace period, SIGKILL. */
+/**
+ * A child process whose output goes to a log file, stopped with SIGTERM and, after a grace period, SIGKILL.
+ * The file is its own stdout and stderr rather than a pipe through this process: a server that outlives a
+ * killed `vapora up` would die of SIGPIPE on its next log line, and its output costs this process nothing.
+ */
 export class SupervisedProcess {
   private readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
 
   constructor(readonly spec: ProcessSpec) {
-    const log = createWriteStream(spec.logFile, { flags: 'a' });
-    this.child = spawn(spec.command, spec.args, {
-      env: spec.env ?? process.env,
-      cwd: spec.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout?.pipe(log, { end: false });
-    this.child.stderr?.pipe(log, { end: false });
+    const log = openSync(spec.logFile, 'a');
+    try {
+      this.child = spawn(spec.command, spec.args, {
+        env: spec.env ?? process.env,
+        cwd: spec.cwd,
+        stdio: ['ignore', log, log],
+      });
+    } finally {
+      closeSync(log);
+    }
     this.exited = new Promise((resolve) => {
       this.child.once('error', () => resolve(null));
-      this.child.once('exit', (code, signal) => {
-        log.end();
-        resolve(code ?? (signal ? 128 : null));
-      });
+      this.child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null)));
     });
   }
 
