@@ -22,19 +22,32 @@ async function uninstall(plane: Awaited<ReturnType<typeof planeProcess>>, manife
   await plane.close();
 }
 
+/** A plane process with one pool of one instance, for `body`; no agent process may outlive it. */
+async function withOneAgent(
+  name: string,
+  body: (plane: Awaited<ReturnType<typeof planeProcess>>, agentId: string, manifestId: string) => Promise<void>,
+): Promise<void> {
+  const plane = await planeProcess(name);
+  const manifestId = unique(name.slice(0, 3)).replace(/-/g, '').slice(0, 14);
+  const agentId = `${manifestId}-001`;
+  plane.start();
+  try {
+    await installPool(plane.client, plane.taskQueue, {
+      manifestId,
+      replicas: 1,
+      manifest: parse(AgentManifest, fastManifest(manifestId), 'manifest'),
+    });
+    await body(plane, agentId, manifestId);
+  } finally {
+    await uninstall(plane, manifestId);
+  }
+  assert.deepEqual(agentProcesses(agentId), []);
+}
+
 describe('fleet recovery', () => {
   it('converges after the control-plane worker is killed while an agent is being restarted', async () => {
-    const plane = await planeProcess('recovery');
-    const { client, registry, taskQueue } = plane;
-    const manifestId = unique('rec').replace(/-/g, '').slice(0, 14);
-    const agentId = `${manifestId}-001`;
-    plane.start();
-    try {
-      await installPool(client, taskQueue, {
-        manifestId,
-        replicas: 1,
-        manifest: parse(AgentManifest, fastManifest(manifestId), 'manifest'),
-      });
+    await withOneAgent('recovery', async (plane, agentId, manifestId) => {
+      const { client, registry } = plane;
       const before = await eventually('the agent registered', async () => (await registry.agent(agentId))?.instance);
       process.kill(Number(before.pod_id.replace('pid-', '')), 'SIGKILL');
 
@@ -70,10 +83,37 @@ describe('fleet recovery', () => {
         pool.events?.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'),
         [],
       );
-    } finally {
-      await uninstall(plane, manifestId);
-    }
-    assert.deepEqual(agentProcesses(agentId), []);
+    });
+  });
+
+  it("brings a killed control plane's health watches back with the next one, well before their heartbeat timeout", async () => {
+    await withOneAgent('rewatch', async (plane, agentId) => {
+      const { client, registry } = plane;
+      const lifecycle = client.workflow.getHandle(`agent-${agentId}`);
+      const before = await eventually('the agent Active and watched', async () => {
+        const view = await registry.agent(agentId);
+        const { phase } = await lifecycle.query(lifecycleStatusQuery);
+        return view?.status === 'Active' && phase === 'watching' && view.instance;
+      });
+      // The watch dies with its worker, and the agent with nobody left to see it: the server would notice the watch
+      // gone only after its heartbeat timeout (a minute at least).
+      await plane.kill('SIGKILL');
+      process.kill(Number(before.pod_id.replace('pid-', '')), 'SIGKILL');
+      plane.start();
+      await eventually(
+        'the agent restarted by a new watch',
+        async () => {
+          const view = await registry.agent(agentId);
+          return view?.status === 'Active' && view.instance && view.instance.pod_id !== before.pod_id;
+        },
+        40_000,
+      );
+      const events = (await lifecycle.fetchHistory()).events ?? [];
+      assert.equal(
+        events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'watchAgain').length,
+        1,
+      );
+    });
   });
 
   it('stops an agent process that another instance replaced, which its killed control plane left behind', async () => {

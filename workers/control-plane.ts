@@ -19,6 +19,7 @@ import { registerSearchAttributes } from '../src/temporal/register-search-attrib
 import { createPlaneWorkers } from '../src/control-plane/plane-workers';
 import { takeInSharedContext } from '../src/control-plane/context-intake';
 import { ensureDispatchers, wakeWaitingTasks } from '../src/client/task-client';
+import { watchLifecyclesAgain } from '../src/client/pool-client';
 import { createMetrics } from '../src/observability/metrics';
 import { startTracing } from '../src/observability/tracing';
 import { gaugeSources } from '../src/control-plane/gauge-sources';
@@ -123,6 +124,8 @@ try {
   await ensureDispatchers(temporal, config.temporal.taskQueue);
   const woken = await wakeWaitingTasks(temporal).catch(() => 0);
   if (woken) log.info('woke the tasks waiting for an agent', { tasks: woken });
+  const rewatched = await watchLifecyclesAgain(temporal, config.temporal.taskQueue);
+  if (rewatched) log.info('asked the running lifecycles to watch their agents again', { lifecycles: rewatched });
   log.info('worker ready', {
     taskQueue: config.temporal.taskQueue,
     temporal: config.temporal.address,

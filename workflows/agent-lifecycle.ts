@@ -15,6 +15,7 @@ import {
   lifecycleStatusQuery,
   retryAgentSignal,
   stopAgentSignal,
+  watchAgainSignal,
   type DeployedAgent,
   type Deployment,
   type LifecycleInput,
@@ -27,6 +28,12 @@ import { applies } from './patches';
 
 /** Restarts in a row without one healthy check before the agent is marked Error. */
 export const MAX_RESTARTS_WITHOUT_HEALTH = 5;
+/**
+ * A watch's heartbeats only tell the server its worker lives, and each is a write there (the SDK sends one every
+ * 0.8 timeouts, every agent): a plane that restarts asks for its watches again (watchAgainSignal), so the timeout
+ * only has to catch a worker that dies while the plane goes on elsewhere.
+ */
+const WATCH_HEARTBEAT_MIN_SECS = 60;
 /** The longest an agent that restarts itself waits in Error before it is tried again. */
 const LONGEST_ERROR_WAIT_MS = 5 * 60_000;
 // Runs begun before left an agent in Error until someone retried it.
@@ -62,7 +69,9 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
   let failedRestarts = input.carried?.failedRestarts ?? 0;
   let lastError: string | undefined;
   let continuing = false;
-  const watchScope = new CancellationScope();
+  /** The running health watch's scope: a stop cancels it, and so does a request to watch again. */
+  let watchScope: CancellationScope | undefined;
+  let watchAgain = false;
 
   const status = (): LifecycleStatus => ({ agentId, phase, deployment: agent?.deployment, restarts, lastError, stats });
   const enter = (next: LifecyclePhase) => {
@@ -73,6 +82,11 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
   setHandler(stopAgentSignal, (stop) => {
     if (stopReason === undefined) updating = stop.updating ?? false;
     stopReason ??= stop.reason;
+    watchScope?.cancel();
+  });
+  setHandler(watchAgainSignal, () => {
+    if (phase !== 'watching' || !watchScope) return;
+    watchAgain = true;
     watchScope.cancel();
   });
   setHandler(retryAgentSignal, () => void (retryRequested = true));
@@ -84,21 +98,28 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
       agent = await deployAgent(agentId, manifestId, version, told ? parent : undefined);
       if (parent && !told) await getExternalWorkflowHandle(parent).signal(agentDeployedSignal, agentId);
     }
+    /** Watching already, asked to watch again: no status to announce. */
+    let rewatching = false;
     while (stopReason === undefined) {
       const current: DeployedAgent = agent;
-      enter('watching');
+      if (!rewatching) enter('watching');
       const { watchHealth }: Pick<Activities, 'watchHealth'> = proxyActivities<Activities>({
         startToCloseTimeout: '3650d',
-        heartbeatTimeout: `${current.health.interval_secs + current.health.timeout_secs + 15}s`,
+        heartbeatTimeout: `${Math.max(current.health.interval_secs + current.health.timeout_secs + 15, WATCH_HEARTBEAT_MIN_SECS)}s`,
         retry: { initialInterval: '1s', maximumInterval: '10s' },
         summary: `health checks of ${agentId}`,
       });
+      watchScope = new CancellationScope();
       const outcome: WatchOutcome | undefined = await watchScope
         .run(() => watchHealth(agentId, current, stats))
         .catch((error: unknown) => {
-          if (stopReason !== undefined && isCancellation(error)) return undefined;
+          if ((stopReason !== undefined || watchAgain) && isCancellation(error)) return undefined;
           throw error;
         });
+      watchScope = undefined;
+      rewatching = !outcome && stopReason === undefined && watchAgain;
+      watchAgain = false;
+      if (rewatching) continue;
       if (!outcome) break;
       stats = outcome.stats;
       const failure = `${outcome.failures} consecutive failed health checks: ${outcome.lastError}`;

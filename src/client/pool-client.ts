@@ -1,11 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateStage,
+  type Client,
+} from '@temporalio/client';
 import type { AgentManifest } from '../domain';
 import { failureMessage } from '../temporal/failure-message';
 import {
   poolStatusQuery,
   scalePoolUpdate,
   upgradePoolUpdate,
+  watchAgainSignal,
   type PoolStatus,
   type UpgradeResult,
 } from '../contracts/fleet';
@@ -57,6 +63,31 @@ export async function installedPools(client: Client): Promise<string[]> {
     ids.push(manifestIdOf(w.workflowId));
   }
   return ids.sort();
+}
+
+/**
+ * Asks every lifecycle on `taskQueue` that watches its agent to watch again:
+ * what a control plane that starts does, since the watches a killed one held
+ * would otherwise wait out their heartbeat timeout. Returns how many it asked.
+ */
+export async function watchLifecyclesAgain(client: Client, taskQueue: string): Promise<number> {
+  const queue = taskQueue.replaceAll("'", "\\'");
+  const query = `WorkflowType = 'agentLifecycleWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${queue}' AND VaporaStatus = 'watching'`;
+  let asked = 0;
+  const signalling: Promise<void>[] = [];
+  for await (const w of client.workflow.list({ query })) {
+    const signal = client.workflow.getHandle(w.workflowId, w.runId).signal(watchAgainSignal);
+    // A lifecycle that ended (or continued as new) meanwhile has a watch of its own.
+    signalling.push(
+      signal.catch((error: unknown) => {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }),
+    );
+    asked++;
+    if (signalling.length >= 50) await Promise.all(signalling.splice(0));
+  }
+  await Promise.all(signalling);
+  return asked;
 }
 
 /**

@@ -122,6 +122,12 @@ export interface StopRequest {
   updating?: boolean;
 }
 export const stopAgentSignal = defineSignal<[StopRequest]>('stop');
+/**
+ * Sent by a control plane that starts: a lifecycle drops the health watch it
+ * has (held, perhaps, by a worker that was killed) and starts another, so a
+ * killed plane's watches come back at once rather than after their heartbeat timeout.
+ */
+export const watchAgainSignal = defineSignal('watchAgain');
 /** Asks an agent in Error to try again. */
 export const retryAgentSignal = defineSignal('retry');
 export const lifecycleStatusQuery = defineQuery<LifecycleStatus>('status');
