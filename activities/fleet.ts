@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { AgentManifest, AgentRole, PoolUpgrade } from '../src/domain';
 import type { FleetService } from '../src/control-plane/fleet-service';
+import { unlessGone } from '../src/temporal/unless-gone';
 import {
   agentsDeployedSignal,
   stopAgentSignal,
@@ -29,11 +30,6 @@ async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
     clearInterval(timer);
   }
 }
-
-/** A workflow that has ended needs no signal. */
-const unlessGone = (error: unknown) => {
-  if (!(error instanceof WorkflowNotFoundError)) throw error;
-};
 
 /** Fleet activities: each a call into FleetService, where the logic is tested on its own (a deploy then tells its pool). */
 export function createFleetActivities(fleet: FleetService, temporal: Client) {

@@ -1,12 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateStage,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import type { AgentManifest } from '../domain';
 import { failureMessage } from '../temporal/failure-message';
+import { unlessGone } from '../temporal/unless-gone';
 import {
   poolStatusQuery,
   scalePoolUpdate,
@@ -76,13 +72,8 @@ export async function watchLifecyclesAgain(client: Client, taskQueue: string): P
   let asked = 0;
   const signalling: Promise<void>[] = [];
   for await (const w of client.workflow.list({ query })) {
-    const signal = client.workflow.getHandle(w.workflowId, w.runId).signal(watchAgainSignal);
     // A lifecycle that ended (or continued as new) meanwhile has a watch of its own.
-    signalling.push(
-      signal.catch((error: unknown) => {
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-      }),
-    );
+    signalling.push(client.workflow.getHandle(w.workflowId, w.runId).signal(watchAgainSignal).catch(unlessGone));
     asked++;
     if (signalling.length >= 50) await Promise.all(signalling.splice(0));
   }
