@@ -69,7 +69,7 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
   let failedRestarts = input.carried?.failedRestarts ?? 0;
   let lastError: string | undefined;
   let continuing = false;
-  /** The running health watch's scope: a stop cancels it, and so does a request to watch again. */
+  /** The running health watch's scope, set only while it runs: a stop cancels it, and so does a request to watch again. */
   let watchScope: CancellationScope | undefined;
   let watchAgain = false;
 
@@ -85,7 +85,7 @@ export async function agentLifecycleWorkflow(input: LifecycleInput): Promise<Lif
     watchScope?.cancel();
   });
   setHandler(watchAgainSignal, () => {
-    if (phase !== 'watching' || !watchScope) return;
+    if (!watchScope) return;
     watchAgain = true;
     watchScope.cancel();
   });
