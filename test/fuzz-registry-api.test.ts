@@ -113,6 +113,15 @@ describe('fuzz: registry API (bodies, queries, paths; embedded SurrealDB)', () =
           subject: 'trust',
           valid: fc.record({ public_key: nonEmptyText() }),
         },
+        {
+          method: 'POST',
+          path: '/v1/writes',
+          subject: 'writes',
+          valid: fc.record({
+            artifacts: fc.array(validArtifact, { minLength: 1, maxLength: 3 }),
+            knowledge: fc.array(validKnowledge, { maxLength: 2 }),
+          }),
+        },
       ];
     const notAUrl = (v: unknown) => !(typeof v === 'string' && /^https?:/i.test(v));
     const body = (valid: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<{ text: string; field?: string }> =>

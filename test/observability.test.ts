@@ -124,6 +124,11 @@ describe('metrics and alerts (real Prometheus, the control plane and two agents 
     ]);
     assert.ok(tokens.every((s) => Number(s.value[1]) > 0));
     assert.equal(value(await query('sum(vapora_tasks_total{role="developer",outcome="completed"})')), 5);
+    // Requests counted by route: each agent stored a task's opening, answer, result and shared context in one write.
+    const posts = vaporaSeries(await controlPlaneMetrics()).filter((l) =>
+      l.startsWith('vapora_api_requests_total{method="POST"'),
+    );
+    assert.deepEqual(posts, ['vapora_api_requests_total{method="POST",route="/v1/writes",status="200"} 5']);
     // Targets found through the agents' file are scraped from their first refresh on.
     const up = await eventually(
       'every target scraped',

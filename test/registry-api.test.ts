@@ -160,6 +160,55 @@ describe('registry API (Hono, embedded SurrealDB)', () => {
     assert.equal((await client.artifact('adr-owned'))?.writer, 'operator');
   });
 
+  it("stores several writes in one request, in order, and refuses them all when one is not the writer's", async () => {
+    const architect = new RegistryClient(url, auth.agentToken('architect-001'));
+    const developer = new RegistryClient(url, auth.agentToken('developer-001'));
+    const part = (id: string, content: string) => ({ id, kind: 'conversation', title: id, content });
+    const fact = {
+      key: 'f-3/architect',
+      context_type: 'adr',
+      to_roles: [],
+      data: { artifact: 'f-3-adr' },
+      ttl_minutes: 5,
+    };
+    const done = await architect.write({
+      artifacts: [part('f-3-c0', 'opening'), part('f-3-m1', 'answer'), { ...part('f-3-adr', '# ADR'), kind: 'adr' }],
+      knowledge: [{ ...fact, from_agent: 'architect-001' }],
+    });
+    assert.deepEqual(
+      done.artifacts.map((a) => [a.id, a.bytes]),
+      [
+        ['f-3-c0', 7],
+        ['f-3-m1', 6],
+        ['f-3-adr', 5],
+      ],
+    );
+    assert.deepEqual(
+      done.knowledge.map((k) => [k.key, k.from_agent]),
+      [['f-3/architect', 'architect-001']],
+    );
+    assert.equal((await client.artifact('f-3-m1'))?.writer, 'architect-001');
+    assert.deepEqual((await client.knowledge({ scope: 'f-3' }))[0]?.data, { artifact: 'f-3-adr' });
+
+    // One item that is another's refuses the request before anything in it is stored.
+    await assert.rejects(
+      developer.write({ artifacts: [part('f-3-new', 'mine'), part('f-3-m1', 'overwritten')] }),
+      /403.*f-3-m1 is architect-001's: developer-001 may not overwrite it/s,
+    );
+    await assert.rejects(
+      developer.write({ artifacts: [part('f-3-new', 'mine')], knowledge: [{ ...fact, from_agent: 'architect-001' }] }),
+      /403.*developer-001 may not share knowledge as architect-001/s,
+    );
+    assert.equal(await client.artifact('f-3-new'), undefined, 'nothing of a refused request is stored');
+    assert.equal((await client.artifact('f-3-m1'))?.content, 'answer');
+    await assert.rejects(new RegistryClient(url).write({ artifacts: [part('f-3-new', 'mine')] }), /401/);
+    await assert.rejects(architect.write({}), /400.*invalid writes:\n {2}- writes: nothing to write/s);
+    await assert.rejects(
+      architect.write({ artifacts: [{ ...part('f-3-new', 'x'), kind: '' }] }),
+      /400.*invalid writes:\n {2}- artifacts\.0\.kind/s,
+    );
+  });
+
   it('checks approval seals: the signer proved by its token, never a forged, stale or misnamed one', () => {
     const at = '2030-01-01T12:00:00.000Z';
     const fields = {

@@ -90,7 +90,7 @@ describe('traces (real Jaeger, the control plane and 13 agents as processes)', (
       return (
         agents.size >= 10 &&
         count(/^publish vapora\.tasks\.assigned$/) >= 13 &&
-        count(/^registry POST \/v1\/artifacts$/) >= 13 &&
+        count(/^registry POST \/v1\/writes$/) >= 13 &&
         count(/^chat /) >= 13
       );
     };
@@ -139,7 +139,7 @@ describe('traces (real Jaeger, the control plane and 13 agents as processes)', (
     }
     assert.ok(named(/^execute_tool write_file$/).length >= 2, 'the developers wrote files through their tools');
     assert.ok(named(/^publish vapora\.tasks\.assigned$/).length >= 13);
-    assert.ok(named(/^registry POST \/v1\/artifacts$/).length >= 13);
+    assert.ok(named(/^registry POST \/v1\/writes$/).length >= 13);
     assert.ok(named(/^RunActivityTask:callModel$|^RunActivity:callModel$/).length >= 13);
   });
 

@@ -70,7 +70,7 @@ const auth = ApiAuth.of(config.stateDir);
 const api = await serveRegistryApi(registry, config.api.port, log, {
   auth,
   host: config.api.host,
-  metrics: metrics.registry,
+  metrics,
   natsMetrics: config.observability.natsMonitorUrl ? natsMetrics(config.observability.natsMonitorUrl) : undefined,
   workspaces: workspacesDir(config.stateDir),
   codec:

@@ -6,7 +6,7 @@ import { AGENT_ROLES, parse, type AgentRole, type TaskContext } from '../domain'
 import { askForHelp, type EventBus } from '../bus/event-bus';
 import type { RegistryClient } from '../client/registry-client';
 import type { AgentSpec } from '../contracts/agent-spec';
-import type { ContextHit } from '../contracts/registry-api';
+import type { ContextHit, NewArtifact, NewKnowledge, WritesDone } from '../contracts/registry-api';
 import {
   ModelCallInput,
   ToolCallInput,
@@ -92,9 +92,12 @@ const describeCall = (name: string, input: unknown) => {
  * per call: `callModel` makes the next LLM call (the first also reads the
  * inputs and opens the conversation; the last commits what the tools changed
  * and stores the result), `callTool` runs one tool call it asked for. Every
- * answer and tool result is stored as an artifact as soon as it exists, so
- * history carries summaries only, and a call asked again after a crash
- * returns what was stored instead of paying for the LLM call twice.
+ * answer and tool result is stored as an artifact before the call that got
+ * it ends (or pushes), so history carries summaries only, and a call asked
+ * again after a crash returns what was stored instead of paying for the LLM
+ * call twice. What a call stores goes in one request: the opening with the
+ * first answer, and for a last call, its answer with the result and what it
+ * shares.
  */
 export class TaskExecutor {
   private readonly sessions = new Map<string, Promise<Session>>();
@@ -106,6 +109,8 @@ export class TaskExecutor {
   private readonly parts = new Map<string, unknown>();
   /** Attempts this process began: every part of theirs went through it, so one it has not seen does not exist. */
   private readonly begun = new Set<string>();
+  /** Parts kept but not yet stored, by attempt, in the order they came: the next `flush` stores them. */
+  private readonly unsent = new Map<string, NewArtifact[]>();
 
   constructor(
     private readonly spec: AgentSpec,
@@ -158,6 +163,7 @@ export class TaskExecutor {
     if (!answer.tool_calls.length) return finish();
     if (step >= (this.spec.tools?.max_steps ?? 1)) return finish('max-steps');
     if (budget_usd !== undefined && answer.usage.cost_usd >= budget_usd) return finish('budget');
+    await this.flush(task, attempt);
     return {
       tool_calls: answer.tool_calls.map((c) => ({ id: c.id, name: c.name, summary: describeCall(c.name, c.input) })),
       usage: answer.usage,
@@ -258,7 +264,7 @@ export class TaskExecutor {
       this.askForHelp(task),
       this.relevantPassages(task),
     ]);
-    await this.store<Opening>(task, attempt, 'c0', {
+    this.keep<Opening>(task, attempt, 'c0', {
       prompt: taskPrompt(task, inputs, context, help, passages),
       began_at: new Date().toISOString(),
     });
@@ -327,7 +333,7 @@ export class TaskExecutor {
         throw ApplicationFailure.create({ type: 'LLMFailed', message: error.message, nonRetryable: true });
       throw error;
     });
-    return this.store<Answer>(task, attempt, `m${step}`, {
+    return this.keep<Answer>(task, attempt, `m${step}`, {
       messages: response.messages,
       text: response.text,
       tool_calls: response.toolCalls.map((c) => ({ id: c.toolCallId, name: c.toolName, input: c.input })),
@@ -367,20 +373,14 @@ export class TaskExecutor {
     const text = answers.at(-1)?.text || `Stopped after ${steps} LLM calls (${stopped ?? 'no answer'}).`;
     await progress(95, stopped ? `stopped (${stopped}): storing the result` : 'storing the result');
     const session = await this.session(task, attempt);
+    // A push can fail: the answers it follows are stored first, so its retry does not pay for them again.
+    if (session.copy) await this.flush(task, attempt);
     const change = await session.copy?.commitAndPush(
       `${task.title}\n\nStep: ${task.role} task ${task.task_id}, attempt ${attempt}\nAgent: ${this.spec.agent_id}` +
         (task.feature_id ? `\nFeature: ${task.feature_id}` : ''),
     );
     const kind = ARTIFACT_KIND[task.role];
-    const artifact = await this.deps.registry.putArtifact({
-      id: `${task.task_id}-a${attempt}`,
-      kind,
-      title: task.title,
-      // Whoever reviews the step reads its diff with it.
-      content: change?.changed ? `${text}\n\n--- diff of ${change.commit} ---\n${change.diff}` : text,
-      feature_id: task.feature_id,
-      task_id: task.task_id,
-    });
+    const resultId = `${task.task_id}-a${attempt}`;
     const summary = text.replace(/\s+/g, ' ').trim().slice(0, 200);
     const scope = task.feature_id ?? task.task_id;
     const shared = {
@@ -388,11 +388,24 @@ export class TaskExecutor {
       context_type: kind,
       from_agent: this.spec.agent_id,
       to_roles: [],
-      data: { summary, artifact: artifact.id, ...(change?.changed && { commit: change.commit, files: change.files }) },
+      data: { summary, artifact: resultId, ...(change?.changed && { commit: change.commit, files: change.files }) },
       ttl_minutes: CONTEXT_TTL_MINUTES,
     };
-    // Stored before the next step can ask for it; broadcast for every other reader (stored once, see context-intake).
-    await this.deps.registry.shareKnowledge(shared);
+    // Stored before the next step can ask for it, with what the call has not stored yet; broadcast for every other
+    // reader (stored once, see context-intake).
+    const stored = await this.flush(task, attempt, {
+      artifact: {
+        id: resultId,
+        kind,
+        title: task.title,
+        // Whoever reviews the step reads its diff with it.
+        content: change?.changed ? `${text}\n\n--- diff of ${change.commit} ---\n${change.diff}` : text,
+        feature_id: task.feature_id,
+        task_id: task.task_id,
+      },
+      knowledge: shared,
+    });
+    const artifact = stored.artifacts.find((a) => a.id === resultId)!;
     await this.deps.bus.publish({ type: 'ShareContext', ...shared }, `${task.task_id}/shared/${attempt}`);
     await this.close(task, attempt, session);
 
@@ -483,10 +496,11 @@ export class TaskExecutor {
     return `${task.task_id}-a${attempt}-${part}`;
   }
 
-  /** Drops what this process holds of an attempt (it ended, or a call failed). */
+  /** Drops what this process holds of an attempt (it ended, or a call failed: what it kept unstored is lost). */
   private forget(task: TaskContext, attempt: number): void {
     const prefix = this.id(task, attempt, '');
     this.begun.delete(prefix);
+    this.unsent.delete(prefix);
     for (const id of this.parts.keys()) if (id.startsWith(prefix)) this.parts.delete(id);
   }
 
@@ -500,9 +514,12 @@ export class TaskExecutor {
     return value;
   }
 
-  private async store<T>(task: TaskContext, attempt: number, part: string, value: T): Promise<T> {
+  /** Holds a part of the attempt, to be stored by the next `flush`. */
+  private keep<T>(task: TaskContext, attempt: number, part: string, value: T): T {
     const id = this.id(task, attempt, part);
-    await this.deps.registry.putArtifact({
+    const prefix = this.id(task, attempt, '');
+    const unsent = this.unsent.get(prefix) ?? [];
+    unsent.push({
       id,
       kind: 'conversation',
       title: `${task.title} (${part})`,
@@ -510,7 +527,28 @@ export class TaskExecutor {
       feature_id: task.feature_id,
       task_id: task.task_id,
     });
+    this.unsent.set(prefix, unsent);
     this.parts.set(id, value);
+    return value;
+  }
+
+  /** Stores the parts kept since the last flush, and the task's result and shared context when given, in one request. */
+  private async flush(
+    task: TaskContext,
+    attempt: number,
+    result?: { artifact: NewArtifact; knowledge: NewKnowledge },
+  ): Promise<WritesDone> {
+    const prefix = this.id(task, attempt, '');
+    const artifacts = [...(this.unsent.get(prefix) ?? []), ...(result ? [result.artifact] : [])];
+    if (!artifacts.length) return { artifacts: [], knowledge: [] };
+    const done = await this.deps.registry.write({ artifacts, knowledge: result ? [result.knowledge] : [] });
+    this.unsent.delete(prefix);
+    return done;
+  }
+
+  private async store<T>(task: TaskContext, attempt: number, part: string, value: T): Promise<T> {
+    this.keep(task, attempt, part, value);
+    await this.flush(task, attempt);
     return value;
   }
 

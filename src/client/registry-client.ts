@@ -13,6 +13,8 @@ import {
   type NewArtifact,
   type NewKnowledge,
   type TaskFilter,
+  type NewWrites,
+  WritesDone,
 } from '../contracts/registry-api';
 import { AgentManifest, Artifact, ArtifactRef, CatalogRecord, Decision, Knowledge, TaskRecord, parse } from '../domain';
 
@@ -125,6 +127,11 @@ export class RegistryClient {
 
   shareKnowledge(entry: NewKnowledge): Promise<Knowledge> {
     return this.call('POST', '/v1/knowledge', Knowledge, { body: entry });
+  }
+
+  /** Artifacts, then shared context, in one request: each write is checked before any is made. */
+  write(writes: NewWrites): Promise<WritesDone> {
+    return this.call('POST', '/v1/writes', WritesDone, { body: writes });
   }
 
   /** A record by id, or undefined when the API has none. */

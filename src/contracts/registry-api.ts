@@ -4,6 +4,7 @@ import {
   AgentMetadata,
   AgentRole,
   Artifact,
+  ArtifactRef,
   Identifier,
   Knowledge,
   PoolUpgrade,
@@ -50,6 +51,19 @@ export const NewKnowledge = Knowledge.omit({ created_at: true, expires_at: true 
   .extend({ ttl_minutes: TtlMinutes })
   .superRefine(storable);
 export type NewKnowledge = z.input<typeof NewKnowledge>;
+
+/** Artifacts and shared context written in one request: a task step's parts, or its result and what it shares. */
+export const NewWrites = z
+  .object({
+    artifacts: z.array(NewArtifact).max(64).default([]),
+    knowledge: z.array(NewKnowledge).max(64).default([]),
+  })
+  .refine((w) => w.artifacts.length + w.knowledge.length > 0, 'nothing to write: give artifacts or knowledge');
+export type NewWrites = z.input<typeof NewWrites>;
+
+/** What `POST /v1/writes` stored, in the order given. */
+export const WritesDone = z.object({ artifacts: z.array(ArtifactRef), knowledge: z.array(Knowledge) });
+export type WritesDone = z.infer<typeof WritesDone>;
 
 export const TaskFilter = z.object({
   feature_id: Identifier.optional(),

@@ -5,6 +5,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
 import type { z } from 'zod';
 import {
   ArtifactFilter,
@@ -17,11 +18,14 @@ import {
   type ManifestHistory,
   NewArtifact,
   NewKnowledge,
+  NewWrites,
+  type WritesDone,
   TaskFilter,
   type AgentView,
 } from '../contracts/registry-api';
-import { ValidationError, describeIssues, type AgentMetadata, type ArtifactRef } from '../domain';
+import { ValidationError, describeIssues, type AgentMetadata } from '../domain';
 import type { Logger } from '../logger';
+import type { Metrics } from '../observability/metrics';
 import type { RegistryStore } from '../registry/registry-store';
 import { gitHttp } from './git-http';
 import { Marketplace } from '../marketplace/marketplace';
@@ -65,6 +69,9 @@ const refusable = async (c: Context, work: () => Promise<unknown>) => {
 const found = <T>(c: Context, value: T | undefined) =>
   value === undefined ? c.json({ error: `not found: ${c.req.path}` }, 404) : c.json(value);
 
+/** Writes as checked: every field parsed. */
+type Writes = z.output<typeof NewWrites>;
+
 /** A write's handler knows who makes it. */
 type ApiEnv = { Variables: { who: Identity } };
 
@@ -76,8 +83,8 @@ export interface ApiParts {
   workspaces?: string;
   /** Vapora's MCP server at `/mcp`. */
   mcp?: (request: Request) => Promise<Response>;
-  /** The process's metrics at `/metrics`. */
-  metrics?: Exposition;
+  /** The process's metrics, served at `/metrics`; the API counts its requests there. */
+  metrics?: Metrics;
   /** nats-server's, at `/metrics/nats` (see src/control-plane/nats-metrics.ts). */
   natsMetrics?: Exposition;
   /** The payload codec for the Web UI, at `/codec` (see src/temporal/codec-server.ts). */
@@ -107,9 +114,44 @@ export function registryApi(
     const instance = await registry.instances.get(agent.id);
     return instance ? { ...agent, instance } : agent;
   };
+  /** Why `who` may not make these writes (the first reason), or undefined when it may make them all. */
+  const refusal = async (who: Identity, { artifacts, knowledge }: Writes): Promise<string | undefined> => {
+    for (const entry of knowledge)
+      if (!mayActAs(who, entry.from_agent)) return `${writerOf(who)} may not share knowledge as ${entry.from_agent}`;
+    for (const { id } of artifacts) {
+      const existing = await registry.artifacts.get(id);
+      // Artifacts written before writers were recorded may be replaced by anyone who may write.
+      if (existing?.writer && !mayActAs(who, existing.writer))
+        return `artifact ${id} is ${existing.writer}'s: ${writerOf(who)} may not overwrite it`;
+    }
+    for (const { key } of knowledge) {
+      const existing = await registry.knowledge.get(key);
+      if (existing && !mayActAs(who, existing.from_agent))
+        return `knowledge ${key} is ${existing.from_agent}'s: ${writerOf(who)} may not overwrite it`;
+    }
+  };
+  /** Every write checked before any is made, then made in order: artifacts first, as the knowledge may name them. */
+  const writeAll = async <T>(c: Context<ApiEnv>, writes: Writes, reply: (done: WritesDone) => T) => {
+    const who = c.get('who');
+    const refused = await refusal(who, writes);
+    if (refused) return c.json({ error: refused }, 403);
+    const done: WritesDone = { artifacts: [], knowledge: [] };
+    for (const body of writes.artifacts) {
+      const a = await registry.artifacts.put({ ...body, writer: writerOf(who), created_at: new Date().toISOString() });
+      done.artifacts.push({ id: a.id, kind: a.kind, title: a.title, bytes: Buffer.byteLength(a.content) });
+    }
+    for (const entry of writes.knowledge) done.knowledge.push(await registry.knowledge.share(entry));
+    return c.json(reply(done));
+  };
   const catalogs = new Catalogs(registry);
   const marketplace = new Marketplace(registry);
   const api = new Hono<ApiEnv>();
+  // Counted by the route's pattern, not its path: ids would make a series each.
+  if (metrics)
+    api.use(async (c, next) => {
+      await next();
+      metrics.apiRequests.inc({ method: c.req.method, route: routePath(c, -1), status: c.res.status });
+    });
   /** Every write names who makes it: 401 without a token this plane issued, 403 for what only the operator may do. */
   const writer = (operatorOnly = false) =>
     createMiddleware<ApiEnv>(async (c, next) => {
@@ -132,9 +174,10 @@ export function registryApi(
   // A push to a feature's workspace (its pack comes in this POST) is a write; clones and ref lists are reads.
   api.post('/git/:repo/git-receive-pack', writer());
   api.use('/mcp', writer());
-  for (const path of ['/v1/artifacts', '/v1/knowledge']) api.on(['POST', 'PUT', 'DELETE'], path, writer());
+  for (const path of ['/v1/artifacts', '/v1/knowledge', '/v1/writes'])
+    api.on(['POST', 'PUT', 'DELETE'], path, writer());
   api.on(['POST', 'PUT', 'DELETE'], ['/v1/catalogs', '/v1/catalogs/*'], writer(true));
-  api.on(['POST', 'PUT'], ['/v1/artifacts', '/v1/knowledge', '/v1/catalogs', '/v1/catalogs/*'], jsonBody);
+  api.on(['POST', 'PUT'], ['/v1/artifacts', '/v1/knowledge', '/v1/writes', '/v1/catalogs', '/v1/catalogs/*'], jsonBody);
   // The feature workspaces as Git remotes, for agents that cannot reach the control plane's disk (pods).
   if (workspaces) api.route('/git', gitHttp(workspaces));
   // Vapora as an MCP server over Streamable HTTP (see src/client/mcp-server.ts).
@@ -143,95 +186,76 @@ export function registryApi(
   if (consolePages) api.route('/', consolePages);
   // Prometheus's text format, for its scrapes.
   for (const [path, exposition] of [
-    ['/metrics', metrics],
+    ['/metrics', metrics?.registry],
     ['/metrics/nats', natsMetrics],
   ] as const)
     if (exposition)
       api.get(path, async (c) => c.body(await exposition.metrics(), 200, { 'content-type': exposition.contentType }));
-  return api
-    .get('/v1/agents', async (c) => c.json(await Promise.all((await registry.agents.list()).map(withInstance))))
-    .get('/v1/agents/:id', async (c) => {
-      const agent = await registry.agents.get(c.req.param('id'));
-      return found(c, agent && (await withInstance(agent)));
-    })
-    .get('/v1/manifests', async (c) => c.json(await registry.manifests.list()))
-    .get('/v1/manifests/:id', async (c) => found(c, await registry.manifests.get(c.req.param('id'))))
-    .get('/v1/manifests/:id/history', async (c) => {
-      const manifest_id = c.req.param('id');
-      const versions = await marketplace.versions(manifest_id);
-      const upgrades = await registry.upgrades.list({ manifest_id });
-      return found(c, versions.length ? ({ manifest_id, versions, upgrades } satisfies ManifestHistory) : undefined);
-    })
-    .get('/v1/tasks', valid('query', TaskFilter, 'task filter'), async (c) =>
-      c.json(await registry.tasks.list(c.req.valid('query'))),
-    )
-    .get('/v1/decisions', valid('query', DecisionFilter, 'decision filter'), async (c) =>
-      c.json(await registry.decisions.list(c.req.valid('query'))),
-    )
-    .get('/v1/artifacts', valid('query', ArtifactFilter, 'artifact filter'), async (c) =>
-      c.json(
-        (await registry.artifacts.list(c.req.valid('query')))
-          .filter((a) => a.kind !== 'conversation')
-          .map(({ content, ...a }): ArtifactSummary => ({ ...a, bytes: Buffer.byteLength(content) })),
-      ),
-    )
-    .get('/v1/artifacts/:id', async (c) => found(c, await registry.artifacts.get(c.req.param('id'))))
-    .get('/v1/context/search', valid('query', ContextQuery, 'context query'), async (c) => {
-      const { q, feature_id, k } = c.req.valid('query');
-      return c.json(await registry.passages.search({ text: q, feature_id, k }));
-    })
-    .post('/v1/artifacts', limited, valid('json', NewArtifact, 'artifact'), async (c) => {
-      const who = c.get('who');
-      const body = c.req.valid('json');
-      const existing = await registry.artifacts.get(body.id);
-      // Artifacts written before writers were recorded may be replaced by anyone who may write.
-      if (existing?.writer && !mayActAs(who, existing.writer))
-        return c.json(
-          { error: `artifact ${body.id} is ${existing.writer}'s: ${writerOf(who)} may not overwrite it` },
-          403,
-        );
-      const a = await registry.artifacts.put({ ...body, writer: writerOf(who), created_at: new Date().toISOString() });
-      return c.json({
-        id: a.id,
-        kind: a.kind,
-        title: a.title,
-        bytes: Buffer.byteLength(a.content),
-      } satisfies ArtifactRef);
-    })
-    .get('/v1/knowledge', valid('query', KnowledgeFilter, 'knowledge filter'), async (c) =>
-      c.json(await registry.knowledge.list(c.req.valid('query'))),
-    )
-    .post('/v1/knowledge', limited, valid('json', NewKnowledge, 'knowledge'), async (c) => {
-      const who = c.get('who');
-      const entry = c.req.valid('json');
-      if (!mayActAs(who, entry.from_agent))
-        return c.json({ error: `${writerOf(who)} may not share knowledge as ${entry.from_agent}` }, 403);
-      const existing = await registry.knowledge.get(entry.key);
-      if (existing && !mayActAs(who, existing.from_agent))
-        return c.json(
-          { error: `knowledge ${entry.key} is ${existing.from_agent}'s: ${writerOf(who)} may not overwrite it` },
-          403,
-        );
-      return c.json(await registry.knowledge.share(entry));
-    })
-    .get('/v1/catalogs', async (c) => c.json(await catalogs.list()))
-    .post('/v1/catalogs', limited, valid('json', NewCatalog, 'catalog'), async (c) => {
-      const { name, source } = c.req.valid('json');
-      return refusable(c, () => catalogs.add(name, source));
-    })
-    .put('/v1/catalogs/:name/trust', limited, valid('json', TrustedKey, 'trust'), async (c) =>
-      refusable(c, () => catalogs.trust(c.req.param('name'), c.req.valid('json').public_key)),
-    )
-    .delete('/v1/catalogs/:name', async (c) =>
-      (await catalogs.remove(c.req.param('name'))) ? c.json({ removed: c.req.param('name') }) : found(c, undefined),
-    )
-    .notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
-    .onError((error, c) => {
-      // Malformed JSON and bodies over the limit: the caller's mistake, said as such.
-      if (error instanceof HTTPException) return c.json({ error: error.message || 'bad request' }, error.status);
-      log.error('registry API failed', { path: c.req.path, error: error.message });
-      return c.json({ error: error.message }, 500);
-    });
+  return (
+    api
+      .get('/v1/agents', async (c) => c.json(await Promise.all((await registry.agents.list()).map(withInstance))))
+      .get('/v1/agents/:id', async (c) => {
+        const agent = await registry.agents.get(c.req.param('id'));
+        return found(c, agent && (await withInstance(agent)));
+      })
+      .get('/v1/manifests', async (c) => c.json(await registry.manifests.list()))
+      .get('/v1/manifests/:id', async (c) => found(c, await registry.manifests.get(c.req.param('id'))))
+      .get('/v1/manifests/:id/history', async (c) => {
+        const manifest_id = c.req.param('id');
+        const versions = await marketplace.versions(manifest_id);
+        const upgrades = await registry.upgrades.list({ manifest_id });
+        return found(c, versions.length ? ({ manifest_id, versions, upgrades } satisfies ManifestHistory) : undefined);
+      })
+      .get('/v1/tasks', valid('query', TaskFilter, 'task filter'), async (c) =>
+        c.json(await registry.tasks.list(c.req.valid('query'))),
+      )
+      .get('/v1/decisions', valid('query', DecisionFilter, 'decision filter'), async (c) =>
+        c.json(await registry.decisions.list(c.req.valid('query'))),
+      )
+      .get('/v1/artifacts', valid('query', ArtifactFilter, 'artifact filter'), async (c) =>
+        c.json(
+          (await registry.artifacts.list(c.req.valid('query')))
+            .filter((a) => a.kind !== 'conversation')
+            .map(({ content, ...a }): ArtifactSummary => ({ ...a, bytes: Buffer.byteLength(content) })),
+        ),
+      )
+      .get('/v1/artifacts/:id', async (c) => found(c, await registry.artifacts.get(c.req.param('id'))))
+      .get('/v1/context/search', valid('query', ContextQuery, 'context query'), async (c) => {
+        const { q, feature_id, k } = c.req.valid('query');
+        return c.json(await registry.passages.search({ text: q, feature_id, k }));
+      })
+      .post('/v1/artifacts', limited, valid('json', NewArtifact, 'artifact'), async (c) =>
+        writeAll(c, { artifacts: [c.req.valid('json')], knowledge: [] }, (done) => done.artifacts[0]),
+      )
+      .get('/v1/knowledge', valid('query', KnowledgeFilter, 'knowledge filter'), async (c) =>
+        c.json(await registry.knowledge.list(c.req.valid('query'))),
+      )
+      .post('/v1/knowledge', limited, valid('json', NewKnowledge, 'knowledge'), async (c) =>
+        writeAll(c, { artifacts: [], knowledge: [c.req.valid('json')] }, (done) => done.knowledge[0]),
+      )
+      // Several of the above at once (a task step's parts, its result and what it shares): one request instead of many.
+      .post('/v1/writes', limited, valid('json', NewWrites, 'writes'), async (c) =>
+        writeAll(c, c.req.valid('json'), (done) => done),
+      )
+      .get('/v1/catalogs', async (c) => c.json(await catalogs.list()))
+      .post('/v1/catalogs', limited, valid('json', NewCatalog, 'catalog'), async (c) => {
+        const { name, source } = c.req.valid('json');
+        return refusable(c, () => catalogs.add(name, source));
+      })
+      .put('/v1/catalogs/:name/trust', limited, valid('json', TrustedKey, 'trust'), async (c) =>
+        refusable(c, () => catalogs.trust(c.req.param('name'), c.req.valid('json').public_key)),
+      )
+      .delete('/v1/catalogs/:name', async (c) =>
+        (await catalogs.remove(c.req.param('name'))) ? c.json({ removed: c.req.param('name') }) : found(c, undefined),
+      )
+      .notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
+      .onError((error, c) => {
+        // Malformed JSON and bodies over the limit: the caller's mistake, said as such.
+        if (error instanceof HTTPException) return c.json({ error: error.message || 'bad request' }, error.status);
+        log.error('registry API failed', { path: c.req.path, error: error.message });
+        return c.json({ error: error.message }, 500);
+      })
+  );
 }
 
 /** Serves the registry API on `host:port`; resolves once it listens. */

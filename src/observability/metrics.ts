@@ -18,7 +18,7 @@ const SECONDS_SLOW = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 /**
  * The metrics of one process, for its `/metrics`: Vapora's own and Node's
  * (CPU, memory, event loop). Labels are bounded: roles, statuses, outcomes,
- * providers, models, subjects and reasons, never a task, feature or agent id.
+ * providers, models, subjects, reasons and API routes, never a task, feature or agent id.
  * The gauges exist where their sources are given (the control plane).
  */
 export function createMetrics(sources?: GaugeSources) {
@@ -117,6 +117,12 @@ export function createMetrics(sources?: GaugeSources) {
       name: 'vapora_llm_cost_usd_total',
       help: 'LLM cost of ended tasks in US dollars, by provider, model and role',
       labelNames: ['provider', 'model', 'role'],
+      registers,
+    }),
+    apiRequests: new Counter({
+      name: 'vapora_api_requests_total',
+      help: "Requests the control plane's API answered, by method, route (its pattern, e.g. /v1/artifacts/:id) and status",
+      labelNames: ['method', 'route', 'status'],
       registers,
     }),
     escalations: new Counter({

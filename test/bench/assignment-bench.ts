@@ -18,7 +18,13 @@ import { historyCounts, persistenceOps, persistencePerUnit, type ServerCounts } 
 import type { baselineWorkflow } from './baseline-workflow';
 
 /** Server work per unit: history counts, and persistence operations (all, and the most frequent by name). */
-type PerUnit = ServerCounts & { persistence: number; topPersistence: Record<string, number>; published: number };
+type PerUnit = ServerCounts & {
+  persistence: number;
+  topPersistence: Record<string, number>;
+  published: number;
+  /** Requests the agents (and the bench) made to the control plane's API. */
+  apiRequests: number;
+};
 
 /** Starts one unit of work; resolves, once started, with a promise of its end. */
 type Start = (id: string) => Promise<{ done: Promise<unknown> }>;
@@ -208,15 +214,31 @@ export async function assignmentBench(
       'bench client': ({ pid }) => pid === process.pid,
     });
   const metricsUrl = process.env.VAPORA_TEST_TEMPORAL_METRICS!;
+  /** Requests the plane's API answered, by its own counter (these reads of /metrics aside). */
+  const apiRequests = async () =>
+    (await (await fetch(`http://${plane.apiAddress}/metrics`)).text())
+      .split('\n')
+      .filter((l) => l.startsWith('vapora_api_requests_total{') && !l.includes('route="/metrics"'))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
   const measured = async (work: () => Promise<Measured>, workflowId: (id: string) => string, dispatched: boolean) => {
     started = [];
-    const [ops, stored, from] = [await persistenceOps(metricsUrl), await bus.storedCount(), new Date()];
+    const [ops, stored, requests, from] = [
+      await persistenceOps(metricsUrl),
+      await bus.storedCount(),
+      await apiRequests(),
+      new Date(),
+    ];
     const before = cpuTime();
     const began = performance.now();
     const { assigned: latencies, life } = await work();
     const elapsed = performance.now() - began;
     const after = cpuTime();
-    const [opsAfter, storedAfter, to] = [await persistenceOps(metricsUrl), await bus.storedCount(), new Date()];
+    const [opsAfter, storedAfter, requestsAfter, to] = [
+      await persistenceOps(metricsUrl),
+      await bus.storedCount(),
+      await apiRequests(),
+      new Date(),
+    ];
     const used = Object.entries(after).map(([group, ms]) => [group, ms - (before[group] ?? 0)] as const);
     const round = (x: number) => Math.round(x * 10) / 10;
     const total = used.reduce((sum, [, ms]) => sum + ms, 0);
@@ -230,6 +252,7 @@ export async function assignmentBench(
       ...counts,
       ...persistencePerUnit(ops, opsAfter, latencies.samples, 6),
       published: round((storedAfter - stored) / latencies.samples),
+      apiRequests: round((requestsAfter - requests) / latencies.samples),
     };
     return {
       latencies,
@@ -374,9 +397,10 @@ function printServerCounts(results: Scenario[]): void {
     ['children', (u) => u.childStarts],
     ['events', (u) => u.events],
     ['JS publishes', (u) => u.published],
+    ['API requests', (u) => u.apiRequests],
   ];
   console.log(
-    "\nper task (and per baseline workflow): the dev server's persistence operations (its metrics), history counts (task and dispatcher), task events on JetStream\n",
+    "\nper task (and per baseline workflow): the dev server's persistence operations (its metrics), history counts (task and dispatcher), task events on JetStream, requests to the control plane's API\n",
   );
   console.log(`${'scenario'.padEnd(36)}${columns.map(([c]) => c.padStart(13)).join('')}`);
   for (const r of results)
