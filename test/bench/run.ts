@@ -1,16 +1,73 @@
 /**
- * `npm run bench [-- --json] [-- --only fleet|assignment|kubernetes|retrieval] [-- --traced] [-- --encrypted] [-- --scenario <name part>] [-- --pods N]`: figures against
- * real servers and real agent processes, each beside a baseline measured in
- * the same process on the same servers.
+ * `npm run bench [-- --help]`: figures against real servers and real agent
+ * processes, each beside a baseline measured in the same process on the same
+ * servers.
  */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { EventBus } from '../../src/bus/event-bus';
 import { RegistryStore } from '../../src/registry/registry-store';
+import { describeIssues } from '../../src/domain/validation';
 import { startTestServers } from '../support/test-servers';
 import { newCodecKey } from '../../src/temporal/payload-codec';
 
-const json = process.argv.includes('--json');
-const only = process.argv[process.argv.indexOf('--only') + 1];
-const wanted = (suite: string) => !process.argv.includes('--only') || only === suite;
+const USAGE = `npm run bench -- [options]
+
+Measures Vapora against real servers and real agent processes, each figure
+beside a baseline measured in the same run on the same servers. Every suite
+runs unless --only names one.
+
+  --only <suite>       assignment, fleet, kubernetes or retrieval
+  --scenario <text>    assignment: only the scenarios whose name holds it (e.g. "closed loop, 10 ")
+  --traced             assignment: run again with every process exporting spans to Jaeger
+  --encrypted          assignment: run again with every payload through the codec
+  --pods <n>           kubernetes: the pool's size at its largest (default 1000)
+  --json               the report as one JSON line on stdout (progress stays on stderr)
+  --help               this text
+`;
+
+const BenchOptions = z.object({
+  only: z.enum(['assignment', 'fleet', 'kubernetes', 'retrieval']).optional(),
+  scenario: z.string().min(1).optional(),
+  traced: z.boolean().default(false),
+  encrypted: z.boolean().default(false),
+  pods: z.coerce.number().int().min(1).max(10_000).default(1000),
+  json: z.boolean().default(false),
+  help: z.boolean().default(false),
+});
+
+/** The options given, or a line naming what is wrong, then the usage, and exit 2. */
+function benchOptions(): z.infer<typeof BenchOptions> {
+  const refuse = (why: string): never => {
+    process.stderr.write(`bench: ${why}\n\n${USAGE}`);
+    process.exit(2);
+  };
+  try {
+    const { values } = parseArgs({
+      options: {
+        only: { type: 'string' },
+        scenario: { type: 'string' },
+        traced: { type: 'boolean' },
+        encrypted: { type: 'boolean' },
+        pods: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    });
+    const parsed = BenchOptions.safeParse(values);
+    return parsed.success ? parsed.data : refuse(describeIssues(parsed.error).join('; '));
+  } catch (error) {
+    return refuse((error as Error).message);
+  }
+}
+
+const options = benchOptions();
+if (options.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const { json, scenario, pods } = options;
+const wanted = (suite: string) => !options.only || options.only === suite;
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const servers = await startTestServers(say);
 Object.assign(process.env, servers.env);
@@ -20,8 +77,6 @@ const { fleetBench, printFleet } = await import('./fleet-bench');
 const { assignmentBench, printAssignment, printOverhead } = await import('./assignment-bench');
 const { kubernetesBench, printKubernetes } = await import('./kubernetes-bench');
 const { retrievalBench, printRetrieval } = await import('./retrieval-bench');
-const scenario = process.argv.includes('--scenario') ? process.argv[process.argv.indexOf('--scenario') + 1] : undefined;
-const pods = process.argv.includes('--pods') ? Number(process.argv[process.argv.indexOf('--pods') + 1]) : 1000;
 
 const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'bench' });
 const bus = await EventBus.connect(testServers().natsUrl);
@@ -60,13 +115,13 @@ const report: Record<string, unknown> = {};
 try {
   if (wanted('assignment')) report.assignment = await assignmentBench(bus, say, onStop, {}, scenario);
   // The same run again with every process exporting its spans to a real Jaeger.
-  if (wanted('assignment') && process.argv.includes('--traced')) {
+  if (wanted('assignment') && options.traced) {
     const otlp = await startBenchJaeger(say, onStop);
     say('assignment, traced: the same scenarios with tracing on');
     report.assignmentTraced = await assignmentBench(bus, say, onStop, { OTEL_EXPORTER_OTLP_ENDPOINT: otlp }, scenario);
   }
   // And again with every payload encrypted (the plane, its agents and this process's clients share the key).
-  if (wanted('assignment') && process.argv.includes('--encrypted')) {
+  if (wanted('assignment') && options.encrypted) {
     say('assignment, encrypted: the same scenarios with the payload codec on');
     process.env.VAPORA_CODEC_KEYS = newCodecKey('bench');
     report.assignmentEncrypted = await assignmentBench(bus, say, onStop, {}, scenario);
