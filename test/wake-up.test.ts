@@ -3,6 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { wakeSignal } from '../src/contracts/messages';
+import { taskWorkflowId } from '../src/contracts/workflow-ids';
+import { wakeWaitingTasks } from '../src/client/task-client';
+import { VaporaStatus } from '../src/temporal/search-attributes';
+import { eventually } from './support/fleet';
 import { nativeConnection } from '../src/temporal/connection';
 import { asksQuery, type askAndWait, type waitThenTimer } from './workflows/wake-ups';
 import { testConverter, testServers, unique } from './support/servers';
@@ -112,6 +116,33 @@ describe('wake-up (found by the chaos run: a task no worker could replay)', () =
         break;
       }
       assert.ok(tries < 10, `in ${tries} tries, the query never brought the wait's end before the wake`);
+    }
+  });
+
+  it("wakes the waiting tasks of its own task queue only, not another stack's in the same namespace", async () => {
+    const [ours, theirs] = [unique('wake-ours'), unique('wake-theirs')];
+    // Tasks waiting for an agent, on queues no worker serves: as visibility lists them, which is all that is asked.
+    const waiting = async (taskQueue: string) => {
+      const taskId = unique('waiting');
+      const handle = await client.workflow.start('taskWorkflow', {
+        taskQueue,
+        workflowId: taskWorkflowId(taskId),
+        args: [{ role: 'developer', title: 'Wait for an agent' }],
+        typedSearchAttributes: [{ key: VaporaStatus, value: 'pending' }],
+      });
+      return { taskId, handle };
+    };
+    const [mine, other] = [await waiting(ours), await waiting(theirs)];
+    try {
+      const woken = (queue: string) => async () => {
+        const ids: string[] = [];
+        await wakeWaitingTasks(client, queue, (id) => void ids.push(id));
+        return ids.length > 0 && ids;
+      };
+      assert.deepEqual(await eventually("the other stack's task listed", woken(theirs), 30_000), [other.taskId]);
+      assert.deepEqual(await eventually('our task listed', woken(ours), 30_000), [mine.taskId]);
+    } finally {
+      await Promise.all([mine.handle.terminate('test done'), other.handle.terminate('test done')]);
     }
   });
 });

@@ -122,7 +122,7 @@ try {
   });
   // The dispatcher shards run before the first task arrives (each would otherwise start on its first task).
   await ensureDispatchers(temporal, config.temporal.taskQueue);
-  const woken = await wakeWaitingTasks(temporal).catch(() => 0);
+  const woken = await wakeWaitingTasks(temporal, config.temporal.taskQueue).catch(() => 0);
   if (woken) log.info('woke the tasks waiting for an agent', { tasks: woken });
   const rewatched = await watchLifecyclesAgain(temporal, config.temporal.taskQueue);
   if (rewatched) log.info('asked the running lifecycles to watch their agents again', { lifecycles: rewatched });

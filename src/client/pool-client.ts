@@ -16,6 +16,7 @@ import type { AgentPoolWorkflow } from '../contracts/workflow-types';
 import { manifestIdOf, poolWorkflowId } from '../contracts/workflow-ids';
 import { installOrder } from '../marketplace/dependency-graph';
 import { patchLevelMemo } from '../contracts/patch-level';
+import { visibilityLiteral } from '../temporal/visibility-literal';
 
 /** Starts `pool-<manifestId>` and resolves once its instances are deployed; a refused install rejects with the reason. */
 export async function installPool(
@@ -67,8 +68,7 @@ export async function installedPools(client: Client): Promise<string[]> {
  * would otherwise wait out their heartbeat timeout. Returns how many it asked.
  */
 export async function watchLifecyclesAgain(client: Client, taskQueue: string): Promise<number> {
-  const queue = taskQueue.replaceAll("'", "\\'");
-  const query = `WorkflowType = 'agentLifecycleWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${queue}' AND VaporaStatus = 'watching'`;
+  const query = `WorkflowType = 'agentLifecycleWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${visibilityLiteral(taskQueue)} AND VaporaStatus = 'watching'`;
   let asked = 0;
   const signalling: Promise<void>[] = [];
   for await (const w of client.workflow.list({ query })) {

@@ -22,6 +22,7 @@ import { dispatchTaskQueue } from '../contracts/task-queues';
 import type { TaskOutcome, TaskSubmission, TaskSubmitted } from '../contracts/task-input';
 import type { TaskDispatcherWorkflow, TaskWorkflow } from '../contracts/workflow-types';
 import { jitteredBackoff, retry } from '../host/retry';
+import { visibilityLiteral } from '../temporal/visibility-literal';
 
 const startDispatcher = (client: Client, taskQueue: string, workflowId: string) =>
   client.workflow.start<TaskDispatcherWorkflow>('taskDispatcherWorkflow', {
@@ -55,13 +56,14 @@ export const taskWaker = (client: Client) => (taskId: string) =>
   }).catch(() => undefined);
 
 /**
- * Wakes every task that waits for its first agent: a control plane that
- * starts has an empty queue, and they would otherwise come back only when
- * their own wait ends. They ask again, and queue again in the order they ask.
+ * Wakes every task on `taskQueue` that waits for its first agent: a control
+ * plane that starts has an empty queue, and they would otherwise come back
+ * only when their own wait ends. They ask again, and queue again in the order
+ * they ask. Another stack's tasks in the same namespace are its plane's to wake.
  */
-export async function wakeWaitingTasks(client: Client, wake = taskWaker(client)): Promise<number> {
+export async function wakeWaitingTasks(client: Client, taskQueue: string, wake = taskWaker(client)): Promise<number> {
   let woken = 0;
-  const query = `WorkflowType = 'taskWorkflow' AND ExecutionStatus = 'Running' AND VaporaStatus = 'pending'`;
+  const query = `WorkflowType = 'taskWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${visibilityLiteral(taskQueue)} AND VaporaStatus = 'pending'`;
   for await (const w of client.workflow.list({ query })) {
     wake(taskIdOf(w.workflowId));
     woken++;
