@@ -130,7 +130,10 @@ export function registryApi(
         return `knowledge ${key} is ${existing.from_agent}'s: ${writerOf(who)} may not overwrite it`;
     }
   };
-  /** Every write checked before any is made, then made in order: artifacts first, as the knowledge may name them. */
+  /**
+   * Every write checked before any is made, then made in order: artifacts first, as the knowledge may name them.
+   * `/v1/writes` takes several (a task step's parts, its result and what it shares): one request instead of many.
+   */
   const writeAll = async <T>(c: Context<ApiEnv>, writes: Writes, reply: (done: WritesDone) => T) => {
     const who = c.get('who');
     const refused = await refusal(who, writes);
@@ -191,71 +194,68 @@ export function registryApi(
   ] as const)
     if (exposition)
       api.get(path, async (c) => c.body(await exposition.metrics(), 200, { 'content-type': exposition.contentType }));
-  return (
-    api
-      .get('/v1/agents', async (c) => c.json(await Promise.all((await registry.agents.list()).map(withInstance))))
-      .get('/v1/agents/:id', async (c) => {
-        const agent = await registry.agents.get(c.req.param('id'));
-        return found(c, agent && (await withInstance(agent)));
-      })
-      .get('/v1/manifests', async (c) => c.json(await registry.manifests.list()))
-      .get('/v1/manifests/:id', async (c) => found(c, await registry.manifests.get(c.req.param('id'))))
-      .get('/v1/manifests/:id/history', async (c) => {
-        const manifest_id = c.req.param('id');
-        const versions = await marketplace.versions(manifest_id);
-        const upgrades = await registry.upgrades.list({ manifest_id });
-        return found(c, versions.length ? ({ manifest_id, versions, upgrades } satisfies ManifestHistory) : undefined);
-      })
-      .get('/v1/tasks', valid('query', TaskFilter, 'task filter'), async (c) =>
-        c.json(await registry.tasks.list(c.req.valid('query'))),
-      )
-      .get('/v1/decisions', valid('query', DecisionFilter, 'decision filter'), async (c) =>
-        c.json(await registry.decisions.list(c.req.valid('query'))),
-      )
-      .get('/v1/artifacts', valid('query', ArtifactFilter, 'artifact filter'), async (c) =>
-        c.json(
-          (await registry.artifacts.list(c.req.valid('query')))
-            .filter((a) => a.kind !== 'conversation')
-            .map(({ content, ...a }): ArtifactSummary => ({ ...a, bytes: Buffer.byteLength(content) })),
-        ),
-      )
-      .get('/v1/artifacts/:id', async (c) => found(c, await registry.artifacts.get(c.req.param('id'))))
-      .get('/v1/context/search', valid('query', ContextQuery, 'context query'), async (c) => {
-        const { q, feature_id, k } = c.req.valid('query');
-        return c.json(await registry.passages.search({ text: q, feature_id, k }));
-      })
-      .post('/v1/artifacts', limited, valid('json', NewArtifact, 'artifact'), async (c) =>
-        writeAll(c, { artifacts: [c.req.valid('json')], knowledge: [] }, (done) => done.artifacts[0]),
-      )
-      .get('/v1/knowledge', valid('query', KnowledgeFilter, 'knowledge filter'), async (c) =>
-        c.json(await registry.knowledge.list(c.req.valid('query'))),
-      )
-      .post('/v1/knowledge', limited, valid('json', NewKnowledge, 'knowledge'), async (c) =>
-        writeAll(c, { artifacts: [], knowledge: [c.req.valid('json')] }, (done) => done.knowledge[0]),
-      )
-      // Several of the above at once (a task step's parts, its result and what it shares): one request instead of many.
-      .post('/v1/writes', limited, valid('json', NewWrites, 'writes'), async (c) =>
-        writeAll(c, c.req.valid('json'), (done) => done),
-      )
-      .get('/v1/catalogs', async (c) => c.json(await catalogs.list()))
-      .post('/v1/catalogs', limited, valid('json', NewCatalog, 'catalog'), async (c) => {
-        const { name, source } = c.req.valid('json');
-        return refusable(c, () => catalogs.add(name, source));
-      })
-      .put('/v1/catalogs/:name/trust', limited, valid('json', TrustedKey, 'trust'), async (c) =>
-        refusable(c, () => catalogs.trust(c.req.param('name'), c.req.valid('json').public_key)),
-      )
-      .delete('/v1/catalogs/:name', async (c) =>
-        (await catalogs.remove(c.req.param('name'))) ? c.json({ removed: c.req.param('name') }) : found(c, undefined),
-      )
-      .notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
-      .onError((error, c) => {
-        // Malformed JSON and bodies over the limit: the caller's mistake, said as such.
-        if (error instanceof HTTPException) return c.json({ error: error.message || 'bad request' }, error.status);
-        log.error('registry API failed', { path: c.req.path, error: error.message });
-        return c.json({ error: error.message }, 500);
-      })
-  );
+  return api
+    .get('/v1/agents', async (c) => c.json(await Promise.all((await registry.agents.list()).map(withInstance))))
+    .get('/v1/agents/:id', async (c) => {
+      const agent = await registry.agents.get(c.req.param('id'));
+      return found(c, agent && (await withInstance(agent)));
+    })
+    .get('/v1/manifests', async (c) => c.json(await registry.manifests.list()))
+    .get('/v1/manifests/:id', async (c) => found(c, await registry.manifests.get(c.req.param('id'))))
+    .get('/v1/manifests/:id/history', async (c) => {
+      const manifest_id = c.req.param('id');
+      const versions = await marketplace.versions(manifest_id);
+      const upgrades = await registry.upgrades.list({ manifest_id });
+      return found(c, versions.length ? ({ manifest_id, versions, upgrades } satisfies ManifestHistory) : undefined);
+    })
+    .get('/v1/tasks', valid('query', TaskFilter, 'task filter'), async (c) =>
+      c.json(await registry.tasks.list(c.req.valid('query'))),
+    )
+    .get('/v1/decisions', valid('query', DecisionFilter, 'decision filter'), async (c) =>
+      c.json(await registry.decisions.list(c.req.valid('query'))),
+    )
+    .get('/v1/artifacts', valid('query', ArtifactFilter, 'artifact filter'), async (c) =>
+      c.json(
+        (await registry.artifacts.list(c.req.valid('query')))
+          .filter((a) => a.kind !== 'conversation')
+          .map(({ content, ...a }): ArtifactSummary => ({ ...a, bytes: Buffer.byteLength(content) })),
+      ),
+    )
+    .get('/v1/artifacts/:id', async (c) => found(c, await registry.artifacts.get(c.req.param('id'))))
+    .get('/v1/context/search', valid('query', ContextQuery, 'context query'), async (c) => {
+      const { q, feature_id, k } = c.req.valid('query');
+      return c.json(await registry.passages.search({ text: q, feature_id, k }));
+    })
+    .post('/v1/artifacts', limited, valid('json', NewArtifact, 'artifact'), async (c) =>
+      writeAll(c, { artifacts: [c.req.valid('json')], knowledge: [] }, (done) => done.artifacts[0]),
+    )
+    .get('/v1/knowledge', valid('query', KnowledgeFilter, 'knowledge filter'), async (c) =>
+      c.json(await registry.knowledge.list(c.req.valid('query'))),
+    )
+    .post('/v1/knowledge', limited, valid('json', NewKnowledge, 'knowledge'), async (c) =>
+      writeAll(c, { artifacts: [], knowledge: [c.req.valid('json')] }, (done) => done.knowledge[0]),
+    )
+    .post('/v1/writes', limited, valid('json', NewWrites, 'writes'), async (c) =>
+      writeAll(c, c.req.valid('json'), (done) => done),
+    )
+    .get('/v1/catalogs', async (c) => c.json(await catalogs.list()))
+    .post('/v1/catalogs', limited, valid('json', NewCatalog, 'catalog'), async (c) => {
+      const { name, source } = c.req.valid('json');
+      return refusable(c, () => catalogs.add(name, source));
+    })
+    .put('/v1/catalogs/:name/trust', limited, valid('json', TrustedKey, 'trust'), async (c) =>
+      refusable(c, () => catalogs.trust(c.req.param('name'), c.req.valid('json').public_key)),
+    )
+    .delete('/v1/catalogs/:name', async (c) =>
+      (await catalogs.remove(c.req.param('name'))) ? c.json({ removed: c.req.param('name') }) : found(c, undefined),
+    )
+    .notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
+    .onError((error, c) => {
+      // Malformed JSON and bodies over the limit: the caller's mistake, said as such.
+      if (error instanceof HTTPException) return c.json({ error: error.message || 'bad request' }, error.status);
+      log.error('registry API failed', { path: c.req.path, error: error.message });
+      return c.json({ error: error.message }, 500);
+    });
 }
 
 /** Serves the registry API on `host:port`; resolves once it listens. */
