@@ -171,10 +171,14 @@ describe('registry API (Hono, embedded SurrealDB)', () => {
       data: { artifact: 'f-3-adr' },
       ttl_minutes: 5,
     };
+    const queries = registry.queries;
     const done = await architect.write({
       artifacts: [part('f-3-c0', 'opening'), part('f-3-m1', 'answer'), { ...part('f-3-adr', '# ADR'), kind: 'adr' }],
       knowledge: [{ ...fact, from_agent: 'architect-001' }],
     });
+    // Whose each item is (artifacts, knowledge), the artifacts, the ADR's passages, the knowledge and its passages:
+    // a query each, however many artifacts (the conversation's are not searchable).
+    assert.equal(registry.queries - queries, 6);
     assert.deepEqual(
       done.artifacts.map((a) => [a.id, a.bytes]),
       [

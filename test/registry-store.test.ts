@@ -111,9 +111,46 @@ describe('registry store (embedded SurrealDB)', () => {
     assert.equal((await registry.agents.get('checked-002'))?.uptime_percentage, 50);
   });
 
+  it('writes and reads many records in one query each, in order, with what each derives', async () => {
+    const artifact = (id: string, kind: string, content: string) => ({
+      id,
+      kind,
+      title: id,
+      content,
+      created_at: '2026-12-04T10:00:00.000Z',
+    });
+    const queries = registry.queries;
+    const stored = await registry.artifacts.putMany([
+      artifact('many-1', 'conversation', 'first'),
+      artifact('many-2', 'report', 'The quarterly zeppelin report.'),
+      artifact('many-1', 'conversation', 'second'),
+    ]);
+    assert.deepEqual(
+      stored.map((a) => a.content),
+      ['first', 'The quarterly zeppelin report.', 'second'],
+    );
+    // The three records in one query, and the report's passages (a conversation is not searchable) in another.
+    assert.equal(registry.queries - queries, 2);
+    const read = await registry.artifacts.getMany(['many-2', 'many-none', 'many-1']);
+    assert.equal(registry.queries - queries, 3);
+    assert.deepEqual(
+      read.map((a) => a?.content),
+      ['The quarterly zeppelin report.', undefined, 'second'],
+      'in the order asked, undefined where there is none, the last write of a key kept',
+    );
+    assert.deepEqual(
+      (await registry.passages.search({ text: 'zeppelin' })).map((p) => p.source),
+      ['artifact:many-2'],
+    );
+    await assert.rejects(registry.artifacts.putMany([artifact('many-3', '', 'x')]), /kind/);
+    assert.equal(await registry.artifacts.get('many-3'), undefined);
+    assert.deepEqual(await registry.artifacts.getMany([]), []);
+  });
+
   it('treats keys and filter values as data, never as SurrealQL', async () => {
     const hostile = "x'); DELETE agent; --";
     assert.equal(await registry.agents.get(hostile), undefined);
+    assert.deepEqual(await registry.agents.getMany([hostile]), [undefined]);
     assert.deepEqual(await registry.agents.list({ role: hostile as never }), []);
     assert.equal(await registry.agents.remove(hostile), false);
     assert.ok((await registry.agents.list()).length >= 3);

@@ -23,6 +23,7 @@ export function gaugeSources(registry: RegistryStore, temporal: Client): GaugeSo
           ]),
         ),
       ),
+    registryQueries: () => registry.queries,
     // A query per running feature: they are few, and their state lives in their workflows.
     featureBudgetUsed: async () => {
       let most = 0;

@@ -118,17 +118,14 @@ export function registryApi(
   const refusal = async (who: Identity, { artifacts, knowledge }: Writes): Promise<string | undefined> => {
     for (const entry of knowledge)
       if (!mayActAs(who, entry.from_agent)) return `${writerOf(who)} may not share knowledge as ${entry.from_agent}`;
-    for (const { id } of artifacts) {
-      const existing = await registry.artifacts.get(id);
-      // Artifacts written before writers were recorded may be replaced by anyone who may write.
-      if (existing?.writer && !mayActAs(who, existing.writer))
-        return `artifact ${id} is ${existing.writer}'s: ${writerOf(who)} may not overwrite it`;
-    }
-    for (const { key } of knowledge) {
-      const existing = await registry.knowledge.get(key);
-      if (existing && !mayActAs(who, existing.from_agent))
-        return `knowledge ${key} is ${existing.from_agent}'s: ${writerOf(who)} may not overwrite it`;
-    }
+    // What is stored under each id and key, read in one query each.
+    const artifactsThere = await registry.artifacts.getMany(artifacts.map((a) => a.id));
+    // Artifacts written before writers were recorded may be replaced by anyone who may write.
+    const theirs = artifactsThere.find((a) => a?.writer && !mayActAs(who, a.writer));
+    if (theirs) return `artifact ${theirs.id} is ${theirs.writer}'s: ${writerOf(who)} may not overwrite it`;
+    const knowledgeThere = await registry.knowledge.getMany(knowledge.map((k) => k.key));
+    const spoken = knowledgeThere.find((k) => k && !mayActAs(who, k.from_agent));
+    if (spoken) return `knowledge ${spoken.key} is ${spoken.from_agent}'s: ${writerOf(who)} may not overwrite it`;
   };
   /**
    * Every write checked before any is made, then made in order: artifacts first, as the knowledge may name them.
@@ -138,11 +135,14 @@ export function registryApi(
     const who = c.get('who');
     const refused = await refusal(who, writes);
     if (refused) return c.json({ error: refused }, 403);
-    const done: WritesDone = { artifacts: [], knowledge: [] };
-    for (const body of writes.artifacts) {
-      const a = await registry.artifacts.put({ ...body, writer: writerOf(who), created_at: new Date().toISOString() });
-      done.artifacts.push({ id: a.id, kind: a.kind, title: a.title, bytes: Buffer.byteLength(a.content) });
-    }
+    const created_at = new Date().toISOString();
+    const stored = await registry.artifacts.putMany(
+      writes.artifacts.map((body) => ({ ...body, writer: writerOf(who), created_at })),
+    );
+    const done: WritesDone = {
+      artifacts: stored.map((a) => ({ id: a.id, kind: a.kind, title: a.title, bytes: Buffer.byteLength(a.content) })),
+      knowledge: [],
+    };
     for (const entry of writes.knowledge) done.knowledge.push(await registry.knowledge.share(entry));
     return c.json(reply(done));
   };

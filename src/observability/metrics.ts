@@ -10,6 +10,8 @@ export interface GaugeSources {
   featuresEnded(): Promise<Record<string, number>>;
   /** The largest share of its budget a running feature has spent (0 when none runs). */
   featureBudgetUsed(): Promise<number>;
+  /** Queries made to SurrealDB since the process started. */
+  registryQueries(): number;
 }
 
 const SECONDS_FAST = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -50,6 +52,15 @@ export function createMetrics(sources?: GaugeSources) {
       registers,
       async collect() {
         this.set(await sources.featureBudgetUsed());
+      },
+    });
+    new Counter({
+      name: 'vapora_registry_queries_total',
+      help: 'Queries the control plane made to SurrealDB (the registry and shared context)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sources.registryQueries());
       },
     });
     let counted: Record<string, number> = {};

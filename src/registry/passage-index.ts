@@ -1,4 +1,5 @@
-import type { RecordId, Surreal } from 'surrealdb';
+import type { RecordId } from 'surrealdb';
+import type { Queries } from './registry-store';
 import type { Embedder } from '../llm/embedding-model';
 import type { Logger } from '../logger';
 
@@ -132,7 +133,7 @@ export class PassageIndex {
   private writes: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly db: Surreal,
+    private readonly db: Queries,
     private readonly embedder?: Embedder,
     private readonly log?: Logger,
   ) {}

@@ -37,6 +37,9 @@ export interface Retrieval {
 
 type Columns = Record<string, string | undefined>;
 
+/** What the store asks of SurrealDB: queries, each counted (see RegistryStore.queries). */
+export type Queries = Pick<Surreal, 'query'>;
+
 /**
  * A write conflict between concurrent transactions, which the SDK then runs
  * again. SurrealDB 3.1 reports it as a structured QueryError (the SDK's own
@@ -53,7 +56,7 @@ export class Collection<S extends z.ZodType, F extends Columns> {
   private readonly pending = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly db: Surreal,
+    private readonly db: Queries,
     private readonly table: Table,
     private readonly schema: S,
     private readonly keyOf: (record: z.infer<S>) => string,
@@ -80,11 +83,11 @@ export class Collection<S extends z.ZodType, F extends Columns> {
    */
   private async write(statement: 'UPSERT' | 'UPDATE' | 'CREATE', value: z.input<S>): Promise<z.infer<S> | undefined> {
     const record = parse(this.schema, value, this.table);
-    const content = { ...this.columnsOf(record), doc: record };
+    const { key, content } = this.row(record);
     const [written] = await this.db
       .query<[unknown[]]>(`${statement} type::record($tb, $key) CONTENT $content RETURN VALUE id`, {
         tb: this.table,
-        key: this.keyOf(record),
+        key,
         content,
       })
       .collect();
@@ -93,12 +96,44 @@ export class Collection<S extends z.ZodType, F extends Columns> {
     return record;
   }
 
+  /** Writes several validated records (creating or replacing each) in one query, then what each derives, in order. */
+  async putMany(values: z.input<S>[]): Promise<z.infer<S>[]> {
+    const records = values.map((value) => parse(this.schema, value, this.table));
+    if (!records.length) return [];
+    await this.db
+      .query('FOR $row IN $rows { UPSERT type::record($tb, $row.key) CONTENT $row.content RETURN NONE; }', {
+        tb: this.table,
+        rows: records.map((record) => this.row(record)),
+      })
+      .collect();
+    for (const record of records) await this.derived?.put(record);
+    return records;
+  }
+
+  /** A record as stored: under its key, with its indexed columns beside it. */
+  private row(record: z.infer<S>) {
+    return { key: this.keyOf(record), content: { ...this.columnsOf(record), doc: record } };
+  }
+
   async get(key: string): Promise<z.infer<S> | undefined> {
     const [doc] = await this.db
       .query<[unknown]>('SELECT VALUE doc FROM ONLY type::record($tb, $key)', { tb: this.table, key })
       .json()
       .collect();
     return doc == null ? undefined : parse(this.schema, doc, `${this.table} ${key}`);
+  }
+
+  /** The records under `keys`, in their order (undefined where there is none), in one query. */
+  async getMany(keys: string[]): Promise<(z.infer<S> | undefined)[]> {
+    if (!keys.length) return [];
+    const [docs] = await this.db
+      .query<[unknown[]]>('RETURN array::map($keys, |$key| (SELECT VALUE doc FROM ONLY type::record($tb, $key)))', {
+        tb: this.table,
+        keys,
+      })
+      .json()
+      .collect();
+    return docs.map((doc, i) => (doc == null ? undefined : parse(this.schema, doc, `${this.table} ${keys[i]}`)));
   }
 
   /** Records whose indexed columns equal every given value, in key order. */
@@ -217,7 +252,7 @@ export class KnowledgeStore {
   private lastPurge = 0;
 
   constructor(
-    private readonly db: Surreal,
+    private readonly db: Queries,
     private readonly passages: PassageIndex,
   ) {
     this.entries = new Collection(
@@ -263,8 +298,14 @@ export class KnowledgeStore {
   }
 
   async get(key: string, now = new Date()): Promise<Knowledge | undefined> {
-    const entry = await this.entries.get(key);
-    return entry && entry.expires_at > now.toISOString() ? entry : undefined;
+    return (await this.getMany([key], now))[0];
+  }
+
+  /** The live entries under `keys`, in their order (undefined where there is none), in one query. */
+  async getMany(keys: string[], now = new Date()): Promise<(Knowledge | undefined)[]> {
+    return (await this.entries.getMany(keys)).map((entry) =>
+      entry && entry.expires_at > now.toISOString() ? entry : undefined,
+    );
   }
 
   /** Live entries, optionally only those of a type, of a scope (see scopeOf), or addressed to a role (an empty `to_roles` is for everyone). */
@@ -314,11 +355,18 @@ export class RegistryStore {
   readonly artifacts;
   readonly knowledge;
   readonly passages: PassageIndex;
+  private queryCount = 0;
 
   private constructor(
-    private readonly db: Surreal,
+    private readonly connection: Surreal,
     retrieval: Retrieval,
   ) {
+    const db: Queries = {
+      query: ((...args: Parameters<Surreal['query']>) => {
+        this.queryCount++;
+        return connection.query(...args);
+      }) as Surreal['query'],
+    };
     this.passages = new PassageIndex(db, retrieval.embedder, retrieval.log);
     this.manifests = new Collection(
       db,
@@ -445,6 +493,11 @@ export class RegistryStore {
    * points exit explicitly when they are done.
    */
   async close(): Promise<void> {
-    await this.db.close();
+    await this.connection.close();
+  }
+
+  /** Queries this store has made since it opened: what a task costs SurrealDB, counted (its metrics, the bench). */
+  get queries(): number {
+    return this.queryCount;
   }
 }

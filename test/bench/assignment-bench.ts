@@ -24,6 +24,8 @@ type PerUnit = ServerCounts & {
   published: number;
   /** Requests the agents (and the bench) made to the control plane's API. */
   apiRequests: number;
+  /** Queries the control plane made to SurrealDB. */
+  registryQueries: number;
 };
 
 /** Starts one unit of work; resolves, once started, with a promise of its end. */
@@ -214,18 +216,21 @@ export async function assignmentBench(
       'bench client': ({ pid }) => pid === process.pid,
     });
   const metricsUrl = process.env.VAPORA_TEST_TEMPORAL_METRICS!;
-  /** Requests the plane's API answered, by its own counter (these reads of /metrics aside). */
-  const apiRequests = async () =>
-    (await (await fetch(`http://${plane.apiAddress}/metrics`)).text())
-      .split('\n')
-      .filter((l) => l.startsWith('vapora_api_requests_total{') && !l.includes('route="/metrics"'))
-      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  /** Requests the plane's API answered (these reads of /metrics aside) and its SurrealDB queries, by its own counters. */
+  const planeCounts = async () => {
+    const lines = (await (await fetch(`http://${plane.apiAddress}/metrics`)).text()).split('\n');
+    const sum = (prefix: string) =>
+      lines
+        .filter((l) => l.startsWith(prefix) && !l.includes('route="/metrics"'))
+        .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    return { requests: sum('vapora_api_requests_total{'), queries: sum('vapora_registry_queries_total ') };
+  };
   const measured = async (work: () => Promise<Measured>, workflowId: (id: string) => string, dispatched: boolean) => {
     started = [];
-    const [ops, stored, requests, from] = [
+    const [ops, stored, plane0, from] = [
       await persistenceOps(metricsUrl),
       await bus.storedCount(),
-      await apiRequests(),
+      await planeCounts(),
       new Date(),
     ];
     const before = cpuTime();
@@ -233,10 +238,10 @@ export async function assignmentBench(
     const { assigned: latencies, life } = await work();
     const elapsed = performance.now() - began;
     const after = cpuTime();
-    const [opsAfter, storedAfter, requestsAfter, to] = [
+    const [opsAfter, storedAfter, plane1, to] = [
       await persistenceOps(metricsUrl),
       await bus.storedCount(),
-      await apiRequests(),
+      await planeCounts(),
       new Date(),
     ];
     const used = Object.entries(after).map(([group, ms]) => [group, ms - (before[group] ?? 0)] as const);
@@ -252,7 +257,8 @@ export async function assignmentBench(
       ...counts,
       ...persistencePerUnit(ops, opsAfter, latencies.samples, 6),
       published: round((storedAfter - stored) / latencies.samples),
-      apiRequests: round((requestsAfter - requests) / latencies.samples),
+      apiRequests: round((plane1.requests - plane0.requests) / latencies.samples),
+      registryQueries: round((plane1.queries - plane0.queries) / latencies.samples),
     };
     return {
       latencies,
@@ -398,9 +404,10 @@ function printServerCounts(results: Scenario[]): void {
     ['events', (u) => u.events],
     ['JS publishes', (u) => u.published],
     ['API requests', (u) => u.apiRequests],
+    ['DB queries', (u) => u.registryQueries],
   ];
   console.log(
-    "\nper task (and per baseline workflow): the dev server's persistence operations (its metrics), history counts (task and dispatcher), task events on JetStream, requests to the control plane's API\n",
+    "\nper task (and per baseline workflow): the dev server's persistence operations (its metrics), history counts (task and dispatcher), task events on JetStream, requests to the control plane's API, and its SurrealDB queries\n",
   );
   console.log(`${'scenario'.padEnd(36)}${columns.map(([c]) => c.padStart(13)).join('')}`);
   for (const r of results)
