@@ -38,6 +38,12 @@ export interface Assignment {
   queued_since?: string;
 }
 
+/** What the dispatcher's activity did: the agent it chose (null for none free) and the run it started. */
+export interface Dispatched {
+  agent_id: string | null;
+  run_id?: string;
+}
+
 /** Control-plane activities of the work: assignment (a local activity), task records and events, escalation. */
 export function createWorkActivities(deps: WorkDeps) {
   const { stateDir, gitUrl, registry, bus, view, decisions, metrics, temporal } = deps;
@@ -129,11 +135,11 @@ export function createWorkActivities(deps: WorkDeps) {
       workflowId: string;
       args: TaskInput;
       summary: string;
-    }): Promise<string | null> {
+    }): Promise<Dispatched> {
       const agentId = await assign(input.assignment);
       const args = parseWorkflowInput('taskWorkflow', { ...input.args, ...(agentId && { assigned_agent: agentId }) });
       const { task_id = input.assignment.task.task_id, role, feature_id, title, priority } = args;
-      await temporal.workflow
+      const runId = await temporal.workflow
         .start('taskWorkflow', {
           taskQueue: input.taskQueue,
           workflowId: input.workflowId,
@@ -148,10 +154,14 @@ export function createWorkActivities(deps: WorkDeps) {
           ],
           requestEagerStart: true,
         })
-        // Started by this activity's earlier attempt, whose answer was lost.
-        .catch((error: unknown) => {
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        });
+        .then(
+          (started) => started.firstExecutionRunId,
+          // Started by this activity's earlier attempt, whose answer was lost (and its run id with it).
+          (error: unknown) => {
+            if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+            return undefined;
+          },
+        );
       // Once: a record already there (this activity's earlier attempt, or any later step of the task) stays.
       if (agentId)
         await registry.tasks.add(
@@ -168,7 +178,7 @@ export function createWorkActivities(deps: WorkDeps) {
             agent_id: agentId,
           }),
         );
-      return agentId;
+      return { agent_id: agentId, run_id: runId };
     },
 
     /** Workflow input parsed here, where zod is loaded once (see workflows/validate-input.ts). */

@@ -511,8 +511,10 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       role: 'tester',
       title: 'Check the CSV export',
     });
-    assert.deepEqual(submitted, { task_id: id, workflow_id: `task-${id}`, agent_id: 'tester-001' });
-    const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`);
+    const { run_id, ...named } = submitted;
+    assert.deepEqual(named, { task_id: id, workflow_id: `task-${id}`, agent_id: 'tester-001' });
+    // Followed by its run, as the dispatcher started it: no lookup of the current run.
+    const handle = plane.client.workflow.getHandle<typeof taskWorkflow>(`task-${id}`, run_id);
     const outcome = await handle.result();
     assert.equal(outcome.status, 'completed');
     assert.equal(outcome.result?.verdict, 'approve');
@@ -520,6 +522,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     // dispatcher), its search attributes set at start and upserted once, at its end; its deadline kept by its
     // calls' own timeouts, not a timer.
     const described = await handle.describe();
+    assert.equal(described.runId, run_id);
     assert.equal(described.parentExecution, undefined);
     assert.equal(described.typedSearchAttributes.get(VaporaStatus), 'completed');
     assert.equal(described.typedSearchAttributes.get(VaporaAgentId), 'tester-001');

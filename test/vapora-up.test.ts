@@ -178,8 +178,10 @@ describe('vapora up', () => {
         task_id: 'csv-docs',
         workflow_id: 'task-csv-docs',
         agent_id: 'documenter-001',
+        run_id: printed[0]!.run_id,
         web_ui: printed[0]!.web_ui,
       });
+      assert.match(String(printed[0].run_id), /^[0-9a-f-]{36}$/, 'the run it started, which --wait follows');
       const outcome = printed.at(-1) as { status: string; agent_id: string; result: { summary: string } };
       assert.equal(outcome.status, 'completed');
       assert.equal(outcome.agent_id, 'documenter-001');

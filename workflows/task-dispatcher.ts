@@ -10,6 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { Dispatched } from '../activities/work';
 import { describeIssues } from '../src/domain/validation';
 import type { TaskInput } from '../src/contracts/task-input';
 import { dispatchTaskQueue } from '../src/contracts/task-queues';
@@ -58,8 +59,16 @@ export async function taskDispatcherWorkflow(options?: { taskQueue: string }): P
       const summary = `${input.role}: ${input.title}`.slice(0, 200);
       if (applies(STARTED_BY_ACTIVITY)) {
         const args = { ...input, task_id };
-        const agentId = await dispatchTask({ assignment, taskQueue, workflowId, args, summary });
-        return { task_id, workflow_id: workflowId, agent_id: agentId };
+        const ran: Dispatched | string | null = await dispatchTask({
+          assignment,
+          taskQueue,
+          workflowId,
+          args,
+          summary,
+        });
+        // Runs begun before had the agent back alone: a local activity's result replays as it was recorded.
+        const { agent_id, run_id } = typeof ran === 'object' && ran ? ran : { agent_id: ran, run_id: undefined };
+        return { task_id, workflow_id: workflowId, agent_id, run_id };
       }
       const agentId = await assignTask(assignment);
       const args: TaskInput = {

@@ -121,11 +121,11 @@ function worthRetrying(error: unknown): boolean {
  */
 export async function followTask(
   client: Client,
-  workflowId: string,
+  { workflow_id: workflowId, run_id: runId }: Pick<TaskSubmitted, 'workflow_id' | 'run_id'>,
   onChange: (status: TaskOutcome) => void = () => undefined,
   pollMs = 500,
 ): Promise<TaskOutcome> {
-  const handle = client.workflow.getHandle<TaskWorkflow>(workflowId);
+  const handle = client.workflow.getHandle<TaskWorkflow>(workflowId, runId);
   const ended = handle.result();
   ended.catch(() => undefined); // awaited below, or left once a person is asked
   let said = '';

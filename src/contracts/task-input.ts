@@ -60,6 +60,8 @@ export interface TaskSubmitted {
   workflow_id: string;
   /** Null when no agent could take it at once: the task workflow waits for one. */
   agent_id: string | null;
+  /** The task workflow's run, when this submission started it: followed by it, the server looks nothing up. */
+  run_id?: string;
 }
 
 export interface TaskAttempt {

@@ -138,12 +138,12 @@ export async function assignmentBench(
   const running = worker.run();
 
   const startTask: Start = async (id) => {
-    const { workflow_id } = await submitTask(plane.client, taskQueue, {
+    const { workflow_id, run_id } = await submitTask(plane.client, taskQueue, {
       task_id: id,
       role: 'developer',
       title: 'benchmark task',
     });
-    return { done: plane.client.workflow.getHandle(workflow_id).result() };
+    return { done: plane.client.workflow.getHandle(workflow_id, run_id).result() };
   };
   const startBaseline: Start = async (id) => {
     const handle = await plane.client.workflow.start<typeof baselineWorkflow>('baselineWorkflow', {

@@ -76,7 +76,7 @@ export function registerTask(program: Command): void {
               }\n  Web UI  ${webUi}`,
             );
           if (!o.wait) return;
-          const outcome = await followTask(client, submitted.workflow_id, (s) =>
+          const outcome = await followTask(client, submitted, (s) =>
             o.json
               ? printJson({ status: s.status, agent_id: s.agent_id, attempts: s.attempts })
               : progress(statusLine(s)),
