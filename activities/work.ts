@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Decision, TaskContext } from '../src/domain';
+import type { Decision, TaskContext, TaskRecord } from '../src/domain';
 import type { EventBus } from '../src/bus/event-bus';
 import type { RegistryStore } from '../src/registry/registry-store';
 import type { DecisionRequest, DecisionService } from '../src/control-plane/decision-service';
@@ -61,23 +61,15 @@ export function createWorkActivities(deps: WorkDeps) {
     if (input.submitted_at) metrics.assignmentSeconds.observe((Date.now() - Date.parse(input.submitted_at)) / 1000);
     return chosen.agentId;
   };
-  /** A task attempt's end: the agent's reservation and counters, and TaskCompleted or TaskFailed. */
-  const recordEnding = async (u: TaskUpdate, agentId: string): Promise<void> => {
+  /**
+   * A task attempt's end: the agent's reservation, TaskCompleted or TaskFailed, then the task's record with the
+   * agent's counters (in one transaction, so a record that shows the end says all of it was done).
+   */
+  const recordEnding = async (u: TaskUpdate, agentId: string, record: TaskRecord): Promise<void> => {
     const succeeded = u.status === 'completed';
     const tokens = u.usage ? u.usage.input_tokens + u.usage.output_tokens : 0;
     countTask(metrics, u);
     view.release(agentId, succeeded, { taskId: u.task_id, attempt: u.attempt });
-    await registry.instances.update(agentId, (i) => ({
-      ...i,
-      tasks_completed: i.tasks_completed + (succeeded ? 1 : 0),
-      tasks_failed: i.tasks_failed + (succeeded ? 0 : 1),
-      avg_task_duration_ms:
-        succeeded && u.duration_ms !== undefined
-          ? Math.round((i.avg_task_duration_ms * i.tasks_completed + u.duration_ms) / (i.tasks_completed + 1))
-          : i.avg_task_duration_ms,
-      tokens_used: i.tokens_used + tokens,
-      cost_incurred: i.cost_incurred + (u.usage?.cost_usd ?? 0),
-    }));
     if (succeeded && u.result) {
       await bus.publish(
         {
@@ -102,6 +94,13 @@ export function createWorkActivities(deps: WorkDeps) {
         `${u.task_id}/failed/${u.attempt}`,
       );
     }
+    await registry.recordTaskEnd(record, {
+      agent_id: agentId,
+      succeeded,
+      duration_ms: u.duration_ms,
+      tokens,
+      cost_usd: u.usage?.cost_usd ?? 0,
+    });
   };
   return {
     /** The feature's git workspace, created once (asked again, it finds it). */
@@ -193,12 +192,13 @@ export function createWorkActivities(deps: WorkDeps) {
      */
     async recordTask(u: TaskUpdate): Promise<void> {
       const record = taskRecord(u);
-      if (u.agent_id && (u.status === 'completed' || u.status === 'failed')) {
-        const stored = await registry.tasks.get(u.task_id);
-        if (stored?.status === u.status && stored.retry_count === record.retry_count) return;
-        await recordEnding(u, u.agent_id);
+      if (!u.agent_id || (u.status !== 'completed' && u.status !== 'failed')) {
+        await registry.tasks.put(record);
+        return;
       }
-      await registry.tasks.put(record);
+      const stored = await registry.tasks.get(u.task_id);
+      if (stored?.status === record.status && stored.retry_count === record.retry_count) return;
+      await recordEnding(u, u.agent_id, record);
     },
 
     /** RequestDecision to the DecisionMaker agent; the decision is stored and published once. */

@@ -147,6 +147,42 @@ describe('registry store (embedded SurrealDB)', () => {
     assert.deepEqual(await registry.artifacts.getMany([]), []);
   });
 
+  it('indexes knowledge that restates an artifact stored with it through that artifact alone', async () => {
+    const [report] = await registry.artifacts.putMany([
+      {
+        id: 'restated-1',
+        kind: 'report',
+        title: 'Report',
+        content: 'The walrus   migration\nfinished at dawn.\n\nEvery shard moved.',
+        created_at: '2026-12-04T10:00:00.000Z',
+      },
+    ]);
+    const fact = (key: string, summary: string) => ({
+      key,
+      context_type: 'report',
+      from_agent: 'tester-001',
+      to_roles: [],
+      data: { summary, artifact: 'restated-1' },
+      ttl_minutes: 5,
+    });
+    const found = async () => (await registry.passages.search({ text: 'walrus', k: 10 })).map((p) => p.source).sort();
+    // Its words, whitespace aside: found once, through the artifact (and the entry is kept, to read).
+    await registry.knowledge.share(fact('restated/one', 'The walrus migration finished at dawn.'), undefined, [
+      report!,
+    ]);
+    assert.deepEqual(await found(), ['artifact:restated-1']);
+    assert.equal((await registry.knowledge.get('restated/one'))?.from_agent, 'tester-001');
+    // Words of its own, or the artifact not stored with it: indexed as before.
+    await registry.knowledge.share(fact('restated/two', 'The walrus migration needs a rerun.'), undefined, [report!]);
+    await registry.knowledge.share(fact('restated/three', 'The walrus migration finished at dawn.'));
+    assert.deepEqual(await found(), ['artifact:restated-1', 'knowledge:restated/three', 'knowledge:restated/two']);
+    // Shared again restating the artifact, under a key that had passages: those go.
+    await registry.knowledge.share(fact('restated/two', 'Every shard moved.'), undefined, [report!]);
+    assert.deepEqual(await found(), ['artifact:restated-1', 'knowledge:restated/three']);
+    assert.equal(await registry.knowledge.remove('restated/three'), true);
+    assert.deepEqual(await found(), ['artifact:restated-1']);
+  });
+
   it('treats keys and filter values as data, never as SurrealQL', async () => {
     const hostile = "x'); DELETE agent; --";
     assert.equal(await registry.agents.get(hostile), undefined);

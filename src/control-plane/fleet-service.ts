@@ -369,7 +369,9 @@ export class FleetService {
       (current) => ({ ...current, ...(ok && { status: 'Active' as const }), ...agent }),
       'health check passed',
     );
-    if (lastHeartbeat) await this.registry.instances.update(agentId, (i) => ({ ...i, last_heartbeat: lastHeartbeat }));
+    // Set alone: a task's end adds to the instance's counters meanwhile (see RegistryStore.recordTaskEnd).
+    if (lastHeartbeat)
+      await this.registry.instances.setFields([{ key: agentId, fields: { last_heartbeat: lastHeartbeat } }]);
   }
 
   private setStatus(agentId: string, to: AgentStatus, reason: string): Promise<void> {

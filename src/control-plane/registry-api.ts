@@ -143,7 +143,7 @@ export function registryApi(
       artifacts: stored.map((a) => ({ id: a.id, kind: a.kind, title: a.title, bytes: Buffer.byteLength(a.content) })),
       knowledge: [],
     };
-    for (const entry of writes.knowledge) done.knowledge.push(await registry.knowledge.share(entry));
+    for (const entry of writes.knowledge) done.knowledge.push(await registry.knowledge.share(entry, undefined, stored));
     return c.json(reply(done));
   };
   const catalogs = new Catalogs(registry);

@@ -110,6 +110,11 @@ export class Collection<S extends z.ZodType, F extends Columns> {
     return records;
   }
 
+  /** A record validated and as stored, for a write made with others' in one transaction (see RegistryStore). */
+  rowOf(value: z.input<S>) {
+    return this.row(parse(this.schema, value, this.table));
+  }
+
   /** A record as stored: under its key, with its indexed columns beside it. */
   private row(record: z.infer<S>) {
     return { key: this.keyOf(record), content: { ...this.columnsOf(record), doc: record } };
@@ -266,35 +271,41 @@ export class KnowledgeStore {
         expires_at: k.expires_at,
         scope: scopeOf(k.key),
       }),
-      {
-        put: (k) =>
-          passages.index(
-            {
-              source: `knowledge:${k.key}`,
-              kind: k.context_type,
-              title: `${k.context_type} from ${k.from_agent}`,
-              feature_id: scopeOf(k.key),
-              author: k.from_agent,
-              expires_at: k.expires_at,
-            },
-            textOf(k.data),
-          ),
-        remove: (key) => passages.remove(`knowledge:${key}`),
-      },
     );
   }
 
+  /**
+   * Stores an entry and makes it searchable. One that restates an artifact stored with it (`storedWith`: it names
+   * the artifact as `data.artifact`, and its text is the artifact's own words, as an agent's result summary is) is
+   * found through that artifact instead: indexed twice, every search for it would spend a second hit on the same
+   * words.
+   */
   async share(
     entry: Omit<Knowledge, 'created_at' | 'expires_at'> & { ttl_minutes: number },
     now = new Date(),
+    storedWith: Artifact[] = [],
   ): Promise<Knowledge> {
     if (now.getTime() - this.lastPurge >= PURGE_EVERY_MS) await this.purgeExpired(now);
     const { ttl_minutes, ...rest } = entry;
-    return this.entries.put({
+    const k = await this.entries.put({
       ...rest,
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + ttl_minutes * 60_000).toISOString(),
     });
+    const text = textOf(k.data);
+    // Indexing no text still clears what an earlier entry under the key left.
+    await this.passages.index(
+      {
+        source: `knowledge:${k.key}`,
+        kind: k.context_type,
+        title: `${k.context_type} from ${k.from_agent}`,
+        feature_id: scopeOf(k.key),
+        author: k.from_agent,
+        expires_at: k.expires_at,
+      },
+      restates(k.data, text, storedWith) ? '' : text,
+    );
+    return k;
   }
 
   async get(key: string, now = new Date()): Promise<Knowledge | undefined> {
@@ -322,7 +333,9 @@ export class KnowledgeStore {
   }
 
   async remove(key: string): Promise<boolean> {
-    return this.entries.remove(key);
+    const removed = await this.entries.remove(key);
+    if (removed) await this.passages.remove(`knowledge:${key}`);
+    return removed;
   }
 
   async purgeExpired(now = new Date()): Promise<void> {
@@ -338,6 +351,13 @@ function textOf(data: unknown): string {
   if (typeof data === 'string') return data;
   const summary = (data as { summary?: unknown } | null)?.summary;
   return typeof summary === 'string' ? summary : JSON.stringify(data);
+}
+
+/** Whether knowledge says only what an artifact of `artifacts` says: it names it, and `text` is in its words. */
+function restates(data: unknown, text: string, artifacts: Artifact[]): boolean {
+  const named = (data as { artifact?: unknown } | null)?.artifact;
+  const flat = (words: string) => words.replace(/\s+/g, ' ').trim();
+  return artifacts.some((a) => a.id === named && flat(a.content).includes(flat(text)));
 }
 
 /** The registry and shared context of the spec, kept in SurrealDB. */
@@ -356,6 +376,8 @@ export class RegistryStore {
   readonly knowledge;
   readonly passages: PassageIndex;
   private queryCount = 0;
+  /** The connection's queries, counted. */
+  private readonly db: Queries;
 
   private constructor(
     private readonly connection: Surreal,
@@ -367,6 +389,7 @@ export class RegistryStore {
         return connection.query(...args);
       }) as Surreal['query'],
     };
+    this.db = db;
     this.passages = new PassageIndex(db, retrieval.embedder, retrieval.log);
     this.manifests = new Collection(
       db,
@@ -494,6 +517,46 @@ export class RegistryStore {
    */
   async close(): Promise<void> {
     await this.connection.close();
+  }
+
+  /**
+   * A task attempt's end in one transaction: its record, and the counters of the agent that ran it, added up on the
+   * stored instance, so ends recorded at once all count (an instance removed meanwhile stays removed). The
+   * average duration is of the completed tasks whose duration is known.
+   */
+  async recordTaskEnd(
+    task: z.input<typeof TaskRecord>,
+    end: { agent_id: string; succeeded: boolean; duration_ms?: number; tokens: number; cost_usd: number },
+  ): Promise<void> {
+    const { key, content } = this.tasks.rowOf(task);
+    const timed = end.succeeded && end.duration_ms !== undefined;
+    await this.db
+      .query(
+        `BEGIN;
+         UPDATE type::record('instance', $agent) SET
+           doc.avg_task_duration_ms = IF $timed
+             THEN math::round(<float> (doc.avg_task_duration_ms * doc.tasks_completed + $duration) / (doc.tasks_completed + 1))
+             ELSE doc.avg_task_duration_ms END,
+           doc.tasks_completed += $completed,
+           doc.tasks_failed += $failed,
+           doc.tokens_used += $tokens,
+           doc.cost_incurred += $cost
+           RETURN NONE;
+         UPSERT type::record('task', $key) CONTENT $content RETURN NONE;
+         COMMIT;`,
+        {
+          agent: end.agent_id,
+          timed,
+          duration: timed ? end.duration_ms : 0,
+          completed: end.succeeded ? 1 : 0,
+          failed: end.succeeded ? 0 : 1,
+          tokens: end.tokens,
+          cost: end.cost_usd,
+          key,
+          content,
+        },
+      )
+      .collect();
   }
 
   /** Queries this store has made since it opened: what a task costs SurrealDB, counted (its metrics, the bench). */
