@@ -1,5 +1,5 @@
 import type { RecordId } from 'surrealdb';
-import type { Queries } from './registry-store';
+import type { Queries } from './queries';
 import type { Embedder } from '../llm/embedding-model';
 import type { Logger } from '../logger';
 

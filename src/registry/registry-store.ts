@@ -17,6 +17,7 @@ import {
 } from '../domain';
 import { SCHEMA, type Table } from './registry-schema';
 import { PASSAGE_SCHEMA, PassageIndex } from './passage-index';
+import type { Queries } from './queries';
 import type { Embedder } from '../llm/embedding-model';
 import type { Logger } from '../logger';
 
@@ -36,9 +37,6 @@ export interface Retrieval {
 }
 
 type Columns = Record<string, string | undefined>;
-
-/** What the store asks of SurrealDB: queries, each counted (see RegistryStore.queries). */
-export type Queries = Pick<Surreal, 'query'>;
 
 /**
  * A write conflict between concurrent transactions, which the SDK then runs
