@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { EventBus, askForHelp, type StoredEvent } from '../src/bus/event-bus';
 import { installTeam } from '../src/client/pool-client';
@@ -19,6 +19,7 @@ import {
   approveUpdate,
   featureStatusQuery,
   rejectSignal,
+  taskDispatcherId,
   taskStatusQuery,
 } from '../src/contracts/messages';
 import { featureWorkflow, taskWorkflow } from '../workflows';
@@ -561,6 +562,49 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     );
     const assigned = (await events(id)).filter((e) => e.message.type === 'TaskAssigned');
     assert.equal(assigned.length, 1, 'the dispatcher announced it once, and the task workflow did not again');
+  });
+
+  it("sends each submission to the dispatcher run that answered the last, and finds the shard's next run once that one ends", async () => {
+    const sent: (string | undefined)[] = [];
+    const client = new Client({
+      connection: plane.client.connection,
+      dataConverter: testConverter(),
+      interceptors: {
+        workflow: [
+          {
+            startUpdate: (input, next) => {
+              sent.push(input.workflowExecution.runId);
+              return next(input);
+            },
+          },
+        ],
+      },
+    });
+    const p = unique('r');
+    const shard = taskDispatcherId(plane.taskQueue, `${p}-0`);
+    const ids = Array.from({ length: 1000 }, (_, i) => `${p}-${i}`)
+      .filter((id) => taskDispatcherId(plane.taskQueue, id) === shard)
+      .slice(0, 4);
+    const submit = async (task_id: string) => {
+      const submitted = await submitTask(client, plane.taskQueue, {
+        task_id,
+        role: 'tester',
+        title: 'Check the totals',
+      });
+      assert.equal(submitted.agent_id, 'tester-001');
+      await client.workflow.getHandle<typeof taskWorkflow>(submitted.workflow_id, submitted.run_id).result();
+    };
+    await submit(ids[0]!);
+    const first = (await client.workflow.getHandle(shard).describe()).runId;
+    await submit(ids[1]!);
+    assert.deepEqual(sent, [undefined, first], 'the second went to the run that answered the first');
+    // Ended as a run ends when it continues as new: the next submission finds the shard's current run.
+    await client.workflow.getHandle(shard, first).terminate('the run ends');
+    await submit(ids[2]!);
+    const next = (await client.workflow.getHandle(shard).describe()).runId;
+    assert.notEqual(next, first);
+    await submit(ids[3]!);
+    assert.deepEqual(sent, [undefined, first, first, undefined, undefined, next]);
   });
 
   it("keeps each role's queue in priority order: a freed slot goes to the high-priority task, woken at once, ahead of a normal one that came first", async () => {

@@ -4,6 +4,7 @@ import {
   ServiceError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
   isGrpcServiceError,
   type Client,
 } from '@temporalio/client';
@@ -71,24 +72,45 @@ export async function wakeWaitingTasks(client: Client, taskQueue: string, wake =
   return woken;
 }
 
+/** The run each dispatcher shard last answered from, per client (see submitTask). */
+const dispatcherRuns = new WeakMap<Client, Map<string, string>>();
+
 /**
  * Hands a task to its dispatcher shard (starting the shard for its first
  * task): returns once the task is assigned and its workflow started. The
  * update id is the task id, so asking again never submits a task twice.
+ * The update goes to the run that answered this client's last one, so the
+ * server need not look the shard's current run up; a run that has ended
+ * (it continues as new every few hundred tasks) answers not found, and the
+ * shard's current run is asked for again.
  */
 export async function submitTask(client: Client, taskQueue: string, task: TaskSubmission): Promise<TaskSubmitted> {
   const workflowId = taskDispatcherId(taskQueue, task.task_id);
-  const dispatcher = client.workflow.getHandle(workflowId);
-  return retry(() => dispatcher.executeUpdate(submitTaskUpdate, { args: [task], updateId: task.task_id }), {
-    attempts: 5,
-    delayMs: jitteredBackoff(20),
-    retryable: async (error) => {
-      // Not running yet, or between two runs (it continues as new; the server says not found): start it.
-      if (error instanceof WorkflowNotFoundError)
-        return startDispatcher(client, taskQueue, workflowId).then(() => true);
-      return worthRetrying(error);
+  const known = dispatcherRuns.get(client) ?? new Map<string, string>();
+  dispatcherRuns.set(client, known);
+  return retry(
+    async () => {
+      const update = await client.workflow.getHandle(workflowId, known.get(workflowId)).startUpdate(submitTaskUpdate, {
+        args: [task],
+        updateId: task.task_id,
+        // Typed for ACCEPTED alone; COMPLETED is what executeUpdate asks for: one request that waits for the answer.
+        waitForStage: WorkflowUpdateStage.COMPLETED as typeof WorkflowUpdateStage.ACCEPTED,
+      });
+      known.set(workflowId, update.workflowRunId!);
+      return update.result();
     },
-  });
+    {
+      attempts: 5,
+      delayMs: jitteredBackoff(20),
+      retryable: async (error) => {
+        if (!(error instanceof WorkflowNotFoundError)) return worthRetrying(error);
+        // The run asked has ended: its successor is the shard's current run.
+        if (known.delete(workflowId)) return true;
+        // Not running yet, or between two runs (it continues as new; the server says not found): start it.
+        return startDispatcher(client, taskQueue, workflowId).then(() => true);
+      },
+    },
+  );
 }
 
 /**
