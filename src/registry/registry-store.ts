@@ -290,19 +290,22 @@ export class KnowledgeStore {
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + ttl_minutes * 60_000).toISOString(),
     });
+    const source = `knowledge:${k.key}`;
     const text = textOf(k.data);
-    // Indexing no text still clears what an earlier entry under the key left.
-    await this.passages.index(
-      {
-        source: `knowledge:${k.key}`,
-        kind: k.context_type,
-        title: `${k.context_type} from ${k.from_agent}`,
-        feature_id: scopeOf(k.key),
-        author: k.from_agent,
-        expires_at: k.expires_at,
-      },
-      restates(k.data, text, storedWith) ? '' : text,
-    );
+    // Found through its artifact, it keeps no passages of its own: what an earlier entry under the key left goes.
+    if (restates(k.data, text, storedWith)) await this.passages.remove(source);
+    else
+      await this.passages.index(
+        {
+          source,
+          kind: k.context_type,
+          title: `${k.context_type} from ${k.from_agent}`,
+          feature_id: scopeOf(k.key),
+          author: k.from_agent,
+          expires_at: k.expires_at,
+        },
+        text,
+      );
     return k;
   }
 
