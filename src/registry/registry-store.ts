@@ -55,7 +55,7 @@ export class Collection<S extends z.ZodType, F extends Columns> {
 
   constructor(
     private readonly db: Queries,
-    private readonly table: Table,
+    readonly table: Table,
     private readonly schema: S,
     private readonly keyOf: (record: z.infer<S>) => string,
     private readonly columnsOf: (record: z.infer<S>) => F,
@@ -534,7 +534,7 @@ export class RegistryStore {
     await this.db
       .query(
         `BEGIN;
-         UPDATE type::record('instance', $agent) SET
+         UPDATE type::record($instances, $agent) SET
            doc.avg_task_duration_ms = IF $timed
              THEN math::round(<float> (doc.avg_task_duration_ms * doc.tasks_completed + $duration) / (doc.tasks_completed + 1))
              ELSE doc.avg_task_duration_ms END,
@@ -543,9 +543,11 @@ export class RegistryStore {
            doc.tokens_used += $tokens,
            doc.cost_incurred += $cost
            RETURN NONE;
-         UPSERT type::record('task', $key) CONTENT $content RETURN NONE;
+         UPSERT type::record($tasks, $key) CONTENT $content RETURN NONE;
          COMMIT;`,
         {
+          instances: this.instances.table,
+          tasks: this.tasks.table,
           agent: end.agent_id,
           timed,
           duration: timed ? end.duration_ms : 0,
