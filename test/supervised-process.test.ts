@@ -5,6 +5,9 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer } from 'node:net';
+import { onFreePorts } from '../src/host/ports';
+import { startUntilReady } from '../src/stack/supervised-process';
 import { isAlive } from './support/cli';
 import { eventually } from './support/fleet';
 import { tempDir } from './support/servers';
@@ -42,5 +45,46 @@ describe('a supervised server', () => {
     } finally {
       process.kill(pid, 'SIGKILL');
     }
+  });
+
+  it('that exits while starting says why, with the end of its log', async () => {
+    const logFile = join(tempDir('supervised'), 'failing.log');
+    const start = startUntilReady(
+      {
+        name: 'failing',
+        command: 'sh',
+        args: ['-c', 'echo starting; echo "bind: address in use" >&2; exit 1'],
+        logFile,
+      },
+      'the failing server',
+      async () => false,
+      10_000,
+    );
+    await assert.rejects(start, (error: Error) => {
+      assert.match(
+        error.message,
+        /^the failing server: it exited; see .*failing\.log, which ends:\n {2}starting\n {2}bind: address in use$/,
+      );
+      return true;
+    });
+  });
+
+  it('whose port another process took is started again on fresh ones', async () => {
+    const tries: { server: number; metrics: number }[] = [];
+    const port = await onFreePorts(['server', 'metrics'], async (ports) => {
+      tries.push(ports);
+      if (tries.length > 1) return ports.server;
+      // Someone binds the server's port between its choice and the start.
+      const squatter = createServer().listen(ports.server, '127.0.0.1');
+      await once(squatter, 'listening');
+      const server = createServer().listen(ports.server, '127.0.0.1');
+      const [error] = (await once(server, 'error')) as [Error];
+      squatter.close();
+      throw error;
+    });
+    const [first, second] = tries;
+    assert.equal(tries.length, 2);
+    assert.notEqual(first?.server, first?.metrics, 'the ports of one try are distinct');
+    assert.equal(port, second?.server);
   });
 });

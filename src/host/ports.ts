@@ -1,4 +1,5 @@
-import { createServer, connect } from 'node:net';
+import { createServer, connect, type Server } from 'node:net';
+import { retry } from './retry';
 
 /** True when something accepts TCP connections at host:port. */
 export function isListening(host: string, port: number, timeoutMs = 500): Promise<boolean> {
@@ -15,16 +16,43 @@ export function isListening(host: string, port: number, timeoutMs = 500): Promis
 }
 
 /** A port the OS considers free right now on loopback. */
-export function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
+  return (await freePorts(['port'])).port;
+}
+
+/** Distinct ports free right now on loopback, one per name: each is held until all are chosen, so none comes twice. */
+export async function freePorts<Name extends string>(names: readonly Name[]): Promise<Record<Name, number>> {
+  const servers: Server[] = [];
+  try {
+    for (const _ of names) servers.push(await listening(createServer()));
+    return Object.fromEntries(
+      names.map((name, i) => [name, (servers[i]?.address() as { port: number }).port]),
+    ) as Record<Name, number>;
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((closed) => server.close(closed))));
+  }
+}
+
+function listening(server: Server): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/**
+ * Starts a server on ports free right now, and again on fresh ones when another process took one of them between
+ * the choice and the start: a port found free is only free until someone binds it (the Temporal dev server, for
+ * one, binds random ports of its own for its internal services).
+ */
+export function onFreePorts<Name extends string, T>(
+  names: readonly Name[],
+  start: (ports: Record<Name, number>) => Promise<T>,
+): Promise<T> {
+  return retry(async () => start(await freePorts(names)), {
+    attempts: 3,
+    retryable: (error) => /address already in use/i.test(String(error)),
+    delayMs: () => 0,
   });
 }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { waitFor } from '../host/retry';
 
 export interface ProcessSpec {
@@ -66,11 +66,31 @@ export async function startUntilReady(
     await waitFor(what, ready, {
       timeoutMs,
       intervalMs: 200,
-      failIf: () => (process.running ? undefined : `it exited; see ${spec.logFile}`),
+      failIf: () =>
+        process.running ? undefined : `it exited; see ${spec.logFile}, which ends:\n${logTail(spec.logFile)}`,
     });
   } catch (error) {
     await process.stop();
     throw error;
   }
   return process;
+}
+
+/** The last lines of a log, for an error that says why a server stopped where the log is not at hand (CI). */
+function logTail(file: string, lines = 12): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = statSync(file).size;
+    const buffer = Buffer.alloc(Math.min(size, 8192));
+    readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+    return buffer
+      .toString('utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-lines)
+      .map((line) => `  ${line}`)
+      .join('\n');
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { ensureNatsServer, startNatsServer } from '../../src/stack/nats-server';
-import { freePort } from '../../src/host/ports';
+import { onFreePorts } from '../../src/host/ports';
 import { ensureTemporalCli } from '../../src/stack/temporal-cli';
 import { startTemporalDevServer } from '../../src/stack/temporal-dev-server';
 
@@ -16,23 +16,36 @@ export async function startTestServers(say: (line: string) => void) {
   const temporalCli = await ensureTemporalCli(config.cacheDir, say);
   const natsServer = await ensureNatsServer(say);
   const work = mkdtempSync(join(tmpdir(), 'vapora-servers-'));
-  const [temporalPort, natsPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-  say(`starting Temporal dev server on 127.0.0.1:${temporalPort} and nats-server on 127.0.0.1:${natsPort}`);
-  const temporal = await startTemporalDevServer({
-    cli: temporalCli.path,
-    host: '127.0.0.1',
-    port: temporalPort,
-    namespace: 'default',
-    logFile: join(work, 'temporal.log'),
-    // Its own counters (persistence operations by kind), which the bench reads per task.
-    metricsPort,
-  });
-  const nats = await startNatsServer({
-    bin: natsServer.path,
-    host: '127.0.0.1',
-    port: natsPort,
-    storeDir: join(work, 'nats'),
-    logFile: join(work, 'nats.log'),
+  const temporalLog = join(work, 'temporal.log');
+  const { temporal, temporalPort, metricsPort } = await onFreePorts(
+    ['temporalPort', 'metricsPort'],
+    async ({ temporalPort, metricsPort }) => {
+      say(`starting Temporal dev server on 127.0.0.1:${temporalPort}`);
+      const temporal = await startTemporalDevServer({
+        cli: temporalCli.path,
+        host: '127.0.0.1',
+        port: temporalPort,
+        namespace: 'default',
+        logFile: temporalLog,
+        // Its own counters (persistence operations by kind), which the bench reads per task.
+        metricsPort,
+      });
+      return { temporal, temporalPort, metricsPort };
+    },
+  );
+  const { nats, natsPort } = await onFreePorts(['natsPort'], async ({ natsPort }) => {
+    say(`starting nats-server on 127.0.0.1:${natsPort}`);
+    const nats = await startNatsServer({
+      bin: natsServer.path,
+      host: '127.0.0.1',
+      port: natsPort,
+      storeDir: join(work, 'nats'),
+      logFile: join(work, 'nats.log'),
+    });
+    return { nats, natsPort };
+  }).catch(async (error: unknown) => {
+    await temporal.stop();
+    throw error;
   });
   return {
     /** What test/support/servers.ts reads back in the test processes. */
