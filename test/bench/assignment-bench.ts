@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -15,7 +17,7 @@ import { planeProcess } from '../support/plane-process';
 import { cpuByGroup } from './cpu-use';
 import { latencies, type Latencies } from './stats';
 import { historyCounts, persistenceOps, persistencePerUnit, type ServerCounts } from './server-counts';
-import type { baselineWorkflow } from './baseline-workflow';
+import type { baselineWorkflow, floorWorkflow } from './baseline-workflow';
 
 /** Server work per unit: history counts, and persistence operations (all, and the most frequent by name). */
 type PerUnit = ServerCounts & {
@@ -27,6 +29,9 @@ type PerUnit = ServerCounts & {
   /** Queries the control plane made to SurrealDB. */
   registryQueries: number;
 };
+
+/** CPU ms per unit of work while its scenario ran, by process and in all, and the cores kept busy. */
+type CpuUse = { perUnitMs: Record<string, number>; totalMs: number; cores: number };
 
 /** Starts one unit of work; resolves, once started, with a promise of its end. */
 type Start = (id: string) => Promise<{ done: Promise<unknown> }>;
@@ -57,10 +62,10 @@ export interface Scenario {
   assignment: Latencies;
   /** Submitted → ended: a task's whole life (TaskCompleted and its result), beside a baseline workflow's start → result. */
   life: { baseline: Latencies; task: Latencies };
-  /** CPU ms per task while the assignment scenario ran, by process, and the cores that kept busy; CPU ms per baseline workflow. */
-  cpu: { perTaskMs: Record<string, number>; totalMs: number; cores: number; baselineMs: number };
-  /** What each task and each baseline workflow made the server do, and the task events stored on JetStream per task. */
-  server: { task: PerUnit; baseline: PerUnit };
+  /** CPU per task, per baseline workflow and per floor workflow (the baseline and one activity in another process). */
+  cpu: { task: CpuUse; baseline: CpuUse; floor: CpuUse };
+  /** What each task, baseline and floor workflow made the server do, and the task events stored on JetStream per task. */
+  server: { task: PerUnit; baseline: PerUnit; floor: PerUnit };
   /** The spec's and the issue's bound on p99 for this scenario, if any. */
   targetP99?: number;
 }
@@ -136,6 +141,14 @@ export async function assignmentBench(
     dataConverter: testConverter(),
   });
   const running = worker.run();
+  const floorQueue = unique('floor');
+  const floorWorker = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./activity-worker.ts', import.meta.url)), floorQueue],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  onStop.push(async () => void floorWorker.kill('SIGTERM'));
+  await once(floorWorker.stdout, 'data');
 
   const startTask: Start = async (id) => {
     const { workflow_id, run_id } = await submitTask(plane.client, taskQueue, {
@@ -150,6 +163,14 @@ export async function assignmentBench(
       taskQueue: baselineQueue,
       workflowId: id,
       args: [id],
+    });
+    return { done: handle.result() };
+  };
+  const startFloor: Start = async (id) => {
+    const handle = await plane.client.workflow.start<typeof floorWorkflow>('floorWorkflow', {
+      taskQueue: baselineQueue,
+      workflowId: id,
+      args: [id, floorQueue],
     });
     return { done: handle.result() };
   };
@@ -211,7 +232,8 @@ export async function assignmentBench(
     cpuByGroup({
       'Temporal server': ({ argv }) => argv.includes('start-dev') && argv.includes(port(temporalAddress)),
       'control plane': ({ pid }) => pid === plane.pid,
-      agents: ({ argv }) => argv.some((a) => a.startsWith('benchwork-')),
+      // The floor's activity worker stands where the agents do.
+      agents: ({ pid, argv }) => pid === floorWorker.pid || argv.some((a) => a.startsWith('benchwork-')),
       'nats-server': ({ argv }) => argv[0]!.endsWith('nats-server') && argv.includes(port(natsUrl)),
       'bench client': ({ pid }) => pid === process.pid,
     });
@@ -260,20 +282,19 @@ export async function assignmentBench(
       apiRequests: round((plane1.requests - plane0.requests) / latencies.samples),
       registryQueries: round((plane1.queries - plane0.queries) / latencies.samples),
     };
-    return {
-      latencies,
-      life,
-      perTaskMs: Object.fromEntries(used.map(([group, ms]) => [group, round(ms / latencies.samples)])),
+    const cpu: CpuUse = {
+      perUnitMs: Object.fromEntries(used.map(([group, ms]) => [group, round(ms / latencies.samples)])),
       totalMs: round(total / latencies.samples),
       cores: round(total / elapsed),
-      server,
     };
+    return { latencies, life, cpu, server };
   };
 
   const results: Scenario[] = [];
   try {
     say('warming up');
     await closed(startBaseline, 5, 50);
+    await closed(startFloor, 5, 50);
     await closed(startTask, 5, 50);
     for (const s of SCENARIOS) {
       const half = results.find((r) => r.name === CLOSED_100)?.baseline.throughput;
@@ -285,11 +306,16 @@ export async function assignmentBench(
             ? `${OPEN_HALF} (${rate} tasks/s)`
             : `open loop, ${rate} tasks/s`;
       if ((scenarios && !name.includes(scenarios)) || rate === undefined) continue;
-      say(`${name}: baseline, then assignment`);
+      say(`${name}: baseline, floor, then assignment`);
       const run = (start: Start) =>
         s.kind === 'closed' ? closed(start, s.concurrency, s.samples) : open(start, rate, s.seconds);
       const baseline = await measured(
         () => run(startBaseline),
+        (id) => id,
+        false,
+      );
+      const floor = await measured(
+        () => run(startFloor),
         (id) => id,
         false,
       );
@@ -299,19 +325,15 @@ export async function assignmentBench(
         baseline: baseline.latencies,
         assignment: assignment.latencies,
         life: { baseline: baseline.life, task: assignment.life },
-        cpu: {
-          perTaskMs: assignment.perTaskMs,
-          totalMs: assignment.totalMs,
-          cores: assignment.cores,
-          baselineMs: baseline.totalMs,
-        },
-        server: { task: assignment.server, baseline: baseline.server },
+        cpu: { task: assignment.cpu, baseline: baseline.cpu, floor: floor.cpu },
+        server: { task: assignment.server, baseline: baseline.server, floor: floor.server },
         targetP99: TARGETS[name],
       });
     }
   } finally {
     subscription.unsubscribe();
     worker.shutdown();
+    floorWorker.kill('SIGTERM');
     await running;
     await connection.close();
     await plane.client.workflow
@@ -336,19 +358,19 @@ export function printAssignment(results: Scenario[]): void {
       `${r.name.padEnd(28)}${ms(r.baseline).padStart(22)}${ms(r.assignment).padStart(24)}${(r.assignment.p50 / r.baseline.p50).toFixed(2).padStart(8)}${(r.assignment.p99 / r.baseline.p99).toFixed(2).padStart(8)}${r.assignment.throughput.toFixed(0).padStart(9)}  ${target}`,
     );
   }
-  const groups = Object.keys(results[0]?.cpu.perTaskMs ?? {});
+  const groups = Object.keys(results[0]?.cpu.task.perUnitMs ?? {});
   if (!groups.length) return;
   console.log(
-    `\nCPU per task while the assignments ran, ms (from /proc), the cores kept busy (${availableParallelism()} here), and CPU per baseline workflow\n`,
+    `\nCPU per task while the assignments ran, ms (from /proc), and the cores kept busy (${availableParallelism()} here); the same per baseline workflow, and per floor workflow: the baseline, then one no-op activity in another process (it stands where the agents do), the least a task's shape costs on Temporal\n`,
   );
   console.log(
-    `${'scenario'.padEnd(28)}${groups.map((g) => g.padStart(17)).join('')}${'total'.padStart(8)}${'cores'.padStart(7)}${'baseline'.padStart(10)}`,
+    `${'scenario'.padEnd(36)}${groups.map((g) => g.padStart(17)).join('')}${'total'.padStart(8)}${'cores'.padStart(7)}`,
   );
-  for (const { name, cpu } of results) {
-    console.log(
-      `${name.padEnd(28)}${groups.map((g) => cpu.perTaskMs[g]!.toFixed(1).padStart(17)).join('')}${cpu.totalMs.toFixed(1).padStart(8)}${cpu.cores.toFixed(1).padStart(7)}${cpu.baselineMs.toFixed(1).padStart(10)}`,
-    );
-  }
+  for (const { name, cpu } of results)
+    for (const who of ['task', 'baseline', 'floor'] as const)
+      console.log(
+        `${`${name}: ${who}`.padEnd(36)}${groups.map((g) => cpu[who].perUnitMs[g]!.toFixed(1).padStart(17)).join('')}${cpu[who].totalMs.toFixed(1).padStart(8)}${cpu[who].cores.toFixed(1).padStart(7)}`,
+      );
   console.log(
     "\na task's whole life: submitted → ended (TaskCompleted, its result), beside a baseline workflow's start → result, ms p50 / p99\n",
   );
@@ -362,15 +384,21 @@ export function printAssignment(results: Scenario[]): void {
 
 /** Issue #19's targets, each a ratio to the baseline measured in the same run. */
 function printTargets(results: Scenario[]): void {
-  const lines: [string, number, string, boolean][] = [];
+  // A line without a target is reported beside the one it explains.
+  const lines: [string, number, string?, boolean?][] = [];
   for (const r of results) {
-    if (r.name !== CLOSED_1)
+    if (r.name !== CLOSED_1) {
       lines.push([
         `${r.name}: CPU per task / baseline's`,
-        r.cpu.totalMs / r.cpu.baselineMs,
+        r.cpu.task.totalMs / r.cpu.baseline.totalMs,
         '≤ 2',
-        r.cpu.totalMs <= 2 * r.cpu.baselineMs,
+        r.cpu.task.totalMs <= 2 * r.cpu.baseline.totalMs,
       ]);
+      lines.push([
+        `${r.name}: the floor's CPU per workflow / baseline's`,
+        r.cpu.floor.totalMs / r.cpu.baseline.totalMs,
+      ]);
+    }
     if (r.name === CLOSED_100) {
       const x = r.assignment.throughput / r.baseline.throughput;
       lines.push([`${r.name}: tasks/s / baseline's workflows/s`, x, '≥ 0.6', x >= 0.6]);
@@ -387,7 +415,9 @@ function printTargets(results: Scenario[]): void {
   if (!lines.length) return;
   console.log('\ntargets (issue #19), as ratios to the baseline in this run\n');
   for (const [what, value, target, met] of lines)
-    console.log(`${what.padEnd(72)}${value.toFixed(2).padStart(9)}  ${target.padEnd(7)}${met ? 'met' : 'MISSED'}`);
+    console.log(
+      `${what.padEnd(72)}${value.toFixed(2).padStart(9)}  ${(target ?? '').padEnd(7)}${met === undefined ? '' : met ? 'met' : 'MISSED'}`,
+    );
 }
 
 /** What the server did per task and per baseline workflow: where a task's cost goes, and what each change saved. */
@@ -407,13 +437,14 @@ function printServerCounts(results: Scenario[]): void {
     ['DB queries', (u) => u.registryQueries],
   ];
   console.log(
-    "\nper task (and per baseline workflow): the dev server's persistence operations (its metrics), history counts (task and dispatcher), task events on JetStream, requests to the control plane's API, and its SurrealDB queries\n",
+    "\nper task (and per baseline and floor workflow): the dev server's persistence operations (its metrics), history counts (task and dispatcher), task events on JetStream, requests to the control plane's API, and its SurrealDB queries\n",
   );
   console.log(`${'scenario'.padEnd(36)}${columns.map(([c]) => c.padStart(13)).join('')}`);
   for (const r of results)
     for (const [who, unit] of [
       ['task', r.server.task],
       ['baseline', r.server.baseline],
+      ['floor', r.server.floor],
     ] as const)
       console.log(
         `${`${r.name}: ${who}`.padEnd(36)}${columns.map(([, f]) => f(unit).toFixed(2).padStart(13)).join('')}`,
@@ -437,7 +468,7 @@ export function printOverhead(what: string, off: Scenario[], on: Scenario[]): vo
     if (!b) continue;
     const pct = (x: number, y: number) => `${x >= y ? '+' : ''}${(((x - y) / y) * 100).toFixed(1)}%`;
     console.log(
-      `${a.name.padEnd(28)}${`${a.assignment.p50.toFixed(1)} / ${a.assignment.p99.toFixed(1)}`.padStart(18)}${`${b.assignment.p50.toFixed(1)} / ${b.assignment.p99.toFixed(1)}`.padStart(18)}${pct(b.assignment.p50, a.assignment.p50).padStart(9)}${pct(b.assignment.p99, a.assignment.p99).padStart(9)}${pct(b.cpu.totalMs, a.cpu.totalMs).padStart(10)}`,
+      `${a.name.padEnd(28)}${`${a.assignment.p50.toFixed(1)} / ${a.assignment.p99.toFixed(1)}`.padStart(18)}${`${b.assignment.p50.toFixed(1)} / ${b.assignment.p99.toFixed(1)}`.padStart(18)}${pct(b.assignment.p50, a.assignment.p50).padStart(9)}${pct(b.assignment.p99, a.assignment.p99).padStart(9)}${pct(b.cpu.task.totalMs, a.cpu.task.totalMs).padStart(10)}`,
     );
   }
 }
