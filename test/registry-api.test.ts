@@ -193,6 +193,20 @@ describe('registry API (Hono, embedded SurrealDB)', () => {
     );
     assert.equal((await client.artifact('f-3-m1'))?.writer, 'architect-001');
     assert.deepEqual((await client.knowledge({ scope: 'f-3' }))[0]?.data, { artifact: 'f-3-adr' });
+    // Knowledge that restates its artifact keeps no passages of its own: what an earlier entry under its key left is
+    // cleared, one query more, and a key that held none has nothing to clear.
+    const restating = async () => {
+      const before = registry.queries;
+      await architect.write({
+        artifacts: [{ ...part('f-3-adr', '# ADR'), kind: 'adr' }],
+        knowledge: [
+          { ...fact, key: 'f-3/summary', data: { summary: 'ADR', artifact: 'f-3-adr' }, from_agent: 'architect-001' },
+        ],
+      });
+      return registry.queries - before;
+    };
+    assert.equal(await restating(), 5);
+    assert.equal(await restating(), 6);
 
     // One item that is another's refuses the request before anything in it is stored.
     await assert.rejects(

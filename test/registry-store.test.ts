@@ -167,20 +167,41 @@ describe('registry store (embedded SurrealDB)', () => {
     });
     const found = async () => (await registry.passages.search({ text: 'walrus', k: 10 })).map((p) => p.source).sort();
     // Its words, whitespace aside: found once, through the artifact (and the entry is kept, to read).
-    await registry.knowledge.share(fact('restated/one', 'The walrus migration finished at dawn.'), undefined, [
-      report!,
-    ]);
+    await registry.knowledge.share(fact('restated/one', 'The walrus migration finished at dawn.'), {
+      storedWith: [report!],
+    });
     assert.deepEqual(await found(), ['artifact:restated-1']);
     assert.equal((await registry.knowledge.get('restated/one'))?.from_agent, 'tester-001');
     // Words of its own, or the artifact not stored with it: indexed as before.
-    await registry.knowledge.share(fact('restated/two', 'The walrus migration needs a rerun.'), undefined, [report!]);
+    await registry.knowledge.share(fact('restated/two', 'The walrus migration needs a rerun.'), {
+      storedWith: [report!],
+    });
     await registry.knowledge.share(fact('restated/three', 'The walrus migration finished at dawn.'));
     assert.deepEqual(await found(), ['artifact:restated-1', 'knowledge:restated/three', 'knowledge:restated/two']);
     // Shared again restating the artifact, under a key that had passages: those go.
-    await registry.knowledge.share(fact('restated/two', 'Every shard moved.'), undefined, [report!]);
+    await registry.knowledge.share(fact('restated/two', 'Every shard moved.'), { storedWith: [report!] });
     assert.deepEqual(await found(), ['artifact:restated-1', 'knowledge:restated/three']);
     assert.equal(await registry.knowledge.remove('restated/three'), true);
     assert.deepEqual(await found(), ['artifact:restated-1']);
+  });
+
+  it('knows what it shared last without a query, until the entry is removed or expires', async () => {
+    const shared = await registry.knowledge.share({
+      key: 'told/one',
+      context_type: 'report',
+      from_agent: 'tester-001',
+      to_roles: [],
+      data: 'The walrus sleeps.',
+      ttl_minutes: 1,
+    });
+    const queries = registry.queries;
+    assert.deepEqual(await registry.knowledge.lastShared('told/one'), shared);
+    assert.equal(registry.queries, queries, 'it asked SurrealDB');
+    // Past its TTL, or removed: asked of SurrealDB, which has none.
+    assert.equal(await registry.knowledge.lastShared('told/one', new Date(Date.now() + 120_000)), undefined);
+    assert.equal(registry.queries, queries + 1);
+    await registry.knowledge.remove('told/one');
+    assert.equal(await registry.knowledge.lastShared('told/one'), undefined);
   });
 
   it('treats keys and filter values as data, never as SurrealQL', async () => {
@@ -261,7 +282,7 @@ describe('registry store (embedded SurrealDB)', () => {
         data: { use: 'token bucket' },
         ttl_minutes: 10,
       },
-      t0,
+      { now: t0 },
     );
     await registry.knowledge.share(
       {
@@ -272,7 +293,7 @@ describe('registry store (embedded SurrealDB)', () => {
         data: 'p99 ok',
         ttl_minutes: 60,
       },
-      t0,
+      { now: t0 },
     );
     const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
     assert.deepEqual((await registry.knowledge.get('adr/login', at(5)))?.data, { use: 'token bucket' });
@@ -319,14 +340,14 @@ describe('registry store under concurrent writes (surrealkv)', () => {
       Array.from({ length: 100 }, (_, i) =>
         registry.knowledge.share(
           { key: `old/${i}`, context_type: 'review', from_agent: 'a', to_roles: [], data: i, ttl_minutes: 1 },
-          earlier,
+          { now: earlier },
         ),
       ),
     );
     const writes = Array.from({ length: 200 }, (_, i) =>
       registry.knowledge.share(
         { key: `burst/${i}`, context_type: 'review', from_agent: `agent-${i}`, to_roles: [], data: i, ttl_minutes: 5 },
-        now,
+        { now },
       ),
     );
     await Promise.all([...writes, ...Array.from({ length: 10 }, () => registry.knowledge.purgeExpired(now))]);

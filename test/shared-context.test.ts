@@ -139,7 +139,7 @@ describe('retrieval over the shared context (embedded SurrealDB: BM25, and vecto
           data: 'The ledger closes at midnight UTC',
           ttl_minutes: 5,
         },
-        now,
+        { now },
       );
       const sources = async (feature_id?: string, at = now) =>
         (await registry.passages.search({ text: 'ledger', feature_id, k: 10 }, at)).map((p) => p.source).sort();

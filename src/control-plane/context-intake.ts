@@ -25,8 +25,8 @@ export async function takeInSharedContext(
     const { type: _type, key = `${message.from_agent}/${message.context_type}`, ...entry } = message;
     if (published.getTime() + entry.ttl_minutes * 60_000 <= Date.now()) return; // expired before it was read
     // An agent that stored the fact through the API broadcasts it too: stored once.
-    if (isStored(await registry.knowledge.get(key), entry, published)) return;
-    await registry.knowledge.share({ key, ...entry }, published);
+    if (isStored(await registry.knowledge.lastShared(key), entry, published)) return;
+    await registry.knowledge.share({ key, ...entry }, { now: published });
     log.info('shared context stored', { key, from_agent: entry.from_agent, context_type: entry.context_type });
   });
 }

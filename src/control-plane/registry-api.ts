@@ -114,17 +114,23 @@ export function registryApi(
     const instance = await registry.instances.get(agent.id);
     return instance ? { ...agent, instance } : agent;
   };
+  /** What each write would replace: the records under its artifact ids and live knowledge keys, one query each. */
+  const storedUnder = async ({ artifacts, knowledge }: Writes) => ({
+    artifacts: await registry.artifacts.getMany(artifacts.map((a) => a.id)),
+    knowledge: await registry.knowledge.getMany(knowledge.map((k) => k.key)),
+  });
   /** Why `who` may not make these writes (the first reason), or undefined when it may make them all. */
-  const refusal = async (who: Identity, { artifacts, knowledge }: Writes): Promise<string | undefined> => {
+  const refusal = (
+    who: Identity,
+    { knowledge }: Writes,
+    there: Awaited<ReturnType<typeof storedUnder>>,
+  ): string | undefined => {
     for (const entry of knowledge)
       if (!mayActAs(who, entry.from_agent)) return `${writerOf(who)} may not share knowledge as ${entry.from_agent}`;
-    // What is stored under each id and key, read in one query each.
-    const artifactsThere = await registry.artifacts.getMany(artifacts.map((a) => a.id));
     // Artifacts written before writers were recorded may be replaced by anyone who may write.
-    const theirs = artifactsThere.find((a) => a?.writer && !mayActAs(who, a.writer));
+    const theirs = there.artifacts.find((a) => a?.writer && !mayActAs(who, a.writer));
     if (theirs) return `artifact ${theirs.id} is ${theirs.writer}'s: ${writerOf(who)} may not overwrite it`;
-    const knowledgeThere = await registry.knowledge.getMany(knowledge.map((k) => k.key));
-    const spoken = knowledgeThere.find((k) => k && !mayActAs(who, k.from_agent));
+    const spoken = there.knowledge.find((k) => k && !mayActAs(who, k.from_agent));
     if (spoken) return `knowledge ${spoken.key} is ${spoken.from_agent}'s: ${writerOf(who)} may not overwrite it`;
   };
   /**
@@ -133,7 +139,8 @@ export function registryApi(
    */
   const writeAll = async <T>(c: Context<ApiEnv>, writes: Writes, reply: (done: WritesDone) => T) => {
     const who = c.get('who');
-    const refused = await refusal(who, writes);
+    const there = await storedUnder(writes);
+    const refused = refusal(who, writes, there);
     if (refused) return c.json({ error: refused }, 403);
     const created_at = new Date().toISOString();
     const stored = await registry.artifacts.putMany(
@@ -143,7 +150,10 @@ export function registryApi(
       artifacts: stored.map((a) => ({ id: a.id, kind: a.kind, title: a.title, bytes: Buffer.byteLength(a.content) })),
       knowledge: [],
     };
-    for (const entry of writes.knowledge) done.knowledge.push(await registry.knowledge.share(entry, undefined, stored));
+    for (const [i, entry] of writes.knowledge.entries())
+      done.knowledge.push(
+        await registry.knowledge.share(entry, { storedWith: stored, replacing: there.knowledge[i] !== undefined }),
+      );
     return c.json(reply(done));
   };
   const catalogs = new Catalogs(registry);

@@ -245,6 +245,8 @@ export const scopeOf = (key: string) => (key.includes('/') ? key.slice(0, key.la
 
 /** Expired entries are purged on write, at most this often (a purge scans the table). */
 const PURGE_EVERY_MS = 60_000;
+/** How many entries this store remembers having shared (see KnowledgeStore.lastShared). */
+const REMEMBERED_SHARES = 1_000;
 
 /** Shared knowledge with a time to live: expired entries are invisible, and purged on write now and then. */
 export class KnowledgeStore {
@@ -253,6 +255,8 @@ export class KnowledgeStore {
     { context_type: string; from_agent: string; expires_at: string; scope: string }
   >;
   private lastPurge = 0;
+  /** What this store shared last, by key, oldest first. */
+  private readonly shared = new Map<string, Knowledge>();
 
   constructor(
     private readonly db: Queries,
@@ -280,8 +284,16 @@ export class KnowledgeStore {
    */
   async share(
     entry: Omit<Knowledge, 'created_at' | 'expires_at'> & { ttl_minutes: number },
-    now = new Date(),
-    storedWith: Artifact[] = [],
+    {
+      now = new Date(),
+      storedWith = [],
+      replacing = true,
+    }: {
+      now?: Date;
+      storedWith?: Artifact[];
+      /** False when the caller read the key and found no live entry there: nothing of an earlier one to clear. */
+      replacing?: boolean;
+    } = {},
   ): Promise<Knowledge> {
     if (now.getTime() - this.lastPurge >= PURGE_EVERY_MS) await this.purgeExpired(now);
     const { ttl_minutes, ...rest } = entry;
@@ -290,11 +302,17 @@ export class KnowledgeStore {
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + ttl_minutes * 60_000).toISOString(),
     });
+    this.shared.delete(k.key);
+    this.shared.set(k.key, k);
+    const [oldest] = this.shared.keys();
+    if (oldest !== undefined && this.shared.size > REMEMBERED_SHARES) this.shared.delete(oldest);
     const source = `knowledge:${k.key}`;
     const text = textOf(k.data);
     // Found through its artifact, it keeps no passages of its own: what an earlier entry under the key left goes.
-    if (restates(k.data, text, storedWith)) await this.passages.remove(source);
-    else
+    // (An entry that expired unread may leave passages until the purge; searches pass over them.)
+    if (restates(k.data, text, storedWith)) {
+      if (replacing) await this.passages.remove(source);
+    } else
       await this.passages.index(
         {
           source,
@@ -311,6 +329,16 @@ export class KnowledgeStore {
 
   async get(key: string, now = new Date()): Promise<Knowledge | undefined> {
     return (await this.getMany([key], now))[0];
+  }
+
+  /**
+   * The live entry under `key` when this store shared it last (of its latest REMEMBERED_SHARES), without a query;
+   * else as stored. An agent broadcasts what it stored through the API, and the plane that stored it takes the
+   * broadcast in (see context-intake): this is how it knows the entry is there already.
+   */
+  async lastShared(key: string, now = new Date()): Promise<Knowledge | undefined> {
+    const mine = this.shared.get(key);
+    return mine && mine.expires_at > now.toISOString() ? mine : this.get(key, now);
   }
 
   /** The live entries under `keys`, in their order (undefined where there is none), in one query. */
@@ -334,6 +362,7 @@ export class KnowledgeStore {
   }
 
   async remove(key: string): Promise<boolean> {
+    this.shared.delete(key);
     const removed = await this.entries.remove(key);
     if (removed) await this.passages.remove(`knowledge:${key}`);
     return removed;
