@@ -114,11 +114,14 @@ export function registryApi(
     const instance = await registry.instances.get(agent.id);
     return instance ? { ...agent, instance } : agent;
   };
-  /** What each write would replace: the records under its artifact ids and live knowledge keys, one query each. */
-  const storedUnder = async ({ artifacts, knowledge }: Writes) => ({
-    artifacts: await registry.artifacts.getMany(artifacts.map((a) => a.id)),
-    knowledge: await registry.knowledge.getMany(knowledge.map((k) => k.key)),
-  });
+  /** What each write would replace: the records under its artifact ids and live knowledge keys, in one query. */
+  const storedUnder = async ({ artifacts, knowledge }: Writes) => {
+    const [artifactsThere, knowledgeThere] = await registry.readTogether(
+      registry.artifacts.readMany(artifacts.map((a) => a.id)),
+      registry.knowledge.readMany(knowledge.map((k) => k.key)),
+    );
+    return { artifacts: artifactsThere, knowledge: knowledgeThere };
+  };
   /** Why `who` may not make these writes (the first reason), or undefined when it may make them all. */
   const refusal = (
     who: Identity,

@@ -49,6 +49,33 @@ type Columns = Record<string, string | undefined>;
 const isWriteConflict = (error: unknown) =>
   isRetryableConflict(error) || (error instanceof ServerError && error.message.includes('can be retried'));
 
+/** The records of one table under some keys, as a part of a query that reads several tables (readTogether). */
+export interface ManyRead<T> {
+  table: Table;
+  keys: string[];
+  /** The stored docs, in the keys' order (null where there is none), validated. */
+  parse(docs: unknown[]): (T | undefined)[];
+}
+
+type ReadResults<R extends ManyRead<unknown>[]> = {
+  [I in keyof R]: R[I] extends ManyRead<infer T> ? (T | undefined)[] : never;
+};
+
+/** Several tables' records under their keys, in one query (none when there are no keys). */
+export async function readTogether<R extends ManyRead<unknown>[]>(db: Queries, reads: [...R]): Promise<ReadResults<R>> {
+  const asked = reads.map(({ table, keys }) => ({ table, keys }));
+  const [docs] = asked.some((read) => read.keys.length)
+    ? await db
+        .query<[unknown[][]]>(
+          'RETURN array::map($reads, |$read| array::map($read.keys, |$key| (SELECT VALUE doc FROM ONLY type::record($read.table, $key))))',
+          { reads: asked },
+        )
+        .json()
+        .collect()
+    : [asked.map(() => [])];
+  return reads.map((read, i) => read.parse(docs[i] ?? [])) as ReadResults<R>;
+}
+
 /** One table: validated records in, validated records out, parameterized SurrealQL only. */
 export class Collection<S extends z.ZodType, F extends Columns> {
   private readonly pending = new Map<string, Promise<unknown>>();
@@ -128,15 +155,18 @@ export class Collection<S extends z.ZodType, F extends Columns> {
 
   /** The records under `keys`, in their order (undefined where there is none), in one query. */
   async getMany(keys: string[]): Promise<(z.infer<S> | undefined)[]> {
-    if (!keys.length) return [];
-    const [docs] = await this.db
-      .query<[unknown[]]>('RETURN array::map($keys, |$key| (SELECT VALUE doc FROM ONLY type::record($tb, $key)))', {
-        tb: this.table,
-        keys,
-      })
-      .json()
-      .collect();
-    return docs.map((doc, i) => (doc == null ? undefined : parse(this.schema, doc, `${this.table} ${keys[i]}`)));
+    const [found] = await readTogether(this.db, [this.readMany(keys)]);
+    return found;
+  }
+
+  /** What getMany reads, to be read with other tables' in one query (see readTogether). */
+  readMany(keys: string[]): ManyRead<z.infer<S>> {
+    return {
+      table: this.table,
+      keys,
+      parse: (docs) =>
+        docs.map((doc, i) => (doc == null ? undefined : parse(this.schema, doc, `${this.table} ${keys[i]}`))),
+    };
   }
 
   /** Records whose indexed columns equal every given value, in key order. */
@@ -343,9 +373,18 @@ export class KnowledgeStore {
 
   /** The live entries under `keys`, in their order (undefined where there is none), in one query. */
   async getMany(keys: string[], now = new Date()): Promise<(Knowledge | undefined)[]> {
-    return (await this.entries.getMany(keys)).map((entry) =>
-      entry && entry.expires_at > now.toISOString() ? entry : undefined,
-    );
+    const [found] = await readTogether(this.db, [this.readMany(keys, now)]);
+    return found;
+  }
+
+  /** What getMany reads, to be read with other tables' in one query (see readTogether). */
+  readMany(keys: string[], now = new Date()): ManyRead<Knowledge> {
+    const read = this.entries.readMany(keys);
+    return {
+      ...read,
+      parse: (docs) =>
+        read.parse(docs).map((entry) => (entry && entry.expires_at > now.toISOString() ? entry : undefined)),
+    };
   }
 
   /** Live entries, optionally only those of a type, of a scope (see scopeOf), or addressed to a role (an empty `to_roles` is for everyone). */
@@ -589,6 +628,11 @@ export class RegistryStore {
         },
       )
       .collect();
+  }
+
+  /** Several tables' records under their keys (each collection's `readMany`), in one query. */
+  readTogether<R extends ManyRead<unknown>[]>(...reads: [...R]): Promise<ReadResults<R>> {
+    return readTogether(this.db, reads);
   }
 
   /** Queries this store has made since it opened: what a task costs SurrealDB, counted (its metrics, the bench). */
