@@ -5,7 +5,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { Client, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  Client,
+  ServiceError,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { status } from '@grpc/grpc-js';
 import { Worker } from '@temporalio/worker';
 import { EventBus, askForHelp, type StoredEvent } from '../src/bus/event-bus';
 import { installTeam } from '../src/client/pool-client';
@@ -605,6 +612,44 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.notEqual(next, first);
     await submit(ids[3]!);
     assert.deepEqual(sent, [undefined, first, first, undefined, undefined, next]);
+  });
+
+  it('submits through a dispatcher whose workflow task failed, sending again until its retry takes the update', async () => {
+    // What the server answers while a shard's last workflow task, timed out on an overloaded plane, awaits its retry.
+    const refusal = () =>
+      new ServiceError('Unable to perform workflow execution update', {
+        cause: Object.assign(new Error('9 FAILED_PRECONDITION'), {
+          code: status.FAILED_PRECONDITION,
+          details: 'Unable to perform workflow execution update due to Workflow Task in failed state.',
+          metadata: {},
+        }),
+      });
+    const refusingUntil = Date.now() + 1_500;
+    let refused = 0;
+    const client = new Client({
+      connection: plane.client.connection,
+      dataConverter: testConverter(),
+      interceptors: {
+        workflow: [
+          {
+            startUpdate: (input, next) => {
+              if (Date.now() >= refusingUntil) return next(input);
+              refused++;
+              throw refusal();
+            },
+          },
+        ],
+      },
+    });
+    const submitted = await submitTask(client, plane.taskQueue, {
+      task_id: unique('f'),
+      role: 'tester',
+      title: 'Check the totals',
+    });
+    assert.equal(submitted.agent_id, 'tester-001');
+    // More than a few quick tries: the refusals lasted longer than they take.
+    assert.ok(refused > 5, `refused ${refused} times`);
+    await client.workflow.getHandle<typeof taskWorkflow>(submitted.workflow_id, submitted.run_id).result();
   });
 
   it("keeps each role's queue in priority order: a freed slot goes to the high-priority task, woken at once, ahead of a normal one that came first", async () => {

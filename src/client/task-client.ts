@@ -88,6 +88,7 @@ export async function submitTask(client: Client, taskQueue: string, task: TaskSu
   const workflowId = taskDispatcherId(taskQueue, task.task_id);
   const known = dispatcherRuns.get(client) ?? new Map<string, string>();
   dispatcherRuns.set(client, known);
+  const patientUntil = Date.now() + SUBMIT_PATIENCE_MS;
   return retry(
     async () => {
       const update = await client.workflow.getHandle(workflowId, known.get(workflowId)).startUpdate(submitTaskUpdate, {
@@ -100,9 +101,11 @@ export async function submitTask(client: Client, taskQueue: string, task: TaskSu
       return update.result();
     },
     {
-      attempts: 5,
-      delayMs: jitteredBackoff(20),
+      attempts: Infinity,
+      // Quick at first, for a shard between two runs; up to 2 s apart for one whose workflow task timed out.
+      delayMs: (attempt) => Math.min(jitteredBackoff(20)(2 ** (attempt - 1)), 2_000),
       retryable: async (error) => {
+        if (Date.now() >= patientUntil) return false;
         if (!(error instanceof WorkflowNotFoundError)) return worthRetrying(error);
         // The run asked has ended: its successor is the shard's current run.
         if (known.delete(workflowId)) return true;
@@ -112,6 +115,12 @@ export async function submitTask(client: Client, taskQueue: string, task: TaskSu
     },
   );
 }
+
+/**
+ * How long a submission is sent again while the server says it may pass: a dispatcher whose workflow task timed out
+ * on an overloaded control plane (10 s) refuses updates until its retry, which the dev server runs within 30 s.
+ */
+const SUBMIT_PATIENCE_MS = 60_000;
 
 /**
  * The server rejected the update because the workflow task carrying it ended

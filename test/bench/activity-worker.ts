@@ -1,4 +1,4 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { WORKER_TUNING } from '../../src/temporal/worker-tuning';
 import { testConverter, testServers } from '../support/servers';
 
@@ -8,6 +8,8 @@ import { testConverter, testServers } from '../support/servers';
  */
 const [taskQueue] = process.argv.slice(2);
 if (!taskQueue) throw new Error('usage: activity-worker.ts <task queue>');
+// Its state changes and "no workflows registered" are not the bench's news.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 const connection = await NativeConnection.connect({ address: testServers().temporalAddress });
 const worker = await Worker.create({
   connection,
