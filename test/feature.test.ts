@@ -10,6 +10,7 @@ import {
   ServiceError,
   WorkflowFailedError,
   WorkflowUpdateFailedError,
+  type WorkflowClientInterceptor,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { status } from '@grpc/grpc-js';
@@ -571,21 +572,19 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.equal(assigned.length, 1, 'the dispatcher announced it once, and the task workflow did not again');
   });
 
-  it("sends each submission to the dispatcher run that answered the last, and finds the shard's next run once that one ends", async () => {
-    const sent: (string | undefined)[] = [];
-    const client = new Client({
+  /** A client of the plane's that runs `startUpdate` around each update it sends. */
+  const interceptingUpdates = (startUpdate: NonNullable<WorkflowClientInterceptor['startUpdate']>) =>
+    new Client({
       connection: plane.client.connection,
       dataConverter: testConverter(),
-      interceptors: {
-        workflow: [
-          {
-            startUpdate: (input, next) => {
-              sent.push(input.workflowExecution.runId);
-              return next(input);
-            },
-          },
-        ],
-      },
+      interceptors: { workflow: [{ startUpdate }] },
+    });
+
+  it("sends each submission to the dispatcher run that answered the last, and finds the shard's next run once that one ends", async () => {
+    const sent: (string | undefined)[] = [];
+    const client = interceptingUpdates((input, next) => {
+      sent.push(input.workflowExecution.runId);
+      return next(input);
     });
     const p = unique('r');
     const shard = taskDispatcherId(plane.taskQueue, `${p}-0`);
@@ -626,20 +625,10 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       });
     const refusingUntil = Date.now() + 1_500;
     let refused = 0;
-    const client = new Client({
-      connection: plane.client.connection,
-      dataConverter: testConverter(),
-      interceptors: {
-        workflow: [
-          {
-            startUpdate: (input, next) => {
-              if (Date.now() >= refusingUntil) return next(input);
-              refused++;
-              throw refusal();
-            },
-          },
-        ],
-      },
+    const client = interceptingUpdates((input, next) => {
+      if (Date.now() >= refusingUntil) return next(input);
+      refused++;
+      throw refusal();
     });
     const submitted = await submitTask(client, plane.taskQueue, {
       task_id: unique('f'),

@@ -39,13 +39,14 @@ type Start = (id: string) => Promise<{ done: Promise<unknown> }>;
 /** Promises kept by id, resolved with the time an event about that id arrived. */
 class Waiters {
   private readonly pending = new Map<string, (at: number) => void>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
 
   wait(id: string, timeoutMs: number): Promise<number> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${id}: nothing arrived within ${timeoutMs} ms`)), timeoutMs);
+      this.timers.set(id, timer);
       this.pending.set(id, (at) => {
-        clearTimeout(timer);
-        this.pending.delete(id);
+        this.forget(id);
         resolve(at);
       });
     });
@@ -53,6 +54,13 @@ class Waiters {
 
   arrive(id: string): void {
     this.pending.get(id)?.(performance.now());
+  }
+
+  /** Stops waiting for `id` (its start failed), its promise left unsettled. */
+  forget(id: string): void {
+    clearTimeout(this.timers.get(id));
+    this.timers.delete(id);
+    this.pending.delete(id);
   }
 }
 
@@ -68,6 +76,17 @@ export interface Scenario {
   server: { task: PerUnit; baseline: PerUnit; floor: PerUnit };
   /** The spec's and the issue's bound on p99 for this scenario, if any. */
   targetP99?: number;
+}
+
+/** A scenario's tasks failed (an overload the stack did not ride through): what the scenarios before it measured. */
+export class ScenarioFailed extends Error {
+  constructor(
+    scenario: string,
+    readonly measured: Scenario[],
+    cause: unknown,
+  ) {
+    super(`${scenario}: ${failureMessage(cause)}`, { cause });
+  }
 }
 
 /** `half`: half the baseline's closed-loop throughput at 100 concurrent, measured just before. */
@@ -182,7 +201,10 @@ export async function assignmentBench(
     started.push(id);
     // An overloaded open loop queues for minutes on a slow machine: lost, not slow, is what fails here.
     const arrival = assigned.wait(id, 300_000);
-    const { done } = await start(id).catch((e: Error) => Promise.reject(new Error(`${id}: ${failureMessage(e)}`)));
+    const { done } = await start(id).catch((e: Error) => {
+      assigned.forget(id);
+      return Promise.reject(new Error(`${id}: ${failureMessage(e)}`));
+    });
     return { ms: (await arrival) - from, life: done.then(() => performance.now() - from) };
   };
   type Measured = { assigned: Latencies; life: Latencies };
@@ -191,15 +213,22 @@ export async function assignmentBench(
     const ms: number[] = [];
     const life: number[] = [];
     const began = performance.now();
+    // The first failure stops every user after its current task: none still submitting when the servers stop.
+    let failure: { error: unknown } | undefined;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (ms.length < samples) {
-          const s = await sample(start);
-          ms.push(s.ms);
-          life.push(await s.life);
+        while (!failure && ms.length < samples) {
+          try {
+            const s = await sample(start);
+            ms.push(s.ms);
+            life.push(await s.life);
+          } catch (error) {
+            failure ??= { error };
+          }
         }
       }),
     );
+    if (failure) throw failure.error;
     const elapsed = performance.now() - began;
     return { assigned: latencies(ms, elapsed), life: latencies(life, elapsed) };
   };
@@ -213,7 +242,11 @@ export async function assignmentBench(
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       pending.push(sample(start, due));
     }
-    const samples = await Promise.all(pending);
+    // Every start settled before a failure is reported: none still retrying when the servers stop.
+    const settled = await Promise.allSettled(pending);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const samples = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const life = await Promise.all(samples.map((x) => x.life));
     const elapsed = performance.now() - began;
     return {
@@ -319,7 +352,9 @@ export async function assignmentBench(
         (id) => id,
         false,
       );
-      const assignment = await measured(() => run(startTask), taskWorkflowId, true);
+      const assignment = await measured(() => run(startTask), taskWorkflowId, true).catch((error: unknown) => {
+        throw new ScenarioFailed(name, results, error);
+      });
       results.push({
         name,
         baseline: baseline.latencies,

@@ -74,7 +74,7 @@ Object.assign(process.env, servers.env);
 const { controlPlane } = await import('../support/worker');
 const { testServers, unique } = await import('../support/servers');
 const { fleetBench, printFleet } = await import('./fleet-bench');
-const { assignmentBench, printAssignment, printOverhead } = await import('./assignment-bench');
+const { ScenarioFailed, assignmentBench, printAssignment, printOverhead } = await import('./assignment-bench');
 const { kubernetesBench, printKubernetes } = await import('./kubernetes-bench');
 const { retrievalBench, printRetrieval } = await import('./retrieval-bench');
 
@@ -113,7 +113,12 @@ async function startBenchJaeger(say: (line: string) => void, onStop: (() => Prom
 let code = 0;
 const report: Record<string, unknown> = {};
 try {
-  if (wanted('assignment')) report.assignment = await assignmentBench(bus, say, onStop, {}, scenario);
+  // A scenario that fails still leaves what the ones before it measured in the report.
+  if (wanted('assignment'))
+    report.assignment = await assignmentBench(bus, say, onStop, {}, scenario).catch((error: unknown) => {
+      if (error instanceof ScenarioFailed) report.assignment = error.measured;
+      throw error;
+    });
   // The same run again with every process exporting its spans to a real Jaeger.
   if (wanted('assignment') && options.traced) {
     const otlp = await startBenchJaeger(say, onStop);
