@@ -6,7 +6,7 @@ import { agentEnv, type Config } from '../config';
 import { ProcessDeployer } from '../deploy/process-deployer';
 import { ensureNatsServer, startNatsServer } from './nats-server';
 import { NatsKeys } from '../bus/nats-credentials';
-import { freePort, isListening, isLoopback, splitHostPort, urlHostPort } from '../host/ports';
+import { freePort, freePorts, isListening, isLoopback, splitHostPort, urlHostPort } from '../host/ports';
 import { scrapeTargetsFile } from '../control-plane/scrape-targets';
 import { ensurePrometheus, startPrometheus } from './prometheus';
 import { ensureJaeger, startJaeger } from './jaeger';
@@ -248,7 +248,7 @@ export class DevStack {
       const bin = await ensureJaeger(config.cacheDir, onProgress);
       jaeger = { ui: `http://127.0.0.1:${JAEGER_UI_PORT}`, otlp: `http://127.0.0.1:${JAEGER_OTLP_PORT}` };
       onProgress(`starting Jaeger ${bin.version} on ${jaeger.ui} (OTLP on ${jaeger.otlp})`);
-      const ports = { otlp: JAEGER_OTLP_PORT, ui: JAEGER_UI_PORT, grpc: await freePort(), health: await freePort() };
+      const ports = { otlp: JAEGER_OTLP_PORT, ui: JAEGER_UI_PORT, ...(await freePorts(['grpc', 'health'])) };
       await this.supervise('jaeger', () =>
         startJaeger({
           bin: bin.path,

@@ -99,11 +99,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 /** Jaeger on free ports for the traced run, stopped with the rest; returns its OTLP endpoint. */
 async function startBenchJaeger(say: (line: string) => void, onStop: (() => Promise<unknown>)[]): Promise<string> {
   const { ensureJaeger, startJaeger } = await import('../../src/stack/jaeger');
-  const { freePort } = await import('../../src/host/ports');
+  const { freePorts } = await import('../../src/host/ports');
   const { loadConfig } = await import('../../src/config');
   const { tempDir } = await import('../support/servers');
   const bin = await ensureJaeger(loadConfig().cacheDir, say);
-  const ports = { otlp: await freePort(), ui: await freePort(), grpc: await freePort(), health: await freePort() };
+  const ports = await freePorts(['otlp', 'ui', 'grpc', 'health']);
   const dir = tempDir('bench-jaeger');
   const jaeger = await startJaeger({ bin: bin.path, host: '127.0.0.1', ports, dir, logFile: `${dir}/jaeger.log` });
   onStop.push(() => jaeger.stop());

@@ -2,7 +2,7 @@ import { dataConverter } from '../../src/temporal/payload-codec';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/host/ports';
+import { freePorts } from '../../src/host/ports';
 
 /** The servers `npm test` (test/run.ts) started for this run. */
 export function testServers(): { temporalAddress: string; natsUrl: string; temporalCli: string } {
@@ -23,12 +23,13 @@ export function tempDir(prefix: string): string {
 
 /** The environment of a `vapora up` of its own: state in `stateDir`, every server on a free port. */
 export async function stackEnv(stateDir: string) {
+  const ports = await freePorts(['temporal', 'ui', 'nats', 'api']);
   return {
     VAPORA_STATE_DIR: stateDir,
-    TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
-    TEMPORAL_UI_PORT: String(await freePort()),
-    NATS_URL: `nats://127.0.0.1:${await freePort()}`,
-    VAPORA_API_PORT: String(await freePort()),
+    TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+    TEMPORAL_UI_PORT: String(ports.ui),
+    NATS_URL: `nats://127.0.0.1:${ports.nats}`,
+    VAPORA_API_PORT: String(ports.api),
   };
 }
 
