@@ -88,7 +88,6 @@ export async function submitTask(client: Client, taskQueue: string, task: TaskSu
   const workflowId = taskDispatcherId(taskQueue, task.task_id);
   const known = dispatcherRuns.get(client) ?? new Map<string, string>();
   dispatcherRuns.set(client, known);
-  const patientUntil = Date.now() + SUBMIT_PATIENCE_MS;
   return retry(
     async () => {
       const update = await client.workflow.getHandle(workflowId, known.get(workflowId)).startUpdate(submitTaskUpdate, {
@@ -102,10 +101,10 @@ export async function submitTask(client: Client, taskQueue: string, task: TaskSu
     },
     {
       attempts: Infinity,
+      withinMs: SUBMIT_PATIENCE_MS,
       // Quick at first, for a shard between two runs; up to 2 s apart for one whose workflow task timed out.
       delayMs: (attempt) => Math.min(jitteredBackoff(20)(2 ** (attempt - 1)), 2_000),
       retryable: async (error) => {
-        if (Date.now() >= patientUntil) return false;
         if (!(error instanceof WorkflowNotFoundError)) return worthRetrying(error);
         // The run asked has ended: its successor is the shard's current run.
         if (known.delete(workflowId)) return true;

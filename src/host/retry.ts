@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface RetryOptions {
   /** Tries in all, the first included. */
   attempts: number;
+  /** No try after this long from the first. */
+  withinMs?: number;
   /** Whether the failure may pass on another try; it may also do what lets the next try succeed. */
   retryable: (error: unknown) => boolean | Promise<boolean>;
   /** How long to wait after failed try number `attempt` (from 1). */
@@ -12,11 +14,12 @@ export interface RetryOptions {
 
 /** Runs `work` again while its failures may pass: the one retry loop outside what libraries retry themselves. */
 export async function retry<T>(work: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const until = Date.now() + (options.withinMs ?? Infinity);
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
-      if (attempt >= options.attempts || !(await options.retryable(error))) throw error;
+      if (attempt >= options.attempts || Date.now() >= until || !(await options.retryable(error))) throw error;
       await sleep(options.delayMs(attempt), undefined, { signal: options.signal });
     }
   }
@@ -33,10 +36,10 @@ export const jitteredBackoff =
  * a supervisor restarts in seconds, so that its clients wait for it rather than fail.
  */
 export function whileDown(waitMs: number, down: (error: unknown) => boolean): RetryOptions {
-  const until = Date.now() + waitMs;
   return {
     attempts: Infinity,
-    retryable: (error) => down(error) && Date.now() < until,
+    withinMs: waitMs,
+    retryable: down,
     delayMs: (attempt) => Math.min(jitteredBackoff(250)(attempt), 2_000),
   };
 }
