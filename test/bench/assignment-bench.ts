@@ -38,28 +38,28 @@ type Start = (id: string) => Promise<{ done: Promise<unknown> }>;
 
 /** Promises kept by id, resolved with the time an event about that id arrived. */
 class Waiters {
-  private readonly pending = new Map<string, (at: number) => void>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly pending = new Map<string, { arrive: (at: number) => void; timer: NodeJS.Timeout }>();
 
   wait(id: string, timeoutMs: number): Promise<number> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${id}: nothing arrived within ${timeoutMs} ms`)), timeoutMs);
-      this.timers.set(id, timer);
-      this.pending.set(id, (at) => {
-        this.forget(id);
-        resolve(at);
+      this.pending.set(id, {
+        arrive: (at) => {
+          this.forget(id);
+          resolve(at);
+        },
+        timer,
       });
     });
   }
 
   arrive(id: string): void {
-    this.pending.get(id)?.(performance.now());
+    this.pending.get(id)?.arrive(performance.now());
   }
 
   /** Stops waiting for `id` (its start failed), its promise left unsettled. */
   forget(id: string): void {
-    clearTimeout(this.timers.get(id));
-    this.timers.delete(id);
+    clearTimeout(this.pending.get(id)?.timer);
     this.pending.delete(id);
   }
 }
