@@ -1,14 +1,13 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Decision, TaskContext, TaskRecord } from '../src/domain';
 import type { EventBus } from '../src/bus/event-bus';
 import type { RegistryStore } from '../src/registry/registry-store';
 import type { DecisionRequest, DecisionService } from '../src/control-plane/decision-service';
 import type { FleetView } from '../src/control-plane/fleet-view';
-import { patchLevelMemo } from '../src/contracts/patch-level';
 import { DISPATCHED_MEMO } from '../src/contracts/dispatched';
 import type { TaskInput, TaskUpdate } from '../src/contracts/task-input';
-import { VaporaAgentId, VaporaFeatureId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import { parseWorkflowInput } from '../src/contracts/workflow-inputs';
+import { startTaskWorkflow } from '../src/temporal/start-task-workflow';
 import { createFeatureWorkspace, type FeatureWorkspace } from '../src/control-plane/feature-workspace';
 import { git } from '../src/host/git';
 import type { Metrics } from '../src/observability/metrics';
@@ -128,39 +127,15 @@ export function createWorkActivities(deps: WorkDeps) {
      * src/contracts/dispatched.ts), so the task's first workflow task runs no
      * local activity: it schedules the agent's call at once.
      */
-    async dispatchTask(input: {
-      assignment: Assignment;
-      taskQueue: string;
-      workflowId: string;
-      args: TaskInput;
-      summary: string;
-    }): Promise<Dispatched> {
+    async dispatchTask(input: { assignment: Assignment; taskQueue: string; args: TaskInput }): Promise<Dispatched> {
       const agentId = await assign(input.assignment);
       const args = parseWorkflowInput('taskWorkflow', { ...input.args, ...(agentId && { assigned_agent: agentId }) });
       const { task_id = input.assignment.task.task_id, role, feature_id, title, priority } = args;
-      const runId = await temporal.workflow
-        .start('taskWorkflow', {
-          taskQueue: input.taskQueue,
-          workflowId: input.workflowId,
-          args: [args],
-          staticSummary: input.summary,
-          memo: { ...patchLevelMemo(), [DISPATCHED_MEMO]: true },
-          typedSearchAttributes: [
-            { key: VaporaRole, value: role },
-            { key: VaporaStatus, value: agentId ? 'running' : 'pending' },
-            ...(agentId ? [{ key: VaporaAgentId, value: agentId }] : []),
-            ...(feature_id ? [{ key: VaporaFeatureId, value: feature_id }] : []),
-          ],
-          requestEagerStart: true,
-        })
-        .then(
-          (started) => started.firstExecutionRunId,
-          // Started by this activity's earlier attempt, whose answer was lost (and its run id with it).
-          (error: unknown) => {
-            if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-            return undefined;
-          },
-        );
+      const runId = await startTaskWorkflow(
+        temporal,
+        { ...args, task_id },
+        { taskQueue: input.taskQueue, memo: { [DISPATCHED_MEMO]: true }, eager: true },
+      );
       // Once: a record already there (this activity's earlier attempt, or any later step of the task) stays.
       if (agentId)
         await registry.tasks.add(

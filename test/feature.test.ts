@@ -641,6 +641,42 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     await client.workflow.getHandle<typeof taskWorkflow>(submitted.workflow_id, submitted.run_id).result();
   });
 
+  it('starts the task workflows itself while their shard has its fill of submissions in flight, and runs each task once', async () => {
+    const p = unique('b');
+    const shard = taskDispatcherId(plane.taskQueue, `${p}-0`);
+    const ids = Array.from({ length: 1000 }, (_, i) => `${p}-${i}`)
+      .filter((id) => taskDispatcherId(plane.taskQueue, id) === shard)
+      .slice(0, 6);
+    // Sent at once to one shard: the server takes two in flight and refuses the rest (history.maxInFlightUpdates).
+    const submitted = await Promise.all(
+      ids.map((task_id) =>
+        submitTask(plane.client, plane.taskQueue, { task_id, role: 'tester', title: 'Check the totals' }),
+      ),
+    );
+    const memos = await Promise.all(
+      submitted.map(async (s) => (await plane.client.workflow.getHandle(s.workflow_id).describe()).memo),
+    );
+    const direct = submitted.filter((_, i) => !memos[i]?.[DISPATCHED_MEMO]);
+    assert.ok(direct.length > 0 && direct.length < ids.length, `${direct.length} of ${ids.length} started directly`);
+    assert.ok(direct.every((s) => s.agent_id === null && s.run_id));
+    const outcomes = await Promise.all(
+      submitted.map((s) => plane.client.workflow.getHandle<typeof taskWorkflow>(s.workflow_id, s.run_id).result()),
+    );
+    assert.ok(
+      outcomes.every((o) => o.status === 'completed' && o.agent_id === 'tester-001' && o.attempts.length === 1),
+    );
+    const stream = await events(p);
+    for (const type of ['TaskAssigned', 'TaskCompleted'])
+      assert.deepEqual(
+        stream
+          .filter((e) => e.message.type === type)
+          .map((e) => ('task_id' in e.message ? e.message.task_id : ''))
+          .sort(),
+        [...ids].sort(),
+        `${type} once per task`,
+      );
+  });
+
   it("keeps each role's queue in priority order: a freed slot goes to the high-priority task, woken at once, ahead of a normal one that came first", async () => {
     const p = unique('q');
     const developer = (task_id: string, title: string, priority?: 'high') =>

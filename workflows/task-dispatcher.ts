@@ -18,7 +18,7 @@ import { submitTaskUpdate } from '../src/contracts/messages';
 import { taskWorkflow } from './task';
 import { loadSchemas } from './validate-input';
 import { BUSINESS_IDS_IN_INPUTS, taskWorkflowId } from '../src/contracts/workflow-ids';
-import { taskContextOf } from '../src/contracts/task-context';
+import { taskContextOf, taskSummary } from '../src/contracts/task-context';
 import { applies } from './patches';
 
 const { assignTask, dispatchTask } = proxyLocalActivities<Activities>({
@@ -56,16 +56,9 @@ export async function taskDispatcherWorkflow(options?: { taskQueue: string }): P
       const submitted_at = new Date().toISOString();
       const assignment = { task, attempt: 1, exclude: [], deadline, submitted_at, queued_since: submitted_at };
       const workflowId = taskWorkflowId(task_id);
-      const summary = `${input.role}: ${input.title}`.slice(0, 200);
       if (applies(STARTED_BY_ACTIVITY)) {
         const args = { ...input, task_id };
-        const ran: Dispatched | string | null = await dispatchTask({
-          assignment,
-          taskQueue,
-          workflowId,
-          args,
-          summary,
-        });
+        const ran: Dispatched | string | null = await dispatchTask({ assignment, taskQueue, args });
         // Runs begun before had the agent back alone: a local activity's result replays as it was recorded.
         const { agent_id, run_id } = typeof ran === 'object' && ran ? ran : { agent_id: ran, run_id: undefined };
         return { task_id, workflow_id: workflowId, agent_id, run_id };
@@ -83,7 +76,7 @@ export async function taskDispatcherWorkflow(options?: { taskQueue: string }): P
         taskQueue,
         args: [args],
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        staticSummary: summary,
+        staticSummary: taskSummary(input),
       });
       return { task_id, workflow_id: workflowId, agent_id: agentId };
     },

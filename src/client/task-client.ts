@@ -24,6 +24,8 @@ import type { TaskOutcome, TaskSubmission, TaskSubmitted } from '../contracts/ta
 import type { TaskDispatcherWorkflow, TaskWorkflow } from '../contracts/workflow-types';
 import { jitteredBackoff, retry } from '../host/retry';
 import { visibilityLiteral } from '../temporal/visibility-literal';
+import { startTaskWorkflow } from '../temporal/start-task-workflow';
+import { parseWorkflowInput } from '../contracts/workflow-inputs';
 
 const startDispatcher = (client: Client, taskQueue: string, workflowId: string) =>
   client.workflow.start<TaskDispatcherWorkflow>('taskDispatcherWorkflow', {
@@ -77,7 +79,10 @@ const dispatcherRuns = new WeakMap<Client, Map<string, string>>();
 
 /**
  * Hands a task to its dispatcher shard (starting the shard for its first
- * task): returns once the task is assigned and its workflow started. The
+ * task): returns once the task is assigned and its workflow started. A shard
+ * with its fill of submissions in flight refuses more: the task's workflow is
+ * then started here, and finds its agent once the plane runs it (no agent in
+ * the answer). The
  * update id is the task id, so asking again never submits a task twice.
  * The update goes to the run that answered this client's last one, so the
  * server need not look the shard's current run up; a run that has ended
@@ -90,12 +95,19 @@ export async function submitTask(client: Client, taskQueue: string, task: TaskSu
   dispatcherRuns.set(client, known);
   return retry(
     async () => {
-      const update = await client.workflow.getHandle(workflowId, known.get(workflowId)).startUpdate(submitTaskUpdate, {
-        args: [task],
-        updateId: task.task_id,
-        // Typed for ACCEPTED alone; COMPLETED is what executeUpdate asks for: one request that waits for the answer.
-        waitForStage: WorkflowUpdateStage.COMPLETED as typeof WorkflowUpdateStage.ACCEPTED,
-      });
+      const update = await client.workflow
+        .getHandle(workflowId, known.get(workflowId))
+        .startUpdate(submitTaskUpdate, {
+          args: [task],
+          updateId: task.task_id,
+          // Typed for ACCEPTED alone; COMPLETED is what executeUpdate asks for: one request that waits for the answer.
+          waitForStage: WorkflowUpdateStage.COMPLETED as typeof WorkflowUpdateStage.ACCEPTED,
+        })
+        .catch((error: unknown) => {
+          if (isGrpcCode(error, status.RESOURCE_EXHAUSTED)) return undefined;
+          throw error;
+        });
+      if (!update) return startTask(client, taskQueue, task);
       known.set(workflowId, update.workflowRunId!);
       return update.result();
     },
@@ -122,14 +134,30 @@ export async function submitTask(client: Client, taskQueue: string, task: TaskSu
 const SUBMIT_PATIENCE_MS = 60_000;
 
 /**
+ * The durable way in, for a shard that has its fill of submissions in flight
+ * (the server's cap: see src/stack/temporal-dev-server.ts): the task's own
+ * workflow, started on the control plane's queue, whose first workflow task
+ * asks for an agent. What a busy plane cannot take at once waits there, on
+ * the server, with no clock running, rather than in submissions held open
+ * and sent again.
+ */
+async function startTask(client: Client, taskQueue: string, { task_id, ...input }: TaskSubmission) {
+  const args = { ...parseWorkflowInput('taskWorkflow', { ...input, task_id }), task_id };
+  const run_id = await startTaskWorkflow(client, args, { taskQueue });
+  return { task_id, workflow_id: taskWorkflowId(task_id), agent_id: null, run_id } satisfies TaskSubmitted;
+}
+
+const isGrpcCode = (error: unknown, code: status) =>
+  error instanceof ServiceError && isGrpcServiceError(error.cause) && error.cause.code === code;
+
+/**
  * The server rejected the update because the workflow task carrying it ended
- * without it (UnprocessedUpdate), the shard already has its fill of updates
- * in flight (RESOURCE_EXHAUSTED), the shard's last workflow task failed
+ * without it (UnprocessedUpdate), the shard's last workflow task failed
  * (timed out on an overloaded worker) and awaits its retry, or the server
  * aborted the updates it held for the shard (UNAVAILABLE "workflow update was
- * aborted", as when it reloads the shard's state; the bench's open loop at
- * 100 tasks/s met it): all pass, and the update id keeps a retry from
- * submitting the task twice.
+ * aborted", as when a speculative workflow task carrying them was not taken
+ * in time): all pass, and the update id keeps a retry from submitting the
+ * task twice.
  */
 function worthRetrying(error: unknown): boolean {
   if (error instanceof WorkflowUpdateFailedError) {
@@ -138,7 +166,6 @@ function worthRetrying(error: unknown): boolean {
   if (!(error instanceof ServiceError && isGrpcServiceError(error.cause))) return false;
   const { code, details } = error.cause;
   return (
-    code === status.RESOURCE_EXHAUSTED ||
     code === status.UNAVAILABLE ||
     (code === status.FAILED_PRECONDITION && /workflow task in failed state/i.test(details))
   );

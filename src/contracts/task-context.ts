@@ -13,3 +13,6 @@ export const taskContextOf = (task_id: string, input: ParsedTaskInput): TaskCont
   inputs: input.inputs,
   workspace: input.workspace,
 });
+
+/** The line the Web UI shows for a task's workflow. */
+export const taskSummary = ({ role, title }: { role: string; title: string }) => `${role}: ${title}`.slice(0, 200);

@@ -1,6 +1,7 @@
 import { connect as tcpConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { Connection, ServiceError } from '@temporalio/client';
+import { status, type Interceptor } from '@grpc/grpc-js';
+import { Connection, ServiceError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { splitHostPort } from '../host/ports';
 import type { TemporalConnectionSettings } from './client-profile';
@@ -14,12 +15,29 @@ export interface TemporalEndpoint {
 /** The same options for the client's connection and the worker's: the profile's TLS, API key and metadata. */
 const optionsOf = ({ address, connection }: TemporalEndpoint) => ({ ...connection, address });
 
+const sdkRetries = defaultGrpcRetryOptions();
+const retryAll = makeGrpcRetryInterceptor(sdkRetries);
+const retryUpdates = makeGrpcRetryInterceptor({
+  ...sdkRetries,
+  retryableDecider: (attempt, answer) =>
+    answer.code !== status.RESOURCE_EXHAUSTED && sdkRetries.retryableDecider(attempt, answer),
+});
+/**
+ * The SDK's retries, except for an Update the server refuses because the workflow has its fill of updates in flight
+ * (RESOURCE_EXHAUSTED): the caller hears of it at once, and a task submission takes the durable way in instead
+ * (see submitTask).
+ */
+const retries: Interceptor = (options, next) =>
+  (options.method_definition.path.endsWith('/UpdateWorkflowExecution') ? retryUpdates : retryAll)(options, next);
+
 /** A client connection (workflow, operator and health services). */
 export function temporalConnection(temporal: TemporalEndpoint, { connectTimeout = 10_000 } = {}): Promise<Connection> {
-  return Connection.connect({ ...optionsOf(temporal), connectTimeout }).catch(async (error: unknown) => {
-    // grpc-js says only "Failed to connect before the deadline" when the channel never got ready; a socket says why.
-    throw new TemporalUnreachable(temporal, error, error instanceof ServiceError ? undefined : await probe(temporal));
-  });
+  return Connection.connect({ ...optionsOf(temporal), connectTimeout, interceptors: [retries] }).catch(
+    async (error: unknown) => {
+      // grpc-js says only "Failed to connect before the deadline" when the channel never got ready; a socket says why.
+      throw new TemporalUnreachable(temporal, error, error instanceof ServiceError ? undefined : await probe(temporal));
+    },
+  );
 }
 
 /** A worker's connection (the SDK core's), for `Worker.create` and the clients beside it. */
