@@ -570,7 +570,20 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     );
     const assigned = (await events(id)).filter((e) => e.message.type === 'TaskAssigned');
     assert.equal(assigned.length, 1, 'the dispatcher announced it once, and the task workflow did not again');
+    // Its four steps (inputs, the LLM call, storing, done) each end well within a second: few or none announced.
+    const progress = (await events(id)).filter((e) => e.message.type === 'TaskProgress');
+    assert.ok(progress.length <= 1, `${progress.length} progress lines announced`);
   });
+
+  /** What the server answers while a shard's last workflow task (timed out, or failed) awaits its retry. */
+  const workflowTaskFailed = () =>
+    new ServiceError('Unable to perform workflow execution update', {
+      cause: Object.assign(new Error('9 FAILED_PRECONDITION'), {
+        code: status.FAILED_PRECONDITION,
+        details: 'Unable to perform workflow execution update due to Workflow Task in failed state.',
+        metadata: {},
+      }),
+    });
 
   /** A client of the plane's that runs `startUpdate` around each update it sends. */
   const interceptingUpdates = (startUpdate: NonNullable<WorkflowClientInterceptor['startUpdate']>) =>
@@ -614,21 +627,12 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
   });
 
   it('submits through a dispatcher whose workflow task failed, sending again until its retry takes the update', async () => {
-    // What the server answers while a shard's last workflow task, timed out on an overloaded plane, awaits its retry.
-    const refusal = () =>
-      new ServiceError('Unable to perform workflow execution update', {
-        cause: Object.assign(new Error('9 FAILED_PRECONDITION'), {
-          code: status.FAILED_PRECONDITION,
-          details: 'Unable to perform workflow execution update due to Workflow Task in failed state.',
-          metadata: {},
-        }),
-      });
     const refusingUntil = Date.now() + 1_500;
     let refused = 0;
     const client = interceptingUpdates((input, next) => {
       if (Date.now() >= refusingUntil) return next(input);
       refused++;
-      throw refusal();
+      throw workflowTaskFailed();
     });
     const submitted = await submitTask(client, plane.taskQueue, {
       task_id: unique('f'),
@@ -641,13 +645,30 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     await client.workflow.getHandle<typeof taskWorkflow>(submitted.workflow_id, submitted.run_id).result();
   });
 
+  it('gives up on a shard that keeps refusing (its workflow task failing at every retry) and starts the task workflow itself', async () => {
+    let refused = 0;
+    const client = interceptingUpdates(() => {
+      refused++;
+      throw workflowTaskFailed();
+    });
+    const task_id = unique('g');
+    const submitted = await submitTask(client, plane.taskQueue, { task_id, role: 'tester', title: 'Check the totals' });
+    assert.equal(submitted.agent_id, null, 'the plane finds its agent when it runs it');
+    assert.ok(refused > 5, `refused ${refused} times first`);
+    const handle = client.workflow.getHandle<typeof taskWorkflow>(submitted.workflow_id, submitted.run_id);
+    assert.equal((await handle.describe()).memo?.[DISPATCHED_MEMO], undefined);
+    const outcome = await handle.result();
+    assert.equal(outcome.status, 'completed');
+    assert.equal(outcome.agent_id, 'tester-001');
+  });
+
   it('starts the task workflows itself while their shard has its fill of submissions in flight, and runs each task once', async () => {
     const p = unique('b');
     const shard = taskDispatcherId(plane.taskQueue, `${p}-0`);
     const ids = Array.from({ length: 1000 }, (_, i) => `${p}-${i}`)
       .filter((id) => taskDispatcherId(plane.taskQueue, id) === shard)
-      .slice(0, 6);
-    // Sent at once to one shard: the server takes two in flight and refuses the rest (history.maxInFlightUpdates).
+      .slice(0, 16);
+    // Sent at once to one shard: the server takes ten in flight and refuses the rest (history.maxInFlightUpdates).
     const submitted = await Promise.all(
       ids.map((task_id) =>
         submitTask(plane.client, plane.taskQueue, { task_id, role: 'tester', title: 'Check the totals' }),

@@ -79,67 +79,70 @@ const dispatcherRuns = new WeakMap<Client, Map<string, string>>();
 
 /**
  * Hands a task to its dispatcher shard (starting the shard for its first
- * task): returns once the task is assigned and its workflow started. A shard
- * with its fill of submissions in flight refuses more: the task's workflow is
- * then started here, and finds its agent once the plane runs it (no agent in
- * the answer). The
+ * task): returns once the task is assigned and its workflow started. The
  * update id is the task id, so asking again never submits a task twice.
  * The update goes to the run that answered this client's last one, so the
  * server need not look the shard's current run up; a run that has ended
  * (it continues as new every few hundred tasks) answers not found, and the
- * shard's current run is asked for again.
+ * shard's current run is asked for again. A shard with its fill of
+ * submissions in flight refuses more, and one that keeps refusing for
+ * FAST_PATH_PATIENCE_MS is given up on: the task's workflow is then started
+ * here, and finds its agent once the plane runs it (no agent in the answer).
  */
 export async function submitTask(client: Client, taskQueue: string, task: TaskSubmission): Promise<TaskSubmitted> {
   const workflowId = taskDispatcherId(taskQueue, task.task_id);
   const known = dispatcherRuns.get(client) ?? new Map<string, string>();
   dispatcherRuns.set(client, known);
-  return retry(
-    async () => {
-      const update = await client.workflow
-        .getHandle(workflowId, known.get(workflowId))
-        .startUpdate(submitTaskUpdate, {
-          args: [task],
-          updateId: task.task_id,
-          // Typed for ACCEPTED alone; COMPLETED is what executeUpdate asks for: one request that waits for the answer.
-          waitForStage: WorkflowUpdateStage.COMPLETED as typeof WorkflowUpdateStage.ACCEPTED,
-        })
-        .catch((error: unknown) => {
-          if (isGrpcCode(error, status.RESOURCE_EXHAUSTED)) return undefined;
-          throw error;
-        });
-      if (!update) return startTask(client, taskQueue, task);
-      known.set(workflowId, update.workflowRunId!);
-      return update.result();
-    },
-    {
-      attempts: Infinity,
-      withinMs: SUBMIT_PATIENCE_MS,
-      // Quick at first, for a shard between two runs; up to 2 s apart for one whose workflow task timed out.
-      delayMs: (attempt) => Math.min(jitteredBackoff(20)(2 ** (attempt - 1)), 2_000),
-      retryable: async (error) => {
-        if (!(error instanceof WorkflowNotFoundError)) return worthRetrying(error);
-        // The run asked has ended: its successor is the shard's current run.
-        if (known.delete(workflowId)) return true;
-        // Not running yet, or between two runs (it continues as new; the server says not found): start it.
-        return startDispatcher(client, taskQueue, workflowId).then(() => true);
+  const viaDispatcher = () =>
+    retry(
+      async () => {
+        const update = await client.workflow
+          .getHandle(workflowId, known.get(workflowId))
+          .startUpdate(submitTaskUpdate, {
+            args: [task],
+            updateId: task.task_id,
+            // Typed for ACCEPTED alone; COMPLETED is what executeUpdate asks for: one request that waits for the answer.
+            waitForStage: WorkflowUpdateStage.COMPLETED as typeof WorkflowUpdateStage.ACCEPTED,
+          });
+        known.set(workflowId, update.workflowRunId!);
+        return update.result();
       },
-    },
-  );
+      {
+        attempts: Infinity,
+        withinMs: FAST_PATH_PATIENCE_MS,
+        // Quick at first, for a shard between two runs; up to 2 s apart for one whose workflow task timed out.
+        delayMs: (attempt) => Math.min(jitteredBackoff(20)(2 ** (attempt - 1)), 2_000),
+        retryable: async (error) => {
+          if (!(error instanceof WorkflowNotFoundError)) return worthRetrying(error);
+          // The run asked has ended: its successor is the shard's current run.
+          if (known.delete(workflowId)) return true;
+          // Not running yet, or between two runs (it continues as new; the server says not found): start it.
+          return startDispatcher(client, taskQueue, workflowId).then(() => true);
+        },
+      },
+    );
+  return viaDispatcher().catch((error: unknown) => {
+    if (isGrpcCode(error, status.RESOURCE_EXHAUSTED) || worthRetrying(error)) return startTask(client, taskQueue, task);
+    throw error;
+  });
 }
 
 /**
- * How long a submission is sent again while the server says it may pass: a dispatcher whose workflow task timed out
- * on an overloaded control plane (10 s) refuses updates until its retry, which the dev server runs within 30 s.
+ * How long a submission is sent again while the shard says it may pass, before the task takes the durable way in:
+ * a shard whose workflow task timed out on an overloaded control plane refuses updates until its retry (within
+ * 30 s on the dev server), and one whose workflow task fails at every retry refuses them for good (seen under
+ * overload: the SDK's worker failed a dispatcher's workflow task as nondeterministic after the server delivered an
+ * update it had aborted a second time).
  */
-const SUBMIT_PATIENCE_MS = 60_000;
+const FAST_PATH_PATIENCE_MS = 10_000;
 
 /**
  * The durable way in, for a shard that has its fill of submissions in flight
- * (the server's cap: see src/stack/temporal-dev-server.ts): the task's own
- * workflow, started on the control plane's queue, whose first workflow task
- * asks for an agent. What a busy plane cannot take at once waits there, on
- * the server, with no clock running, rather than in submissions held open
- * and sent again.
+ * (the server's history.maxInFlightUpdates, 10 by default) or keeps refusing
+ * them: the task's own workflow, started on the control plane's queue, whose
+ * first workflow task asks for an agent. What a busy plane cannot take at
+ * once waits there, on the server, with no clock running, rather than in
+ * submissions held open and sent again.
  */
 async function startTask(client: Client, taskQueue: string, { task_id, ...input }: TaskSubmission) {
   const args = { ...parseWorkflowInput('taskWorkflow', { ...input, task_id }), task_id };

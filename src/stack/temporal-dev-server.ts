@@ -41,11 +41,6 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   // once: about 17 reads per task, which are nearly half of its persistence operations. Vapora's own are
   // created with its namespace instead (a database made before keeps those it has), so they can be cached.
   args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false');
-  // Admission control: a dispatcher shard takes two task submissions at once (the default is 10), and submitTask
-  // starts the task's workflow itself when it refuses a third. Offered more than the control plane could do, 32
-  // shards of 10 held so much in flight that their workflow tasks timed out, the updates they carried were aborted,
-  // and their clients sent them again: thousands of times a minute, and 3 to 4 workflow creations per task.
-  args.push('--dynamic-config-value', 'history.maxInFlightUpdates=2');
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${key.type}`);
   // Write-ahead log, synced at checkpoints: a commit survives the server's kill -9 (the chaos run kills it),
   // though the last ones may not survive the machine losing power (the default rollback journal syncs every commit).
