@@ -570,9 +570,6 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     );
     const assigned = (await events(id)).filter((e) => e.message.type === 'TaskAssigned');
     assert.equal(assigned.length, 1, 'the dispatcher announced it once, and the task workflow did not again');
-    // Its four steps (inputs, the LLM call, storing, done) each end well within a second: few or none announced.
-    const progress = (await events(id)).filter((e) => e.message.type === 'TaskProgress');
-    assert.ok(progress.length <= 1, `${progress.length} progress lines announced`);
   });
 
   /** What the server answers while a shard's last workflow task (timed out, or failed) awaits its retry. */

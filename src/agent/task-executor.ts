@@ -46,7 +46,7 @@ const PASSAGE_BUDGET = 4_000;
 /** Shared context lives this long: a working day of a feature. */
 const CONTEXT_TTL_MINUTES = 24 * 60;
 
-export type Progress = (percent: number, step: string) => void;
+export type Progress = (percent: number, step: string) => Promise<void>;
 
 /** The opening of a task's conversation, and each LLM answer and tool result after it: artifacts, read back by id. */
 interface Opening {
@@ -185,7 +185,7 @@ export class TaskExecutor {
     const call = answer.tool_calls[index]!;
     let result = await this.load<ToolResult>(task, attempt, `t${step}-${index}`);
     if (!result) {
-      progress(this.percent(step), `step ${step}: ${describeCall(call.name, call.input)}`);
+      await progress(this.percent(step), `step ${step}: ${describeCall(call.name, call.input)}`);
       const { toolbox } = await this.session(task, attempt);
       if (!toolbox)
         throw ApplicationFailure.create({
@@ -252,7 +252,7 @@ export class TaskExecutor {
       { type: 'TaskStarted', task_id: task.task_id, agent_id: this.spec.agent_id, timestamp: new Date().toISOString() },
       `${task.task_id}/started/${attempt}`,
     );
-    progress(5, 'reading inputs and shared context');
+    await progress(5, 'reading inputs and shared context');
     const [inputs, context, help, passages] = await Promise.all([
       Promise.all(
         Object.entries(task.inputs).map(async ([name, id]) => ({
@@ -295,7 +295,7 @@ export class TaskExecutor {
       this.session(task, attempt),
       this.conversation(task, attempt, step),
     ]);
-    progress(this.percent(step), `step ${step}: asking ${this.deps.router.answering(asked)}`);
+    await progress(this.percent(step), `step ${step}: asking ${this.deps.router.answering(asked)}`);
     const tools = session.toolbox?.names.length ? session.toolbox.definitions() : undefined;
     // One span per LLM call, in the GenAI semantic conventions: who answered, with how many tokens.
     const response = await inSpan(
@@ -371,7 +371,7 @@ export class TaskExecutor {
     ]);
     const began = opening?.began_at ?? (await this.deps.registry.artifact(this.id(task, attempt, 'c0')))?.created_at;
     const text = answers.at(-1)?.text || `Stopped after ${steps} LLM calls (${stopped ?? 'no answer'}).`;
-    progress(95, stopped ? `stopped (${stopped}): storing the result` : 'storing the result');
+    await progress(95, stopped ? `stopped (${stopped}): storing the result` : 'storing the result');
     const session = await this.session(task, attempt);
     // A push can fail: the answers it follows are stored first, so its retry does not pay for them again.
     if (session.copy) await this.flush(task, attempt);
@@ -410,7 +410,7 @@ export class TaskExecutor {
     await this.close(task, attempt, session);
 
     const plan = task.role === 'orchestrator' ? readPlan(text, task.title) : undefined;
-    progress(100, plan?.fallback ? 'done (default plan: the answer was not a valid plan)' : 'done');
+    await progress(100, plan?.fallback ? 'done (default plan: the answer was not a valid plan)' : 'done');
     return {
       result: {
         success: true,

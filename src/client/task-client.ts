@@ -158,9 +158,9 @@ const isGrpcCode = (error: unknown, code: status) =>
  * without it (UnprocessedUpdate), the shard's last workflow task failed
  * (timed out on an overloaded worker) and awaits its retry, or the server
  * aborted the updates it held for the shard (UNAVAILABLE "workflow update was
- * aborted", as when a speculative workflow task carrying them was not taken
- * in time): all pass, and the update id keeps a retry from submitting the
- * task twice.
+ * aborted", by the thousand on shards the control plane could not keep up
+ * with): all pass, and the update id keeps a retry from submitting the task
+ * twice.
  */
 function worthRetrying(error: unknown): boolean {
   if (error instanceof WorkflowUpdateFailedError) {
