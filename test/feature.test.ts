@@ -572,6 +572,15 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     assert.equal(assigned.length, 1, 'the dispatcher announced it once, and the task workflow did not again');
   });
 
+  /** `count` task ids under `prefix` that hash to one dispatcher shard, and that shard. */
+  const oneShard = (prefix: string, count: number) => {
+    const shard = taskDispatcherId(plane.taskQueue, `${prefix}-0`);
+    const ids = Array.from({ length: 1000 }, (_, i) => `${prefix}-${i}`)
+      .filter((id) => taskDispatcherId(plane.taskQueue, id) === shard)
+      .slice(0, count);
+    return { shard, ids };
+  };
+
   /** What the server answers while a shard's last workflow task (timed out, or failed) awaits its retry. */
   const workflowTaskFailed = () =>
     new ServiceError('Unable to perform workflow execution update', {
@@ -597,10 +606,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
       return next(input);
     });
     const p = unique('r');
-    const shard = taskDispatcherId(plane.taskQueue, `${p}-0`);
-    const ids = Array.from({ length: 1000 }, (_, i) => `${p}-${i}`)
-      .filter((id) => taskDispatcherId(plane.taskQueue, id) === shard)
-      .slice(0, 4);
+    const { shard, ids } = oneShard(p, 4);
     const submit = async (task_id: string) => {
       const submitted = await submitTask(client, plane.taskQueue, {
         task_id,
@@ -661,10 +667,7 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
 
   it('starts the task workflows itself while their shard has its fill of submissions in flight, and runs each task once', async () => {
     const p = unique('b');
-    const shard = taskDispatcherId(plane.taskQueue, `${p}-0`);
-    const ids = Array.from({ length: 1000 }, (_, i) => `${p}-${i}`)
-      .filter((id) => taskDispatcherId(plane.taskQueue, id) === shard)
-      .slice(0, 16);
+    const { ids } = oneShard(p, 16);
     // Sent at once to one shard: the server takes ten in flight and refuses the rest (history.maxInFlightUpdates).
     const submitted = await Promise.all(
       ids.map((task_id) =>
