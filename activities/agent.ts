@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { EventBus } from '../src/bus/event-bus';
+import type { Logger } from '../src/logger';
 import type { AgentSpec } from '../src/contracts/agent-spec';
 import type {
   AgentTaskInput,
@@ -14,6 +15,12 @@ import type { Progress, TaskExecutor } from '../src/agent/task-executor';
 
 /** Well inside the task workflow's heartbeat timeout (HEARTBEAT_TIMEOUT in workflows/task.ts). */
 const HEARTBEAT_EVERY_MS = 5_000;
+
+/**
+ * How long a line of the task's own doing (reading inputs, storing the result) must stay current to be announced:
+ * most end sooner, and they were three of a quick task's seven JetStream publishes.
+ */
+const PROGRESS_AFTER_MS = 1_000;
 
 /** Whether the server ran this call before: only then can an earlier run have stored part of it. */
 const retried = () => Context.current().info.attempt > 1;
@@ -38,36 +45,59 @@ export class LoadMeter {
 }
 
 /** Activities served on the agent's own task queue (`agent-<agentId>`): the steps of a task's tool loop. */
-export function createAgentActivities(spec: AgentSpec, meter: LoadMeter, executor: TaskExecutor, bus: EventBus) {
+export function createAgentActivities(
+  spec: AgentSpec,
+  meter: LoadMeter,
+  executor: TaskExecutor,
+  bus: EventBus,
+  log: Pick<Logger, 'warn'>,
+) {
   /**
-   * Runs one step of a task; each progress line is a TaskProgress event
-   * (deduplicated per attempt and line) and the activity heartbeats
-   * throughout, even during a long LLM call, so only a dead agent misses its
-   * heartbeat timeout. The first beat comes after HEARTBEAT_EVERY_MS, with
-   * the latest progress: each beat the server gets is a write to the task's
-   * workflow, and most steps end well before one is due.
+   * Runs one step of a task; a progress line is a TaskProgress event
+   * (deduplicated per attempt and line), at once or, if the executor says so,
+   * only once it has lasted PROGRESS_AFTER_MS.
+   * The activity heartbeats throughout, even during a long LLM call, so only
+   * a dead agent misses its heartbeat timeout. The first beat comes after
+   * HEARTBEAT_EVERY_MS, with the latest progress: each beat the server gets
+   * is a write to the task's workflow, and most steps end well before one is
+   * due.
    */
   async function acting<I extends AgentTaskInput, O>(input: I, work: (i: I, progress: Progress) => Promise<O>) {
     const context = Context.current();
     let last = { percent: 0, step: 'starting' };
     const beating = setInterval(() => context.heartbeat(last), HEARTBEAT_EVERY_MS);
+    let held: NodeJS.Timeout | undefined;
+    const announce = (percent: number, step: string) =>
+      bus.publish(
+        {
+          type: 'TaskProgress',
+          task_id: input.task.task_id,
+          agent_id: spec.agent_id,
+          progress_percent: percent,
+          current_step: step,
+        },
+        `${input.task.task_id}/progress/${input.attempt}/${createHash('sha1').update(step).digest('hex').slice(0, 16)}`,
+      );
     try {
       return await meter.track(() =>
-        work(input, async (percent, step) => {
+        work(input, async (percent, step, when = 'now') => {
           last = { percent, step };
-          await bus.publish(
-            {
-              type: 'TaskProgress',
-              task_id: input.task.task_id,
-              agent_id: spec.agent_id,
-              progress_percent: percent,
-              current_step: step,
-            },
-            `${input.task.task_id}/progress/${input.attempt}/${createHash('sha1').update(step).digest('hex').slice(0, 16)}`,
+          clearTimeout(held);
+          if (when === 'now') {
+            await announce(percent, step);
+            return;
+          }
+          held = setTimeout(
+            () =>
+              void announce(percent, step).catch((error: unknown) =>
+                log.warn('progress not published', { task_id: input.task.task_id, step, error: String(error) }),
+              ),
+            PROGRESS_AFTER_MS,
           );
         }),
       );
     } finally {
+      clearTimeout(held);
       clearInterval(beating);
     }
   }

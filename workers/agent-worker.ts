@@ -121,7 +121,7 @@ const worker = await Worker.create({
   connection,
   namespace: config.temporal.namespace,
   taskQueue: agentTaskQueue(spec.agent_id),
-  activities: createAgentActivities(spec, meter, executor, bus),
+  activities: createAgentActivities(spec, meter, executor, bus, log),
   maxConcurrentActivityTaskExecutions: spec.max_concurrent_tasks,
   shutdownGraceTime: '25s',
   plugins: tracing ? [tracing.plugin] : [],

@@ -46,7 +46,11 @@ const PASSAGE_BUDGET = 4_000;
 /** Shared context lives this long: a working day of a feature. */
 const CONTEXT_TTL_MINUTES = 24 * 60;
 
-export type Progress = (percent: number, step: string) => Promise<void>;
+/**
+ * Reports a progress line: announced `now` (the default: the model asked, the tool called, each shown live), or
+ * only if it is still the current line a moment later (`if-lasting`: the task's own bookkeeping, mostly quick).
+ */
+export type Progress = (percent: number, step: string, when?: 'now' | 'if-lasting') => Promise<void>;
 
 /** The opening of a task's conversation, and each LLM answer and tool result after it: artifacts, read back by id. */
 interface Opening {
@@ -252,7 +256,7 @@ export class TaskExecutor {
       { type: 'TaskStarted', task_id: task.task_id, agent_id: this.spec.agent_id, timestamp: new Date().toISOString() },
       `${task.task_id}/started/${attempt}`,
     );
-    await progress(5, 'reading inputs and shared context');
+    await progress(5, 'reading inputs and shared context', 'if-lasting');
     const [inputs, context, help, passages] = await Promise.all([
       Promise.all(
         Object.entries(task.inputs).map(async ([name, id]) => ({
@@ -371,7 +375,7 @@ export class TaskExecutor {
     ]);
     const began = opening?.began_at ?? (await this.deps.registry.artifact(this.id(task, attempt, 'c0')))?.created_at;
     const text = answers.at(-1)?.text || `Stopped after ${steps} LLM calls (${stopped ?? 'no answer'}).`;
-    await progress(95, stopped ? `stopped (${stopped}): storing the result` : 'storing the result');
+    await progress(95, stopped ? `stopped (${stopped}): storing the result` : 'storing the result', 'if-lasting');
     const session = await this.session(task, attempt);
     // A push can fail: the answers it follows are stored first, so its retry does not pay for them again.
     if (session.copy) await this.flush(task, attempt);
@@ -410,7 +414,8 @@ export class TaskExecutor {
     await this.close(task, attempt, session);
 
     const plan = task.role === 'orchestrator' ? readPlan(text, task.title) : undefined;
-    await progress(100, plan?.fallback ? 'done (default plan: the answer was not a valid plan)' : 'done');
+    // A fallback plan is news to whoever watches; a plain end is TaskCompleted's.
+    if (plan?.fallback) await progress(100, 'done (default plan: the answer was not a valid plan)');
     return {
       result: {
         success: true,
