@@ -37,6 +37,7 @@ const Env = z.object({
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_UI_PORT: Port.default(8233),
   VAPORA_TASK_QUEUE: z.string().min(1).default('vapora'),
+  VAPORA_WORKFLOW_STACK_TRACES: z.enum(['true', 'false', '1', '0']).default('false'),
   VAPORA_API_PORT: Port.default(8280),
   // In a cluster the API listens beyond loopback and agents reach it by a Service URL.
   VAPORA_API_HOST: z.string().min(1).default('127.0.0.1'),
@@ -118,6 +119,8 @@ export interface Config {
     namespace: string;
     uiPort: number;
     taskQueue: string;
+    /** Whether the control plane's workflows answer the Web UI's "Stack Trace" (`__stack_trace`): a cost per promise. */
+    stackTraces: boolean;
     external: boolean;
     /** TLS, API key and gRPC metadata of the client profile, for every connection (src/temporal/connection.ts). */
     connection: TemporalConnectionSettings;
@@ -196,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       namespace: profile.namespace ?? 'default',
       uiPort: e.TEMPORAL_UI_PORT,
       taskQueue: e.VAPORA_TASK_QUEUE,
+      stackTraces: e.VAPORA_WORKFLOW_STACK_TRACES === 'true' || e.VAPORA_WORKFLOW_STACK_TRACES === '1',
       external: profile.address !== undefined,
       connection: profile.connection,
       codecKeys: e.VAPORA_CODEC_KEYS ?? readCodecKeys(resolve(e.VAPORA_STATE_DIR)),

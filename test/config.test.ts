@@ -18,6 +18,9 @@ describe('configuration from the environment', () => {
     assert.equal(config.nats.url, 'nats://localhost:4222');
     assert.equal(config.surreal.url, `surrealkv://${resolve('.vapora', 'registry')}`);
     assert.equal(config.temporal.taskQueue, 'vapora');
+    assert.equal(config.temporal.stackTraces, false);
+    assert.equal(loadConfig({ VAPORA_WORKFLOW_STACK_TRACES: 'true' }).temporal.stackTraces, true);
+    assert.throws(() => loadConfig({ VAPORA_WORKFLOW_STACK_TRACES: 'yes' }), /VAPORA_WORKFLOW_STACK_TRACES: /);
   });
   it('marks user-named endpoints as external and accepts every SurrealDB scheme', () => {
     for (const url of ['mem://', 'surrealkv:///tmp/x', 'ws://db:8000'])

@@ -570,6 +570,15 @@ describe('features and tasks (real control plane, 13 agent processes, real serve
     );
     const assigned = (await events(id)).filter((e) => e.message.type === 'TaskAssigned');
     assert.equal(assigned.length, 1, 'the dispatcher announced it once, and the task workflow did not again');
+    // Its LLM call is announced at once; reading its inputs and storing its result end within a second, unannounced.
+    const progress = (await events(id)).flatMap((e) => (e.message.type === 'TaskProgress' ? [e.message] : []));
+    assert.equal(progress.length, 1, progress.map((p) => p.current_step).join(', '));
+    assert.match(progress[0]!.current_step, /^step 1: asking /);
+    // Its workflows track no promise's stack (VAPORA_WORKFLOW_STACK_TRACES is off): the Web UI's tab says so.
+    await assert.rejects(
+      plane.client.workflow.getHandle(taskDispatcherId(plane.taskQueue, id)).query('__stack_trace'),
+      /Workflow stack traces are not enabled on this worker/,
+    );
   });
 
   /** `count` task ids under `prefix` that hash to one dispatcher shard, and that shard. */

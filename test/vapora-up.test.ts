@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { connect } from 'nats';
+import { Client, Connection } from '@temporalio/client';
 import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
 import { freePort } from '../src/host/ports';
@@ -15,7 +16,7 @@ import { exited, isAlive, vapora, vaporaUntilJson } from './support/cli';
 import { agentProcesses, eventually } from './support/fleet';
 import { registryProcess } from './support/registry-process-client';
 import { firstValue, promQuery } from './support/prometheus';
-import { stackEnv, tempDir, testServers } from './support/servers';
+import { stackEnv, tempDir, testConverter, testServers } from './support/servers';
 
 type Ready = Endpoints & { status: string; pids: Record<string, number> };
 
@@ -34,7 +35,8 @@ describe('vapora up', () => {
   it('brings up the stack and the default team, serves the agent CLI, stops cleanly, and resumes with its state', async () => {
     const { temporalCli } = testServers();
     const stateDir = tempDir('up');
-    const env = await stackEnv(stateDir);
+    // Stack traces on, as a person looking at a stuck workflow would turn them on.
+    const env = { ...(await stackEnv(stateDir)), VAPORA_WORKFLOW_STACK_TRACES: 'true' };
     const workflows = (type: string) =>
       (
         JSON.parse(
@@ -56,6 +58,11 @@ describe('vapora up', () => {
       assert.equal(first.first.surreal, `surrealkv://${join(stateDir, 'registry')}`);
       assert.equal(workflows('stackCheckWorkflow'), 1);
       assert.equal(workflows('agentPoolWorkflow'), 13);
+      // The Web UI's "Stack Trace" tab (the `__stack_trace` query) shows where the developers' pool waits.
+      const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+      const pool = new Client({ connection, dataConverter: testConverter() }).workflow.getHandle('pool-developer');
+      assert.match(await pool.query<string>('__stack_trace'), /agentPoolWorkflow/);
+      await connection.close();
       assert.equal((await fetch(first.first.webUi!)).status, 200);
 
       const team = await agents();

@@ -119,6 +119,7 @@ try {
     plugins,
     dataConverter: converter,
     activities: createActivities(deps),
+    workflowStackTraces: config.temporal.stackTraces,
   });
   // The dispatcher shards run before the first task arrives (each would otherwise start on its first task).
   await ensureDispatchers(temporal, config.temporal.taskQueue);
