@@ -72,7 +72,9 @@ export function registerTask(program: Command): void {
           else
             console.log(
               `submitted ${submitted.workflow_id} (${submission.role}): ${submission.title}\n  ${
-                submitted.agent_id ? `assigned to ${submitted.agent_id}` : `waiting for a free ${submission.role} agent`
+                submitted.agent_id
+                  ? `assigned to ${submitted.agent_id}`
+                  : `queued for the next free ${submission.role} agent`
               }\n  Web UI  ${webUi}`,
             );
           if (!o.wait) return;
