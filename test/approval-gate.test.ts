@@ -91,6 +91,25 @@ describe('approval gate (found by the chaos run: runs that no worker could repla
     await replay(handle);
   });
 
+  it('sends an approval again while the workflow has its fill of Updates in flight (RESOURCE_EXHAUSTED)', async () => {
+    const workflowId = unique('gate');
+    const handle = await client.workflow.start<typeof gateThenStep>('gateThenStep', { taskQueue, workflowId });
+    await runUntilTaking(handle);
+    // No worker runs: the server holds each Update it admits, 10 at most per workflow, and refuses the next at once.
+    const sent = Array.from({ length: 12 }, (_, i) =>
+      sendVerdict(client, workflowId, { approve: { by: `p${i}` } }).then(
+        (record) => record.applied,
+        (error: unknown) => String(error),
+      ),
+    );
+    await sleep(1000);
+    const outcomes = await (await worker()).runUntil(() => Promise.all(sent));
+    assert.equal(outcomes.filter((o) => o === true).length, 1, outcomes.join('; '));
+    // The rest were ignored, or came after the gate closed; none was lost to the server's limit.
+    for (const o of outcomes.filter((o) => o !== true))
+      assert.ok(o === false || /no approval pending|already finished/.test(o), String(o));
+  });
+
   it('takes Updates only while open, from the workflow task after it opened: one that comes with the step opening it is refused, however the SDK orders them', async () => {
     const workflowId = unique('gate');
     const handle = await client.workflow.start<typeof stepThenGate>('stepThenGate', { taskQueue, workflowId });

@@ -1,9 +1,11 @@
+import { status } from '@grpc/grpc-js';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { ApprovalRecord, ApprovePayload, RejectPayload } from '../contracts/approval';
 import { approveUpdate, GATE_OPENING, rejectUpdate } from '../contracts/messages';
 import { signerOf } from '../control-plane/api-auth';
 import { sealApproval } from '../control-plane/approval-seal';
 import { failureMessage } from '../temporal/failure-message';
+import { isGrpcCode } from '../temporal/grpc-code';
 
 export type Verdict = { approve: ApprovePayload } | { reject: RejectPayload };
 
@@ -35,8 +37,13 @@ export async function sendVerdict(
     } catch (error) {
       const refusal = error instanceof WorkflowUpdateFailedError ? (error.cause?.message ?? '') : '';
       // Refused in the instant the gate opens (by the gate, or by the server when the workflow task that carried it
-      // ended without taking it): nothing was applied, and it is taken a moment later.
-      if ((refusal === GATE_OPENING || /wasn't processed by worker/.test(refusal)) && tries < OPENING_TRIES) {
+      // ended without taking it), or while the workflow has its fill of Updates in flight (which the connection does
+      // not retry: see connection.ts): nothing was applied, and it is taken a moment later.
+      const later =
+        refusal === GATE_OPENING ||
+        /wasn't processed by worker/.test(refusal) ||
+        isGrpcCode(error, status.RESOURCE_EXHAUSTED);
+      if (later && tries < OPENING_TRIES) {
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
       }

@@ -25,6 +25,7 @@ import type { TaskDispatcherWorkflow, TaskWorkflow } from '../contracts/workflow
 import { jitteredBackoff, retry } from '../host/retry';
 import { visibilityLiteral } from '../temporal/visibility-literal';
 import { startTaskWorkflow } from '../temporal/start-task-workflow';
+import { isGrpcCode } from '../temporal/grpc-code';
 import { parseWorkflowInput } from '../contracts/workflow-inputs';
 
 const startDispatcher = (client: Client, taskQueue: string, workflowId: string) =>
@@ -149,9 +150,6 @@ async function startTask(client: Client, taskQueue: string, { task_id, ...input 
   const run_id = await startTaskWorkflow(client, args, { taskQueue });
   return { task_id, workflow_id: taskWorkflowId(task_id), agent_id: null, run_id } satisfies TaskSubmitted;
 }
-
-const isGrpcCode = (error: unknown, code: status) =>
-  error instanceof ServiceError && isGrpcServiceError(error.cause) && error.cause.code === code;
 
 /**
  * The server rejected the update because the workflow task carrying it ended

@@ -25,7 +25,7 @@ const retryUpdates = makeGrpcRetryInterceptor({
 /**
  * The SDK's retries, except for an Update the server refuses because the workflow has its fill of updates in flight
  * (RESOURCE_EXHAUSTED): the caller hears of it at once, and a task submission takes the durable way in instead
- * (see submitTask).
+ * (see submitTask); an approval is sent again a moment later (see sendVerdict).
  */
 const retries: Interceptor = (options, next) =>
   (options.method_definition.path.endsWith('/UpdateWorkflowExecution') ? retryUpdates : retryAll)(options, next);
