@@ -8,6 +8,8 @@ import { loadTemporalProfile, type TemporalConnectionSettings } from './temporal
 
 const HostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port, e.g. "localhost:7233"');
 const Port = z.coerce.number().int().min(1).max(65535);
+/** A switch as envconfig reads one ("true" or "1" is on), any other value refused rather than read as off. */
+const Switch = z.enum(['true', 'false', '1', '0']);
 
 /** Every setting comes from an environment variable; the schema keys are the variable names. */
 const Env = z.object({
@@ -27,7 +29,7 @@ const Env = z.object({
   TEMPORAL_PROFILE: z.string().min(1).optional(),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   // envconfig reads anything but "true" or "1" as off: a typo would quietly mean plain gRPC.
-  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0']).optional(),
+  TEMPORAL_TLS: Switch.optional(),
   TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
   TEMPORAL_TLS_SERVER_CA_CERT_DATA: z.string().min(1).optional(),
   TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
@@ -37,7 +39,7 @@ const Env = z.object({
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_UI_PORT: Port.default(8233),
   VAPORA_TASK_QUEUE: z.string().min(1).default('vapora'),
-  VAPORA_WORKFLOW_STACK_TRACES: z.enum(['true', 'false', '1', '0']).default('false'),
+  VAPORA_WORKFLOW_STACK_TRACES: Switch.default('false'),
   VAPORA_API_PORT: Port.default(8280),
   // In a cluster the API listens beyond loopback and agents reach it by a Service URL.
   VAPORA_API_HOST: z.string().min(1).default('127.0.0.1'),

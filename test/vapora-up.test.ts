@@ -5,10 +5,11 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { connect } from 'nats';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { EventBus } from '../src/bus/event-bus';
 import { loadConfig } from '../src/config';
 import { freePort } from '../src/host/ports';
+import { temporalConnection } from '../src/temporal/connection';
 import type { Endpoints } from '../src/stack/dev-stack';
 import type { AgentView } from '../src/contracts/registry-api';
 import { AGENT_ROLES, subjectsOf } from '../src/domain';
@@ -59,7 +60,7 @@ describe('vapora up', () => {
       assert.equal(workflows('stackCheckWorkflow'), 1);
       assert.equal(workflows('agentPoolWorkflow'), 13);
       // The Web UI's "Stack Trace" tab (the `__stack_trace` query) shows where the developers' pool waits.
-      const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+      const connection = await temporalConnection({ address: env.TEMPORAL_ADDRESS });
       const pool = new Client({ connection, dataConverter: testConverter() }).workflow.getHandle('pool-developer');
       assert.match(await pool.query<string>('__stack_trace'), /agentPoolWorkflow/);
       await connection.close();
