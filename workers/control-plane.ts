@@ -1,5 +1,4 @@
-import { fileURLToPath } from 'node:url';
-import { Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { createActivities, openActivityDeps } from '../activities';
 import { serveRegistryApi } from '../src/control-plane/registry-api';
 import { workspacesDir } from '../src/control-plane/feature-workspace';
@@ -17,6 +16,7 @@ import { seedCatalog } from '../src/marketplace/seed-catalog';
 import { RegistryStore } from '../src/registry/registry-store';
 import { registerSearchAttributes } from '../src/temporal/register-search-attributes';
 import { createPlaneWorkers } from '../src/control-plane/plane-workers';
+import { bundleWorkflows } from '../src/temporal/workflow-bundle';
 import { takeInSharedContext } from '../src/control-plane/context-intake';
 import { ensureDispatchers, wakeWaitingTasks } from '../src/client/task-client';
 import { watchLifecyclesAgain } from '../src/client/pool-client';
@@ -112,10 +112,7 @@ try {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowBundle: await bundleWorkflowCode({
-      workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-      plugins,
-    }),
+    workflowBundle: await bundleWorkflows({ plugins }),
     plugins,
     dataConverter: converter,
     activities: createActivities(deps),

@@ -4,8 +4,9 @@ import { dispatched } from '../src/contracts/dispatched';
 import type { ParsedWorkflowInput, WorkflowWithInput } from '../src/contracts/workflow-inputs';
 import { applies } from './patches';
 
-// Parsing happens in the worker, where zod is loaded once: the reusable V8 context evaluates a
-// workflow's modules afresh for every run, and zod alone costs a run more than a task's assignment.
+// Parsing happens in the worker, where zod is loaded once: zod cannot be preloaded into the reusable V8 context
+// (see src/temporal/workflow-bundle.ts), so a run that loaded it would evaluate it afresh, at more than the cost of a
+// task's assignment.
 const { parseWorkflowInput } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
 
 /** A workflow's input, parsed; invalid input fails the workflow at once, non-retryable, naming each bad field. */

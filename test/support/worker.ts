@@ -13,6 +13,7 @@ import { createLogger } from '../../src/logger';
 import type { RegistryStore } from '../../src/registry/registry-store';
 import { freePort } from '../../src/host/ports';
 import { createPlaneWorkers } from '../../src/control-plane/plane-workers';
+import { bundleWorkflows } from '../../src/temporal/workflow-bundle';
 import { nativeConnection, temporalConnection } from '../../src/temporal/connection';
 import { tempDir, testConverter, testServers } from './servers';
 
@@ -24,10 +25,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-    logger,
-  });
+  bundle ??= bundleWorkflows({ logger });
   return bundle;
 }
 
