@@ -7,8 +7,8 @@ type PlaneWorkerOptions = Omit<WorkerOptions, 'workflowsPath'> & Required<Pick<W
 /**
  * The control plane's workers over one workflow bundle: the fleet's and the
  * tasks' workflows on `taskQueue`, the task dispatchers on a queue of their
- * own. Each worker has its own pollers and workflow task slots, so an
- * assignment never waits for a slot behind the tasks already running.
+ * own. Each worker has its own workflow thread, so an assignment never waits
+ * behind the activations of the tasks already running.
  */
 export async function createPlaneWorkers(options: PlaneWorkerOptions) {
   const queues = [options.taskQueue, dispatchTaskQueue(options.taskQueue)];
