@@ -2,8 +2,8 @@
  * Workflow spans without OpenTelemetry's SDK in the sandbox (not a workflow).
  *
  * @temporalio/interceptors-opentelemetry's workflow interceptors bring the
- * OpenTelemetry SDK into the bundle, and the reusable V8 context evaluates a
- * workflow's modules afresh for every run: that evaluation alone doubled the
+ * OpenTelemetry SDK into the bundle, and the reusable V8 context evaluates
+ * interceptor modules afresh for every run: that evaluation alone doubled the
  * workflow thread's CPU per task. These interceptors make the same spans
  * (RunWorkflow, HandleSignal, HandleUpdate, StartActivity, StartChildWorkflow,
  * SignalWorkflow, ContinueAsNew) with the same header (`_tracer-data`, W3C

@@ -31,7 +31,8 @@ export async function validateInput<W extends WorkflowWithInput>(
 
 /**
  * The schemas signal handlers and update validators use in the workflow
- * itself (they cannot await an activity), evaluated on first use instead
- * of with every run.
+ * itself (they cannot await an activity). Zod cannot be preloaded with the
+ * workflows (see src/temporal/workflow-bundle.ts), so they are evaluated on
+ * first use, by the runs that use them only.
  */
 export const loadSchemas = () => import(/* webpackMode: "eager" */ './schemas');
