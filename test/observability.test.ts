@@ -4,11 +4,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/host/project';
 import { after, before, describe, it } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
 import { installPool } from '../src/client/pool-client';
 import { submitTask } from '../src/client/task-client';
 import { AgentManifest, parse } from '../src/domain';
 import { freePort } from '../src/host/ports';
 import { scrapeTargetsFile } from '../src/control-plane/scrape-targets';
+import { gaugeSources } from '../src/control-plane/gauge-sources';
+import { featureWorkflowId } from '../src/contracts/workflow-ids';
+import { RegistryStore } from '../src/registry/registry-store';
 import { ALERT_RULES, ensurePrometheus, startPrometheus } from '../src/stack/prometheus';
 import type { SupervisedProcess } from '../src/stack/supervised-process';
 import { agentProcesses, eventually, fastManifest, uninstallPools } from './support/fleet';
@@ -30,6 +34,7 @@ describe('metrics and alerts (real Prometheus, the control plane and two agents 
   let plane: Awaited<ReturnType<typeof planeProcess>>;
   let prometheus: SupervisedProcess;
   let prometheusUrl: string;
+  let stale: WorkflowHandle | undefined;
 
   const query = (promql: string) => promQuery(prometheusUrl, promql);
   const value = firstValue;
@@ -46,11 +51,21 @@ describe('metrics and alerts (real Prometheus, the control plane and two agents 
       );
   };
 
+  /** A running feature whose worker is gone (or never came): a query to it waits for the server's 30 s. */
+  const unanswered = (taskQueue: string) =>
+    plane.client.workflow.start('featureWorkflow', {
+      taskQueue,
+      workflowId: featureWorkflowId(unique('unanswered')),
+      args: [{ title: 'Nobody serves this', description: 'Its control plane is gone.' }],
+    });
+
   before(async () => {
     const bin = await ensurePrometheus(() => undefined);
     const sdkPort = await freePort();
     plane = await planeProcess('metrics', { VAPORA_TEMPORAL_METRICS_PORT: String(sdkPort) });
     plane.start();
+    // Another control plane's feature in the same namespace, its plane gone: not this one's to scrape.
+    stale = await unanswered(unique('gone-plane'));
     await installPool(plane.client, plane.taskQueue, {
       manifestId,
       replicas: 2,
@@ -74,6 +89,7 @@ describe('metrics and alerts (real Prometheus, the control plane and two agents 
     });
   });
   after(async () => {
+    await stale?.terminate('test over');
     await uninstallPools(plane.client, [manifestId]);
     await prometheus?.stop();
     await plane.close();
@@ -169,6 +185,29 @@ describe('metrics and alerts (real Prometheus, the control plane and two agents 
     assert.equal(value(await query('sum(vapora_agent_restarts_total{role="developer"})')), 1);
     assert.ok(value(await query('sum(vapora_agent_health_check_seconds_count{ok="false"})')) >= 1);
   });
+
+  it(
+    "reads a feature's budget in a scrape's time even when the feature does not answer",
+    { timeout: 10_000 },
+    async () => {
+      const taskQueue = unique('no-worker');
+      const handle = await unanswered(taskQueue);
+      const registry = await RegistryStore.open({ url: 'mem://', namespace: 'vapora', database: 'gauges' });
+      try {
+        const gauges = gaugeSources(registry, plane.client, taskQueue);
+        await eventually(
+          'the feature listed',
+          async () => (await plane.client.workflow.count(`TaskQueue = '${taskQueue}'`)).count === 1,
+          5_000,
+          100,
+        );
+        assert.equal(await gauges.featureBudgetUsed(), 0);
+      } finally {
+        await handle.terminate('test over');
+        await registry.close();
+      }
+    },
+  );
 
   it('ships a Grafana dashboard whose every query Prometheus accepts', async () => {
     const dashboard = JSON.parse(

@@ -62,7 +62,7 @@ const plugins = tracing ? [tracing.plugin] : [];
 const connection = await nativeConnection(config.temporal);
 const converter = dataConverter(config.temporal.codecKeys);
 const temporal = new Client({ connection, namespace: config.temporal.namespace, plugins, dataConverter: converter });
-const metrics = createMetrics(gaugeSources(registry, temporal));
+const metrics = createMetrics(gaugeSources(registry, temporal, config.temporal.taskQueue));
 const bus = await EventBus.connect(config.nats, { name: 'vapora-control-plane', logger: log, metrics });
 const targets = new ScrapeTargets(registry, scrapeTargetsFile(config.stateDir));
 await targets.update();

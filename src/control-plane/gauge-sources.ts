@@ -4,12 +4,22 @@ import { featureStatus } from '../client/feature-status';
 import type { FeaturePhase } from '../contracts/feature-input';
 import type { GaugeSources } from '../observability/metrics';
 import type { RegistryStore } from '../registry/registry-store';
+import { visibilityLiteral } from '../temporal/visibility-literal';
 
 const ENDED: FeaturePhase[] = ['completed', 'aborted', 'failed'];
-const FEATURES = 'WorkflowType = "featureWorkflow"';
+/**
+ * How long a scrape waits for one feature's status. A feature whose workflow no worker answers for (its workflow
+ * task failing, say) would otherwise hold the scrape for the server's 30 s, past any scrape timeout.
+ */
+const STATUS_WITHIN_MS = 500;
 
-/** The control plane's gauges, read at each scrape: agents from the registry, features from Temporal's visibility. */
-export function gaugeSources(registry: RegistryStore, temporal: Client): GaugeSources {
+/**
+ * The control plane's gauges, read at each scrape: agents from the registry, and the features of this control
+ * plane's task queue from Temporal's visibility. Features of other task queues in the namespace are not its own:
+ * their workers may be gone, and a query to one of them waits for the server's timeout.
+ */
+export function gaugeSources(registry: RegistryStore, temporal: Client, taskQueue: string): GaugeSources {
+  const FEATURES = `WorkflowType = "featureWorkflow" AND TaskQueue = ${visibilityLiteral(taskQueue)}`;
   const count = async (query: string) => (await temporal.workflow.count(query)).count;
   return {
     agents: async () => (await registry.agents.list()).map((a) => ({ role: a.role, status: statusLabel(a.status) })),
@@ -24,16 +34,22 @@ export function gaugeSources(registry: RegistryStore, temporal: Client): GaugeSo
         ),
       ),
     registryQueries: () => registry.queries,
-    // A query per running feature: they are few, and their state lives in their workflows.
+    // A query per running feature, all at once: they are few, and their state lives in their workflows.
     featureBudgetUsed: async () => {
-      let most = 0;
-      for await (const run of temporal.workflow.list({ query: `${FEATURES} AND ExecutionStatus = "Running"` })) {
-        // One that ended since it was listed has no budget left to watch.
-        const status = await featureStatus(temporal, run.workflowId.replace(/^feature-/, '')).catch(() => undefined);
-        if (status && status.costs.budget_usd > 0)
-          most = Math.max(most, status.costs.total_usd / status.costs.budget_usd);
-      }
-      return most;
+      const asked: Promise<number>[] = [];
+      for await (const run of temporal.workflow.list({ query: `${FEATURES} AND ExecutionStatus = "Running"` }))
+        asked.push(
+          temporal
+            .withDeadline(Date.now() + STATUS_WITHIN_MS, () =>
+              featureStatus(temporal, run.workflowId.replace(/^feature-/, '')),
+            )
+            .then(
+              ({ costs }) => (costs.budget_usd > 0 ? costs.total_usd / costs.budget_usd : 0),
+              // One that ended since it was listed has no budget left to watch; one that did not answer is not counted.
+              () => 0,
+            ),
+        );
+      return Math.max(0, ...(await Promise.all(asked)));
     },
   };
 }
