@@ -3,13 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { installTeam } from '../src/client/pool-client';
 import { CATALOG_DIR, loadManifests } from '../src/marketplace/manifest-loader';
 import { operatorTokenFile } from '../src/state-secrets';
 import { axeViolations, openBrowser, screenshot } from './support/browser';
-import { fastManifest, uninstallPools } from './support/fleet';
+import { eventually, fastManifest, uninstallPools } from './support/fleet';
 import { planeProcess } from './support/plane-process';
 import { tempDir } from './support/servers';
+import { featureWorkflowId } from '../src/contracts/workflow-ids';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { vapora } from './support/cli';
 
 const listFiles = (dir: string): string[] =>
@@ -28,6 +31,8 @@ describe('the console in Chromium (real control plane, 13 agent processes)', () 
   let page: Page;
   let base: string;
   let manifests: string[] = [];
+  /** The feature the console starts and follows. */
+  let featureId = '';
   const shots = tempDir('console-shots');
   const accessibility: Record<string, string[]> = {};
   const weights: Record<string, { kb: number; firstPaintMs: number }> = {};
@@ -137,6 +142,7 @@ describe('the console in Chromium (real control plane, 13 agent processes)', () 
     await page.getByLabel('Developers in parallel').fill('1');
     await page.getByRole('button', { name: 'Start' }).click();
     await page.waitForURL(/\/features\/console-rate-limits-/);
+    featureId = new URL(page.url()).pathname.split('/').pop()!;
     await check('feature-running');
     // Reached through Server-Sent Events: the page is never reloaded here.
     await page.locator('[data-phase="awaiting-approval"]').waitFor({ timeout: 180_000 });
@@ -213,6 +219,30 @@ describe('the console in Chromium (real control plane, 13 agent processes)', () 
     } finally {
       await phone.close();
     }
+  });
+
+  it('keeps serving when a feature is deleted while its page follows it', async () => {
+    const stream = await fetch(`${base}/console/stream?view=feature&feature=${featureId}`);
+    assert.equal(stream.status, 200);
+    await plane.client.workflowService.deleteWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: featureWorkflowId(featureId) },
+    });
+    const handle = plane.client.workflow.getHandle(featureWorkflowId(featureId));
+    await eventually(
+      'the feature deleted',
+      () =>
+        handle.describe().then(
+          () => false,
+          (error: unknown) => error instanceof WorkflowNotFoundError,
+        ),
+      30_000,
+      250,
+    );
+    // The page's next render, at its next tick (5 s), finds no feature: it is tried again later, nothing more.
+    await sleep(8_000);
+    assert.equal((await fetch(`${base}/features`)).status, 200, 'the control plane still serves');
+    await stream.body?.cancel();
   });
 
   it('keeps every token out of the logs', () => {

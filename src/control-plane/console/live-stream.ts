@@ -35,9 +35,16 @@ export function liveStream(c: Context, bus: EventBus, live: LiveView): Response 
       last = fragment;
       await stream.writeSSE({ event: live.view, data: fragment });
     };
-    // Changes that arrive together are shown once.
+    // Changes that arrive together are shown once. A render that fails (Temporal or the registry out of reach for a
+    // moment, the feature deleted) is tried again at the next change or tick, and never takes the process down.
     const soon = () => {
-      timer ??= setTimeout(() => void push().finally(() => (timer = undefined)), RENDER_MS);
+      timer ??= setTimeout(
+        () =>
+          void push()
+            .catch(() => undefined)
+            .finally(() => (timer = undefined)),
+        RENDER_MS,
+      );
     };
     last = (await live.render()).toString(); // what the page was just rendered with
     const tick = setInterval(soon, TICK_MS);
