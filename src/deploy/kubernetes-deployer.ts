@@ -42,6 +42,8 @@ interface Waiter {
 const STOPPING_COST = '-1000000';
 const isStopping = (pod: V1Pod) => pod.metadata?.annotations?.[DELETION_COST] === STOPPING_COST;
 const nameOf = (pod: V1Pod) => pod.metadata!.name!;
+/** When the pod was created, in ms (the client gives a Date; compared as text, it would order by day name first). */
+const createdAt = (pod: V1Pod) => new Date(pod.metadata?.creationTimestamp ?? 0).getTime();
 
 /**
  * Agents as pods: one Deployment per pool and version whose replicas equal its
@@ -63,6 +65,8 @@ export class KubernetesDeployer implements Deployer {
   private readonly subscribed = new Set<string>();
   private readonly claiming = new Map<string, Promise<V1Pod>>();
   private readonly tokens = new Map<string, Promise<void>>();
+  /** Deployments whose free pods are handed out at the end of this turn of the event loop. */
+  private readonly handingOut = new Set<string>();
   private index?: Promise<PodIndex>;
 
   constructor(private readonly options: KubernetesDeployerOptions) {
@@ -85,7 +89,7 @@ export class KubernetesDeployer implements Deployer {
         const pod = this.claimedPod(index, manifest, agentId) ?? (await this.claim(index, manifest, agentId));
         const name = nameOf(pod);
         const ready = await index.until(
-          manifest.id,
+          name,
           `pod ${name} of ${agentId} to be Running and Ready`,
           () => {
             const now = index.get(name);
@@ -115,7 +119,7 @@ export class KubernetesDeployer implements Deployer {
       await this.deletePod(nameOf(pod));
       const grace = (pod.spec?.terminationGracePeriodSeconds ?? 30) + 30;
       await index.until(
-        manifestId,
+        nameOf(pod),
         `pod ${nameOf(pod)} to terminate`,
         () => (index.get(nameOf(pod)) ? undefined : true),
         grace * 1000,
@@ -216,11 +220,11 @@ export class KubernetesDeployer implements Deployer {
     const name = deploymentName(manifest.id, manifest.version);
     if (!this.subscribed.has(name)) {
       this.subscribed.add(name);
-      index.subscribe(manifest.id, () => this.handOut(index, manifest));
+      index.subscribe(manifest.id, () => this.handOutSoon(index, manifest));
     }
     const handedOut = new Promise<V1Pod>((resolve, reject) => {
       this.queue(name).push({ agentId, resolve, reject });
-      this.handOut(index, manifest);
+      this.handOutSoon(index, manifest);
     });
     const claim = this.unlessPodsFail(name, agentId, handedOut);
     this.claiming.set(agentId, claim);
@@ -261,8 +265,22 @@ export class KubernetesDeployer implements Deployer {
     return waiters;
   }
 
-  private handOut(index: PodIndex, manifest: AgentManifest): void {
+  /**
+   * Hands out free pods once per turn of the event loop, however many pod
+   * events and claims came in it: a scale to 1000 brings thousands of each,
+   * and each hand-out looks at every pod of the pool.
+   */
+  private handOutSoon(index: PodIndex, manifest: AgentManifest): void {
     const name = deploymentName(manifest.id, manifest.version);
+    if (this.handingOut.has(name)) return;
+    this.handingOut.add(name);
+    setImmediate(() => {
+      this.handingOut.delete(name);
+      this.handOut(index, manifest, name);
+    });
+  }
+
+  private handOut(index: PodIndex, manifest: AgentManifest, name: string): void {
     const waiters = this.queue(name);
     if (!waiters.length) return;
     const members = this.members.known(name);
@@ -273,11 +291,7 @@ export class KubernetesDeployer implements Deployer {
         (p) => !isTerminating(p) && !isStopping(p) && !this.reserved.has(nameOf(p)) && !members.has(claimOf(p) ?? ''),
       )
       // Ready pods first, then the oldest: the agent is up soonest.
-      .sort(
-        (a, b) =>
-          Number(isReady(b)) - Number(isReady(a)) ||
-          String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)),
-      );
+      .sort((a, b) => Number(isReady(b)) - Number(isReady(a)) || createdAt(a) - createdAt(b));
     while (waiters.length && free.length) {
       const waiter = waiters.shift()!;
       const pod = free.shift()!;
@@ -290,7 +304,7 @@ export class KubernetesDeployer implements Deployer {
             return !now || claimOf(now) === waiter.agentId ? true : undefined;
           };
           void index
-            .until(manifest.id, 'the claim to show', shown, 30_000)
+            .until(nameOf(pod), 'the claim to show', shown, 30_000)
             .catch(() => undefined)
             .then(() => this.reserved.delete(nameOf(pod)));
           waiter.resolve(claimed);
@@ -300,7 +314,7 @@ export class KubernetesDeployer implements Deployer {
           if (isConflict(error) || isNotFound(error) || isPatchNotApplied(error))
             waiters.unshift(waiter); // claimed or gone meanwhile: try the next free pod
           else waiter.reject(error);
-          this.handOut(index, manifest);
+          this.handOutSoon(index, manifest);
         },
       );
     }

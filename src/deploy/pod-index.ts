@@ -33,6 +33,8 @@ export const deploymentOf = (pod: V1Pod) => {
 export class PodIndex {
   private readonly informer: Informer<V1Pod> & ObjectCache<V1Pod>;
   private readonly listeners = new Map<string, Set<() => void>>();
+  /** Who waits on one pod: a scale to 1000 has 1000 deploys waiting, each on its own pod, and each pod event concerns one. */
+  private readonly podListeners = new Map<string, Set<() => void>>();
   private stopped = false;
 
   private constructor(
@@ -48,7 +50,10 @@ export class PodIndex {
       () => (onList(), core.listNamespacedPod({ namespace, labelSelector: selector })),
       selector,
     );
-    const changed = (pod: V1Pod) => this.listeners.get(manifestOf(pod))?.forEach((notify) => notify());
+    const changed = (pod: V1Pod) => {
+      this.listeners.get(manifestOf(pod))?.forEach((notify) => notify());
+      if (pod.metadata?.name) this.podListeners.get(pod.metadata.name)?.forEach((notify) => notify());
+    };
     for (const verb of ['add', 'update', 'delete'] as const) this.informer.on(verb, changed);
     // A dropped watch (API server restart, timeout) is resumed; the informer relists what it missed.
     this.informer.on('error', () =>
@@ -78,8 +83,8 @@ export class PodIndex {
     return () => set.delete(notify);
   }
 
-  /** Resolves with `check`'s first defined answer, re-asked on each change to the pool's pods. */
-  until<T>(manifestId: string, what: string, check: () => T | undefined, timeoutMs: number): Promise<T> {
+  /** Resolves with `check`'s first defined answer, re-asked on each change to pod `podName` (its deletion included). */
+  until<T>(podName: string, what: string, check: () => T | undefined, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
       const done = (finish: () => void) => {
         clearTimeout(timer);
@@ -90,7 +95,12 @@ export class PodIndex {
         const answer = check();
         if (answer !== undefined) done(() => resolve(answer));
       };
-      const unsubscribe = this.subscribe(manifestId, ask);
+      const waiting = this.podListeners.get(podName) ?? new Set();
+      this.podListeners.set(podName, waiting.add(ask));
+      const unsubscribe = () => {
+        waiting.delete(ask);
+        if (!waiting.size && this.podListeners.get(podName) === waiting) this.podListeners.delete(podName);
+      };
       const timer = setTimeout(
         () => done(() => reject(new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`))),
         timeoutMs,

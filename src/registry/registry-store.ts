@@ -79,6 +79,8 @@ export async function readTogether<R extends ManyRead<unknown>[]>(db: Queries, r
 /** One table: validated records in, validated records out, parameterized SurrealQL only. */
 export class Collection<S extends z.ZodType, F extends Columns> {
   private readonly pending = new Map<string, Promise<unknown>>();
+  /** The schema of `setFields`, made once: zod compiles a parser for each schema it is first given. */
+  private partial?: z.ZodType;
 
   constructor(
     private readonly db: Queries,
@@ -235,7 +237,7 @@ export class Collection<S extends z.ZodType, F extends Columns> {
    */
   async setFields(changes: { key: string; fields: Partial<z.infer<S>> }[]): Promise<void> {
     if (!(this.schema instanceof z.ZodObject)) throw new Error(`${this.table}: setFields needs an object schema`);
-    const fields = this.schema.partial();
+    const fields = (this.partial ??= this.schema.partial());
     const checked = changes.map(({ key, fields: f }) => ({ key, fields: parse(fields, f, `${this.table} ${key}`) }));
     if (!checked.length) return;
     await this.db
