@@ -224,11 +224,11 @@ describe('the console in Chromium (real control plane, 13 agent processes)', () 
   it('keeps serving when a feature is deleted while its page follows it', async () => {
     const stream = await fetch(`${base}/console/stream?view=feature&feature=${featureId}`);
     assert.equal(stream.status, 200);
-    await plane.client.workflowService.deleteWorkflowExecution({
-      namespace: 'default',
-      workflowExecution: { workflowId: featureWorkflowId(featureId) },
-    });
     const handle = plane.client.workflow.getHandle(featureWorkflowId(featureId));
+    await plane.client.workflowService.deleteWorkflowExecution({
+      namespace: plane.client.options.namespace,
+      workflowExecution: { workflowId: handle.workflowId },
+    });
     await eventually(
       'the feature deleted',
       () =>

@@ -13,6 +13,7 @@ import { scrapeTargetsFile } from '../src/control-plane/scrape-targets';
 import { gaugeSources } from '../src/control-plane/gauge-sources';
 import { featureWorkflowId } from '../src/contracts/workflow-ids';
 import { RegistryStore } from '../src/registry/registry-store';
+import { visibilityLiteral } from '../src/temporal/visibility-literal';
 import { ALERT_RULES, ensurePrometheus, startPrometheus } from '../src/stack/prometheus';
 import type { SupervisedProcess } from '../src/stack/supervised-process';
 import { agentProcesses, eventually, fastManifest, uninstallPools } from './support/fleet';
@@ -197,7 +198,7 @@ describe('metrics and alerts (real Prometheus, the control plane and two agents 
         const gauges = gaugeSources(registry, plane.client, taskQueue);
         await eventually(
           'the feature listed',
-          async () => (await plane.client.workflow.count(`TaskQueue = '${taskQueue}'`)).count === 1,
+          async () => (await plane.client.workflow.count(`TaskQueue = ${visibilityLiteral(taskQueue)}`)).count === 1,
           5_000,
           100,
         );

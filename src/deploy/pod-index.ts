@@ -78,9 +78,7 @@ export class PodIndex {
 
   /** Calls `notify` on every change to a pod of the pool; returns the unsubscribe. */
   subscribe(manifestId: string, notify: () => void): () => void {
-    const set = this.listeners.get(manifestId) ?? new Set();
-    this.listeners.set(manifestId, set.add(notify));
-    return () => set.delete(notify);
+    return listen(this.listeners, manifestId, notify);
   }
 
   /** Resolves with `check`'s first defined answer, re-asked on each change to pod `podName` (its deletion included). */
@@ -95,12 +93,7 @@ export class PodIndex {
         const answer = check();
         if (answer !== undefined) done(() => resolve(answer));
       };
-      const waiting = this.podListeners.get(podName) ?? new Set();
-      this.podListeners.set(podName, waiting.add(ask));
-      const unsubscribe = () => {
-        waiting.delete(ask);
-        if (!waiting.size && this.podListeners.get(podName) === waiting) this.podListeners.delete(podName);
-      };
+      const unsubscribe = listen(this.podListeners, podName, ask);
       const timer = setTimeout(
         () => done(() => reject(new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`))),
         timeoutMs,
@@ -113,4 +106,14 @@ export class PodIndex {
     this.stopped = true;
     await this.informer.stop();
   }
+}
+
+/** Adds `notify` to the listeners of `key`; the unsubscribe drops the key's set once it is empty. */
+function listen(listeners: Map<string, Set<() => void>>, key: string, notify: () => void): () => void {
+  const set = listeners.get(key) ?? new Set();
+  listeners.set(key, set.add(notify));
+  return () => {
+    set.delete(notify);
+    if (!set.size && listeners.get(key) === set) listeners.delete(key);
+  };
 }
