@@ -10,7 +10,7 @@ import { installPool, upgradePool } from '../src/client/pool-client';
 import { poolWorkflowId } from '../src/contracts/workflow-ids';
 import { AGENT_TOKENS_SECRET, LABELS, MEMBERS, deploymentName, poolSelector } from '../src/deploy/agent-workload';
 import { ApiAuth } from '../src/control-plane/api-auth';
-import { poolStatusQuery, scalePoolUpdate, uninstallPoolUpdate } from '../src/contracts/fleet';
+import { POOL_STARTS_AT_ONCE, poolStatusQuery, scalePoolUpdate, uninstallPoolUpdate } from '../src/contracts/fleet';
 import { failureMessage } from '../src/temporal/failure-message';
 import {
   classifyKubernetesError,
@@ -207,6 +207,29 @@ describe('Kubernetes deployer (real API server, kwok nodes)', { skip }, () => {
     );
     assert.equal(await plane.registry.agent(ids[5]!), undefined);
     await uninstall(manifestId);
+  });
+
+  it(`starts a large scale's instances at most ${POOL_STARTS_AT_ONCE} at a time, and all come up`, async () => {
+    const { manifestId, manifest } = newPool();
+    await installPool(plane.client, plane.taskQueue, { manifestId, replicas: 1, manifest });
+    const pool = plane.client.workflow.getHandle(poolWorkflowId(manifestId));
+    const size = POOL_STARTS_AT_ONCE + 15;
+    const up = await pool.executeUpdate(scalePoolUpdate, { args: [size] });
+    assert.equal(up.ready.length, size);
+    // Child starts the pool had asked for and the server had not yet made, at their most.
+    let waiting = 0;
+    let most = 0;
+    for (const event of (await pool.fetchHistory()).events ?? []) {
+      if (event.startChildWorkflowExecutionInitiatedEventAttributes) most = Math.max(most, ++waiting);
+      if (event.childWorkflowExecutionStartedEventAttributes || event.startChildWorkflowExecutionFailedEventAttributes)
+        waiting--;
+    }
+    assert.equal(most, POOL_STARTS_AT_ONCE);
+    const views = await Promise.all(up.ready.map((id) => plane.registry.agent(id)));
+    assert.ok(views.every((v) => v?.status === 'Active'));
+    assert.equal((await podsOf(manifestId)).length, size);
+    await uninstall(manifestId);
+    await eventually('the pods gone after uninstall', async () => (await podsOf(manifestId)).length === 0);
   });
 
   it('upgrades a running pool one pod at a time, each version in its own Deployment; a version the namespace refuses rolls back', async () => {

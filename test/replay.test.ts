@@ -20,11 +20,12 @@ import { workflowBundle } from './support/worker';
  * activity, waits timed by their asks, approval gates taking Updates from the
  * workflow task after they open, measured by history length); 0.6 the same
  * kinds from the code of patch level 4 (`5c9c9e8`: approvals taken after the
- * gate's 1 ms timer, waits that always start their timer); 0.7 to 0.9 the
+ * gate's 1 ms timer, waits that always start their timer); 0.7 to 0.10 the
  * same kinds from each release's code (0.9: `621dda0`, patch level 6, deploys
- * that tell their pool, which still signals each lifecycle to stop).
+ * that tell their pool, which still signals each lifecycle to stop; 0.10:
+ * `3eada90`, patch level 7, the pool starting all missing instances at once).
  */
-const RELEASES = ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9'];
+const RELEASES = ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9', '0.10'];
 
 describe('workflow replay', () => {
   for (const release of RELEASES) {

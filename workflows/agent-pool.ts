@@ -15,6 +15,7 @@ import { failureMessage } from '../src/temporal/failure-message';
 import { VaporaAgentId, VaporaManifestId, VaporaRole, VaporaStatus } from '../src/temporal/search-attributes';
 import {
   MAX_REPLICAS,
+  POOL_STARTS_AT_ONCE,
   agentDeployedSignal,
   agentIdFor,
   agentsDeployedSignal,
@@ -37,6 +38,8 @@ import { patchLevelMemo } from '../src/contracts/patch-level';
 
 // Runs begun before signalled each instance's lifecycle to stop themselves: two events and a write for each.
 const STOPS_BY_ACTIVITY = 'pool-stops-by-activity';
+// Runs begun before started every missing instance at once.
+const STARTS_IN_A_WINDOW = 'pool-starts-in-a-window';
 
 const { installManifest, dependentsOf, prepareUpgrade, recordUpgrade, agentStatus, stopLifecycles } =
   proxyActivities<Activities>({
@@ -213,6 +216,18 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
       },
     );
   };
+  /** Starts these instances, at most POOL_STARTS_AT_ONCE waiting on the server at a time. */
+  const startAll = async (agentIds: string[]) => {
+    if (agentIds.length <= POOL_STARTS_AT_ONCE || !applies(STARTS_IN_A_WINDOW)) {
+      await Promise.all(agentIds.map(start));
+      return;
+    }
+    const queue = [...agentIds];
+    const startNext = async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) await start(id);
+    };
+    await Promise.all(Array.from({ length: POOL_STARTS_AT_ONCE }, startNext));
+  };
   const forget = (agentId: string) => {
     children.delete(agentId);
     ready.delete(agentId);
@@ -273,7 +288,7 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
       // Up to maxUnavailable old instances drain while their replacements come up; with 0, only after.
       const draining = maxUnavailable > 0 ? stop(batch, reason, true) : undefined;
       const fresh = freeIds(batch.length);
-      await Promise.all(fresh.map(start));
+      await startAll(fresh);
       const failure = await healthGate(fresh, plan);
       if (failure) {
         await draining;
@@ -314,7 +329,7 @@ export async function agentPoolWorkflow(input: PoolInput): Promise<PoolStatus> {
     const running = live();
     if (running.length < desired) {
       const missing = freeIds(desired - running.length);
-      await Promise.all(missing.map(start));
+      await startAll(missing);
       await condition(() => missing.every((id) => ready.has(id) || !children.has(id)) || desired < children.size);
     } else {
       await stop(running.slice(desired));

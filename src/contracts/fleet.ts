@@ -34,7 +34,7 @@ export interface WatchOutcome {
   stats: HealthStats;
 }
 
-export { MAX_REPLICAS } from './replicas';
+export { MAX_REPLICAS, POOL_STARTS_AT_ONCE } from './replicas';
 
 export interface PoolInput {
   manifestId: string;

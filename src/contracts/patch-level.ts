@@ -28,6 +28,7 @@ export const PATCH_LEVELS: readonly (readonly string[])[] = [
   ['wake-kept-until-it-cuts-a-wait'],
   ['deploy-tells-the-pool'],
   ['pool-stops-by-activity'],
+  ['pool-starts-in-a-window'],
 ];
 
 /** What this release's starters put in a run's memo. */
