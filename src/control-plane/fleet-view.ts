@@ -216,6 +216,8 @@ export class FleetView {
     const roles = role ? [role] : new Set([...this.waiting.values()].map((w) => w.role));
     for (const r of roles) {
       const queue = [...this.waiting].filter(([, w]) => w.role === r).sort(([, a], [, b]) => order(a, b));
+      // Free slots are counted over the whole fleet: not for each of a scale's 2000 status changes when no task waits.
+      if (!queue.length) continue;
       // Once per turn: a task already woken is on its way (or gone, see forgetGone).
       for (const [taskId, w] of queue.slice(0, this.freeSlots(r, now)))
         if (w.wokenAt === undefined) {
