@@ -40,6 +40,8 @@ interface Waiter {
 
 /** Lower than any pod a person would mark, so the ReplicaSet removes a stopping agent's pod first. */
 const STOPPING_COST = '-1000000';
+/** How long a stop leaves the ReplicaSet to remove its pod before deleting it: a delete of its own is a request per agent. */
+const PICKED_WITHIN_MS = 5_000;
 const isStopping = (pod: V1Pod) => pod.metadata?.annotations?.[DELETION_COST] === STOPPING_COST;
 const nameOf = (pod: V1Pod) => pod.metadata!.name!;
 /** When the pod was created, in ms (the client gives a Date; compared as text, it would order by day name first). */
@@ -112,18 +114,22 @@ export class KubernetesDeployer implements Deployer {
       const pod = index.ofPool(manifestId).find((p) => claimOf(p) === agentId && !isTerminating(p));
       if (pod && !isStopping(pod))
         await this.patchPod(pod, { metadata: { annotations: { [DELETION_COST]: STOPPING_COST } } });
-      // Fewer replicas: the ReplicaSet removes the marked pod; the explicit delete covers a pick it made otherwise.
+      // Fewer replicas: the ReplicaSet removes the marked pod. It is deleted here only when the ReplicaSet has not
+      // done so soon (it ranks a pod that is not ready before the deletion cost, so it may pick another).
       const deployment = (pod && deploymentOf(pod)) ?? (version && deploymentName(manifestId, version));
       if (deployment) await this.members.remove(deployment, agentId);
       if (!pod) return;
-      await this.deletePod(nameOf(pod));
+      const name = nameOf(pod);
+      const removed = () => {
+        const now = index.get(name);
+        return !now || isTerminating(now) ? true : undefined;
+      };
+      const picked =
+        !!deployment &&
+        (await index.until(name, `the ReplicaSet to remove pod ${name}`, removed, PICKED_WITHIN_MS).catch(() => false));
+      if (!picked) await this.deletePod(name);
       const grace = (pod.spec?.terminationGracePeriodSeconds ?? 30) + 30;
-      await index.until(
-        nameOf(pod),
-        `pod ${nameOf(pod)} to terminate`,
-        () => (index.get(nameOf(pod)) ? undefined : true),
-        grace * 1000,
-      );
+      await index.until(name, `pod ${name} to terminate`, () => (index.get(name) ? undefined : true), grace * 1000);
     });
   }
 
