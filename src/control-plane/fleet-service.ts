@@ -229,7 +229,7 @@ export class FleetService {
       last_health_check: existing?.last_health_check ?? now,
       uptime_percentage: existing?.uptime_percentage ?? 100,
     });
-    await this.putInstance(agentId, deployment, (await this.registry.instances.get(agentId))?.restart_count ?? 0);
+    await this.putInstance(agentId, deployment);
     if (firstOfManifest) await this.syncDependents();
     const deployed = { deployment, health: manifest.health_check, healthPath: manifest.health_check_endpoint };
     await this.awaitFirstHealthy(agentId, deployed);
@@ -305,8 +305,7 @@ export class FleetService {
     const manifest = await this.manifest(manifestId, version);
     await this.setStatus(agentId, 'Updating', `restarting: ${reason}`);
     const deployment = await this.deployer.restart({ agentId, manifest });
-    const previous = await this.registry.instances.get(agentId);
-    await this.putInstance(agentId, deployment, (previous?.restart_count ?? 0) + 1, (previous?.error_count ?? 0) + 1);
+    await this.putInstance(agentId, deployment, { restarted: true });
     this.metrics.agentRestarts.inc({ role: manifest.role });
     this.log.info('agent restarted', { agentId, reason, podId: deployment.podId });
     return deployment;
@@ -404,8 +403,10 @@ export class FleetService {
     this.log.info('agent status', { agentId, from: statusLabel(from), to: statusLabel(to), reason });
   }
 
-  private async putInstance(agentId: string, d: Deployment, restartCount: number, errorCount?: number): Promise<void> {
+  /** The instance's record for its new deployment, its counters kept; a restart counts as one more restart and error. */
+  private async putInstance(agentId: string, d: Deployment, { restarted = false } = {}): Promise<void> {
     const previous = await this.registry.instances.get(agentId);
+    const more = restarted ? 1 : 0;
     await this.registry.instances.put({
       agent_id: agentId,
       pod_id: d.podId,
@@ -416,8 +417,8 @@ export class FleetService {
       tasks_completed: previous?.tasks_completed ?? 0,
       tasks_failed: previous?.tasks_failed ?? 0,
       avg_task_duration_ms: previous?.avg_task_duration_ms ?? 0,
-      error_count: errorCount ?? previous?.error_count ?? 0,
-      restart_count: restartCount,
+      error_count: (previous?.error_count ?? 0) + more,
+      restart_count: (previous?.restart_count ?? 0) + more,
       tokens_used: previous?.tokens_used ?? 0,
       cost_incurred: previous?.cost_incurred ?? 0,
     });
