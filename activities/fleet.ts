@@ -31,19 +31,26 @@ async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+const POOL_TOLD_EVERY_MS = 1_000;
+
 /** Fleet activities: each a call into FleetService, where the logic is tested on its own (a deploy then tells its pool). */
 export function createFleetActivities(fleet: FleetService, temporal: Client) {
-  /** Each pool's deploys that finish while its last signal is under way, told in the next one: one event for many. */
+  /**
+   * Each pool's deploys, told in one signal a second at most: a signal is a write of the pool's record and a workflow
+   * task, which hold the pool's lock on the server, where the pool's child starts of a scale wait for it.
+   */
   const deployedIn = new Map<string, WriteBatch<string>>();
   const tell = (pool: string, agentId: string) => {
     let batch = deployedIn.get(pool);
     if (!batch) {
-      batch = new WriteBatch((agentIds) =>
-        temporal.workflow
-          .getHandle(pool)
-          .signal(agentsDeployedSignal, agentIds)
-          // A pool that is gone has nobody left to tell.
-          .catch(unlessGone),
+      batch = new WriteBatch(
+        (agentIds) =>
+          temporal.workflow
+            .getHandle(pool)
+            .signal(agentsDeployedSignal, agentIds)
+            // A pool that is gone has nobody left to tell.
+            .catch(unlessGone),
+        POOL_TOLD_EVERY_MS,
       );
       deployedIn.set(pool, batch);
     }
