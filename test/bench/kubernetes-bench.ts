@@ -10,10 +10,14 @@ import { eventually, fastManifest } from '../support/fleet';
 import { historyCounts, persistenceOps, persistencePerUnit } from './server-counts';
 import { cachedToolchain, localCluster } from '../support/kubernetes';
 import { testServers } from '../support/servers';
+import { median, timed } from './stats';
 import type { controlPlane } from '../support/worker';
 
 type Plane = Awaited<ReturnType<typeof controlPlane>>;
 const NAMESPACE = 'vapora-bench';
+const BASELINE_RUNS = 3;
+/** Issue #19: a scale either way within this many times the bare Deployment's. */
+const MAX_RATIO = 8;
 
 export interface KubernetesRow {
   step: string;
@@ -73,7 +77,7 @@ export async function kubernetesBench(
     eventually(what, async () => (await probe()) === n, 600_000, 250);
   const since = (t: number) => Math.round(performance.now() - t);
 
-  say(`kubernetes baseline: a bare Deployment scaled 1 → ${size} → 1`);
+  say(`kubernetes baseline: a bare Deployment scaled 1 → ${size} → 1, ${BASELINE_RUNS} times`);
   const selector = 'app=bench-baseline';
   await apps.createNamespacedDeployment({
     namespace: NAMESPACE,
@@ -99,14 +103,21 @@ export async function kubernetesBench(
       },
       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
     );
-  let t = performance.now();
-  await setReplicas(size);
-  await untilCount(`${size} baseline pods Running`, () => running(selector), size);
-  const baselineUp = since(t);
-  t = performance.now();
-  await setReplicas(1);
-  await untilCount('1 baseline pod left', () => count(selector), 1);
-  const baselineDown = since(t);
+  // Its median of a few runs: one run's time moved by 2× from bench to bench on the same machine.
+  const baselineRuns = { up: [] as number[], down: [] as number[] };
+  for (let run = 0; run < BASELINE_RUNS; run++) {
+    const up = await timed(async () => {
+      await setReplicas(size);
+      await untilCount(`${size} baseline pods Running`, () => running(selector), size);
+    });
+    const down = await timed(async () => {
+      await setReplicas(1);
+      await untilCount('1 baseline pod left', () => count(selector), 1);
+    });
+    baselineRuns.up.push(Math.round(up));
+    baselineRuns.down.push(Math.round(down));
+  }
+  const [baselineUp, baselineDown] = [median(baselineRuns.up), median(baselineRuns.down)];
   await apps.deleteNamespacedDeployment({ name: 'bench-baseline', namespace: NAMESPACE });
 
   const deployer = new KubernetesDeployer({
@@ -149,10 +160,26 @@ export async function kubernetesBench(
   const costPerAgent = async (step: string, before: Record<string, number>, agents: number) =>
     costs.push({ step, ...persistencePerUnit(before, await persistenceOps(metricsUrl), agents, 5) });
 
+  /** Where a scale stands, every 10 s while it runs. */
+  const progress = (started: number) => {
+    const pods = poolSelector(manifest.id);
+    const timer = setInterval(
+      () =>
+        void Promise.all([count(pods), running(pods), active()]).then(([all, up, agents]) =>
+          say(
+            `  ${Math.round((performance.now() - started) / 1000)} s: ${all} pods (${up} Running), ${agents} agents Active`,
+          ),
+        ),
+      10_000,
+    );
+    return () => clearInterval(timer);
+  };
+
   say(`kubernetes: vapora pool scaled 1 → ${size}`);
   let opsBefore = await persistenceOps(metricsUrl);
   let before = requests();
-  t = performance.now();
+  let t = performance.now();
+  let quiet = progress(t);
   const scaled = pool.executeUpdate(scalePoolUpdate, { args: [size] });
   await untilCount(`${size} pool pods Running`, () => running(poolSelector(manifest.id)), size);
   const podsUp = since(t);
@@ -160,6 +187,7 @@ export async function kubernetesBench(
   const registeredUp = since(t);
   await scaled;
   const updateUp = since(t);
+  quiet();
   const requestsUp = requests() - before;
   await costPerAgent(`1 → ${size}`, opsBefore, size - 1);
   // A sample of the instances' lifecycles, and the pool's events for each instance it started.
@@ -177,16 +205,26 @@ export async function kubernetesBench(
   opsBefore = await persistenceOps(metricsUrl);
   before = requests();
   t = performance.now();
+  quiet = progress(t);
   await pool.executeUpdate(scalePoolUpdate, { args: [1] });
   const updateDown = since(t);
   await untilCount('1 pool pod left', () => count(poolSelector(manifest.id)), 1);
   const podsDown = since(t);
+  quiet();
   row(`bare Deployment ${size} → 1, pods gone (baseline)`, baselineDown, baselineDown);
   row(`pool ${size} → 1: scale update returned`, updateDown, baselineDown, requests() - before);
   row(`pool ${size} → 1: pods gone`, podsDown, baselineDown);
   await costPerAgent(`${size} → 1`, opsBefore, size - 1);
   await pool.executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] });
-  return { size, requestsByKind: Object.fromEntries(deployer.api.made), rows, costs, lifecycle, poolEvents };
+  return {
+    size,
+    baselineRuns,
+    requestsByKind: Object.fromEntries(deployer.api.made),
+    rows,
+    costs,
+    lifecycle,
+    poolEvents,
+  };
 }
 
 export function printKubernetes(result: Awaited<ReturnType<typeof kubernetesBench>>): void {
@@ -201,6 +239,9 @@ export function printKubernetes(result: Awaited<ReturnType<typeof kubernetesBenc
       `${r.step.padEnd(50)}${String(r.ms).padStart(9)}${r.baselineRatio.toFixed(2).padStart(12)}${(r.requests === undefined ? '' : String(r.requests)).padStart(14)}`,
     );
   console.log(
+    `baseline: the median of ${BASELINE_RUNS} runs: up ${result.baselineRuns.up.join(', ')} ms; down ${result.baselineRuns.down.join(', ')} ms`,
+  );
+  console.log(
     `requests by kind: ${Object.entries(result.requestsByKind)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
@@ -211,6 +252,18 @@ export function printKubernetes(result: Awaited<ReturnType<typeof kubernetesBenc
       `${c.step.padEnd(14)}${String(c.persistence).padStart(8)} persistence ops: ${Object.entries(c.topPersistence)
         .map(([op, n]) => `${op} ${n}`)
         .join(', ')}`,
+    );
+  console.log('\ntargets (issue #19), as ratios to the baseline in this run\n');
+  const ratio = (step: string) => result.rows.find((r) => r.step === step)!.baselineRatio;
+  for (const [what, value] of [
+    [
+      `pool 1 → ${result.size}: all agents registered Active`,
+      ratio(`pool 1 → ${result.size}: all agents registered Active`),
+    ],
+    [`pool ${result.size} → 1: pods gone`, ratio(`pool ${result.size} → 1: pods gone`)],
+  ] as const)
+    console.log(
+      `${what.padEnd(50)}${value.toFixed(2).padStart(9)}  ≤ ${MAX_RATIO}   ${value <= MAX_RATIO ? 'met' : 'MISSED'}`,
     );
   const l = result.lifecycle;
   console.log(
