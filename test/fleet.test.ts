@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { EventBus } from '../src/bus/event-bus';
-import { parse, AgentManifest, subjectsOf } from '../src/domain';
+import { parse, AgentManifest, statusLabel, subjectsOf } from '../src/domain';
 import { RegistryStore } from '../src/registry/registry-store';
 import { failureMessage } from '../src/temporal/failure-message';
 import { poolStatusQuery, scalePoolUpdate, uninstallPoolUpdate } from '../src/contracts/fleet';
@@ -116,10 +116,26 @@ describe('agent fleet (real agent processes, real servers)', () => {
 
   it('scales 1 → 5 → 1 with exactly that many processes and no orphan', async () => {
     const manifestId = id('dev');
+    const changes: string[] = [];
+    const sub = bus.subscribe(subjectsOf('AgentStatusChanged'), (m) => {
+      if (m.type === 'AgentStatusChanged' && m.agent_id.startsWith(`${manifestId}-`))
+        changes.push(`${m.agent_id} ${statusLabel(m.from)} → ${statusLabel(m.to)}`);
+    });
     const up = await settle(manifestId, 5);
     assert.equal(up.agents.length, 5);
     assert.equal(agentProcesses(`${manifestId}-`).length, 5);
-    assert.equal((await registry.agents.list({ manifest_id: manifestId })).length, 5);
+    const agents = await registry.agents.list({ manifest_id: manifestId });
+    assert.deepEqual(
+      agents.map((a) => statusLabel(a.status)),
+      ['Active', 'Active', 'Active', 'Active', 'Active'],
+    );
+    // Each new instance is written Active as its deploy finds it healthy, and announced once.
+    await eventually('the new instances announced', async () => changes.length >= 4);
+    sub.unsubscribe();
+    assert.deepEqual(
+      changes.sort(),
+      ['002', '003', '004', '005'].map((n) => `${manifestId}-${n} Scaling → Active`),
+    );
     const down = await settle(manifestId, 1);
     assert.deepEqual(down.agents, [`${manifestId}-001`]);
     assert.equal(agentProcesses(`${manifestId}-`).length, 1);

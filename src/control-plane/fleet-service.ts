@@ -5,6 +5,7 @@ import { compare, major } from 'semver';
 import {
   describeIssues,
   statusLabel,
+  type AgentInstance,
   type AgentManifest,
   type AgentMetadata,
   type AgentRole,
@@ -53,6 +54,9 @@ export class FleetService {
       ),
     );
   });
+
+  /** Agents whose deploy in this process wrote them Active: their watch's first check need not read them again. */
+  private readonly deployedActive = new Set<string>();
 
   constructor(
     private readonly registry: RegistryStore,
@@ -201,20 +205,30 @@ export class FleetService {
       .map((m) => m.id);
   }
 
+  /**
+   * Deploys the instance and records it. A deployer that waits for its pod to be Ready has it pass its first check
+   * at once: then its record is written Active, where it was written Scaling and then read again and rewritten.
+   */
   async deployAgent(agentId: string, manifestId: string, version?: string): Promise<DeployedAgent> {
     const manifest = await this.manifest(manifestId, version);
     const deployment = await this.deployer.deploy({ agentId, manifest });
+    const deployed = { deployment, health: manifest.health_check, healthPath: manifest.health_check_endpoint };
+    const healthy = await this.passesCheck(deployed, Date.now());
     const now = new Date().toISOString();
-    const existing = await this.registry.agents.get(agentId);
+    const [[existing], [instance]] = await this.registry.readTogether(
+      this.registry.agents.readMany([agentId]),
+      this.registry.instances.readMany([agentId]),
+    );
     // Only the first agent of a manifest changes which manifests are installed (and so everyone's dependents).
     const firstOfManifest = !existing && !(await this.registry.agents.some({ manifest_id: manifest.id }));
+    const from = existing?.status ?? 'Scaling';
     await this.registry.agents.put({
       id: agentId,
       manifest_id: manifest.id,
       role: manifest.role,
       name: manifest.name,
       version: manifest.version,
-      status: existing?.status ?? 'Scaling',
+      status: healthy ? 'Active' : from,
       capabilities: manifest.capabilities,
       skills: manifest.skills,
       llm_provider: manifest.llm_provider,
@@ -226,25 +240,30 @@ export class FleetService {
       current_tasks: 0,
       queue_depth: 0,
       created_at: existing?.created_at ?? now,
-      last_health_check: existing?.last_health_check ?? now,
+      last_health_check: healthy ? now : (existing?.last_health_check ?? now),
       uptime_percentage: existing?.uptime_percentage ?? 100,
     });
-    await this.putInstance(agentId, deployment);
+    await this.putInstance(agentId, deployment, instance);
     if (firstOfManifest) await this.syncDependents();
-    const deployed = { deployment, health: manifest.health_check, healthPath: manifest.health_check_endpoint };
-    await this.awaitFirstHealthy(agentId, deployed);
+    if (healthy) {
+      this.deployedActive.add(agentId);
+      await this.announce(agentId, from, 'Active', 'deployed and healthy');
+    } else await this.awaitFirstHealthy(agentId, deployed);
     return deployed;
   }
 
+  private async passesCheck({ deployment, health, healthPath }: DeployedAgent, since: number): Promise<boolean> {
+    return (await this.deployer.check(deployment, { path: healthPath, config: health, lastHeartbeatAt: since })).ok;
+  }
+
   /** Gives a new instance `threshold` intervals to pass a check, so dependents can install once it returns. */
-  private async awaitFirstHealthy(agentId: string, { deployment, health, healthPath }: DeployedAgent): Promise<void> {
+  private async awaitFirstHealthy(agentId: string, deployed: DeployedAgent): Promise<void> {
     const since = Date.now();
-    const healthy = await waitFor(
-      `${agentId} to pass a health check`,
-      async () =>
-        (await this.deployer.check(deployment, { path: healthPath, config: health, lastHeartbeatAt: since })).ok,
-      { timeoutMs: health.consecutive_failures_threshold * health.interval_secs * 1000, intervalMs: 200 },
-    ).then(
+    const { consecutive_failures_threshold, interval_secs } = deployed.health;
+    const healthy = await waitFor(`${agentId} to pass a health check`, () => this.passesCheck(deployed, since), {
+      timeoutMs: consecutive_failures_threshold * interval_secs * 1000,
+      intervalMs: 200,
+    }).then(
       () => true,
       () => false, // not yet healthy: the health watch takes it from here
     );
@@ -264,7 +283,7 @@ export class FleetService {
     let lastError = '';
     let sawHealthy = false;
     let recordedBeat: number | undefined;
-    let wroteActive = false;
+    let wroteActive = this.deployedActive.delete(agentId);
     try {
       for (;;) {
         const timer = this.metrics.healthCheckSeconds.startTimer();
@@ -303,9 +322,10 @@ export class FleetService {
 
   async restartAgent(agentId: string, manifestId: string, reason: string, version?: string): Promise<Deployment> {
     const manifest = await this.manifest(manifestId, version);
+    this.deployedActive.delete(agentId);
     await this.setStatus(agentId, 'Updating', `restarting: ${reason}`);
     const deployment = await this.deployer.restart({ agentId, manifest });
-    await this.putInstance(agentId, deployment, { restarted: true });
+    await this.putInstance(agentId, deployment, await this.registry.instances.get(agentId), { restarted: true });
     this.metrics.agentRestarts.inc({ role: manifest.role });
     this.log.info('agent restarted', { agentId, reason, podId: deployment.podId });
     return deployment;
@@ -323,6 +343,7 @@ export class FleetService {
     status: 'Inactive' | 'Updating' = 'Inactive',
     version?: string,
   ): Promise<void> {
+    this.deployedActive.delete(agentId);
     await this.setStatus(agentId, status, reason).catch(() => undefined);
     // Lifecycles of earlier releases do not say their version; the registry knows it once the instance deployed.
     await this.deployer.stop(agentId, manifestId, version ?? (await this.registry.agents.get(agentId))?.version);
@@ -343,10 +364,10 @@ export class FleetService {
 
   /**
    * Writes a check to the agent's record, and the heartbeat to its instance's when one came since the last check.
-   * Until the watch has seen the agent healthy, a check may make it Active: then it is read, changed and announced.
-   * After that nothing else moves its status while the watch runs (failed checks leave it as it is), so the check
-   * only sets its own fields, in one write with every other agent's checks of the moment: a fleet of 1000 checked
-   * every 10 s is then not 100 reads and 100 writes a second.
+   * Until the watch has seen the agent healthy (or its deploy here wrote it Active), a check may make it Active: then
+   * it is read, changed and announced. After that nothing else moves its status while the watch runs (failed checks
+   * leave it as it is), so the check only sets its own fields, in one write with every other agent's checks of the
+   * moment: a fleet of 1000 checked every 10 s is then not 100 reads and 100 writes a second.
    */
   private async recordCheck(
     agentId: string,
@@ -391,7 +412,12 @@ export class FleetService {
       to = changed.status;
       return changed;
     });
-    if (from === undefined || to === undefined || JSON.stringify(from) === JSON.stringify(to)) return;
+    if (from !== undefined && to !== undefined) await this.announce(agentId, from, to, reason);
+  }
+
+  /** Publishes and logs an agent's move from one status to another; nothing when it stayed. */
+  private async announce(agentId: string, from: AgentStatus, to: AgentStatus, reason: string): Promise<void> {
+    if (JSON.stringify(from) === JSON.stringify(to)) return;
     await this.bus.publish({
       type: 'AgentStatusChanged',
       agent_id: agentId,
@@ -403,9 +429,16 @@ export class FleetService {
     this.log.info('agent status', { agentId, from: statusLabel(from), to: statusLabel(to), reason });
   }
 
-  /** The instance's record for its new deployment, its counters kept; a restart counts as one more restart and error. */
-  private async putInstance(agentId: string, d: Deployment, { restarted = false } = {}): Promise<void> {
-    const previous = await this.registry.instances.get(agentId);
+  /**
+   * The instance's record for its new deployment, the counters of its `previous` record kept; a restart counts as
+   * one more restart and error.
+   */
+  private async putInstance(
+    agentId: string,
+    d: Deployment,
+    previous: AgentInstance | undefined,
+    { restarted = false } = {},
+  ): Promise<void> {
     const more = restarted ? 1 : 0;
     await this.registry.instances.put({
       agent_id: agentId,
