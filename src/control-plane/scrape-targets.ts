@@ -12,8 +12,11 @@ export const scrapeTargetsFile = (stateDir: string) => join(stateDir, 'observabi
  * rewritten whole from the registry whenever an instance comes or goes.
  */
 export class ScrapeTargets {
-  /** Calls made while a write waits share it: a scale to N agents is not N reads of every instance. */
-  private readonly writes = new WriteBatch<void>(() => this.write());
+  /**
+   * Calls made while a write waits share it, and a write begins a second after the last at the soonest: each reads
+   * every instance and agent, so a scale to 1000 is a few dozen reads of them, not one after another throughout.
+   */
+  private readonly writes = new WriteBatch<void>(() => this.write(), 1_000);
 
   constructor(
     private readonly registry: RegistryStore,

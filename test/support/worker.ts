@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import { createActivities, openActivityDeps } from '../../activities';
 import { serveRegistryApi } from '../../src/control-plane/registry-api';
 import { workspacesDir } from '../../src/control-plane/feature-workspace';
+import { ScrapeTargets, scrapeTargetsFile } from '../../src/control-plane/scrape-targets';
 import type { EventBus } from '../../src/bus/event-bus';
 import type { Deployer } from '../../src/deploy/deployer';
 import { ApiAuth } from '../../src/control-plane/api-auth';
@@ -92,7 +93,10 @@ export async function controlPlane(
     deployer,
     createLogger('test-plane', { write: () => undefined }),
     // On the workers' connection, as in workers/control-plane.ts: the tasks it starts begin here at once.
-    { temporal: new Client({ connection, dataConverter: testConverter() }) },
+    {
+      temporal: new Client({ connection, dataConverter: testConverter() }),
+      targets: new ScrapeTargets(registry, scrapeTargetsFile(stateDir)),
+    },
   );
   const workers = await createPlaneWorkers({
     connection,
