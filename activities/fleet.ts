@@ -19,11 +19,13 @@ import { agentLifecycleWorkflowId } from '../src/contracts/workflow-ids';
 
 /**
  * Heartbeats while `work` runs, so a crashed worker is noticed within the
- * heartbeat timeout rather than the whole start-to-close timeout.
+ * heartbeat timeout rather than the whole start-to-close timeout. The first
+ * beat comes half a timeout in: each beat is a write on the server (the SDK
+ * sends the first at once), and a deploy or a stop mostly ends before one is due.
  */
 async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
   const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(), 1000);
+  const timer = setInterval(() => ctx.heartbeat(), (ctx.info.heartbeatTimeoutMs ?? 2_000) / 2);
   try {
     return await work();
   } finally {
