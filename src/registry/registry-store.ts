@@ -240,12 +240,19 @@ export class Collection<S extends z.ZodType, F extends Columns> {
     const fields = (this.partial ??= this.schema.partial());
     const checked = changes.map(({ key, fields: f }) => ({ key, fields: parse(fields, f, `${this.table} ${key}`) }));
     if (!checked.length) return;
-    await this.db
-      .query('FOR $c IN $changes { UPDATE type::record($tb, $c.key) MERGE { doc: $c.fields } RETURN NONE; }', {
-        tb: this.table,
-        changes: checked,
-      })
-      .collect();
+    const write = (some: typeof checked) =>
+      this.db
+        .query('FOR $c IN $changes { UPDATE type::record($tb, $c.key) MERGE { doc: $c.fields } RETURN NONE; }', {
+          tb: this.table,
+          changes: some,
+        })
+        .collect();
+    await write(checked).catch(async (error: unknown) => {
+      // One transaction of many records conflicts with any other write of one of them meanwhile, again on each of the
+      // SDK's tries when a scale writes hundreds of them: then each record in a transaction of its own.
+      if (!isWriteConflict(error) || checked.length === 1) throw error;
+      await Promise.all(checked.map((change) => write([change])));
+    });
   }
 
   remove(key: string): Promise<boolean> {
