@@ -26,8 +26,8 @@ export interface KubernetesRow {
   requests?: number;
 }
 
-/** What one agent of a scale cost the Temporal server: persistence operations (all, and the most frequent). */
-type ScaleCost = { step: string } & ReturnType<typeof persistencePerUnit>;
+/** What one agent of a scale cost: the plane's registry queries, and the Temporal server's persistence operations. */
+type ScaleCost = { step: string; registryQueries: number } & ReturnType<typeof persistencePerUnit>;
 
 /**
  * One pool scaled 1 → N simulated pods and back through the real lifecycle
@@ -150,15 +150,26 @@ export async function kubernetesBench(
   const pool = plane.client.workflow.getHandle(poolWorkflowId(manifest.id));
   const requests = () => [...deployer.api.made.values()].reduce((a, b) => a + b, 0);
   // Counted in the registry, not listed: the bench polls it in the control plane's process.
-  const active = () => registry.agents.count({ manifest_id: manifest.id, status: 'Active' });
+  let polls = 0;
+  const active = () => {
+    polls++;
+    return registry.agents.count({ manifest_id: manifest.id, status: 'Active' });
+  };
+  /** The plane's registry queries so far, less the bench's own polls. */
+  const planeQueries = () => registry.queries - polls;
   const rows: KubernetesRow[] = [];
   const row = (step: string, ms: number, baseline: number, requestCount?: number) =>
     rows.push({ step, ms, baselineRatio: ms / baseline, requests: requestCount });
 
   const metricsUrl = process.env.VAPORA_TEST_TEMPORAL_METRICS!;
   const costs: ScaleCost[] = [];
-  const costPerAgent = async (step: string, before: Record<string, number>, agents: number) =>
-    costs.push({ step, ...persistencePerUnit(before, await persistenceOps(metricsUrl), agents, 5) });
+  const costPerAgent = async (step: string, before: { ops: Record<string, number>; queries: number }, agents: number) =>
+    costs.push({
+      step,
+      registryQueries: Math.round(((planeQueries() - before.queries) / agents) * 10) / 10,
+      ...persistencePerUnit(before.ops, await persistenceOps(metricsUrl), agents, 5),
+    });
+  const costsNow = async () => ({ ops: await persistenceOps(metricsUrl), queries: planeQueries() });
 
   /** Where a scale stands, every 10 s while it runs. */
   const progress = (started: number) => {
@@ -176,7 +187,7 @@ export async function kubernetesBench(
   };
 
   say(`kubernetes: vapora pool scaled 1 → ${size}`);
-  let opsBefore = await persistenceOps(metricsUrl);
+  let costsBefore = await costsNow();
   let before = requests();
   let t = performance.now();
   let quiet = progress(t);
@@ -189,7 +200,7 @@ export async function kubernetesBench(
   const updateUp = since(t);
   quiet();
   const requestsUp = requests() - before;
-  await costPerAgent(`1 → ${size}`, opsBefore, size - 1);
+  await costPerAgent(`1 → ${size}`, costsBefore, size - 1);
   // A sample of the instances' lifecycles, and the pool's events for each instance it started.
   const ids = Array.from({ length: Math.min(20, size) }, (_, i) =>
     agentLifecycleWorkflowId(agentIdFor(manifest.id, i + 1)),
@@ -202,7 +213,7 @@ export async function kubernetesBench(
   row(`pool 1 → ${size}: scale update returned`, updateUp, baselineUp, requestsUp);
 
   say(`kubernetes: vapora pool scaled ${size} → 1`);
-  opsBefore = await persistenceOps(metricsUrl);
+  costsBefore = await costsNow();
   before = requests();
   t = performance.now();
   quiet = progress(t);
@@ -214,7 +225,7 @@ export async function kubernetesBench(
   row(`bare Deployment ${size} → 1, pods gone (baseline)`, baselineDown, baselineDown);
   row(`pool ${size} → 1: scale update returned`, updateDown, baselineDown, requests() - before);
   row(`pool ${size} → 1: pods gone`, podsDown, baselineDown);
-  await costPerAgent(`${size} → 1`, opsBefore, size - 1);
+  await costPerAgent(`${size} → 1`, costsBefore, size - 1);
   await pool.executeUpdate(uninstallPoolUpdate, { args: [{ force: true }] });
   return {
     size,
@@ -246,10 +257,14 @@ export function printKubernetes(result: Awaited<ReturnType<typeof kubernetesBenc
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
   );
-  console.log(`\nper agent, on the Temporal server (its persistence_requests metrics)\n`);
+  console.log(
+    `\nper agent: the control plane's registry queries; the Temporal server's persistence_requests metrics\n`,
+  );
   for (const c of result.costs)
     console.log(
-      `${c.step.padEnd(14)}${String(c.persistence).padStart(8)} persistence ops: ${Object.entries(c.topPersistence)
+      `${c.step.padEnd(14)}${String(c.registryQueries).padStart(6)} registry queries; ${c.persistence} persistence ops: ${Object.entries(
+        c.topPersistence,
+      )
         .map(([op, n]) => `${op} ${n}`)
         .join(', ')}`,
     );
