@@ -157,6 +157,11 @@ export class KubernetesDeployer implements Deployer {
     return { ok: true, runningTasks: 0 };
   }
 
+  /** The pool's pods as this deployer's watch last saw them, terminating ones too. */
+  async poolPods(manifestId: string): Promise<V1Pod[]> {
+    return (await this.pods()).ofPool(manifestId);
+  }
+
   async close(): Promise<void> {
     await (await this.index?.catch(() => undefined))?.close();
   }

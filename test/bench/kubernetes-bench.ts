@@ -1,6 +1,5 @@
-import { AppsV1Api, PatchStrategy, makeInformer, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, PatchStrategy, makeInformer, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { AgentManifest, parse } from '../../src/domain';
-import { poolSelector } from '../../src/deploy/agent-workload';
 import { KubernetesDeployer } from '../../src/deploy/kubernetes-deployer';
 import { installPool } from '../../src/client/pool-client';
 import { agentLifecycleWorkflowId, poolWorkflowId } from '../../src/contracts/workflow-ids';
@@ -60,25 +59,21 @@ export async function kubernetesBench(
     () => core.readNamespacedServiceAccount({ name: 'default', namespace: NAMESPACE }),
     30_000,
   );
-  // Pods counted from a watch: listing 1000 pods four times a second kept the API server busier than the scale.
+  // The baseline's pods counted from a watch: listing 1000 pods four times a second kept the API server busier than
+  // the scale.
   const watched = makeInformer(kc, `/api/v1/namespaces/${NAMESPACE}/pods`, () =>
     core.listNamespacedPod({ namespace: NAMESPACE }),
   );
   await watched.start();
   onStop.push(() => watched.stop());
-  const matching = (selector: string) => {
-    const wanted = selector.split(',').map((pair) => pair.split('=') as [string, string]);
-    return watched.list(NAMESPACE).filter((p) => wanted.every(([k, v]) => p.metadata?.labels?.[k] === v));
-  };
-  const running = async (selector: string) =>
-    matching(selector).filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp).length;
-  const count = async (selector: string) => matching(selector).length;
+  const baselinePods = () => watched.list(NAMESPACE).filter((p) => p.metadata?.labels?.app === 'bench-baseline');
+  const running = (pods: V1Pod[]) =>
+    pods.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp).length;
   const untilCount = (what: string, probe: () => Promise<number>, n: number) =>
     eventually(what, async () => (await probe()) === n, 600_000, 250);
   const since = (t: number) => Math.round(performance.now() - t);
 
   say(`kubernetes baseline: a bare Deployment scaled 1 → ${size} → 1, ${BASELINE_RUNS} times`);
-  const selector = 'app=bench-baseline';
   await apps.createNamespacedDeployment({
     namespace: NAMESPACE,
     body: {
@@ -93,7 +88,7 @@ export async function kubernetesBench(
       },
     },
   });
-  await untilCount('the baseline pod', () => running(selector), 1);
+  await untilCount('the baseline pod', async () => running(baselinePods()), 1);
   const setReplicas = (replicas: number) =>
     apps.patchNamespacedDeploymentScale(
       {
@@ -108,17 +103,20 @@ export async function kubernetesBench(
   for (let run = 0; run < BASELINE_RUNS; run++) {
     const up = await timed(async () => {
       await setReplicas(size);
-      await untilCount(`${size} baseline pods Running`, () => running(selector), size);
+      await untilCount(`${size} baseline pods Running`, async () => running(baselinePods()), size);
     });
     const down = await timed(async () => {
       await setReplicas(1);
-      await untilCount('1 baseline pod left', () => count(selector), 1);
+      await untilCount('1 baseline pod left', async () => baselinePods().length, 1);
     });
     baselineRuns.up.push(Math.round(up));
     baselineRuns.down.push(Math.round(down));
   }
   const [baselineUp, baselineDown] = [median(baselineRuns.up), median(baselineRuns.down)];
   await apps.deleteNamespacedDeployment({ name: 'bench-baseline', namespace: NAMESPACE });
+  // The pool's pods are counted from the deployer's own watch: a second one in the control plane's process parsed
+  // every pod event again, a twentieth of its main thread during a scale.
+  await watched.stop();
 
   const deployer = new KubernetesDeployer({
     kubeConfig: kc,
@@ -148,6 +146,7 @@ export async function kubernetesBench(
   );
   await installPool(plane.client, taskQueue, { manifestId: manifest.id, replicas: 1, manifest });
   const pool = plane.client.workflow.getHandle(poolWorkflowId(manifest.id));
+  const poolPods = () => deployer.poolPods(manifest.id);
   const requests = () => [...deployer.api.made.values()].reduce((a, b) => a + b, 0);
   // Counted in the registry, not listed: the bench polls it in the control plane's process.
   let polls = 0;
@@ -173,12 +172,11 @@ export async function kubernetesBench(
 
   /** Where a scale stands, every 10 s while it runs. */
   const progress = (started: number) => {
-    const pods = poolSelector(manifest.id);
     const timer = setInterval(
       () =>
-        void Promise.all([count(pods), running(pods), active()]).then(([all, up, agents]) =>
+        void Promise.all([poolPods(), active()]).then(([pods, agents]) =>
           say(
-            `  ${Math.round((performance.now() - started) / 1000)} s: ${all} pods (${up} Running), ${agents} agents Active`,
+            `  ${Math.round((performance.now() - started) / 1000)} s: ${pods.length} pods (${running(pods)} Running), ${agents} agents Active`,
           ),
         ),
       10_000,
@@ -192,7 +190,7 @@ export async function kubernetesBench(
   let t = performance.now();
   let quiet = progress(t);
   const scaled = pool.executeUpdate(scalePoolUpdate, { args: [size] });
-  await untilCount(`${size} pool pods Running`, () => running(poolSelector(manifest.id)), size);
+  await untilCount(`${size} pool pods Running`, async () => running(await poolPods()), size);
   const podsUp = since(t);
   await untilCount(`${size} agents registered Active`, active, size);
   const registeredUp = since(t);
@@ -219,7 +217,7 @@ export async function kubernetesBench(
   quiet = progress(t);
   await pool.executeUpdate(scalePoolUpdate, { args: [1] });
   const updateDown = since(t);
-  await untilCount('1 pool pod left', () => count(poolSelector(manifest.id)), 1);
+  await untilCount('1 pool pod left', async () => (await poolPods()).length, 1);
   const podsDown = since(t);
   quiet();
   row(`bare Deployment ${size} → 1, pods gone (baseline)`, baselineDown, baselineDown);
