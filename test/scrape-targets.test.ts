@@ -17,11 +17,11 @@ describe("Prometheus's file of agent targets", () => {
   it('holds every instance, and calls made while a write waits share it', async () => {
     const targets = new ScrapeTargets(registry, join(tempDir('targets'), 'agents.json'));
     const written = () => JSON.parse(readFileSync(targets.file, 'utf8')) as { targets: string[]; labels: object }[];
-    const list = registry.instances.list.bind(registry.instances);
+    const read = registry.agentEndpoints.bind(registry);
     let reads = 0;
-    registry.instances.list = (...args) => {
+    registry.agentEndpoints = () => {
       reads++;
-      return list(...args);
+      return read();
     };
     const add = async (n: number) => {
       const id = `developer-${String(n).padStart(3, '0')}`;
@@ -41,5 +41,11 @@ describe("Prometheus's file of agent targets", () => {
       targets: ['127.0.0.1:4151'],
       labels: { agent_id: 'developer-051', role: 'developer' },
     });
+
+    // An instance whose agent is gone (one being removed) is not a target.
+    await registry.instances.put(agentInstance('developer-099', { port: 4199 }));
+    await targets.update();
+    assert.equal(written().length, 51);
+    assert.ok(!written().some((t) => t.targets[0] === '127.0.0.1:4199'));
   });
 });

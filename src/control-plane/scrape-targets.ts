@@ -29,11 +29,10 @@ export class ScrapeTargets {
   }
 
   private async write(): Promise<void> {
-    const [instances, agents] = await Promise.all([this.registry.instances.list(), this.registry.agents.list()]);
-    const roles = new Map(agents.map((a) => [a.id, a.role]));
-    const groups = instances
-      .filter((i) => roles.has(i.agent_id))
-      .map((i) => ({ targets: [`${i.ip}:${i.port}`], labels: { agent_id: i.agent_id, role: roles.get(i.agent_id)! } }));
+    const groups = (await this.registry.agentEndpoints()).map((e) => ({
+      targets: [`${e.ip}:${e.port}`],
+      labels: { agent_id: e.agent_id, role: e.role },
+    }));
     // Prometheus may read the file at any moment: it sees the old one or the new one, never half of one.
     mkdirSync(dirname(this.file), { recursive: true });
     writeFileSync(`${this.file}.tmp`, `${JSON.stringify(groups, null, 2)}\n`);
