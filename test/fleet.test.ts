@@ -72,6 +72,11 @@ describe('agent fleet (real agent processes, real servers)', () => {
     assert.deepEqual(agent?.dependencies, [id('arch')]);
     assert.deepEqual((await registry.agents.get(`${id('arch')}-001`))?.dependents, [id('dev')]);
     assert.equal(agentProcesses(id('dev')).length, 1);
+
+    // A second architect takes the first one's dependents.
+    await settle(id('arch'), 2);
+    assert.deepEqual((await registry.agents.get(`${id('arch')}-002`))?.dependents, [id('dev')]);
+    await settle(id('arch'), 1);
   });
 
   it('restarts an agent killed with SIGKILL and registers the new process', async () => {

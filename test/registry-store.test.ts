@@ -88,6 +88,8 @@ describe('registry store (embedded SurrealDB)', () => {
     assert.equal(await registry.agents.some({ manifest_id: 'tester' }), true);
     assert.equal(await registry.agents.some({ manifest_id: 'tester', role: 'developer' }), false);
     assert.equal(await registry.agents.some({ manifest_id: 'nobody' }), false);
+    assert.equal((await registry.agents.anyOf({ manifest_id: 'tester' }))?.id, 'tester-001');
+    assert.equal(await registry.agents.anyOf({ manifest_id: 'nobody' }), undefined);
   });
 
   it('sets some fields of many records in one write, keeping the rest and never bringing back a removed one', async () => {

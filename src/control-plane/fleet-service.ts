@@ -40,6 +40,9 @@ export interface ActivityControl {
   signal: AbortSignal;
 }
 
+/** How often a deploy checks a new instance that was not healthy at once. */
+const FIRST_HEALTHY_POLL_MS = 200;
+
 const refuse = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
 /** The fleet's side effects: marketplace checks, deployment, registry bookkeeping, status events. */
@@ -219,8 +222,10 @@ export class FleetService {
       this.registry.agents.readMany([agentId]),
       this.registry.instances.readMany([agentId]),
     );
-    // Only the first agent of a manifest changes which manifests are installed (and so everyone's dependents).
-    const firstOfManifest = !existing && !(await this.registry.agents.some({ manifest_id: manifest.id }));
+    // Agents of one manifest have the same dependents (see syncDependents): a new one takes another's, and only the
+    // first of a manifest finds them, and changes which manifests are installed (and so everyone's dependents).
+    const sibling = existing ? undefined : await this.registry.agents.anyOf({ manifest_id: manifest.id });
+    const firstOfManifest = !existing && !sibling;
     const from = existing?.status ?? 'Scaling';
     await this.registry.agents.put({
       id: agentId,
@@ -234,7 +239,7 @@ export class FleetService {
       llm_provider: manifest.llm_provider,
       llm_model: manifest.llm_model,
       dependencies: manifest.dependencies.map((d) => d.agent_id),
-      dependents: existing?.dependents ?? (await this.installedDependents(manifest.id)),
+      dependents: existing?.dependents ?? sibling?.dependents ?? (await this.installedDependents(manifest.id)),
       health_check: manifest.health_check,
       max_concurrent_tasks: manifest.max_concurrent_tasks,
       current_tasks: 0,
@@ -256,13 +261,17 @@ export class FleetService {
     return (await this.deployer.check(deployment, { path: healthPath, config: health, lastHeartbeatAt: since })).ok;
   }
 
-  /** Gives a new instance `threshold` intervals to pass a check, so dependents can install once it returns. */
+  /**
+   * Gives a new instance `threshold` intervals to pass a check, so dependents can install once it returns. The
+   * deploy's own check has just failed: the first here comes a poll later.
+   */
   private async awaitFirstHealthy(agentId: string, deployed: DeployedAgent): Promise<void> {
     const since = Date.now();
     const { consecutive_failures_threshold, interval_secs } = deployed.health;
+    await sleep(FIRST_HEALTHY_POLL_MS);
     const healthy = await waitFor(`${agentId} to pass a health check`, () => this.passesCheck(deployed, since), {
       timeoutMs: consecutive_failures_threshold * interval_secs * 1000,
-      intervalMs: 200,
+      intervalMs: FIRST_HEALTHY_POLL_MS,
     }).then(
       () => true,
       () => false, // not yet healthy: the health watch takes it from here

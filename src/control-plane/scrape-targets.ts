@@ -9,12 +9,13 @@ export const scrapeTargetsFile = (stateDir: string) => join(stateDir, 'observabi
 /**
  * Prometheus's file-based service discovery of the agents: each instance's
  * health endpoint (which serves `/metrics` too), with its agent id and role,
- * rewritten whole from the registry whenever an instance comes or goes.
+ * rewritten whole from the registry's endpoints whenever an instance comes or goes.
  */
 export class ScrapeTargets {
   /**
    * Calls made while a write waits share it, and a write begins a second after the last at the soonest: each reads
-   * every instance and agent, so a scale to 1000 is a few dozen reads of them, not one after another throughout.
+   * every instance's endpoint and agent's role, so a scale to 1000 is a few dozen reads of them, not one after
+   * another throughout.
    */
   private readonly writes = new WriteBatch<void>(() => this.write(), 1_000);
 

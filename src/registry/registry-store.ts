@@ -196,11 +196,22 @@ export class Collection<S extends z.ZodType, F extends Columns> {
 
   /** Whether any record matches: the first one found ends the search, where count() visits every match. */
   async some(filter: Partial<F> = {}): Promise<boolean> {
+    return (await this.firstFound('id', filter)) !== undefined;
+  }
+
+  /** A record that matches, whichever is found first (the search ends there), or undefined. */
+  async anyOf(filter: Partial<F>): Promise<z.infer<S> | undefined> {
+    const doc = await this.firstFound('doc', filter);
+    return doc === undefined ? undefined : parse(this.schema, doc, this.table);
+  }
+
+  private async firstFound(field: 'id' | 'doc', filter: Partial<F>): Promise<unknown> {
     const { where, vars } = this.where(filter);
-    const [ids] = await this.db
-      .query<[unknown[]]>(`SELECT VALUE id FROM type::table($tb)${where} LIMIT 1`, vars)
+    const [found] = await this.db
+      .query<[unknown[]]>(`SELECT VALUE ${field} FROM type::table($tb)${where} LIMIT 1`, vars)
+      .json()
       .collect();
-    return ids.length > 0;
+    return found[0];
   }
 
   private where(filter: Partial<F>, extraWhere?: { clause: string; vars: Record<string, unknown> }) {
