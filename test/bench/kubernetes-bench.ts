@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { AppsV1Api, PatchStrategy, makeInformer, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { AgentManifest, parse } from '../../src/domain';
 import { KubernetesDeployer } from '../../src/deploy/kubernetes-deployer';
@@ -10,6 +11,7 @@ import { historyCounts, persistenceOps, persistencePerUnit } from './server-coun
 import { cachedToolchain, localCluster } from '../support/kubernetes';
 import { testServers } from '../support/servers';
 import { median, timed } from './stats';
+import { cpuByGroup } from './cpu-use';
 import type { controlPlane } from '../support/worker';
 
 type Plane = Awaited<ReturnType<typeof controlPlane>>;
@@ -27,6 +29,16 @@ export interface KubernetesRow {
 
 /** What one agent of a scale cost: the plane's registry queries, and the Temporal server's persistence operations. */
 type ScaleCost = { step: string; registryQueries: number } & ReturnType<typeof persistencePerUnit>;
+
+/** The cluster's own programs, whose CPU is counted beside Vapora's. */
+const CLUSTER_PROGRAMS = ['kube-apiserver', 'etcd', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
+
+/** CPU ms per pod (the baseline) or per agent (the pool) of one scale, by program, and their sum. */
+export interface CpuCost {
+  step: string;
+  total: number;
+  byProgram: Record<string, number>;
+}
 
 /**
  * One pool scaled 1 → N simulated pods and back through the real lifecycle
@@ -52,6 +64,31 @@ export async function kubernetesBench(
   const cluster = await localCluster();
   onStop.push(() => cluster.stop());
   const { admin: kc, core } = cluster;
+  const temporalPort = testServers().temporalAddress.split(':').at(-1)!;
+  const cpuUsed = () =>
+    cpuByGroup({
+      // The bench's watch during the baseline; the control plane (and the bench's polls) during the pool's scales.
+      'this process': ({ pid }) => pid === process.pid,
+      'Temporal server': ({ argv }) => argv.includes('start-dev') && argv.includes(temporalPort),
+      ...Object.fromEntries(
+        CLUSTER_PROGRAMS.map((name) => [
+          name,
+          ({ argv }: { argv: string[] }) => basename(argv[0]!) === name && argv.some((a) => a.includes(cluster.dir)),
+        ]),
+      ),
+    });
+  /** CPU ms each program used since `before` (a cpuUsed() reading), added to `into` when given. */
+  const cpuSince = (before: Record<string, number>, into: Record<string, number> = {}) => {
+    const now = cpuUsed();
+    for (const k of Object.keys(now)) into[k] = (into[k] ?? 0) + now[k]! - (before[k] ?? 0);
+    return into;
+  };
+  const cpu: CpuCost[] = [];
+  const cpuPer = (step: string, used: Record<string, number>, units: number) => {
+    const per = (ms: number) => Math.round((ms / units) * 100) / 100;
+    const byProgram = Object.fromEntries(Object.entries(used).map(([k, ms]) => [k, per(ms)]));
+    cpu.push({ step, total: per(Object.values(used).reduce((a, b) => a + b, 0)), byProgram });
+  };
   const apps = kc.makeApiClient(AppsV1Api);
   await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
   await eventually(
@@ -100,18 +137,28 @@ export async function kubernetesBench(
     );
   // Its median of a few runs: one run's time moved by 2× from bench to bench on the same machine.
   const baselineRuns = { up: [] as number[], down: [] as number[] };
+  const baselineCpu = { up: {}, down: {} };
+  /** Times `step`, adding the CPU it used to `into`. */
+  const counted = async (into: Record<string, number>, step: () => Promise<void>) => {
+    const before = cpuUsed();
+    const ms = await timed(step);
+    cpuSince(before, into);
+    return Math.round(ms);
+  };
   for (let run = 0; run < BASELINE_RUNS; run++) {
-    const up = await timed(async () => {
+    const up = await counted(baselineCpu.up, async () => {
       await setReplicas(size);
       await untilCount(`${size} baseline pods Running`, async () => running(baselinePods()), size);
     });
-    const down = await timed(async () => {
+    const down = await counted(baselineCpu.down, async () => {
       await setReplicas(1);
       await untilCount('1 baseline pod left', async () => baselinePods().length, 1);
     });
-    baselineRuns.up.push(Math.round(up));
-    baselineRuns.down.push(Math.round(down));
+    baselineRuns.up.push(up);
+    baselineRuns.down.push(down);
   }
+  cpuPer(`bare Deployment 1 → ${size}`, baselineCpu.up, BASELINE_RUNS * (size - 1));
+  cpuPer(`bare Deployment ${size} → 1`, baselineCpu.down, BASELINE_RUNS * (size - 1));
   const [baselineUp, baselineDown] = [median(baselineRuns.up), median(baselineRuns.down)];
   await apps.deleteNamespacedDeployment({ name: 'bench-baseline', namespace: NAMESPACE });
   // The pool's pods are counted from the deployer's own watch: a second one in the control plane's process parsed
@@ -186,6 +233,7 @@ export async function kubernetesBench(
 
   say(`kubernetes: vapora pool scaled 1 → ${size}`);
   let costsBefore = await costsNow();
+  let cpuBefore = cpuUsed();
   let before = requests();
   let t = performance.now();
   let quiet = progress(t);
@@ -197,6 +245,7 @@ export async function kubernetesBench(
   await scaled;
   const updateUp = since(t);
   quiet();
+  cpuPer(`pool 1 → ${size}`, cpuSince(cpuBefore), size - 1);
   const requestsUp = requests() - before;
   await costPerAgent(`1 → ${size}`, costsBefore, size - 1);
   // A sample of the instances' lifecycles, and the pool's events for each instance it started.
@@ -212,6 +261,7 @@ export async function kubernetesBench(
 
   say(`kubernetes: vapora pool scaled ${size} → 1`);
   costsBefore = await costsNow();
+  cpuBefore = cpuUsed();
   before = requests();
   t = performance.now();
   quiet = progress(t);
@@ -220,6 +270,7 @@ export async function kubernetesBench(
   await untilCount('1 pool pod left', async () => (await poolPods()).length, 1);
   const podsDown = since(t);
   quiet();
+  cpuPer(`pool ${size} → 1`, cpuSince(cpuBefore), size - 1);
   row(`bare Deployment ${size} → 1, pods gone (baseline)`, baselineDown, baselineDown);
   row(`pool ${size} → 1: scale update returned`, updateDown, baselineDown, requests() - before);
   row(`pool ${size} → 1: pods gone`, podsDown, baselineDown);
@@ -231,6 +282,7 @@ export async function kubernetesBench(
     requestsByKind: Object.fromEntries(deployer.api.made),
     rows,
     costs,
+    cpu,
     lifecycle,
     poolEvents,
   };
@@ -266,6 +318,20 @@ export function printKubernetes(result: Awaited<ReturnType<typeof kubernetesBenc
         .map(([op, n]) => `${op} ${n}`)
         .join(', ')}`,
     );
+  if (result.cpu.length) {
+    const programs = Object.keys(result.cpu[0]!.byProgram);
+    console.log(`\nCPU per pod (the baseline, over its ${BASELINE_RUNS} runs) and per agent (the pool), ms\n`);
+    console.log(`${'scale'.padEnd(26)}${'all'.padStart(8)}${programs.map((p) => p.padStart(p.length + 2)).join('')}`);
+    for (const c of result.cpu)
+      console.log(
+        `${c.step.padEnd(26)}${c.total.toFixed(1).padStart(8)}${programs.map((p) => c.byProgram[p]!.toFixed(1).padStart(p.length + 2)).join('')}`,
+      );
+    const total = (step: string) => result.cpu.find((c) => c.step === step)?.total ?? NaN;
+    const n = result.size;
+    console.log(
+      `the pool's CPU per agent / the baseline's per pod: up ${(total(`pool 1 → ${n}`) / total(`bare Deployment 1 → ${n}`)).toFixed(2)}, down ${(total(`pool ${n} → 1`) / total(`bare Deployment ${n} → 1`)).toFixed(2)}`,
+    );
+  }
   console.log('\ntargets (issue #19), as ratios to the baseline in this run\n');
   const ratio = (step: string) => result.rows.find((r) => r.step === step)!.baselineRatio;
   for (const [what, value] of [
