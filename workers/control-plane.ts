@@ -64,7 +64,7 @@ const converter = dataConverter(config.temporal.codecKeys);
 const temporal = new Client({ connection, namespace: config.temporal.namespace, plugins, dataConverter: converter });
 const metrics = createMetrics(gaugeSources(registry, temporal, config.temporal.taskQueue));
 const bus = await EventBus.connect(config.nats, { name: 'vapora-control-plane', logger: log, metrics });
-const targets = new ScrapeTargets(registry, scrapeTargetsFile(config.stateDir));
+const targets = new ScrapeTargets(registry, scrapeTargetsFile(config.stateDir), log);
 await targets.update();
 const auth = ApiAuth.of(config.stateDir);
 const api = await serveRegistryApi(registry, config.api.port, log, {

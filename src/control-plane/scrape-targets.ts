@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Logger } from '../logger';
 import type { RegistryStore } from '../registry/registry-store';
 import { WriteBatch } from '../host/write-batch';
 
@@ -17,16 +18,36 @@ export class ScrapeTargets {
    * every instance's endpoint and agent's role, so a scale to 1000 is a few dozen reads of them, not one after
    * another throughout.
    */
-  private readonly writes = new WriteBatch<void>(() => this.write(), 1_000);
+  private readonly writes = new WriteBatch<void>(() => this.write().catch((error: Error) => this.failed(error)), 1_000);
+  private retry?: NodeJS.Timeout;
 
   constructor(
     private readonly registry: RegistryStore,
     readonly file: string,
+    private readonly log: Logger,
+    /** How long after a failed rewrite the next one begins. */
+    private readonly retryMs = 5_000,
   ) {}
 
-  /** Rewrites the file; writes run one after another, so an older view never lands after a newer one. */
+  /**
+   * Rewrites the file; writes run one after another, so an older view never lands after a newer one. It never fails:
+   * a deploy that awaited a rewrite that failed was retried without end, and agents work whether Prometheus scrapes
+   * them or not. A failed rewrite is logged, and the file rewritten again until one succeeds.
+   */
   update(): Promise<void> {
     return this.writes.add();
+  }
+
+  private failed(error: Error): void {
+    this.log.warn("Prometheus's targets file was not rewritten; trying again", {
+      file: this.file,
+      error: error.message,
+      inMs: this.retryMs,
+    });
+    this.retry ??= setTimeout(() => {
+      this.retry = undefined;
+      void this.update();
+    }, this.retryMs).unref();
   }
 
   private async write(): Promise<void> {

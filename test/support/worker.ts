@@ -86,16 +86,17 @@ export async function controlPlane(
   const clientConnection = await temporalConnection({ address: temporalAddress });
   const client = new Client({ connection: clientConnection, dataConverter: testConverter() });
   const connection = await nativeConnection({ address: temporalAddress });
+  const log = createLogger('test-plane', { write: () => undefined });
   const deps = await openActivityDeps(
     { stateDir, gitUrl: `http://127.0.0.1:${port}/git` },
     registry,
     bus,
     deployer,
-    createLogger('test-plane', { write: () => undefined }),
+    log,
     // On the workers' connection, as in workers/control-plane.ts: the tasks it starts begin here at once.
     {
       temporal: new Client({ connection, dataConverter: testConverter() }),
-      targets: new ScrapeTargets(registry, scrapeTargetsFile(stateDir)),
+      targets: new ScrapeTargets(registry, scrapeTargetsFile(stateDir), log),
     },
   );
   const workers = await createPlaneWorkers({
