@@ -209,13 +209,16 @@ export async function kubernetesBench(
 
   const metricsUrl = process.env.VAPORA_TEST_TEMPORAL_METRICS!;
   const costs: ScaleCost[] = [];
-  const costPerAgent = async (step: string, before: { ops: Record<string, number>; queries: number }, agents: number) =>
+  const costsNow = async () => ({ ops: await persistenceOps(metricsUrl), queries: planeQueries(), cpu: cpuUsed() });
+  /** What each agent of a scale cost since `before`: registry queries, persistence operations, CPU by program. */
+  const costPerAgent = async (step: string, before: Awaited<ReturnType<typeof costsNow>>, agents: number) => {
+    cpuPer(`pool ${step}`, cpuSince(before.cpu), agents);
     costs.push({
       step,
       registryQueries: Math.round(((planeQueries() - before.queries) / agents) * 10) / 10,
       ...persistencePerUnit(before.ops, await persistenceOps(metricsUrl), agents, 5),
     });
-  const costsNow = async () => ({ ops: await persistenceOps(metricsUrl), queries: planeQueries() });
+  };
 
   /** Where a scale stands, every 10 s while it runs. */
   const progress = (started: number) => {
@@ -233,7 +236,6 @@ export async function kubernetesBench(
 
   say(`kubernetes: vapora pool scaled 1 → ${size}`);
   let costsBefore = await costsNow();
-  let cpuBefore = cpuUsed();
   let before = requests();
   let t = performance.now();
   let quiet = progress(t);
@@ -245,7 +247,6 @@ export async function kubernetesBench(
   await scaled;
   const updateUp = since(t);
   quiet();
-  cpuPer(`pool 1 → ${size}`, cpuSince(cpuBefore), size - 1);
   const requestsUp = requests() - before;
   await costPerAgent(`1 → ${size}`, costsBefore, size - 1);
   // A sample of the instances' lifecycles, and the pool's events for each instance it started.
@@ -261,7 +262,6 @@ export async function kubernetesBench(
 
   say(`kubernetes: vapora pool scaled ${size} → 1`);
   costsBefore = await costsNow();
-  cpuBefore = cpuUsed();
   before = requests();
   t = performance.now();
   quiet = progress(t);
@@ -270,7 +270,6 @@ export async function kubernetesBench(
   await untilCount('1 pool pod left', async () => (await poolPods()).length, 1);
   const podsDown = since(t);
   quiet();
-  cpuPer(`pool ${size} → 1`, cpuSince(cpuBefore), size - 1);
   row(`bare Deployment ${size} → 1, pods gone (baseline)`, baselineDown, baselineDown);
   row(`pool ${size} → 1: scale update returned`, updateDown, baselineDown, requests() - before);
   row(`pool ${size} → 1: pods gone`, podsDown, baselineDown);
