@@ -105,12 +105,22 @@ export function createFleetActivities(fleet: FleetService, temporal: Client) {
         ),
       );
     },
-    /** Long-running: returns only when the agent needs a decision; heartbeats carry its stats across retries. */
+    /**
+     * Long-running: returns only when the agent needs a decision; heartbeats carry its stats across retries. Each
+     * beat is a write on the server, and the SDK sends the first at once: the watch beats only once half its timeout
+     * has passed since its start or its last beat (the server counts the timeout from the start).
+     */
     async watchHealth(agentId: string, agent: DeployedAgent, stats: HealthStats): Promise<WatchOutcome> {
       const ctx = Context.current();
       const resumed = (ctx.info.heartbeatDetails as HealthStats | undefined) ?? stats;
+      const every = (ctx.info.heartbeatTimeoutMs ?? 0) / 2;
+      let lastBeat = Date.now();
       return fleet.watchHealth(agentId, agent, resumed, {
-        heartbeat: (d) => ctx.heartbeat(d),
+        heartbeat: (details) => {
+          if (Date.now() - lastBeat < every) return;
+          lastBeat = Date.now();
+          ctx.heartbeat(details);
+        },
         signal: ctx.cancellationSignal,
       });
     },

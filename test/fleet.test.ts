@@ -114,6 +114,12 @@ describe('agent fleet (real agent processes, real servers)', () => {
           instance!.pod_id === replaced.pod_id
         );
       });
+      // The new watch has checked again and again, and beats only half its timeout in: each beat is a write on the
+      // server, and most watches of a scale end or settle long before.
+      const { raw } = await plane.client.workflow.getHandle(`agent-${agentId}`).describe();
+      const watch = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchHealth');
+      assert.ok(watch, 'the lifecycle watches');
+      assert.ok(!watch.lastHeartbeatTime, 'no heartbeat yet');
     } finally {
       sub.unsubscribe();
     }
