@@ -96,7 +96,7 @@ describe('fleet recovery', () => {
         return view?.status === 'Active' && phase === 'watching' && view.instance;
       });
       // The watch dies with its worker, and the agent with nobody left to see it: the server would notice the watch
-      // gone only after its heartbeat timeout (a minute at least).
+      // gone only after its heartbeat timeout (five minutes at least).
       await plane.kill('SIGKILL');
       process.kill(Number(before.pod_id.replace('pid-', '')), 'SIGKILL');
       plane.start();
