@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { retry } from './retry';
 
@@ -15,16 +16,21 @@ export function isListening(host: string, port: number, timeoutMs = 500): Promis
   });
 }
 
-/** A port the OS considers free right now on loopback. */
+/** A port free right now on loopback, outside the range the OS takes outgoing connections' ports from. */
 export async function freePort(): Promise<number> {
   return (await freePorts(['port'])).port;
 }
 
-/** Distinct ports free right now on loopback, one per name: each is held until all are chosen, so none comes twice. */
+/**
+ * Distinct ports free right now on loopback, one per name: each is held until all are chosen, so none comes twice.
+ * They are picked below the OS's ephemeral range where it leaves room: a port the OS hands out (`listen(0)`) is one
+ * it also gives any outgoing connection as its own, so a stack started again on its saved ports found one of them
+ * held by a connection of another process (the Temporal server then failed to bind it).
+ */
 export async function freePorts<Name extends string>(names: readonly Name[]): Promise<Record<Name, number>> {
   const servers: Server[] = [];
   try {
-    for (const _ of names) servers.push(await listening(createServer()));
+    for (const _ of names) servers.push(await listeningOutsideEphemeral());
     return Object.fromEntries(
       names.map((name, i) => [name, (servers[i]?.address() as { port: number }).port]),
     ) as Record<Name, number>;
@@ -33,10 +39,37 @@ export async function freePorts<Name extends string>(names: readonly Name[]): Pr
   }
 }
 
-function listening(server: Server): Promise<Server> {
+/** Below this, ports are left to services that ask for them by number (Jaeger 16686, Prometheus 9090, NATS 4222). */
+const LOWEST_PICKED = 20_000;
+
+/** The first port of the OS's ephemeral range: Linux says; elsewhere, the IANA range's. */
+function ephemeralStart(): number {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low)) return low!;
+  } catch {
+    // not Linux
+  }
+  return 49_152;
+}
+
+async function listeningOutsideEphemeral(): Promise<Server> {
+  const end = ephemeralStart();
+  for (let tries = 0; end - LOWEST_PICKED > 1_000 && tries < 20; tries++) {
+    const port = LOWEST_PICKED + Math.floor(Math.random() * (end - LOWEST_PICKED));
+    try {
+      return await listening(createServer(), port);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    }
+  }
+  return listening(createServer(), 0);
+}
+
+function listening(server: Server, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
+    server.listen(port, '127.0.0.1', () => resolve(server));
   });
 }
 
