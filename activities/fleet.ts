@@ -25,13 +25,16 @@ import { agentLifecycleWorkflowId } from '../src/contracts/workflow-ids';
  */
 async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
   const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(), (ctx.info.heartbeatTimeoutMs ?? 2_000) / 2);
+  const timer = setInterval(() => ctx.heartbeat(), beatEvery(ctx));
   try {
     return await work();
   } finally {
     clearInterval(timer);
   }
 }
+
+/** Half the activity's heartbeat timeout: a beat that late still reaches the server in time. */
+const beatEvery = (ctx: Context) => (ctx.info.heartbeatTimeoutMs ?? 2_000) / 2;
 
 const POOL_TOLD_EVERY_MS = 1_000;
 
@@ -113,7 +116,7 @@ export function createFleetActivities(fleet: FleetService, temporal: Client) {
     async watchHealth(agentId: string, agent: DeployedAgent, stats: HealthStats): Promise<WatchOutcome> {
       const ctx = Context.current();
       const resumed = (ctx.info.heartbeatDetails as HealthStats | undefined) ?? stats;
-      const every = (ctx.info.heartbeatTimeoutMs ?? 0) / 2;
+      const every = beatEvery(ctx);
       let lastBeat = Date.now();
       return fleet.watchHealth(agentId, agent, resumed, {
         heartbeat: (details) => {

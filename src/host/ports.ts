@@ -16,7 +16,7 @@ export function isListening(host: string, port: number, timeoutMs = 500): Promis
   });
 }
 
-/** A port free right now on loopback, outside the range the OS takes outgoing connections' ports from. */
+/** A port free right now on loopback (outside the OS's ephemeral range where it leaves room: see freePorts). */
 export async function freePort(): Promise<number> {
   return (await freePorts(['port'])).port;
 }
@@ -29,8 +29,9 @@ export async function freePort(): Promise<number> {
  */
 export async function freePorts<Name extends string>(names: readonly Name[]): Promise<Record<Name, number>> {
   const servers: Server[] = [];
+  const end = ephemeralStart();
   try {
-    for (const _ of names) servers.push(await listeningOutsideEphemeral());
+    for (const _ of names) servers.push(await listeningBelow(end));
     return Object.fromEntries(
       names.map((name, i) => [name, (servers[i]?.address() as { port: number }).port]),
     ) as Record<Name, number>;
@@ -53,8 +54,8 @@ function ephemeralStart(): number {
   return 49_152;
 }
 
-async function listeningOutsideEphemeral(): Promise<Server> {
-  const end = ephemeralStart();
+/** A server on a random free port from LOWEST_PICKED up to `end`, or on one the OS picks when that range is small or full. */
+async function listeningBelow(end: number): Promise<Server> {
   for (let tries = 0; end - LOWEST_PICKED > 1_000 && tries < 20; tries++) {
     const port = LOWEST_PICKED + Math.floor(Math.random() * (end - LOWEST_PICKED));
     try {
